@@ -1,0 +1,50 @@
+// What the client API needs from a member. lib/api depends on this interface
+// only; lib/server's Member implements it.
+
+import type { Event, WatchHandle, WatchOptions } from '../store/event.js';
+import type { StoreRequest } from '../store/request.js';
+
+export interface ReadOptions {
+  readonly recursive: boolean;
+  readonly sorted: boolean;
+  /** Linearizable: confirm leadership (ReadIndex) and wait for apply before reading. */
+  readonly quorum: boolean;
+}
+
+/** Values for etcd's response headers, sampled when a response is sent. */
+export interface ResponseIndexes {
+  readonly clusterId: string;
+  readonly etcdIndex: number;
+  readonly raftIndex: number;
+  readonly raftTerm: number;
+}
+
+export interface MemberInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly peerURLs: readonly string[];
+  readonly clientURLs: readonly string[];
+}
+
+export interface KeysService {
+  /** Commit a mutation through the log; resolves with its event once applied here. Rejects with V2Error. */
+  write(req: StoreRequest): Promise<Event>;
+  /** Read from the local tree. Rejects with V2Error. */
+  read(path: string, opts: ReadOptions): Promise<Event>;
+  /** Watch the local tree. Throws V2Error (401) when sinceIndex is older than the history. */
+  watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void): WatchHandle;
+  indexes(): ResponseIndexes;
+}
+
+export interface ClusterService {
+  members(): readonly MemberInfo[];
+  /** Resolves with the new member once the change is committed. */
+  addMember(peerURLs: readonly string[]): Promise<MemberInfo>;
+  removeMember(id: string): Promise<void>;
+  updateMember(id: string, peerURLs: readonly string[]): Promise<void>;
+  selfStats(): unknown;
+  leaderStats(): unknown | null;
+  storeStats(): unknown;
+  /** null when healthy, else the reason. */
+  unhealthyReason(): Promise<string | null>;
+}

@@ -48,3 +48,18 @@ export interface ClusterService {
   /** null when healthy, else the reason. */
   unhealthyReason(): Promise<string | null>;
 }
+
+/** A refused membership change, with etcd's status and message ({"message": ...}). */
+export class MembershipError extends Error {
+  constructor(
+    readonly code: 'PEER_URL_EXISTS' | 'MEMBER_NOT_FOUND',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MembershipError';
+  }
+
+  get status(): number {
+    return this.code === 'PEER_URL_EXISTS' ? 409 : 404;
+  }
+}

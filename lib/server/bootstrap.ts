@@ -1,0 +1,208 @@
+// Start-up: recover a member from its data dir (newest snapshot, then the log
+// after it, replayed into the key tree), or create a new member's data dir
+// (a new cluster from initial-cluster, or joining an existing one).
+
+import http2 from 'node:http2';
+import type { RaftConfig } from '../raft/index.js';
+import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Term } from '../raft/types.js';
+import { SnapshotStore, Wal } from '../storage/index.js';
+import { computeClusterId, computeMemberId } from './ids.js';
+import { MemberRegistry } from './members.js';
+import type { MemberOptions } from './options.js';
+import { encodeMembershipChange } from './proposal.js';
+import type { MemberInfo } from './service.js';
+import { StateMachine } from './state-machine.js';
+
+export interface Bootstrapped {
+  readonly id: MemberId;
+  readonly clusterId: string;
+  readonly sm: StateMachine;
+  readonly wal: Wal;
+  readonly snapshots: SnapshotStore;
+  readonly applied: Index;
+  readonly appliedTerm: Term;
+  readonly voters: MemberId[];
+  readonly restore: NonNullable<RaftConfig['restore']>;
+  readonly snapshotIndex: number;
+  readonly replayed: number;
+  readonly seconds: number;
+}
+
+/** A start-up refusal: the message says what is wrong and how to fix it. */
+export class BootstrapError extends Error {
+  constructor(
+    readonly code: 'NOT_IN_CLUSTER' | 'WRONG_MEMBER' | 'NO_CLUSTER',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BootstrapError';
+  }
+}
+
+export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
+  const started = process.hrtime.bigint();
+  const snapshots = new SnapshotStore(opts.dataDir, { maxSnapshots: opts.maxSnapshots, logger: opts.logger });
+  const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+  if (Wal.exists(opts.dataDir)) return restart(opts, snapshots, seconds);
+  return opts.initialClusterState === 'new' ? createCluster(opts, snapshots, seconds) : joinCluster(opts, snapshots, seconds);
+}
+
+function walOptions(opts: MemberOptions, memberId: string, clusterId: string) {
+  return { memberId, clusterId, segmentSize: opts.segmentSize, maxWals: opts.maxWals, logger: opts.logger };
+}
+
+function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Bootstrapped {
+  const identity = Wal.identity(opts.dataDir);
+  const snapshot = snapshots.loadNewest();
+  const sm = snapshot ? StateMachine.fromSnapshotData(snapshot.data) : new StateMachine();
+  const fromIndex = snapshot ? snapshot.meta.index : asIndex(0);
+  const { wal, recovered } = Wal.open(opts.dataDir, fromIndex, walOptions(opts, identity.memberId, identity.clusterId));
+  const commit = recovered.hardState?.commit ?? 0;
+  let applied = fromIndex;
+  let appliedTerm = snapshot ? snapshot.meta.term : asTerm(0);
+  let replayed = 0;
+  for (const e of recovered.entries) {
+    if (e.index > commit) break;
+    sm.apply(e);
+    applied = e.index;
+    appliedTerm = e.term;
+    replayed++;
+  }
+  const id = asMemberId(identity.memberId);
+  const self = sm.registry.get(id);
+  if (self && self.name !== '' && self.name !== opts.name) {
+    throw new BootstrapError(
+      'WRONG_MEMBER',
+      `data dir ${opts.dataDir} belongs to member "${self.name}" (${id}), not "${opts.name}": use that member's name or another data-dir`,
+    );
+  }
+  const voters = sm.voters();
+  return {
+    id,
+    clusterId: identity.clusterId,
+    sm,
+    wal,
+    snapshots,
+    applied,
+    appliedTerm,
+    voters,
+    restore: { hardState: recovered.hardState, snapshot, entries: recovered.entries, conf: { voters } },
+    snapshotIndex: fromIndex,
+    replayed,
+    seconds: seconds(),
+  };
+}
+
+function createCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Bootstrapped {
+  const self = opts.initialCluster.find((m) => m.name === opts.name);
+  if (!self) {
+    throw new BootstrapError(
+      'NOT_IN_CLUSTER',
+      `member "${opts.name}" is not in initial-cluster (${describeCluster(opts)}): add ${opts.name}=${opts.advertisePeerURLs.join(',')} to it`,
+    );
+  }
+  const members = opts.initialCluster.map((m) => ({ id: computeMemberId(m.peerURLs, opts.initialClusterToken), name: m.name, peerURLs: m.peerURLs }));
+  const id = computeMemberId(self.peerURLs, opts.initialClusterToken);
+  const clusterId = computeClusterId(members.map((m) => m.id));
+  const wal = Wal.create(opts.dataDir, walOptions(opts, id, clusterId));
+  // Every member writes the same first entries, so every log starts alike.
+  const sorted = [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const entries: Entry[] = sorted.map((m, i) => ({
+    term: asTerm(1),
+    index: asIndex(i + 1),
+    type: 'confChange',
+    data: encodeMembershipChange({ type: 'add', id: m.id, name: m.name, peerURLs: m.peerURLs, origin: '', seq: 0 }),
+  }));
+  const hardState: HardState = { term: asTerm(1), vote: NO_MEMBER, commit: asIndex(entries.length) };
+  wal.append(entries, hardState);
+  const sm = new StateMachine();
+  for (const e of entries) sm.apply(e);
+  const voters = sm.voters();
+  return {
+    id,
+    clusterId,
+    sm,
+    wal,
+    snapshots,
+    applied: asIndex(entries.length),
+    appliedTerm: asTerm(1),
+    voters,
+    restore: { hardState, snapshot: null, entries, conf: { voters } },
+    snapshotIndex: 0,
+    replayed: 0,
+    seconds: seconds(),
+  };
+}
+
+async function joinCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Promise<Bootstrapped> {
+  const peers = opts.initialCluster.filter((m) => m.name !== opts.name).flatMap((m) => m.peerURLs);
+  const cluster = await fetchCluster(peers, opts.peerClientTls);
+  if (!cluster) {
+    throw new BootstrapError(
+      'NO_CLUSTER',
+      `initial-cluster-state is existing but no member of initial-cluster answered at ${peers.join(', ') || '(none listed)'}: start them first, or use initial-cluster-state: new`,
+    );
+  }
+  const self = cluster.members.find((m) => m.peerURLs.some((u) => opts.advertisePeerURLs.includes(u)));
+  if (!self) {
+    throw new BootstrapError(
+      'NOT_IN_CLUSTER',
+      `this member's peer URLs (${opts.advertisePeerURLs.join(',')}) are not in the cluster's member list: add it first with POST /v2/members or kvctl member add`,
+    );
+  }
+  const id = asMemberId(self.id);
+  const wal = Wal.create(opts.dataDir, walOptions(opts, id, cluster.clusterId));
+  const sm = new StateMachine(undefined, new MemberRegistry(cluster.members));
+  const voters = sm.voters();
+  return {
+    id,
+    clusterId: cluster.clusterId,
+    sm,
+    wal,
+    snapshots,
+    applied: asIndex(0),
+    appliedTerm: asTerm(0),
+    voters,
+    restore: { hardState: null, snapshot: null, entries: [], conf: { voters } },
+    snapshotIndex: 0,
+    replayed: 0,
+    seconds: seconds(),
+  };
+}
+
+function describeCluster(opts: MemberOptions): string {
+  return opts.initialCluster.map((m) => `${m.name}=${m.peerURLs.join(',')}`).join(',');
+}
+
+/** Asks each peer URL in turn for the member list (GET /members on the peer port). */
+async function fetchCluster(urls: readonly string[], tls: MemberOptions["peerClientTls"]): Promise<{ clusterId: string; members: MemberInfo[] } | null> {
+  for (const url of urls) {
+    try {
+      return await getJSON(new URL("/members", url).toString(), tls);
+    } catch {
+      continue;
+    }
+  }
+  return null;
+}
+
+function getJSON(url: string, tls: MemberOptions["peerClientTls"]): Promise<{ clusterId: string; members: MemberInfo[] }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url, tls ?? {});
+    session.setTimeout(3000, () => session.destroy(new Error('timeout')));
+    session.on('error', reject);
+    const req = session.request({ ':path': new URL(url).pathname, ':method': 'GET' });
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', reject);
+    req.on('end', () => {
+      session.close();
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch (err) {
+        reject(err);
+      }
+    });
+    req.end();
+  });
+}

@@ -1,0 +1,241 @@
+// The bytes inside every log entry. A normal entry carries one Proposal: who
+// proposed it (so only that member answers its waiting client), when (the
+// time every member applies it with), and what. A confChange entry carries a
+// MembershipChange. Both are Avro, compiled once.
+
+import avro from 'avsc';
+import type { EntryType } from '../raft/types.js';
+import type { StoreRequest } from '../store/request.js';
+
+/** Announces a member's name and client URLs (etcd's "publish"). */
+export interface PublishRequest {
+  readonly op: 'publish';
+  readonly id: string;
+  readonly name: string;
+  readonly clientURLs: readonly string[];
+}
+
+export type ProposalBody = StoreRequest | PublishRequest;
+
+export interface Proposal {
+  /** Member id of the proposer. */
+  readonly origin: string;
+  /** Per-proposer sequence number; (origin, seq) finds the waiting client. */
+  readonly seq: number;
+  /** Milliseconds since the epoch, stamped by the proposer. TTLs are computed from it. */
+  readonly time: number;
+  readonly body: ProposalBody;
+}
+
+export interface MembershipChange {
+  readonly type: 'add' | 'remove' | 'update';
+  readonly id: string;
+  readonly name: string;
+  readonly peerURLs: readonly string[];
+  readonly origin: string;
+  readonly seq: number;
+}
+
+const optString = ['null', 'string'];
+const optLong = ['null', 'long'];
+
+const proposalType = avro.Type.forSchema({
+  type: 'record',
+  name: 'Proposal',
+  namespace: 'kvd',
+  fields: [
+    { name: 'origin', type: 'string' },
+    { name: 'seq', type: 'long' },
+    { name: 'time', type: 'long' },
+    {
+      name: 'body',
+      type: [
+        {
+          type: 'record',
+          name: 'Put',
+          fields: [
+            { name: 'path', type: 'string' },
+            { name: 'value', type: 'string' },
+            { name: 'dir', type: 'boolean' },
+            { name: 'ttl', type: optLong },
+            { name: 'refresh', type: 'boolean' },
+            { name: 'prevValue', type: optString },
+            { name: 'prevIndex', type: optLong },
+            { name: 'prevExist', type: ['null', 'boolean'] },
+          ],
+        },
+        {
+          type: 'record',
+          name: 'Post',
+          fields: [
+            { name: 'path', type: 'string' },
+            { name: 'value', type: 'string' },
+            { name: 'dir', type: 'boolean' },
+            { name: 'ttl', type: optLong },
+          ],
+        },
+        {
+          type: 'record',
+          name: 'Delete',
+          fields: [
+            { name: 'path', type: 'string' },
+            { name: 'dir', type: 'boolean' },
+            { name: 'recursive', type: 'boolean' },
+            { name: 'prevValue', type: optString },
+            { name: 'prevIndex', type: optLong },
+          ],
+        },
+        { type: 'record', name: 'Sync', fields: [] },
+        {
+          type: 'record',
+          name: 'Publish',
+          fields: [
+            { name: 'id', type: 'string' },
+            { name: 'name', type: 'string' },
+            { name: 'clientURLs', type: { type: 'array', items: 'string' } },
+          ],
+        },
+      ],
+    },
+  ],
+});
+
+const membershipType = avro.Type.forSchema({
+  type: 'record',
+  name: 'MembershipChange',
+  namespace: 'kvd',
+  fields: [
+    { name: 'type', type: { type: 'enum', name: 'MembershipChangeType', symbols: ['add', 'remove', 'update'] } },
+    { name: 'id', type: 'string' },
+    { name: 'name', type: 'string' },
+    { name: 'peerURLs', type: { type: 'array', items: 'string' } },
+    { name: 'origin', type: 'string' },
+    { name: 'seq', type: 'long' },
+  ],
+});
+
+type WireBody =
+  | { Put: Record<string, unknown> }
+  | { Post: Record<string, unknown> }
+  | { Delete: Record<string, unknown> }
+  | { Sync: Record<string, never> }
+  | { Publish: Record<string, unknown> };
+
+function toWire(body: ProposalBody): WireBody {
+  switch (body.op) {
+    case 'put':
+      return {
+        Put: {
+          path: body.path,
+          value: body.value,
+          dir: body.dir,
+          ttl: body.ttl,
+          refresh: body.refresh,
+          prevValue: body.prevValue ?? null,
+          prevIndex: body.prevIndex ?? null,
+          prevExist: body.prevExist ?? null,
+        },
+      };
+    case 'post':
+      return { Post: { path: body.path, value: body.value, dir: body.dir, ttl: body.ttl } };
+    case 'delete':
+      return {
+        Delete: {
+          path: body.path,
+          dir: body.dir,
+          recursive: body.recursive,
+          prevValue: body.prevValue ?? null,
+          prevIndex: body.prevIndex ?? null,
+        },
+      };
+    case 'sync':
+      return { Sync: {} };
+    case 'publish':
+      return { Publish: { id: body.id, name: body.name, clientURLs: [...body.clientURLs] } };
+  }
+}
+
+/** Copies only the conditions that were given: absent and null mean "not checked". */
+function conditions(w: Record<string, unknown>): { prevValue?: string; prevIndex?: number; prevExist?: boolean } {
+  const c: { prevValue?: string; prevIndex?: number; prevExist?: boolean } = {};
+  if (w.prevValue !== null && w.prevValue !== undefined) c.prevValue = w.prevValue as string;
+  if (w.prevIndex !== null && w.prevIndex !== undefined) c.prevIndex = w.prevIndex as number;
+  if (w.prevExist !== null && w.prevExist !== undefined) c.prevExist = w.prevExist as boolean;
+  return c;
+}
+
+function fromWire(w: WireBody): ProposalBody {
+  if ('Put' in w) {
+    const p = w.Put;
+    return {
+      op: 'put',
+      path: p.path as string,
+      value: p.value as string,
+      dir: p.dir as boolean,
+      ttl: p.ttl as number | null,
+      refresh: p.refresh as boolean,
+      ...conditions(p),
+    };
+  }
+  if ('Post' in w) {
+    const p = w.Post;
+    return { op: 'post', path: p.path as string, value: p.value as string, dir: p.dir as boolean, ttl: p.ttl as number | null };
+  }
+  if ('Delete' in w) {
+    const p = w.Delete;
+    const { prevValue, prevIndex } = conditions(p);
+    return {
+      op: 'delete',
+      path: p.path as string,
+      dir: p.dir as boolean,
+      recursive: p.recursive as boolean,
+      ...(prevValue !== undefined ? { prevValue } : {}),
+      ...(prevIndex !== undefined ? { prevIndex } : {}),
+    };
+  }
+  if ('Sync' in w) return { op: 'sync' };
+  const p = w.Publish;
+  return { op: 'publish', id: p.id as string, name: p.name as string, clientURLs: p.clientURLs as string[] };
+}
+
+export function encodeProposal(p: Proposal): Buffer {
+  return proposalType.toBuffer({ origin: p.origin, seq: p.seq, time: p.time, body: toWire(p.body) });
+}
+
+export function decodeProposal(data: Buffer): Proposal {
+  const w = proposalType.fromBuffer(data) as { origin: string; seq: number; time: number; body: WireBody };
+  return { origin: w.origin, seq: w.seq, time: w.time, body: fromWire(w.body) };
+}
+
+export function encodeMembershipChange(c: MembershipChange): Buffer {
+  return membershipType.toBuffer({ ...c, peerURLs: [...c.peerURLs] });
+}
+
+export function decodeMembershipChange(data: Buffer): MembershipChange {
+  const w = membershipType.fromBuffer(data) as MembershipChange;
+  return { type: w.type, id: w.id, name: w.name, peerURLs: w.peerURLs, origin: w.origin, seq: w.seq };
+}
+
+/** For segdump: the fields an operator wants to see of an entry's data. */
+export function describeProposal(data: Buffer, type: EntryType): Record<string, unknown> {
+  if (type === 'empty') return {};
+  if (type === 'confChange') {
+    const c = decodeMembershipChange(data);
+    return { method: `member-${c.type}`, id: c.id, name: c.name, peerURLs: c.peerURLs };
+  }
+  const p = decodeProposal(data);
+  const b = p.body;
+  const base = { time: new Date(p.time).toISOString(), origin: p.origin };
+  switch (b.op) {
+    case 'put':
+      return { ...base, method: 'PUT', path: b.path, value: b.value, dir: b.dir, ttl: b.ttl, refresh: b.refresh, ...conditions(b as unknown as Record<string, unknown>) };
+    case 'post':
+      return { ...base, method: 'POST', path: b.path, value: b.value, dir: b.dir, ttl: b.ttl };
+    case 'delete':
+      return { ...base, method: 'DELETE', path: b.path, dir: b.dir, recursive: b.recursive, ...conditions(b as unknown as Record<string, unknown>) };
+    case 'sync':
+      return { ...base, method: 'SYNC' };
+    case 'publish':
+      return { ...base, method: 'PUBLISH', id: b.id, name: b.name, clientURLs: b.clientURLs };
+  }
+}

@@ -1,0 +1,189 @@
+// Real kvd member processes for tests: started from dist/ (npm test builds
+// first), on 127.0.0.1 ports the OS says are free, killed when the test ends.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+const root = new URL('../..', import.meta.url).pathname;
+export const kvdBin = join(root, 'dist/cmd/kvd.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(t: TestContext, prefix = 'kvd-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface MemberSpec {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+}
+
+export class MemberProcess {
+  proc: ChildProcess | null = null;
+  stderr = '';
+  exitCode: number | null = null;
+  readonly clientURL: string;
+  readonly peerURL: string;
+
+  constructor(
+    readonly spec: MemberSpec,
+    private readonly args: string[],
+  ) {
+    this.clientURL = `http://127.0.0.1:${spec.clientPort}`;
+    this.peerURL = `http://127.0.0.1:${spec.peerPort}`;
+  }
+
+  start(extra: string[] = []): void {
+    this.stderr = '';
+    this.exitCode = null;
+    const p = spawn(process.execPath, [kvdBin, ...this.args, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    p.stderr!.setEncoding('utf8');
+    p.stderr!.on('data', (c: string) => {
+      if (this.stderr.length < 1 << 20) this.stderr += c;
+    });
+    p.on('exit', (code, signal) => {
+      this.exitCode = code ?? (signal ? 128 : null);
+      if (this.proc === p) this.proc = null;
+    });
+    this.proc = p;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.proc;
+    if (!p) return Promise.resolve();
+    return new Promise((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill(signal);
+    });
+  }
+
+  /** Resolves once the process exited (bounded). */
+  waitExit(ms = 10_000): Promise<number | null> {
+    const p = this.proc;
+    if (!p) return Promise.resolve(this.exitCode);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.spec.name} did not exit within ${ms} ms`)), ms);
+      p.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve(code ?? (signal ? 128 : null));
+      });
+    });
+  }
+}
+
+/** Starts n members of a new cluster; all are killed when the test ends. */
+export async function startCluster(t: TestContext, n: number, extraArgs: string[] = []): Promise<MemberProcess[]> {
+  const dir = tempDir(t);
+  const specs: MemberSpec[] = [];
+  for (let i = 1; i <= n; i++) {
+    specs.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(dir, `m${i}`) });
+  }
+  const initial = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
+  const members = specs.map((s) => new MemberProcess(s, memberArgs(s, initial, 'new', extraArgs)));
+  t.after(() => Promise.all(members.map((m) => m.kill())));
+  for (const m of members) m.start();
+  await Promise.all(members.map((m) => waitReady(m)));
+  return members;
+}
+
+export function memberArgs(s: MemberSpec, initialCluster: string, state: 'new' | 'existing', extra: string[] = []): string[] {
+  return [
+    '--name', s.name,
+    '--data-dir', s.dataDir,
+    '--listen-client-urls', `http://127.0.0.1:${s.clientPort}`,
+    '--advertise-client-urls', `http://127.0.0.1:${s.clientPort}`,
+    '--listen-peer-urls', `http://127.0.0.1:${s.peerPort}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${s.peerPort}`,
+    '--initial-cluster', initialCluster,
+    '--initial-cluster-state', state,
+    '--initial-cluster-token', 'kvd-test',
+    '--heartbeat-interval', '50',
+    '--election-timeout', '500',
+    ...extra,
+  ];
+}
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: any;
+}
+
+export function httpRequest(method: string, url: string, body?: string, timeoutMs = 10_000): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method, headers: body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}, timeout: timeoutMs },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (data += c));
+        res.on('end', () => {
+          let json: unknown = undefined;
+          try {
+            json = JSON.parse(data);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data, json });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${url}`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Polls until the member answers /health with a leader (bounded). */
+export async function waitReady(m: MemberProcess, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (m.exitCode !== null) throw new Error(`${m.spec.name} exited with ${m.exitCode}:\n${m.stderr}`);
+    try {
+      const r = await httpRequest('GET', `${m.clientURL}/health`, undefined, 1000);
+      if (r.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  throw new Error(`${m.spec.name} not ready within ${ms} ms:\n${m.stderr.slice(-4000)}`);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Retries fn until it returns a truthy value (bounded). */
+export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + ms;
+  let lastErr: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    await sleep(50);
+  }
+  throw new Error(`${what} not reached within ${ms} ms${lastErr ? `: ${String(lastErr)}` : ''}`);
+}

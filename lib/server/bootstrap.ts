@@ -48,7 +48,14 @@ export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
 }
 
 function walOptions(opts: MemberOptions, memberId: string, clusterId: string) {
-  return { memberId, clusterId, segmentSize: opts.segmentSize, maxWals: opts.maxWals, logger: opts.logger };
+  return {
+    memberId,
+    clusterId,
+    segmentSize: opts.segmentSize,
+    maxWals: opts.maxWals,
+    logger: opts.logger,
+    onFsync: (ms: number) => opts.metrics.walFsync.observe(ms / 1000),
+  };
 }
 
 function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Bootstrapped {

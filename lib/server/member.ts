@@ -84,7 +84,10 @@ export class Member implements KeysService, ClusterService {
     this.applied = b.applied;
     this.appliedTerm = b.appliedTerm;
     this.lastSnapshotIndex = b.applied;
-    this.waiters = new ProposalWaiters<ApplyResult>(opts.requestTimeoutMs, timeoutError(() => this.store.index));
+    this.waiters = new ProposalWaiters<ApplyResult>(opts.requestTimeoutMs, () => {
+      opts.metrics.proposalsFailed.inc();
+      return timeoutError(() => this.store.index)();
+    });
     const heartbeatTick = 1;
     this.raft = new Raft({
       id: b.id,
@@ -120,6 +123,7 @@ export class Member implements KeysService, ClusterService {
     member = new Member(opts, b, transport);
     for (const url of opts.listenPeerURLs) await transport.listen(url);
     for (const m of b.sm.registry.list()) if (m.id !== b.id) transport.addPeer(m.id as MemberId, m.peerURLs);
+    member.registerMetrics();
     member.startTimers();
     if (b.voters.length === 1 && b.voters[0] === b.id) member.raft.campaign();
     member.scheduleDrain();
@@ -392,12 +396,16 @@ export class Member implements KeysService, ClusterService {
   }
 
   private onSoftState(role: Role, leader: MemberId): void {
+    const m = this.opts.metrics;
     if (leader !== this.leader) {
+      if (leader !== NO_MEMBER) m.leaderChanges.inc();
+      m.hasLeader.set(leader === NO_MEMBER ? 0 : 1);
       this.log.info({ leader: leader || null, term: this.raft.status().term, role }, leader ? 'leader elected' : 'leader lost');
       this.leader = leader;
       this.leaderSince = Date.now();
     }
     this.role = role;
+    m.isLeader.set(role === 'leader' ? 1 : 0);
     if (this.leader !== NO_MEMBER) {
       this.retryUnproposed();
       this.sendQueuedReads();
@@ -476,9 +484,11 @@ export class Member implements KeysService, ClusterService {
       data: this.sm.snapshotData(),
     };
     const pauseMs = Date.now() - started;
+    const endTimer = this.opts.metrics.snapshotSave.startTimer();
     this.snapshots
       .save(snapshot)
       .then((file) => {
+        endTimer();
         this.wal.markSnapshot(snapshot.meta);
         this.lastSnapshotIndex = snapshot.meta.index;
         this.raft.compact(snapshot, CATCH_UP_ENTRIES);
@@ -537,6 +547,24 @@ export class Member implements KeysService, ClusterService {
     this.scheduleDrain();
     const deadline = Date.now() + this.opts.electionMs * 2;
     while (this.role === 'leader' && Date.now() < deadline) await new Promise((r) => setTimeout(r, this.opts.heartbeatMs / 2));
+  }
+
+  private registerMetrics(): void {
+    const m = this.opts.metrics;
+    m.hasLeader.set(0);
+    m.onCollect(() => {
+      const st = this.raft.status();
+      m.proposalsCommitted.set(st.commit);
+      m.proposalsApplied.set(this.applied);
+      m.proposalsPending.set(this.waiters.size);
+      m.watchers.set(this.store.stats().watchers ?? 0);
+      m.keys.set(this.store.nodeCount);
+      m.storeIndex.set(this.store.index);
+      for (const [id, p] of Object.entries(this.transport.stats().peers)) {
+        m.peerSentBytes.set({ To: id }, p.sentBytes);
+        m.peerReceivedBytes.set({ From: id }, p.recvBytes);
+      }
+    });
   }
 
   private fail(err: Error): void {

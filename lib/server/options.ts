@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/index.js';
 import type { ConnectionOptions, PeerCertificate, SecureContextOptions } from 'node:tls';
 
 export interface InitialMember {
@@ -28,6 +29,7 @@ export interface MemberOptions {
   readonly peerClientTls?: ConnectionOptions | null;
   readonly verifyPeer?: (cert: PeerCertificate) => string | null;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   /** Called when a committed change removed this member from the cluster. */
   readonly onRemoved?: () => void;
 }

@@ -42,7 +42,6 @@ const optLong = ['null', 'long'];
 const proposalType = avro.Type.forSchema({
   type: 'record',
   name: 'Proposal',
-  namespace: 'kvd',
   fields: [
     { name: 'origin', type: 'string' },
     { name: 'seq', type: 'long' },

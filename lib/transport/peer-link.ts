@@ -1,0 +1,315 @@
+// The outgoing half of a peer pair: one HTTP/2 session dialled to the peer,
+// carrying this member's messages on one long-lived POST stream (and
+// snapshots on streams of their own). The peer's messages to us come on the
+// session it dials (see peer-server.ts); each direction has one session.
+
+import http2 from 'node:http2';
+import type tls from 'node:tls';
+import type pino from 'pino';
+import type { MemberId, Message } from '../raft/types.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { FrameEncoder } from './codec.js';
+import {
+  HEADER_CLUSTER,
+  HEADER_FROM,
+  HEADER_TO,
+  PATH_STREAM,
+  sessionOptions,
+  type WindowSizes,
+} from './protocol.js';
+import { sendSnapshot, type SnapshotMessage, type SnapshotOutcome } from './snapshot.js';
+import { PeerCounters } from './stats.js';
+
+export interface LinkSettings {
+  readonly self: MemberId;
+  readonly clusterId: string;
+  readonly clientTls: tls.ConnectionOptions | null;
+  readonly windows: WindowSizes;
+  readonly backoff: BackoffOptions;
+  readonly slabBytes: number;
+  readonly maxFrameBytes: number;
+  /** Bytes queued on the stream beyond which messages are dropped instead of buffered. */
+  readonly maxPendingBytes: number;
+  readonly dialTimeoutMs: number;
+  readonly pingTimeoutMs: number;
+  readonly closeTimeoutMs: number;
+}
+
+const REASON_LIMIT = 512;
+
+export class PeerLink {
+  private urls: readonly string[];
+  private urlIndex = 0;
+  private session: http2.ClientHttp2Session | null = null;
+  private stream: http2.ClientHttp2Stream | null = null;
+  private accepted = false;
+  private readonly encoder: FrameEncoder;
+  private readonly backoff: Backoff;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private dialTimer: NodeJS.Timeout | null = null;
+  /** When the outstanding PING was sent (performance.now()), 0 when none is. */
+  private pingSince = 0;
+  private lastRefusal = '';
+  private closed = false;
+  private readonly headers: http2.OutgoingHttpHeaders;
+  private readonly writeChunk = (chunk: Buffer): void => {
+    this.stream!.write(chunk);
+  };
+  private readonly onPing = (err: Error | null, durationMs: number): void => {
+    this.pingSince = 0;
+    if (err === null) this.counters.rtt.add(durationMs);
+  };
+
+  constructor(
+    readonly id: MemberId,
+    urls: readonly string[],
+    private readonly settings: LinkSettings,
+    private readonly log: pino.Logger,
+    readonly counters: PeerCounters,
+  ) {
+    this.urls = urls;
+    this.encoder = new FrameEncoder(settings.slabBytes);
+    this.backoff = new Backoff(settings.backoff);
+    this.headers = { [HEADER_CLUSTER]: settings.clusterId, [HEADER_FROM]: settings.self, [HEADER_TO]: id };
+  }
+
+  /** The message stream is open and the peer accepted it. */
+  get connected(): boolean {
+    return this.accepted;
+  }
+
+  start(): void {
+    this.dial();
+  }
+
+  /** Replaces the peer's URLs; a session to a URL no longer listed is redialled. */
+  setUrls(urls: readonly string[]): void {
+    const current = this.urls.length > 0 ? this.urls[this.urlIndex % this.urls.length] : '';
+    this.urls = urls;
+    this.urlIndex = 0;
+    if (this.closed || (this.session !== null && urls.includes(current))) return;
+    this.backoff.reset();
+    const session = this.session;
+    if (session !== null) {
+      this.detach();
+      session.destroy();
+    }
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.dial();
+  }
+
+  /**
+   * Encodes m for the next flush. Returns false when m was dropped: the peer is
+   * not connected or is so far behind that maxPendingBytes are already queued.
+   * Throws FrameError when m cannot be encoded.
+   */
+  enqueue(m: Message): boolean {
+    const stream = this.stream;
+    if (!this.accepted || stream === null) {
+      this.counters.droppedMsgs++;
+      return false;
+    }
+    if (stream.writableLength + this.encoder.pendingBytes > this.settings.maxPendingBytes) {
+      this.counters.droppedMsgs++;
+      return false;
+    }
+    this.counters.sentBytes += this.encoder.encode(m, this.settings.maxFrameBytes);
+    this.counters.sentMsgs++;
+    return true;
+  }
+
+  /** Writes every frame encoded since the last flush, as one write when it can. */
+  flush(): void {
+    const stream = this.stream;
+    const chunks = this.encoder.pendingChunks;
+    if (chunks === 0 || stream === null) return;
+    if (chunks > 1) stream.cork();
+    this.encoder.flush(this.writeChunk);
+    if (chunks > 1) stream.uncork();
+  }
+
+  /**
+   * Starts sending a snapshot on its own stream and returns true; done(ok) is
+   * called once it was delivered or failed. Returns false, without calling
+   * done, when the peer is not connected.
+   */
+  sendSnapshot(m: SnapshotMessage, done: (ok: boolean) => void): boolean {
+    const session = this.session;
+    if (!this.accepted || session === null) {
+      this.counters.droppedMsgs++;
+      return false;
+    }
+    this.log.info({ peer: this.id, bytes: m.snapshot.data.length, index: m.snapshot.meta.index }, 'sending snapshot');
+    try {
+      sendSnapshot(session, this.headers, m, (outcome: SnapshotOutcome) => {
+        this.counters.sentBytes += outcome.bytes;
+        if (outcome.ok) {
+          this.counters.sentMsgs++;
+          this.log.info({ peer: this.id, bytes: outcome.bytes }, 'snapshot sent');
+        } else {
+          this.counters.droppedMsgs++;
+          this.log.warn({ peer: this.id, status: outcome.status, reason: outcome.reason }, 'snapshot not delivered');
+        }
+        done(outcome.ok);
+      });
+    } catch (err) {
+      // session.request throws when the session is closing.
+      this.counters.droppedMsgs++;
+      this.log.warn({ peer: this.id, err: (err as Error).message }, 'snapshot not sent');
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Samples the round-trip time with an HTTP/2 PING; a PING unanswered for
+   * pingTimeoutMs means the peer is gone without a FIN, and the session is dropped.
+   */
+  ping(now: number): void {
+    const session = this.session;
+    if (!this.accepted || session === null) return;
+    if (this.pingSince !== 0) {
+      if (now - this.pingSince > this.settings.pingTimeoutMs) {
+        this.log.warn({ peer: this.id, waitedMs: Math.round(now - this.pingSince) }, 'peer did not answer a ping; reconnecting');
+        session.destroy();
+      }
+      return;
+    }
+    try {
+      if (session.ping(this.onPing)) this.pingSince = now;
+    } catch {
+      // The session is closing; its 'close' handler takes over.
+    }
+  }
+
+  /** Ends the message stream and the session, waiting at most closeTimeoutMs. */
+  close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const session = this.session;
+    if (session === null || session.destroyed) return Promise.resolve();
+    this.flush();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => session.destroy(), this.settings.closeTimeoutMs);
+      session.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.stream?.end();
+      session.close();
+    });
+  }
+
+  private dial(): void {
+    this.retryTimer = null;
+    if (this.closed) return;
+    if (this.urls.length === 0) {
+      this.log.warn({ peer: this.id }, 'peer has no URL to dial');
+      return;
+    }
+    const url = this.urls[this.urlIndex % this.urls.length];
+    let session: http2.ClientHttp2Session;
+    let stream: http2.ClientHttp2Stream;
+    try {
+      session = http2.connect(url, this.connectOptions(url));
+    } catch (err) {
+      this.log.warn({ peer: this.id, url, err: (err as Error).message }, 'cannot dial peer');
+      this.scheduleRetry();
+      return;
+    }
+    this.session = session;
+    session.on('error', (err) => {
+      this.log.debug({ peer: this.id, url, err: err.message }, 'peer session error');
+    });
+    session.on('close', () => this.down(session));
+    // The peer is shutting down or replacing this session: dial again.
+    session.on('goaway', () => session.destroy());
+    session.on('connect', () => {
+      session.setLocalWindowSize(this.settings.windows.sessionWindowBytes);
+    });
+    try {
+      stream = session.request({ ...this.headers, ':method': 'POST', ':path': PATH_STREAM }, { endStream: false });
+    } catch (err) {
+      this.log.warn({ peer: this.id, url, err: (err as Error).message }, 'cannot open peer stream');
+      session.destroy();
+      return;
+    }
+    this.stream = stream;
+    let status = 0;
+    let reason = '';
+    stream.on('response', (h) => {
+      status = Number(h[':status']);
+      if (status === 200) this.accept(session, url);
+      else stream.setEncoding('utf8');
+    });
+    stream.on('data', (chunk: string | Buffer) => {
+      if (reason.length < REASON_LIMIT) reason += String(chunk);
+    });
+    stream.on('error', () => {
+      // The close that follows tears the session down.
+    });
+    stream.on('close', () => {
+      if (status !== 0 && status !== 200) this.refused(url, status, reason.slice(0, REASON_LIMIT));
+      session.destroy();
+    });
+    this.dialTimer = setTimeout(() => {
+      this.dialTimer = null;
+      if (!this.accepted && this.session === session) {
+        this.log.debug({ peer: this.id, url }, 'peer dial timed out');
+        session.destroy();
+      }
+    }, this.settings.dialTimeoutMs);
+  }
+
+  private accept(session: http2.ClientHttp2Session, url: string): void {
+    if (this.session !== session) return;
+    this.accepted = true;
+    this.backoff.reset();
+    this.lastRefusal = '';
+    if (this.dialTimer !== null) clearTimeout(this.dialTimer);
+    this.dialTimer = null;
+    this.log.info({ peer: this.id, url }, 'peer stream connected');
+  }
+
+  private refused(url: string, status: number, reason: string): void {
+    // A refusal repeats on every redial; say it again only when it changes.
+    const key = `${status} ${reason}`;
+    if (key === this.lastRefusal) return;
+    this.lastRefusal = key;
+    this.log.warn({ peer: this.id, url, status, reason }, 'peer refused our stream');
+  }
+
+  private down(session: http2.ClientHttp2Session): void {
+    if (this.session !== session) return;
+    const wasAccepted = this.accepted;
+    this.detach();
+    if (this.closed) return;
+    // A URL that failed gives way to the next; a session that worked is redialled where it was.
+    if (!wasAccepted) this.urlIndex++;
+    this.scheduleRetry();
+  }
+
+  /** Forgets the current session; its late events no longer reach this link. */
+  private detach(): void {
+    if (this.dialTimer !== null) clearTimeout(this.dialTimer);
+    this.dialTimer = null;
+    if (this.accepted) this.log.info({ peer: this.id }, 'peer stream disconnected');
+    this.session = null;
+    this.stream = null;
+    this.accepted = false;
+    this.pingSince = 0;
+    this.encoder.reset();
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed) return;
+    this.retryTimer = setTimeout(() => this.dial(), this.backoff.next());
+  }
+
+  private connectOptions(url: string): http2.SecureClientSessionOptions {
+    const base = sessionOptions(this.settings.windows);
+    if (!url.startsWith('https:')) return base;
+    return { ...base, minVersion: 'TLSv1.2', ...(this.settings.clientTls ?? {}) };
+  }
+}

@@ -65,7 +65,13 @@ interface MessageBase {
 }
 
 export type Message =
-  | (MessageBase & { readonly type: 'preVote' | 'vote'; readonly lastIndex: Index; readonly lastTerm: Term })
+  | (MessageBase & {
+      readonly type: 'preVote' | 'vote';
+      readonly lastIndex: Index;
+      readonly lastTerm: Term;
+      /** Set on the vote of a leader transfer: voters grant it even while a leader's lease holds. */
+      readonly transfer?: boolean;
+    })
   | (MessageBase & { readonly type: 'preVoteResp' | 'voteResp'; readonly reject: boolean })
   | (MessageBase & {
       readonly type: 'append';

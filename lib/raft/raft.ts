@@ -1,0 +1,958 @@
+import { RaftError } from './errors.js';
+import { RaftLog, type ReadonlyRaftLog } from './log.js';
+import { Progress, type ProgressState } from './progress.js';
+import { ReadOnly } from './read-only.js';
+import { NO_MEMBER } from './types.js';
+import type {
+  ConfState,
+  Entry,
+  HardState,
+  Index,
+  MemberId,
+  Message,
+  ReadState,
+  Ready,
+  Role,
+  Snapshot,
+  Term,
+} from './types.js';
+
+export interface RaftConfig {
+  id: MemberId;
+  /** Voters of a brand-new cluster. Ignored when `restore` carries a snapshot conf or `conf`. */
+  voters: readonly MemberId[];
+  /** Ticks without a leader before campaigning; the timeout is random in [electionTick, 2*electionTick). */
+  electionTick: number;
+  /** Ticks between a leader's heartbeats; less than electionTick. */
+  heartbeatTick: number;
+  /** Uniform in [0, 1): the only source of randomness. */
+  random: () => number;
+  preVote: boolean;
+  checkQuorum: boolean;
+  /** Unacknowledged append messages per follower in replicate state. */
+  maxInflight: number;
+  /** Entry bytes per append message (data plus ENTRY_OVERHEAD_BYTES each); at least one entry is always sent. */
+  maxMsgBytes: number;
+  /** State recovered from disk on restart. */
+  restore?: {
+    hardState: HardState | null;
+    /** The newest snapshot; its data is kept for lagging followers. */
+    snapshot: Snapshot | null;
+    /** Stored entries after snapshot.meta.index, contiguous. */
+    entries: readonly Entry[];
+    /** Voters as of the applied state, when the server knows them; else the snapshot's, else `voters`. */
+    conf?: ConfState;
+  };
+}
+
+export interface Proposal {
+  readonly type: 'normal' | 'confChange';
+  readonly data: Buffer;
+}
+
+export interface ConfChange {
+  readonly type: 'add' | 'remove';
+  readonly id: MemberId;
+}
+
+export interface ProgressStatus {
+  readonly match: Index;
+  readonly next: Index;
+  readonly state: ProgressState;
+  readonly inflight: number;
+  readonly recentActive: boolean;
+}
+
+export interface RaftStatus {
+  readonly id: MemberId;
+  readonly role: Role;
+  readonly term: Term;
+  readonly vote: MemberId;
+  readonly leader: MemberId;
+  readonly commit: Index;
+  readonly applied: Index;
+  readonly lastIndex: Index;
+  readonly firstIndex: Index;
+  readonly voters: readonly MemberId[];
+  /** The member a leader is handing leadership to, NO_MEMBER when none. */
+  readonly leadTransferee: MemberId;
+  /** Leader only: one record per other voter. */
+  readonly progress: Readonly<Record<string, ProgressStatus>>;
+}
+
+type CampaignKind = 'preElection' | 'election' | 'transfer';
+
+const EMPTY = Buffer.alloc(0);
+const ix = (n: number): Index => n as Index;
+const tm = (n: number): Term => n as Term;
+
+function validate(cfg: RaftConfig): void {
+  const bad = (what: string): never => {
+    throw new RaftError('invalid-config', what);
+  };
+  if (typeof cfg.id !== 'string' || cfg.id === NO_MEMBER) bad('id must be a non-empty member id');
+  if (!Number.isInteger(cfg.heartbeatTick) || cfg.heartbeatTick < 1) bad('heartbeatTick must be an integer >= 1');
+  if (!Number.isInteger(cfg.electionTick) || cfg.electionTick <= cfg.heartbeatTick) {
+    bad('electionTick must be an integer greater than heartbeatTick');
+  }
+  if (!Number.isInteger(cfg.maxInflight) || cfg.maxInflight < 1) bad('maxInflight must be an integer >= 1');
+  if (!(cfg.maxMsgBytes > 0)) bad('maxMsgBytes must be > 0');
+  if (typeof cfg.random !== 'function') bad('random must be a function');
+}
+
+const isProposal = (it: { type: unknown; data: unknown }): it is Proposal =>
+  (it.type === 'normal' || it.type === 'confChange') && Buffer.isBuffer(it.data);
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/**
+ * One member's Raft state machine, modelled on etcd's raft library. Pure: time
+ * enters through tick(), messages through step(), and everything it wants done
+ * leaves through ready()/advance().
+ */
+export class Raft {
+  readonly id: MemberId;
+  private readonly electionTimeout: number;
+  private readonly heartbeatTimeout: number;
+  private readonly random: () => number;
+  private readonly preVote: boolean;
+  private readonly checkQuorum: boolean;
+  private readonly maxInflight: number;
+  private readonly maxMsgBytes: number;
+
+  private readonly raftLog: RaftLog;
+  private term = 0;
+  private vote: MemberId = NO_MEMBER;
+  private lead: MemberId = NO_MEMBER;
+  private role: Role = 'follower';
+  private voters: Set<MemberId>;
+  /** Leader: the followers' progress, and its own (whose match is what it has persisted). */
+  private readonly prs = new Map<MemberId, Progress>();
+  private readonly votes = new Map<MemberId, boolean>();
+  private msgs: Message[] = [];
+  private readStates: ReadState[] = [];
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private leadTransferee: MemberId = NO_MEMBER;
+  /** Leader: no conf change may be proposed until this index is applied. */
+  private pendingConfIndex = 0;
+  private readonly readOnly = new ReadOnly();
+  /** Leader: ReadIndex requests waiting for the first commit of its term. */
+  private pendingReads: { from: MemberId; ctx: string }[] = [];
+  private prevHardState: HardState;
+  private prevLeader: MemberId = NO_MEMBER;
+  private prevRole: Role = 'follower';
+  private readyOutstanding = false;
+
+  constructor(cfg: RaftConfig) {
+    validate(cfg);
+    this.id = cfg.id;
+    this.electionTimeout = cfg.electionTick;
+    this.heartbeatTimeout = cfg.heartbeatTick;
+    this.random = cfg.random;
+    this.preVote = cfg.preVote;
+    this.checkQuorum = cfg.checkQuorum;
+    this.maxInflight = cfg.maxInflight;
+    this.maxMsgBytes = cfg.maxMsgBytes;
+    const r = cfg.restore;
+    const snapshot = r?.snapshot ?? null;
+    const hs = r?.hardState ?? null;
+    this.raftLog = RaftLog.recover(snapshot, r?.entries ?? [], hs?.commit ?? 0);
+    this.voters = new Set(r?.conf?.voters ?? snapshot?.meta.conf.voters ?? cfg.voters);
+    if (hs) {
+      this.term = hs.term;
+      this.vote = hs.vote;
+    }
+    this.prevHardState = hs ?? { term: tm(0), vote: NO_MEMBER, commit: ix(0) };
+    this.becomeFollower(this.term, NO_MEMBER);
+  }
+
+  /** A read-only view of the log, for tests and inspection. */
+  get log(): ReadonlyRaftLog {
+    return this.raftLog;
+  }
+
+  // ---- time ----
+
+  tick(): void {
+    if (this.role === 'leader') this.tickHeartbeat();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.hup(false);
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.electionTimeout) {
+      this.electionElapsed = 0;
+      if (this.checkQuorum && !this.quorumActive()) {
+        this.becomeFollower(this.term, NO_MEMBER);
+        return;
+      }
+      if (this.leadTransferee !== NO_MEMBER) this.leadTransferee = NO_MEMBER;
+    }
+    if (this.heartbeatElapsed >= this.heartbeatTimeout) {
+      this.heartbeatElapsed = 0;
+      this.bcastHeartbeat(this.readOnly.lastKey());
+    }
+  }
+
+  /** Were a quorum of voters heard from since the last check? Starts the next check period. */
+  private quorumActive(): boolean {
+    let active = 0;
+    for (const id of this.voters) {
+      if (id === this.id || this.prs.get(id)?.recentActive) active++;
+    }
+    for (const [id, pr] of this.prs) if (id !== this.id) pr.recentActive = false;
+    return active >= this.quorum();
+  }
+
+  // ---- roles ----
+
+  private quorum(): number {
+    return Math.floor(this.voters.size / 2) + 1;
+  }
+
+  private promotable(): boolean {
+    return this.voters.has(this.id);
+  }
+
+  private reset(term: number): void {
+    if (this.term !== term) {
+      this.term = term;
+      this.vote = NO_MEMBER;
+    }
+    this.lead = NO_MEMBER;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.electionTimeout + Math.floor(this.random() * this.electionTimeout);
+    this.leadTransferee = NO_MEMBER;
+    this.votes.clear();
+    this.prs.clear();
+    this.readOnly.reset();
+    this.pendingReads = [];
+  }
+
+  private becomeFollower(term: number, lead: MemberId): void {
+    this.reset(term);
+    this.lead = lead;
+    this.role = 'follower';
+  }
+
+  private becomePreCandidate(): void {
+    // Pre-vote changes neither term nor vote: a member that cannot win leaves no trace.
+    this.votes.clear();
+    this.lead = NO_MEMBER;
+    this.role = 'preCandidate';
+  }
+
+  private becomeCandidate(): void {
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+  }
+
+  private becomeLeader(): void {
+    this.reset(this.term);
+    this.lead = this.id;
+    this.role = 'leader';
+    const last = this.raftLog.lastIndex();
+    for (const id of this.voters) this.prs.set(id, new Progress(last + 1, this.maxInflight));
+    const self = new Progress(last + 1, this.maxInflight);
+    self.match = this.raftLog.stableIndex();
+    self.recentActive = true;
+    this.prs.set(this.id, self);
+    // An unapplied conf change may hide in the inherited log: wait until all of it is applied.
+    this.pendingConfIndex = last;
+    this.raftLog.append([{ term: tm(this.term), index: ix(last + 1), type: 'empty', data: EMPTY }]);
+  }
+
+  private hup(transfer: boolean): void {
+    if (this.role === 'leader' || !this.promotable() || this.hasUnappliedConfChange()) return;
+    this.startCampaign(transfer ? 'transfer' : this.preVote ? 'preElection' : 'election');
+  }
+
+  /** A committed conf change not yet applied may change who votes: wait for it. */
+  private hasUnappliedConfChange(): boolean {
+    const log = this.raftLog;
+    for (let i = Math.max(log.applied, log.firstIndex() - 1) + 1; i <= log.committed; i++) {
+      if (log.entry(i)?.type === 'confChange') return true;
+    }
+    return false;
+  }
+
+  private startCampaign(kind: CampaignKind): void {
+    let voteTerm: number;
+    if (kind === 'preElection') {
+      this.becomePreCandidate();
+      voteTerm = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      voteTerm = this.term;
+    }
+    if (this.poll(this.id, true) === 'won') {
+      if (kind === 'preElection') this.startCampaign('election');
+      else {
+        this.becomeLeader();
+        this.bcastAppend();
+      }
+      return;
+    }
+    const type = kind === 'preElection' ? 'preVote' : 'vote';
+    const lastIndex = ix(this.raftLog.lastIndex());
+    const lastTerm = tm(this.raftLog.lastTerm());
+    for (const to of this.voters) {
+      if (to === this.id) continue;
+      this.msgs.push(
+        kind === 'transfer'
+          ? { type, from: this.id, to, term: tm(voteTerm), lastIndex, lastTerm, transfer: true }
+          : { type, from: this.id, to, term: tm(voteTerm), lastIndex, lastTerm },
+      );
+    }
+  }
+
+  private poll(from: MemberId, granted: boolean): 'won' | 'lost' | 'pending' {
+    if (!this.votes.has(from)) this.votes.set(from, granted);
+    let yes = 0;
+    let no = 0;
+    for (const id of this.voters) {
+      const v = this.votes.get(id);
+      if (v === true) yes++;
+      else if (v === false) no++;
+    }
+    const q = this.quorum();
+    if (yes >= q) return 'won';
+    if (this.voters.size - no < q) return 'lost';
+    return 'pending';
+  }
+
+  // ---- messages ----
+
+  step(m: Message): void {
+    if (!this.wellFormed(m)) return;
+    if (m.type === 'propose') {
+      if (this.role === 'leader') this.appendProposals(m.entries);
+      return;
+    }
+    if (m.type === 'readIndex') {
+      if (this.role === 'leader') this.handleReadIndex(m.from, m.ctx);
+      return;
+    }
+    if (m.term > this.term) {
+      if ((m.type === 'preVote' || m.type === 'vote') && !m.transfer && this.inLease()) return;
+      if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
+        // A pre-vote (or a granted answer to ours) carries a term nobody has entered yet.
+      } else if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') {
+        this.becomeFollower(m.term, m.from);
+      } else {
+        this.becomeFollower(m.term, NO_MEMBER);
+      }
+    } else if (m.term < this.term) {
+      if ((this.checkQuorum || this.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
+        // A leader cut off by a partition learns of the newer term and steps down.
+        this.send({ type: 'appendResp', to: m.from, reject: false, index: ix(0), rejectHint: ix(0), hintTerm: tm(0) });
+      } else if (m.type === 'preVote') {
+        this.msgs.push({ type: 'preVoteResp', from: this.id, to: m.from, term: tm(this.term), reject: true });
+      }
+      return;
+    }
+
+    if (m.type === 'preVote' || m.type === 'vote') {
+      this.handleVoteRequest(m);
+      return;
+    }
+    switch (this.role) {
+      case 'leader':
+        this.stepLeader(m);
+        break;
+      case 'candidate':
+      case 'preCandidate':
+        this.stepCandidate(m);
+        break;
+      case 'follower':
+        this.stepFollower(m);
+        break;
+    }
+  }
+
+  /** Checks the fields raft relies on; anything else from the wire is dropped. */
+  private wellFormed(m: Message): boolean {
+    if (typeof m !== 'object' || m === null) return false;
+    if (m.to !== this.id || typeof m.from !== 'string' || m.from === NO_MEMBER || m.from === this.id) return false;
+    if (!isCount(m.term)) return false;
+    switch (m.type) {
+      case 'preVote':
+      case 'vote':
+        return m.term > 0 && isCount(m.lastIndex) && isCount(m.lastTerm);
+      case 'preVoteResp':
+      case 'voteResp':
+      case 'timeoutNow':
+        return m.term > 0;
+      case 'append': {
+        if (m.term === 0 || !isCount(m.prevIndex) || !isCount(m.prevTerm) || !isCount(m.commit)) return false;
+        if (!Array.isArray(m.entries)) return false;
+        let prevTerm = m.prevTerm;
+        for (let k = 0; k < m.entries.length; k++) {
+          const e = m.entries[k];
+          if (e?.index !== m.prevIndex + 1 + k || !isCount(e.term) || e.term < prevTerm || e.term > m.term) return false;
+          if (!Buffer.isBuffer(e.data)) return false;
+          prevTerm = e.term;
+        }
+        return true;
+      }
+      case 'appendResp':
+        return m.term > 0 && isCount(m.index) && isCount(m.rejectHint) && isCount(m.hintTerm);
+      case 'heartbeat':
+        return m.term > 0 && isCount(m.commit) && typeof m.ctx === 'string';
+      case 'heartbeatResp':
+        return m.term > 0 && typeof m.ctx === 'string';
+      case 'snapshot': {
+        const s = m.snapshot;
+        return (
+          m.term > 0 &&
+          typeof s === 'object' &&
+          s !== null &&
+          isCount(s.meta?.index) &&
+          isCount(s.meta.term) &&
+          Array.isArray(s.meta.conf?.voters) &&
+          Buffer.isBuffer(s.data)
+        );
+      }
+      case 'snapshotStatus':
+        return m.term > 0 && isCount(m.index);
+      case 'propose':
+        return Array.isArray(m.entries) && m.entries.every((e) => typeof e === 'object' && e !== null);
+      case 'readIndex':
+        return typeof m.ctx === 'string';
+      case 'readIndexResp':
+        return m.term > 0 && typeof m.ctx === 'string' && isCount(m.index);
+      default:
+        return false;
+    }
+  }
+
+  /** etcd's leader lease: with check-quorum, a member that heard from a leader within the election timeout ignores votes. */
+  private inLease(): boolean {
+    return this.checkQuorum && this.lead !== NO_MEMBER && this.electionElapsed < this.electionTimeout;
+  }
+
+  private handleVoteRequest(m: Extract<Message, { type: 'preVote' | 'vote' }>): void {
+    const respType = m.type === 'preVote' ? 'preVoteResp' : 'voteResp';
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === NO_MEMBER && this.lead === NO_MEMBER) ||
+      (m.type === 'preVote' && m.term > this.term);
+    if (canVote && this.raftLog.isUpToDate(m.lastIndex, m.lastTerm)) {
+      // The answer carries the requested term so the candidate counts it even before entering that term itself.
+      this.msgs.push({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
+      if (m.type === 'vote') {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.msgs.push({ type: respType, from: this.id, to: m.from, term: tm(this.term), reject: true });
+    }
+  }
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'append':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleAppend(m);
+        break;
+      case 'heartbeat':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleHeartbeat(m);
+        break;
+      case 'snapshot':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleSnapshot(m);
+        break;
+      case 'timeoutNow':
+        this.hup(true);
+        break;
+      case 'readIndexResp':
+        this.readStates.push({ index: m.index, ctx: m.ctx });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private stepCandidate(m: Message): void {
+    switch (m.type) {
+      case 'append':
+        this.becomeFollower(m.term, m.from);
+        this.handleAppend(m);
+        break;
+      case 'heartbeat':
+        this.becomeFollower(m.term, m.from);
+        this.handleHeartbeat(m);
+        break;
+      case 'snapshot':
+        this.becomeFollower(m.term, m.from);
+        this.handleSnapshot(m);
+        break;
+      case 'preVoteResp':
+      case 'voteResp': {
+        if ((m.type === 'preVoteResp') !== (this.role === 'preCandidate')) return;
+        // A granted pre-vote names the term we asked for; one naming our current term answers an older campaign.
+        if (m.type === 'preVoteResp' && !m.reject && m.term !== this.term + 1) return;
+        const result = this.poll(m.from, !m.reject);
+        if (result === 'won') {
+          if (this.role === 'preCandidate') this.startCampaign('election');
+          else {
+            this.becomeLeader();
+            this.bcastAppend();
+          }
+        } else if (result === 'lost') {
+          this.becomeFollower(this.term, NO_MEMBER);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private stepLeader(m: Message): void {
+    const pr = this.prs.get(m.from);
+    if (!pr) return;
+    switch (m.type) {
+      case 'appendResp':
+        pr.recentActive = true;
+        this.handleAppendResp(m, pr);
+        break;
+      case 'heartbeatResp':
+        pr.recentActive = true;
+        this.handleHeartbeatResp(m, pr);
+        break;
+      case 'snapshotStatus':
+        pr.recentActive = true;
+        this.snapshotDone(pr, !m.reject);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- follower side ----
+
+  private handleAppend(m: Extract<Message, { type: 'append' }>): void {
+    const log = this.raftLog;
+    if (m.prevIndex < log.committed) {
+      this.send({ type: 'appendResp', to: m.from, reject: false, index: ix(log.committed), rejectHint: ix(0), hintTerm: tm(0) });
+      return;
+    }
+    const lastNew = log.maybeAppend(m.prevIndex, m.prevTerm, m.commit, m.entries);
+    if (lastNew !== undefined) {
+      this.send({ type: 'appendResp', to: m.from, reject: false, index: ix(lastNew), rejectHint: ix(0), hintTerm: tm(0) });
+      return;
+    }
+    // Point the leader at the last entry that can match: at most our last index, and no entry of a term the leader's prevTerm excludes.
+    const hint = log.findConflictByTerm(Math.min(m.prevIndex, log.lastIndex()), m.prevTerm);
+    this.send({
+      type: 'appendResp',
+      to: m.from,
+      reject: true,
+      index: m.prevIndex,
+      rejectHint: ix(hint.index),
+      hintTerm: tm(hint.term),
+    });
+  }
+
+  private handleHeartbeat(m: Extract<Message, { type: 'heartbeat' }>): void {
+    this.raftLog.commitTo(Math.min(m.commit, this.raftLog.lastIndex()));
+    this.send({ type: 'heartbeatResp', to: m.from, ctx: m.ctx });
+  }
+
+  private handleSnapshot(m: Extract<Message, { type: 'snapshot' }>): void {
+    const log = this.raftLog;
+    const s = m.snapshot;
+    if (s.meta.index > log.committed) {
+      if (log.term(s.meta.index) === s.meta.term) {
+        // Our log already holds the snapshot's last entry: commit up to it instead of discarding the log.
+        log.commitTo(s.meta.index);
+      } else {
+        log.restore(s);
+        this.voters = new Set(s.meta.conf.voters);
+      }
+    }
+    this.send({ type: 'appendResp', to: m.from, reject: false, index: ix(log.committed), rejectHint: ix(0), hintTerm: tm(0) });
+  }
+
+  // ---- leader side ----
+
+  private send(m: DistributiveOmit<Message, 'from' | 'term'>): void {
+    this.msgs.push({ ...m, from: this.id, term: tm(this.term) } as Message);
+  }
+
+  private bcastAppend(): void {
+    for (const id of this.voters) if (id !== this.id) this.sendAppend(id);
+  }
+
+  /** Sends what the follower needs, then keeps pipelining in replicate state while the window allows. */
+  private sendAppend(to: MemberId): void {
+    if (!this.maybeSendAppend(to, true)) return;
+    while (this.maybeSendAppend(to, false));
+  }
+
+  private maybeSendAppend(to: MemberId, sendIfEmpty: boolean): boolean {
+    const pr = this.prs.get(to);
+    if (!pr || pr.isPaused()) return false;
+    const log = this.raftLog;
+    const prevIndex = pr.next - 1;
+    const prevTerm = log.term(prevIndex);
+    const entries = log.slice(pr.next, log.lastIndex() + 1, this.maxMsgBytes);
+    if (entries !== undefined && entries.length === 0 && !sendIfEmpty) return false;
+    if (prevTerm === undefined || entries === undefined) return this.maybeSendSnapshot(to, pr);
+    this.send({
+      type: 'append',
+      to,
+      prevIndex: ix(prevIndex),
+      prevTerm: tm(prevTerm),
+      entries,
+      commit: ix(log.committed),
+    });
+    pr.sentEntries(entries.length, prevIndex + entries.length);
+    return true;
+  }
+
+  private maybeSendSnapshot(to: MemberId, pr: Progress): boolean {
+    const s = this.raftLog.snapshot;
+    // A member not heard from lately may be down: a snapshot is too big to send on speculation.
+    if (!pr.recentActive || s === null) return false;
+    this.send({ type: 'snapshot', to, snapshot: s });
+    pr.becomeSnapshot(s.meta.index);
+    return true;
+  }
+
+  private bcastHeartbeat(ctx: string): void {
+    for (const id of this.voters) {
+      if (id === this.id) continue;
+      const pr = this.prs.get(id);
+      if (!pr) continue;
+      // Never tell a follower to commit beyond what it is known to share with us.
+      this.send({ type: 'heartbeat', to: id, commit: ix(Math.min(pr.match, this.raftLog.committed)), ctx });
+    }
+  }
+
+  private handleAppendResp(m: Extract<Message, { type: 'appendResp' }>, pr: Progress): void {
+    if (m.reject) {
+      let hint: number = m.rejectHint;
+      if (m.hintTerm > 0) hint = this.raftLog.findConflictByTerm(m.rejectHint, m.hintTerm).index;
+      if (pr.maybeDecrTo(m.index, hint)) {
+        if (pr.state === 'replicate') pr.becomeProbe();
+        this.sendAppend(m.from);
+      }
+      return;
+    }
+    if (m.index > this.raftLog.lastIndex()) return;
+    const wasPaused = pr.isPaused();
+    // An acknowledgement at match still moves a probing follower to replicate: it proves where the logs agree.
+    if (!pr.maybeUpdate(m.index) && !(pr.state === 'probe' && pr.match === m.index)) return;
+    if (pr.state === 'probe') pr.becomeReplicate();
+    else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
+      pr.becomeProbe();
+      pr.becomeReplicate();
+    } else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
+    if (this.maybeCommit()) this.bcastAppend();
+    else if (wasPaused) this.sendAppend(m.from);
+    while (this.maybeSendAppend(m.from, false));
+    if (m.from === this.leadTransferee && pr.match === this.raftLog.lastIndex()) this.sendTimeoutNow(m.from);
+  }
+
+  private handleHeartbeatResp(m: Extract<Message, { type: 'heartbeatResp' }>, pr: Progress): void {
+    pr.probeSent = false;
+    // Acknowledgements may have been lost: free a slot so the window cannot stay shut forever.
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
+    if (pr.match < this.raftLog.lastIndex() || pr.state === 'probe') this.sendAppend(m.from);
+    if (m.ctx === '') return;
+    for (const r of this.readOnly.ack(m.ctx, m.from, (acks) => this.countVoters(acks) >= this.quorum())) {
+      this.respondRead(r.from, r.ctx, r.index);
+    }
+  }
+
+  private countVoters(ids: ReadonlySet<MemberId>): number {
+    let n = 0;
+    for (const id of ids) if (this.voters.has(id)) n++;
+    return n;
+  }
+
+  private snapshotDone(pr: Progress, ok: boolean): void {
+    if (pr.state !== 'snapshot') return;
+    if (!ok) pr.pendingSnapshot = 0;
+    pr.becomeProbe();
+    // After success wait for the follower's answer; after failure wait for a heartbeat answer before retrying.
+    pr.probeSent = true;
+  }
+
+  private sendTimeoutNow(to: MemberId): void {
+    this.send({ type: 'timeoutNow', to });
+  }
+
+  /** Commits the highest index a quorum has persisted, if it belongs to this term (Raft §5.4.2, figure 8). */
+  private maybeCommit(): boolean {
+    const matches: number[] = [];
+    for (const id of this.voters) matches.push(this.prs.get(id)?.match ?? 0);
+    matches.sort((a, b) => b - a);
+    const q = this.quorum();
+    if (matches.length < q) return false;
+    const index = matches[q - 1];
+    if (index <= this.raftLog.committed || this.raftLog.term(index) !== this.term) return false;
+    const firstOfTerm = this.raftLog.term(this.raftLog.committed) !== this.term;
+    this.raftLog.commitTo(index);
+    if (firstOfTerm) this.releasePendingReads();
+    return true;
+  }
+
+  private committedEntryInCurrentTerm(): boolean {
+    return this.raftLog.term(this.raftLog.committed) === this.term;
+  }
+
+  private releasePendingReads(): void {
+    const pending = this.pendingReads;
+    this.pendingReads = [];
+    for (const r of pending) this.handleReadIndex(r.from, r.ctx);
+  }
+
+  private handleReadIndex(from: MemberId, ctx: string): void {
+    // Until an entry of its term is committed, a new leader's commit index may lag what earlier leaders committed.
+    if (!this.committedEntryInCurrentTerm()) {
+      this.pendingReads.push({ from, ctx });
+      return;
+    }
+    const index = this.raftLog.committed;
+    if (this.quorum() === 1 && this.voters.has(this.id)) {
+      this.respondRead(from, ctx, index);
+      return;
+    }
+    const key = this.readOnly.add({ from, ctx }, index, this.id);
+    if (key !== null) this.bcastHeartbeat(key);
+  }
+
+  private respondRead(from: MemberId, ctx: string, index: number): void {
+    if (from === this.id) this.readStates.push({ index: ix(index), ctx });
+    else this.send({ type: 'readIndexResp', to: from, ctx, index: ix(index) });
+  }
+
+  /** Leader: appends proposals. Returns false when refused (transfer in progress, a conf change already pending, bad type). */
+  private appendProposals(items: readonly { type: unknown; data: unknown }[]): boolean {
+    if (this.leadTransferee !== NO_MEMBER) return false;
+    let confChanges = 0;
+    for (const it of items) {
+      if (!isProposal(it)) return false;
+      if (it.type === 'confChange') confChanges++;
+    }
+    if (confChanges > 1 || (confChanges === 1 && this.pendingConfIndex > this.raftLog.applied)) return false;
+    const term = tm(this.term);
+    let index = this.raftLog.lastIndex();
+    const entries: Entry[] = [];
+    for (const it of items) {
+      index++;
+      const p = it as Proposal;
+      entries.push({ term, index: ix(index), type: p.type, data: p.data });
+      if (it.type === 'confChange') this.pendingConfIndex = index;
+    }
+    this.raftLog.append(entries);
+    this.bcastAppend();
+    return true;
+  }
+
+  // ---- the driver's API ----
+
+  /** Leader: append. Follower with a known leader: forward. Otherwise (or refused): false, dropped. Zero items: a no-op. */
+  propose(items: readonly Proposal[]): boolean {
+    if (items.length === 0) return true;
+    if (this.role === 'leader') return this.appendProposals(items);
+    if (this.role !== 'follower' || this.lead === NO_MEMBER || !items.every(isProposal)) return false;
+    this.send({
+      type: 'propose',
+      to: this.lead,
+      entries: items.map((it) => ({ term: tm(0), index: ix(0), type: it.type, data: it.data })),
+    });
+    return true;
+  }
+
+  /** Linearizable read point for ctx; the ReadState comes in a later Ready. False when no leader is known. */
+  readIndex(ctx: string): boolean {
+    if (this.role === 'leader') {
+      this.handleReadIndex(this.id, ctx);
+      return true;
+    }
+    if (this.role !== 'follower' || this.lead === NO_MEMBER) return false;
+    this.msgs.push({ type: 'readIndex', from: this.id, to: this.lead, term: tm(0), ctx });
+    return true;
+  }
+
+  /** Call when a committed confChange entry is applied. Adding a present or removing an absent member is a no-op. */
+  applyConfChange(cc: ConfChange): ConfState {
+    if (cc.type === 'add' && !this.voters.has(cc.id) && cc.id !== NO_MEMBER) {
+      this.voters.add(cc.id);
+      if (this.role === 'leader') {
+        const pr = new Progress(this.raftLog.lastIndex() + 1, this.maxInflight);
+        // A new member counts as active so the first check-quorum does not hold its silence against us.
+        pr.recentActive = true;
+        this.prs.set(cc.id, pr);
+        this.sendAppend(cc.id);
+      }
+    } else if (cc.type === 'remove' && this.voters.has(cc.id)) {
+      this.voters.delete(cc.id);
+      if (cc.id === this.id) {
+        if (this.role !== 'follower') this.becomeFollower(this.term, NO_MEMBER);
+      } else if (this.role === 'leader') {
+        this.prs.delete(cc.id);
+        if (cc.id === this.leadTransferee) this.leadTransferee = NO_MEMBER;
+        // A smaller quorum may already hold entries not yet committed.
+        if (this.maybeCommit()) this.bcastAppend();
+      }
+    }
+    return this.confState();
+  }
+
+  private confState(): ConfState {
+    return { voters: [...this.voters].sort() };
+  }
+
+  /** Leader: hand leadership to `to` once it has caught up. Proposals are refused until done or aborted (after an election timeout). */
+  transferLeadership(to: MemberId): void {
+    if (this.role !== 'leader' || to === this.id || !this.voters.has(to)) return;
+    if (this.leadTransferee === to) return;
+    this.leadTransferee = to;
+    this.electionElapsed = 0;
+    const pr = this.prs.get(to);
+    if (pr?.match === this.raftLog.lastIndex()) this.sendTimeoutNow(to);
+    else this.sendAppend(to);
+  }
+
+  /** After the server saved a snapshot up to snapshot.meta.index: keep it and drop entries up to index - keepEntries. */
+  compact(snapshot: Snapshot, keepEntries: number): void {
+    const keep = Number.isSafeInteger(keepEntries) && keepEntries > 0 ? keepEntries : 0;
+    this.raftLog.compact(snapshot, keep);
+  }
+
+  /** The transport could not deliver to id: stop pipelining to it until it answers again. */
+  reportUnreachable(id: MemberId): void {
+    const pr = this.role === 'leader' ? this.prs.get(id) : undefined;
+    if (pr?.state === 'replicate') pr.becomeProbe();
+  }
+
+  /** The transport finished (ok) or failed sending a snapshot to id. */
+  reportSnapshot(id: MemberId, ok: boolean): void {
+    const pr = this.role === 'leader' ? this.prs.get(id) : undefined;
+    if (pr) this.snapshotDone(pr, ok);
+  }
+
+  /** Start an election now (with pre-vote when configured). */
+  campaign(): void {
+    this.hup(false);
+  }
+
+  hasReady(): boolean {
+    if (this.readyOutstanding) return false;
+    const log = this.raftLog;
+    return (
+      this.lead !== this.prevLeader ||
+      this.role !== this.prevRole ||
+      this.hardStateChanged() ||
+      log.pendingSnapshot !== null ||
+      log.hasUnstable() ||
+      this.msgs.length > 0 ||
+      this.readStates.length > 0 ||
+      log.hasNextCommitted()
+    );
+  }
+
+  private hardStateChanged(): boolean {
+    const p = this.prevHardState;
+    return p.term !== this.term || p.vote !== this.vote || p.commit !== this.raftLog.committed;
+  }
+
+  ready(): Ready {
+    if (this.readyOutstanding) throw new RaftError('ready-outstanding', 'advance() the previous Ready first');
+    const log = this.raftLog;
+    const hardState = this.hardStateChanged()
+      ? { term: tm(this.term), vote: this.vote, commit: ix(log.committed) }
+      : null;
+    const softState =
+      this.lead !== this.prevLeader || this.role !== this.prevRole ? { leader: this.lead, role: this.role } : null;
+    const rd: Ready = {
+      hardState,
+      entries: log.unstableEntries(),
+      snapshot: log.pendingSnapshot,
+      messages: this.msgs,
+      committed: log.nextCommitted(),
+      readStates: this.readStates,
+      softState,
+    };
+    if (hardState) this.prevHardState = hardState;
+    this.prevLeader = this.lead;
+    this.prevRole = this.role;
+    this.msgs = [];
+    this.readStates = [];
+    this.readOnly.close();
+    this.readyOutstanding = true;
+    return rd;
+  }
+
+  advance(rd: Ready): void {
+    if (!this.readyOutstanding) throw new RaftError('no-ready-outstanding', 'advance() without a Ready handed out');
+    this.readyOutstanding = false;
+    const log = this.raftLog;
+    if (rd.snapshot) log.snapshotPersisted(rd.snapshot);
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1];
+      log.stableTo(last.index, last.term);
+    }
+    if (rd.committed.length > 0) log.appliedTo(rd.committed[rd.committed.length - 1].index);
+    if (this.role === 'leader') {
+      // The leader's own copy counts toward commit only now that it is on disk.
+      this.prs.get(this.id)?.maybeUpdate(log.stableIndex());
+      if (this.maybeCommit()) this.bcastAppend();
+    }
+  }
+
+  status(): RaftStatus {
+    const log = this.raftLog;
+    const progress: Record<string, ProgressStatus> = {};
+    if (this.role === 'leader') {
+      for (const [id, pr] of this.prs) {
+        if (id === this.id) continue;
+        progress[id] = {
+          match: ix(pr.match),
+          next: ix(pr.next),
+          state: pr.state,
+          inflight: pr.inflights.count,
+          recentActive: pr.recentActive,
+        };
+      }
+    }
+    return {
+      id: this.id,
+      role: this.role,
+      term: tm(this.term),
+      vote: this.vote,
+      leader: this.lead,
+      commit: ix(log.committed),
+      applied: ix(log.applied),
+      lastIndex: ix(log.lastIndex()),
+      firstIndex: ix(log.firstIndex()),
+      voters: this.confState().voters,
+      leadTransferee: this.leadTransferee,
+      progress,
+    };
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,0 +1,34 @@
+// Durable storage of one member: the write-ahead log of Raft entries and hard
+// states in CRC-chained Avro segment files, snapshot files, recovery and
+// retention. Entry and snapshot data are opaque bytes here.
+
+export { StorageError, type StorageErrorCode } from './errors.js';
+export {
+  Wal,
+  DEFAULT_MAX_WALS,
+  DEFAULT_SEGMENT_SIZE,
+  type RecoveredLog,
+  type TornTail,
+  type WalOptions,
+  type WalStats,
+} from './wal.js';
+export {
+  SnapshotStore,
+  DEFAULT_MAX_SNAPSHOTS,
+  readSnapshotFile,
+  inspectSnapshotFile,
+  type SnapshotFileInfo,
+  type SnapshotStoreOptions,
+} from './snapshots.js';
+export {
+  scanWal,
+  verifyDataDir,
+  type SegmentSummary,
+  type VerifyProblem,
+  type VerifyReport,
+  type WalRecordVisitor,
+} from './inspect.js';
+export type { FileIo } from './file-io.js';
+export type { SegmentFile } from './files.js';
+export type { ScanDamage } from './scan.js';
+export type { RecordKind, SegmentHeader, SnapshotMarker } from './schema.js';

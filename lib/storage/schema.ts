@@ -1,0 +1,155 @@
+// Avro schemas of the write-ahead log records and of snapshot files.
+// A WAL record is one Avro union. Its branch index is written as the first
+// byte and the branch's record is encoded with the branch's compiled type, so
+// the hot path builds no wrapper object, yet the bytes are exactly the union's
+// encoding (walRecordType decodes them, as any Avro reader would).
+
+import avro from 'avsc';
+import type { EntryType, Index, Term } from '../raft/types.js';
+
+/** Bumped when the meaning of a record changes; readers refuse versions they do not know. */
+export const FORMAT_VERSION = 1;
+
+export interface SegmentHeader {
+  readonly formatVersion: number;
+  readonly memberId: string;
+  readonly clusterId: string;
+  readonly seq: number;
+  /** The log's last index + 1 when the segment was created. */
+  readonly firstIndex: number;
+  /** The CRC of the previous segment's last record (0 for the first segment). */
+  readonly prevCrc: number;
+}
+
+export interface SnapshotMarker {
+  readonly index: Index;
+  readonly term: Term;
+  /**
+   * True when the log did not hold (index, term) as an entry, so it restarts
+   * empty after the snapshot (what Raft does when it restores such a
+   * snapshot); false when the log goes on unchanged.
+   */
+  readonly resetsLog: boolean;
+}
+
+const entryTypeSymbols: EntryType[] = ['normal', 'confChange', 'empty'];
+
+export const walRecordType = avro.Type.forSchema(
+  [
+    {
+      type: 'record',
+      name: 'SegmentHeader',
+      namespace: 'kvd.wal',
+      fields: [
+        { name: 'formatVersion', type: 'int' },
+        { name: 'memberId', type: 'string' },
+        { name: 'clusterId', type: 'string' },
+        { name: 'seq', type: 'long' },
+        { name: 'firstIndex', type: 'long' },
+        { name: 'prevCrc', type: 'long' },
+      ],
+    },
+    {
+      type: 'record',
+      name: 'Entry',
+      namespace: 'kvd.wal',
+      fields: [
+        { name: 'term', type: 'long' },
+        { name: 'index', type: 'long' },
+        { name: 'type', type: { type: 'enum', name: 'EntryType', symbols: entryTypeSymbols } },
+        { name: 'data', type: 'bytes' },
+      ],
+    },
+    {
+      type: 'record',
+      name: 'HardState',
+      namespace: 'kvd.wal',
+      fields: [
+        { name: 'term', type: 'long' },
+        { name: 'vote', type: 'string' },
+        { name: 'commit', type: 'long' },
+      ],
+    },
+    {
+      type: 'record',
+      name: 'SnapshotMarker',
+      namespace: 'kvd.wal',
+      fields: [
+        { name: 'index', type: 'long' },
+        { name: 'term', type: 'long' },
+        { name: 'resetsLog', type: 'boolean' },
+      ],
+    },
+  ],
+  { omitRecordMethods: true, wrapUnions: true },
+);
+
+const branches = (walRecordType as unknown as { readonly types: readonly avro.Type[] }).types;
+export const headerType = branches[0];
+export const entryType = branches[1];
+export const hardStateType = branches[2];
+export const markerType = branches[3];
+
+/** First byte of a record: the zigzag-encoded union branch index. */
+export const Tag = { Header: 0, Entry: 2, HardState: 4, SnapshotMarker: 6 } as const;
+export type TagValue = (typeof Tag)[keyof typeof Tag];
+
+export type RecordKind = 'header' | 'entry' | 'hardState' | 'snapshotMarker';
+
+export const RECORD_KINDS: readonly RecordKind[] = ['header', 'entry', 'hardState', 'snapshotMarker'];
+
+// ---- snapshot files ----
+
+export const SNAPSHOT_FORMAT_VERSION = 1;
+
+const snapshotRegistry = {};
+
+/**
+ * {formatVersion, meta} without the data. A file's record is this head's
+ * encoding followed by long(data length) and the data: exactly the encoding
+ * of snapshotFileType, written without copying the data into one buffer.
+ */
+export const snapshotHeadType = avro.Type.forSchema(
+  {
+    type: 'record',
+    name: 'SnapshotHead',
+    namespace: 'kvd.snap',
+    fields: [
+      { name: 'formatVersion', type: 'int' },
+      {
+        name: 'meta',
+        type: {
+          type: 'record',
+          name: 'SnapshotMeta',
+          fields: [
+            { name: 'index', type: 'long' },
+            { name: 'term', type: 'long' },
+            { name: 'voters', type: { type: 'array', items: 'string' } },
+          ],
+        },
+      },
+    ],
+  },
+  { omitRecordMethods: true, registry: snapshotRegistry },
+);
+
+export const snapshotFileType = avro.Type.forSchema(
+  {
+    type: 'record',
+    name: 'SnapshotFile',
+    namespace: 'kvd.snap',
+    fields: [
+      { name: 'formatVersion', type: 'int' },
+      { name: 'meta', type: 'kvd.snap.SnapshotMeta' },
+      { name: 'data', type: 'bytes' },
+    ],
+  },
+  { omitRecordMethods: true, registry: snapshotRegistry },
+);
+
+export const longType = avro.Type.forSchema('long');
+
+export interface SnapshotHead {
+  readonly formatVersion: number;
+  readonly meta: { readonly index: number; readonly term: number; readonly voters: readonly string[] };
+}

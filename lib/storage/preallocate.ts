@@ -22,8 +22,8 @@ let spareCounter = 0;
 
 /** One zero-filled, fsynced file of `size` bytes kept ready in the WAL directory. */
 export class SpareSegment {
-  private ready: string | null = null;
-  private preparing = false;
+  private path: string | null = null;
+  private ready = false;
   private closed = false;
 
   constructor(
@@ -32,49 +32,74 @@ export class SpareSegment {
     private readonly logger: Logger | undefined,
   ) {}
 
-  /** Starts preparing a spare unless one is ready or on its way. */
+  /**
+   * Starts preparing a spare unless one is ready or on its way. The file is
+   * created here, synchronously, so that nothing appears in the directory
+   * after close(); only the zero-filling runs in the background.
+   */
   prepare(): void {
-    if (this.ready !== null || this.preparing || this.closed) return;
-    this.preparing = true;
+    if (this.path !== null || this.closed) return;
     const path = join(this.dir, `spare-${process.pid}-${++spareCounter}.tmp`);
-    writeZeros(path, this.size).then(
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'wx');
+    } catch (err) {
+      this.warn(err);
+      return;
+    }
+    this.path = path;
+    fillZeros(fd, this.size).then(
       () => {
-        this.preparing = false;
-        if (this.closed) fs.rm(path, { force: true }, () => {});
-        else this.ready = path;
+        if (this.path === path) this.ready = true;
       },
-      (err: Error) => {
-        this.preparing = false;
+      (err: unknown) => {
+        if (this.path !== path) return;
+        this.path = null;
         fs.rm(path, { force: true }, () => {});
-        if (!this.closed) this.logger?.warn({ err: err.message, dir: this.dir }, 'could not preallocate the next WAL segment; the roll will do it');
+        this.warn(err);
       },
     );
   }
 
   /** The path of a ready spare, now the caller's; null if none is ready. */
   take(): string | null {
-    const p = this.ready;
-    this.ready = null;
+    if (!this.ready) return null;
+    const p = this.path;
+    this.path = null;
+    this.ready = false;
     return p;
   }
 
   close(): void {
     this.closed = true;
-    if (this.ready !== null) fs.rmSync(this.ready, { force: true });
-    this.ready = null;
+    if (this.path !== null) fs.rmSync(this.path, { force: true });
+    this.path = null;
+    this.ready = false;
+  }
+
+  private warn(err: unknown): void {
+    if (this.closed) return;
+    const reason = err instanceof Error ? err.message : String(err);
+    this.logger?.warn({ err: reason, dir: this.dir }, 'could not preallocate the next WAL segment; the roll will do it');
   }
 }
 
-async function writeZeros(path: string, size: number): Promise<void> {
-  const fh = await fs.promises.open(path, 'wx');
+/** Zero-fills and fsyncs fd in the background, then closes it (also when it fails). */
+async function fillZeros(fd: number, size: number): Promise<void> {
   try {
     for (let pos = 0; pos < size; pos += CHUNK) {
       const len = Math.min(CHUNK, size - pos);
       let done = 0;
-      while (done < len) done += (await fh.write(ZEROS, done, len - done, pos + done)).bytesWritten;
+      while (done < len) done += await writeAt(fd, ZEROS, done, len - done, pos + done);
     }
-    await fh.sync();
+    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
   } finally {
-    await fh.close();
+    fs.close(fd, () => {});
   }
+}
+
+function writeAt(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fs.write(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
+  );
 }

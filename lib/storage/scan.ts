@@ -2,12 +2,12 @@
 // of the chain, and decides what a bad record means.
 //
 // A torn write is the last batch partly on disk: a prefix of it, or (since the
-// kernel writes pages back in any order) some of its sectors with zeros (the
-// preallocated tail) in between. A bad record in the last segment is taken as
-// torn when nothing provably written after it exists (no pair of records
-// chaining to each other follows it), or when a whole zero sector lies inside
-// it (the mark of a sector that never reached the disk). Anything else, and
-// any bad record in an earlier segment, is corruption.
+// kernel writes pages back in any order) some of its sectors still holding
+// the zeros the file was preallocated with. A bad record in the last segment
+// is taken as torn when nothing provably written after it exists (no pair of
+// records chaining to each other follows it), or when a disk sector between
+// it and the next provable record is all zero from the bad record on. Anything
+// else, and any bad record in an earlier segment, is corruption.
 
 import type { Entry, HardState } from '../raft/types.js';
 import { crc32, FRAME_BYTES } from './framing.js';
@@ -178,9 +178,15 @@ function endOfNonZero(buf: Buffer, from: number): number {
   return from;
 }
 
+/**
+ * True when some disk sector overlapping [from, to) is all zero from `from`
+ * on: a sector of the batch that never reached the disk (its part before
+ * `from` may hold earlier, acknowledged records).
+ */
 function hasZeroSector(buf: Buffer, from: number, to: number): boolean {
-  for (let s = Math.ceil(from / SECTOR) * SECTOR; s + SECTOR <= to; s += SECTOR) {
-    if (buf.compare(ZEROS, 0, SECTOR, s, s + SECTOR) === 0) return true;
+  for (let s = Math.floor(from / SECTOR) * SECTOR; s + SECTOR <= to; s += SECTOR) {
+    const start = Math.max(s, from);
+    if (buf.compare(ZEROS, 0, s + SECTOR - start, start, s + SECTOR) === 0) return true;
   }
   return false;
 }

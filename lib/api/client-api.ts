@@ -1,0 +1,97 @@
+// The client HTTP surface of one member: listeners (plaintext with h2c by
+// preface, or TLS with ALPN), the router, and a graceful close.
+
+import net, { type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { ClusterService, KeysService } from '../server/service.js';
+import { Connections } from './connections.js';
+import { InfoHandlers, type MetricsSource, type VersionInfo } from './info-handlers.js';
+import { DEFAULT_WATCH_TIMEOUT_MS, KeysHandler, type WatchRegistry } from './keys-handler.js';
+import { MembersHandler } from './members-handler.js';
+import { Router } from './router.js';
+
+export type ClientTlsOptions = tls.SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean };
+
+export interface ClientApiOptions {
+  keys: KeysService;
+  cluster: ClusterService;
+  logger: Logger;
+  /** The /version body, e.g. { etcdserver: '3.4.23', etcdcluster: '3.4.0' }. */
+  version: VersionInfo;
+  /** When set, https:// listen URLs serve TLS with HTTP/2 by ALPN and HTTP/1.1 as fallback. */
+  tls?: ClientTlsOptions | null;
+  /** Serves /metrics when given; without it /metrics is a 404. */
+  metrics?: MetricsSource;
+  /** How long a watch stays open without an event (etcd: 5 minutes). */
+  watchTimeoutMs?: number;
+  /** How long close() waits for open connections before destroying them. */
+  closeTimeoutMs?: number;
+}
+
+const DEFAULT_CLOSE_TIMEOUT_MS = 2000;
+
+export class ClientApi {
+  private readonly connections: Connections;
+  private readonly watches: WatchRegistry = new Set();
+  private readonly servers: NetServer[] = [];
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(private readonly opts: ClientApiOptions) {
+    this.logger = opts.logger;
+    const keys = new KeysHandler(opts.keys, opts.logger, this.watches, opts.watchTimeoutMs ?? DEFAULT_WATCH_TIMEOUT_MS);
+    const members = new MembersHandler(opts.keys, opts.cluster, opts.logger);
+    const info = new InfoHandlers(opts.cluster, opts.logger, opts.version, opts.metrics);
+    const router = new Router(keys, members, info, opts.logger);
+    this.connections = new Connections((ex) => router.handle(ex), opts.logger);
+  }
+
+  /** Listen on a URL like http://127.0.0.1:2379 or https://...; port 0 allowed; resolves with the bound URL. */
+  async listen(url: string): Promise<string> {
+    if (this.closed) throw new Error('client API is closed');
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`listen URL must be http or https: ${url}`);
+    const secure = u.protocol === 'https:';
+    const tlsOptions = this.opts.tls;
+    if (secure && !tlsOptions) throw new Error(`listen URL ${url} needs TLS options`);
+    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = u.port === '' ? (secure ? 443 : 80) : Number(u.port);
+
+    let server: NetServer;
+    if (secure) {
+      const tlsServer = tls.createServer({ ...tlsOptions, ALPNProtocols: ['h2', 'http/1.1'] });
+      tlsServer.on('connection', (socket: Socket) => this.connections.track(socket));
+      tlsServer.on('secureConnection', (socket: TLSSocket) => this.connections.dispatch(socket, socket.alpnProtocol === 'h2'));
+      tlsServer.on('tlsClientError', (err) => this.logger.debug({ err }, 'TLS handshake failed'));
+      server = tlsServer;
+    } else {
+      server = net.createServer((socket) => {
+        this.connections.track(socket);
+        this.connections.sniff(socket);
+      });
+    }
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.logger.error({ err, url }, 'client listener error'));
+    this.servers.push(server);
+    const addr = server.address() as AddressInfo;
+    const bound = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    this.logger.info({ url: `${u.protocol}//${bound}:${addr.port}` }, 'serving client requests');
+    return `${u.protocol}//${bound}:${addr.port}`;
+  }
+
+  /** Stop accepting, end open watches cleanly, resolve once every connection is closed (bounded wait, then destroy). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const server of this.servers) server.close();
+    for (const watch of [...this.watches]) watch.end();
+    await this.connections.close(this.opts.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+  }
+}

@@ -538,7 +538,8 @@ export class Member implements KeysService, ClusterService {
   private async transferLeadershipAway(): Promise<void> {
     const st = this.raft.status();
     let best: { id: MemberId; match: number } | null = null;
-    for (const [id, p] of Object.entries(st.progress) as [MemberId, { match: number }][]) {
+    for (const [key, p] of Object.entries(st.progress)) {
+      const id = key as MemberId;
       if (id !== this.id && (!best || p.match > best.match)) best = { id, match: p.match };
     }
     if (!best) return;

@@ -49,17 +49,16 @@ export interface ClusterService {
   unhealthyReason(): Promise<string | null>;
 }
 
-/** A refused membership change, with etcd's status and message ({"message": ...}). */
-export class MembershipError extends Error {
-  constructor(
-    readonly code: 'PEER_URL_EXISTS' | 'MEMBER_NOT_FOUND',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'MembershipError';
-  }
+const membershipMessages = {
+  PEER_URL_EXISTS: 'membership: peerURL exists',
+  ID_NOT_FOUND: 'membership: ID not found',
+  ID_REMOVED: 'membership: ID removed',
+} as const;
 
-  get status(): number {
-    return this.code === 'PEER_URL_EXISTS' ? 409 : 404;
+/** A refused membership change; its message is etcd's membership error text. */
+export class MembershipError extends Error {
+  constructor(readonly code: keyof typeof membershipMessages) {
+    super(membershipMessages[code]);
+    this.name = 'MembershipError';
   }
 }

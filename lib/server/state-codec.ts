@@ -4,7 +4,7 @@
 import avro from 'avsc';
 import type { MemberInfo } from './service.js';
 
-const memberType = {
+const memberType: avro.Schema = {
   type: 'record',
   name: 'Member',
   fields: [
@@ -13,7 +13,7 @@ const memberType = {
     { name: 'peerURLs', type: { type: 'array', items: 'string' } },
     { name: 'clientURLs', type: { type: 'array', items: 'string' } },
   ],
-} as const;
+};
 
 const stateType = avro.Type.forSchema({
   type: 'record',

@@ -85,12 +85,14 @@ export class StateMachine {
   private refusedChange(c: MembershipChange): MembershipError | null {
     if (c.type === 'add') {
       const clash = this.registry.withPeerURL(c.peerURLs);
-      return clash && clash.id !== c.id ? new MembershipError('PEER_URL_EXISTS', 'membership: peerURL exists') : null;
+      return clash && clash.id !== c.id ? new MembershipError('PEER_URL_EXISTS') : null;
     }
+    if (this.registry.isRemoved(c.id)) return new MembershipError('ID_REMOVED');
+    if (!this.registry.has(c.id)) return new MembershipError('ID_NOT_FOUND');
     if (c.type === 'update') {
       const clash = this.registry.withPeerURL(c.peerURLs);
-      if (clash && clash.id !== c.id) return new MembershipError('PEER_URL_EXISTS', 'membership: peerURL exists');
+      if (clash && clash.id !== c.id) return new MembershipError('PEER_URL_EXISTS');
     }
-    return this.registry.has(c.id) ? null : new MembershipError('MEMBER_NOT_FOUND', `No such member: ${c.id}`);
+    return null;
   }
 }

@@ -42,10 +42,15 @@ export class TlsReloader {
   /** Starts polling the certificate, key and CA files. */
   start(): void {
     if (this.watched.length > 0) return;
+    const interval = this.opts.pollIntervalMs ?? 1000;
     for (const file of this.current.files) {
-      watchFile(file, { interval: this.opts.pollIntervalMs ?? 1000, persistent: false }, this.onChange);
+      watchFile(file, { interval, persistent: false }, this.onChange);
       this.watched.push(file);
     }
+    // A watcher compares against its first stat, taken asynchronously: a file
+    // replaced between start-up loading and that stat would go unnoticed, so
+    // check once after the first poll.
+    this.scheduleReload(interval);
   }
 
   /** Re-reads and validates the files now; on success the server gets the new context. */
@@ -74,12 +79,12 @@ export class TlsReloader {
     this.watched.length = 0;
   }
 
-  private scheduleReload(): void {
+  private scheduleReload(delayMs = this.opts.debounceMs ?? 200): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.reload();
-    }, this.opts.debounceMs ?? 200);
+    }, delayMs);
     this.timer.unref();
   }
 }

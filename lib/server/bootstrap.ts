@@ -2,10 +2,10 @@
 // after it, replayed into the key tree), or create a new member's data dir
 // (a new cluster from initial-cluster, or joining an existing one).
 
-import http2 from 'node:http2';
 import type { RaftConfig } from '../raft/index.js';
 import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Term } from '../raft/types.js';
 import { SnapshotStore, Wal } from '../storage/index.js';
+import { fetchPeerJSON } from '../transport/index.js';
 import { computeClusterId, computeMemberId } from './ids.js';
 import { MemberRegistry } from './members.js';
 import type { MemberOptions } from './options.js';
@@ -182,34 +182,14 @@ function describeCluster(opts: MemberOptions): string {
 }
 
 /** Asks each peer URL in turn for the member list (GET /members on the peer port). */
-async function fetchCluster(urls: readonly string[], tls: MemberOptions["peerClientTls"]): Promise<{ clusterId: string; members: MemberInfo[] } | null> {
+async function fetchCluster(urls: readonly string[], tls: MemberOptions['peerClientTls']): Promise<{ clusterId: string; members: MemberInfo[] } | null> {
   for (const url of urls) {
     try {
-      return await getJSON(new URL("/members", url).toString(), tls);
+      const body = (await fetchPeerJSON(url, '/members', { clientTls: tls ?? null, timeoutMs: 3000 })) as { clusterId?: unknown; members?: unknown };
+      if (typeof body.clusterId === 'string' && Array.isArray(body.members)) return { clusterId: body.clusterId, members: body.members as MemberInfo[] };
     } catch {
       continue;
     }
   }
   return null;
-}
-
-function getJSON(url: string, tls: MemberOptions["peerClientTls"]): Promise<{ clusterId: string; members: MemberInfo[] }> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(url, tls ?? {});
-    session.setTimeout(3000, () => session.destroy(new Error('timeout')));
-    session.on('error', reject);
-    const req = session.request({ ':path': new URL(url).pathname, ':method': 'GET' });
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => {
-      session.close();
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch (err) {
-        reject(err);
-      }
-    });
-    req.end();
-  });
 }

@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+// kvd: one member of a kvd cluster. Parses the configuration, starts the
+// member and its client API, and stops them gracefully on SIGTERM/SIGINT.
+
+import { X509Certificate } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ClientApi } from '../lib/api/index.js';
+import { commandLineAction, ConfigError, helpText, loadConfig, versionText, type KvdConfig } from '../lib/config/index.js';
+import { createLogger, type Logger } from '../lib/log/index.js';
+import { Metrics } from '../lib/metrics/index.js';
+import { BootstrapError, Member } from '../lib/server/index.js';
+import { StorageError } from '../lib/storage/index.js';
+import { loadClientTls, loadServerTls, TlsConfigError, TlsReloader, type ServerTls } from '../lib/tls/index.js';
+
+/** The etcd API level kvd answers as, in /version. */
+const ETCD_API_VERSION = { etcdserver: '3.4.0', etcdcluster: '3.4.0' };
+const REQUEST_TIMEOUT_BASE_MS = 5000;
+
+export interface Running {
+  readonly member: Member;
+  readonly api: ClientApi;
+  readonly clientURLs: string[];
+  stop(): Promise<void>;
+}
+
+const anyHttps = (urls: readonly { scheme: string }[]) => urls.some((u) => u.scheme === 'https');
+
+function peerTls(config: KvdConfig, logger: Logger): { server: ServerTls | null; client: ReturnType<typeof loadClientTls> | null } {
+  const sec = config.peerTransportSecurity;
+  const wanted = anyHttps(config.listenPeerUrls) || anyHttps(config.initialAdvertisePeerUrls) || sec.certFile !== undefined || sec.autoTls;
+  if (!wanted) return { server: null, client: null };
+  const hosts = [...config.listenPeerUrls, ...config.initialAdvertisePeerUrls].map((u) => u.host);
+  return {
+    server: loadServerTls(sec, 'peer', config.dataDir, { hosts, logger }),
+    client: loadClientTls(sec, 'peer', config.dataDir, { hosts, logger }),
+  };
+}
+
+/** Starts a member from a validated configuration. */
+export async function startMember(config: KvdConfig, logger: Logger, onRemoved: () => void): Promise<Running> {
+  for (const n of config.notices) logger[n.level]({ key: n.key }, n.message);
+  const metrics = new Metrics();
+  const peer = peerTls(config, logger);
+  const clientTls = anyHttps(config.listenClientUrls)
+    ? loadServerTls(config.clientTransportSecurity, 'client', config.dataDir, { hosts: config.listenClientUrls.map((u) => u.host), logger })
+    : null;
+  const member = await Member.start({
+    name: config.name,
+    dataDir: config.dataDir,
+    initialCluster: config.initialCluster,
+    initialClusterState: config.initialClusterState,
+    initialClusterToken: config.initialClusterToken,
+    advertisePeerURLs: config.initialAdvertisePeerUrls.map((u) => u.href),
+    advertiseClientURLs: config.advertiseClientUrls.map((u) => u.href),
+    listenPeerURLs: config.listenPeerUrls.map((u) => u.href),
+    heartbeatMs: config.heartbeatIntervalMs,
+    electionMs: config.electionTimeoutMs,
+    snapshotCount: config.snapshotCount,
+    maxSnapshots: config.maxSnapshots,
+    maxWals: config.maxWals,
+    segmentSize: config.segmentSize,
+    requestTimeoutMs: REQUEST_TIMEOUT_BASE_MS + 2 * config.electionTimeoutMs,
+    peerServerTls: peer.server?.serverOptions ?? null,
+    peerClientTls: peer.client,
+    verifyPeer: peer.server ? (cert) => peer.server!.checkPeerIdentity(new X509Certificate(cert.raw)) ?? null : undefined,
+    logger,
+    metrics,
+    onRemoved,
+  });
+  const api = new ClientApi({
+    keys: member,
+    cluster: member,
+    logger,
+    version: ETCD_API_VERSION,
+    tls: clientTls?.serverOptions ?? null,
+    metrics: () => metrics.render(),
+  });
+  const clientURLs: string[] = [];
+  try {
+    for (const u of config.listenClientUrls) clientURLs.push(await api.listen(u.href));
+  } catch (err) {
+    await member.stop();
+    throw err;
+  }
+  const reloaders = [
+    clientTls && new TlsReloader({
+      sec: config.clientTransportSecurity, side: 'client', dataDir: config.dataDir, logger, current: clientTls,
+      onReload: (ctx) => api.setSecureContext(ctx),
+    }),
+  ].filter((r): r is TlsReloader => r !== null);
+  for (const r of reloaders) r.start();
+  const onHup = () => reloaders.forEach((r) => r.reload());
+  process.on('SIGHUP', onHup);
+  logger.info({ clientURLs, id: member.id, cluster: member.clusterId }, 'ready to serve client requests');
+  return {
+    member,
+    api,
+    clientURLs,
+    async stop() {
+      process.off('SIGHUP', onHup);
+      for (const r of reloaders) r.close();
+      await api.close();
+      await member.stop();
+    },
+  };
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let config: KvdConfig;
+  try {
+    const action = commandLineAction(argv);
+    if (action === 'help') {
+      process.stdout.write(helpText());
+      return 0;
+    }
+    if (action === 'version') {
+      process.stdout.write(versionText());
+      return 0;
+    }
+    config = loadConfig(argv, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`kvd: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger({ name: config.name, level: config.logLevel });
+  let running: Running;
+  let stopping: Promise<void> | null = null;
+  let resolveExit: (code: number) => void = () => {};
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  const shutdown = (why: string) => {
+    if (stopping) return;
+    logger.info({ why }, 'stopping');
+    stopping = running.stop().then(
+      () => resolveExit(0),
+      (err: Error) => {
+        logger.error({ err: err.message }, 'error while stopping');
+        resolveExit(1);
+      },
+    );
+  };
+  try {
+    running = await startMember(config, logger, () => shutdown('removed from the cluster'));
+  } catch (err) {
+    if (err instanceof BootstrapError || err instanceof StorageError || err instanceof TlsConfigError) {
+      logger.fatal({ code: (err as { code?: string }).code }, err.message);
+      process.stderr.write(`kvd: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return exited;
+}
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`kvd: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
+}

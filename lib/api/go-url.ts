@@ -292,19 +292,19 @@ export function parseMediaType(v: string): { type: string; error: GoError | null
     if (sub === '') return { type: '', error: new GoError('mime: expected token after slash') };
     if (afterSub !== '') return { type: '', error: new GoError('mime: unexpected content after media subtype') };
   }
-  const seen = new Map<string, string>();
+  const seen = new Set<string>();
   let rest = v.slice(base.length);
   while (rest.length > 0) {
     rest = rest.replace(LEADING_SPACE, '');
     if (rest.length === 0) break;
-    const [key, value, next] = consumeMediaParam(rest);
+    const [key, , next] = consumeMediaParam(rest);
     if (key === '') {
       if (next.trim() === ';') break;
       return { type, error: new GoError('mime: invalid media parameter') };
     }
-    const prev = seen.get(key);
-    if (prev !== undefined && prev !== value) return { type: '', error: new GoError('mime: duplicate parameter name') };
-    seen.set(key, value);
+    // Go 1.19 (etcd 3.4's) refuses any repeated name, even with the same value.
+    if (seen.has(key)) return { type: '', error: new GoError('mime: duplicate parameter name') };
+    seen.add(key);
     rest = next;
   }
   return { type, error: null };

@@ -2,4 +2,3 @@
 
 export { ClientApi, type ClientApiOptions, type ClientTlsOptions } from './client-api.js';
 export type { MetricsPage, MetricsSource, VersionInfo } from './info-handlers.js';
-export { MembershipErrors } from './members-handler.js';

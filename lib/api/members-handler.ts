@@ -1,25 +1,15 @@
 // /v2/members: list, leader, add, update, remove, with etcd's answers and
-// its {"message": ...} error bodies.
-//
-// The ClusterService tells membership failures apart by etcd's own error
-// texts: it rejects with an Error whose message is one of MembershipErrors.
+// its {"message": ...} error bodies. The ClusterService refuses a change with
+// a MembershipError (peer URL in use: 409, unknown member: 404, removed: 410).
 
 import type { Logger } from 'pino';
-import type { ClusterService, KeysService, MemberInfo } from '../server/service.js';
+import { MembershipError, type ClusterService, type KeysService, type MemberInfo } from '../server/service.js';
 import { V2Error } from '../store/errors.js';
 import type { Exchange } from './exchange.js';
 import { GoError } from './go-url.js';
 import { httpErrorJson, memberJson, memberListJson, v2ErrorJson } from './json-out.js';
 import { decodePeerURLs } from './member-request.js';
 import { JSON_TYPE, reply, replyGoError, replyMethodNotAllowed } from './respond.js';
-
-/** etcd's membership error texts, which ClusterService rejections carry as their message. */
-export const MembershipErrors = {
-  idExists: 'membership: ID exists',
-  idNotFound: 'membership: ID not found',
-  idRemoved: 'membership: ID removed',
-  peerURLExists: 'membership: peerURL exists',
-} as const;
 
 const MEMBER_METHODS = ['GET', 'POST', 'DELETE', 'PUT'] as const;
 const MEMBER_METHOD_SET: ReadonlySet<string> = new Set(MEMBER_METHODS);
@@ -41,10 +31,6 @@ function leaderId(cluster: ClusterService): string | null {
   const stats = cluster.selfStats() as { leaderInfo?: { leader?: unknown } } | null;
   const leader = stats?.leaderInfo?.leader;
   return typeof leader === 'string' && leader !== '' ? leader : null;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export class MembersHandler {
@@ -73,12 +59,7 @@ export class MembersHandler {
         try {
           member = await this.cluster.addMember(urls);
         } catch (err) {
-          const msg = errorMessage(err);
-          if (msg === MembershipErrors.idExists || msg === MembershipErrors.peerURLExists) {
-            this.replyMessage(ex, clusterId, 409, msg);
-          } else {
-            this.replyInternal(ex, clusterId, err, 'adding a member failed');
-          }
+          this.replyRefused(ex, clusterId, err, '', 'adding a member failed');
           return;
         }
         reply(ex, 201, ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', clusterId], memberJson(member) + '\n');
@@ -90,10 +71,7 @@ export class MembersHandler {
         try {
           await this.cluster.removeMember(id);
         } catch (err) {
-          const msg = errorMessage(err);
-          if (msg === MembershipErrors.idRemoved) this.replyMessage(ex, clusterId, 410, `Member permanently removed: ${id}`);
-          else if (msg === MembershipErrors.idNotFound) this.replyMessage(ex, clusterId, 404, `No such member: ${id}`);
-          else this.replyInternal(ex, clusterId, err, 'removing a member failed');
+          this.replyRefused(ex, clusterId, err, id, 'removing a member failed');
           return;
         }
         reply(ex, 204, ['X-Etcd-Cluster-Id', clusterId], null);
@@ -107,10 +85,7 @@ export class MembersHandler {
         try {
           await this.cluster.updateMember(id, urls);
         } catch (err) {
-          const msg = errorMessage(err);
-          if (msg === MembershipErrors.peerURLExists) this.replyMessage(ex, clusterId, 409, msg);
-          else if (msg === MembershipErrors.idNotFound) this.replyMessage(ex, clusterId, 404, `No such member: ${id}`);
-          else this.replyInternal(ex, clusterId, err, 'updating a member failed');
+          this.replyRefused(ex, clusterId, err, id, 'updating a member failed');
           return;
         }
         reply(ex, 204, ['X-Etcd-Cluster-Id', clusterId], null);
@@ -176,6 +151,19 @@ export class MembersHandler {
 
   private replyMessage(ex: Exchange, clusterId: string, status: number, message: string): void {
     reply(ex, status, ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', clusterId], httpErrorJson(message));
+  }
+
+  /** A refused change as etcd words it; anything else goes to replyInternal. */
+  private replyRefused(ex: Exchange, clusterId: string, err: unknown, id: string, what: string): void {
+    if (err instanceof MembershipError && err.code === 'PEER_URL_EXISTS') {
+      this.replyMessage(ex, clusterId, 409, err.message);
+    } else if (err instanceof MembershipError && err.code === 'ID_NOT_FOUND') {
+      this.replyMessage(ex, clusterId, 404, `No such member: ${id}`);
+    } else if (err instanceof MembershipError && err.code === 'ID_REMOVED') {
+      this.replyMessage(ex, clusterId, 410, `Member permanently removed: ${id}`);
+    } else {
+      this.replyInternal(ex, clusterId, err, what);
+    }
   }
 
   /** etcd's WriteError: a V2Error as it is, anything else as a bare 500. */

@@ -76,7 +76,7 @@ const statuses: Partial<Record<ErrorCodeNumber, number>> = {
 /** An etcd v2 error: serialises to etcd's JSON error body. */
 export class V2Error extends Error {
   readonly errorCode: ErrorCodeNumber;
-  readonly cause: string;
+  override readonly cause: string;
   /** The store index when the error happened (etcd's "index"). */
   index: number;
 

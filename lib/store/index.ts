@@ -1,0 +1,8 @@
+// The v2 key tree: nodes, directories, TTLs, compare-and-swap, in-order and
+// hidden keys, the event history and watchers. Pure and deterministic: time
+// comes in with each request, nothing here reads a clock or does I/O.
+
+export { Store, type MutationRequest, type StoreOptions } from './store.js';
+export type { Preconditions, StoreOp, StoreRequest } from './request.js';
+export type { Action, Event, NodeJSON, WatchHandle, WatchOptions } from './event.js';
+export { ErrorCode, V2Error, type ErrorCodeNumber } from './errors.js';

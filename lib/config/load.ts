@@ -29,7 +29,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
   const s = new Settings(raw);
 
   const name = s.name();
-  const dataDir = s.path('data-dir') ?? `${name}.kvd`;
+  const dataDir = s.optional('data-dir') ?? `${name}.kvd`;
   const listenClientUrls = s.urls('listen-client-urls', true);
   const advertiseClientUrls = s.urls('advertise-client-urls', false);
   const listenPeerUrls = s.urls('listen-peer-urls', true);
@@ -57,20 +57,20 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
   }
 
   const clientTransportSecurity: TransportSecurity = {
-    certFile: s.path('cert-file'),
-    keyFile: s.path('key-file'),
+    certFile: s.optional('cert-file'),
+    keyFile: s.optional('key-file'),
     clientCertAuth: s.bool('client-cert-auth'),
-    trustedCaFile: s.path('trusted-ca-file'),
+    trustedCaFile: s.optional('trusted-ca-file'),
     autoTls: s.bool('auto-tls'),
   };
   const peerTransportSecurity: PeerTransportSecurity = {
-    certFile: s.path('peer-cert-file'),
-    keyFile: s.path('peer-key-file'),
+    certFile: s.optional('peer-cert-file'),
+    keyFile: s.optional('peer-key-file'),
     clientCertAuth: s.bool('peer-client-cert-auth'),
-    trustedCaFile: s.path('peer-trusted-ca-file'),
+    trustedCaFile: s.optional('peer-trusted-ca-file'),
     autoTls: s.bool('peer-auto-tls'),
-    allowedCn: s.path('peer-cert-allowed-cn'),
-    allowedHostname: s.path('peer-cert-allowed-hostname'),
+    allowedCn: s.optional('peer-cert-allowed-cn'),
+    allowedHostname: s.optional('peer-cert-allowed-hostname'),
   };
 
   checkElection(s, heartbeatIntervalMs, electionTimeoutMs);
@@ -110,7 +110,7 @@ class Settings {
     return raw !== undefined && raw.text.trim() !== '' ? raw : undefined;
   }
 
-  path(flag: string): string | undefined {
+  optional(flag: string): string | undefined {
     return this.nonEmpty(flag)?.text;
   }
 

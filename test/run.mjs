@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -28,16 +29,19 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// One TAP file per run, so concurrent runs do not read each other's counts.
+const tapFile = join(tmpdir(), `kvd-test-${process.pid}.tap`);
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', '--test-reporter-destination=' + join(root, '.test-results.tap'),
+    '--test-reporter=tap', '--test-reporter-destination=' + tapFile,
     '--test-concurrency=2', ...files],
-  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, KVD_TEST: '1' } },
+  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
 );
 child.on('exit', async (code, signal) => {
-  const { readFileSync } = await import('node:fs');
-  const tap = readFileSync(join(root, '.test-results.tap'), 'utf8');
+  const { readFileSync, rmSync } = await import('node:fs');
+  const tap = readFileSync(tapFile, 'utf8');
+  rmSync(tapFile, { force: true });
   const num = (k) => Number((tap.match(new RegExp(`^# ${k} (\\d+)`, 'm')) ?? [])[1] ?? 0);
   const pass = num('pass');
   const fail = num('fail');

@@ -48,7 +48,7 @@ export class SpareSegment {
       return;
     }
     this.path = path;
-    fillZeros(fd, this.size).then(
+    fillZeros(fd, this.size, () => this.path !== path).then(
       () => {
         if (this.path === path) this.ready = true;
       },
@@ -84,14 +84,19 @@ export class SpareSegment {
   }
 }
 
-/** Zero-fills and fsyncs fd in the background, then closes it (also when it fails). */
-async function fillZeros(fd: number, size: number): Promise<void> {
+/**
+ * Zero-fills and fsyncs fd in the background, then closes it (also when it
+ * fails). Stops early once abandoned (its Wal closed and the file deleted).
+ */
+async function fillZeros(fd: number, size: number, abandoned: () => boolean): Promise<void> {
   try {
     for (let pos = 0; pos < size; pos += CHUNK) {
+      if (abandoned()) return;
       const len = Math.min(CHUNK, size - pos);
       let done = 0;
       while (done < len) done += await writeAt(fd, ZEROS, done, len - done, pos + done);
     }
+    if (abandoned()) return;
     await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
   } finally {
     fs.close(fd, () => {});

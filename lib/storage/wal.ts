@@ -99,7 +99,7 @@ export class Wal {
     this.offset = current.end;
     this.crc = current.crc;
     this.spare = new SpareSegment(this.dir, this.segmentSize, this.logger);
-    this.spare.prepare();
+    this.prepareSpareWhenHalfFull();
   }
 
   /** True when dataDir holds a WAL (at least one segment file). */
@@ -315,6 +315,12 @@ export class Wal {
     this.opts.onFsync?.(ms);
     this.offset += enc.length;
     this.crc = enc.crc;
+    this.prepareSpareWhenHalfFull();
+  }
+
+  /** The next segment is zero-filled in the background while this one fills; not before, so short-lived WALs make none. */
+  private prepareSpareWhenHalfFull(): void {
+    if (this.offset >= this.segmentSize / 2) this.spare.prepare();
   }
 
   private rollIfFull(): void {
@@ -342,7 +348,6 @@ export class Wal {
     this.offset = next.end;
     this.crc = next.crc;
     this.segments.push(next.file);
-    this.spare.prepare();
   }
 
   private currentFile(): SegmentFile {
@@ -391,7 +396,8 @@ function writeSegment(
     enc.begin(header.prevCrc).header(header);
     if (hardState) enc.hardState(hardState);
     writeAll(io, fd, enc.bytes, enc.length, 0);
-    io.fsyncSync(fd);
+    // fdatasync also persists the size of a file just preallocated: what reading it back needs.
+    io.fdatasyncSync(fd);
     fs.renameSync(tmp, path);
     fsyncDir(io, dir);
   } catch (err) {

@@ -10,6 +10,7 @@ import { asIndex, asMemberId, asTerm, type Entry, type EntryType, type HardState
 import { listSegments, walDir } from '../../lib/storage/files.js';
 import type { WalOptions } from '../../lib/storage/index.js';
 import { scanWal } from '../../lib/storage/index.js';
+import { scanSegment } from '../../lib/storage/scan.js';
 
 export const MEMBER = '8e9e05c52164694d';
 export const CLUSTER = 'cdf818194e3a8c32';
@@ -76,10 +77,12 @@ export function lastSegment(dir: string): string {
   return s[s.length - 1];
 }
 
+const ignore = () => {};
+const ignoreAll = { header: ignore, entry: ignore, hardState: ignore, snapshotMarker: ignore };
+
 /** Offset just past the last good record of the newest segment. */
 export function usedBytes(dir: string): number {
-  const summaries = scanWal(dir);
-  return summaries[summaries.length - 1].used;
+  return scanSegment(fs.readFileSync(lastSegment(dir)), true, ignoreAll).end;
 }
 
 /** Offsets of every record in a segment file, by kind. */

@@ -177,21 +177,25 @@ test('segments are preallocated with zeros to the segment size and the log ends 
   assert.ok(buf.subarray(used).every((b) => b === 0));
 });
 
-test('a segment prepared for the next roll is fsynced zeros under a temporary name, not a segment', async (t) => {
+test('once a segment is half full the next one is zero-filled under a temporary name, then used by the roll', async (t) => {
   const dir = dataDir(t);
   const wal = Wal.create(dir, walOptions({ segmentSize: 4096 }));
-  const deadline = Date.now() + 5000;
-  while (!fs.readdirSync(`${dir}/member/wal`).some((n) => n.startsWith('spare-')) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  const spares = () => fs.readdirSync(`${dir}/member/wal`).filter((n) => n.startsWith('spare-'));
+  assert.deepEqual(spares(), []);
+  wal.append(entries(1, 10, 1, 200), null);
+  const spare = `${dir}/member/wal/${spares()[0]}`;
+  assert.ok(spare.endsWith('.tmp'));
+  for (let i = 0; i < 500 && fs.statSync(spare).size < 4096; i++) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 50));
-  const spare = fs.readdirSync(`${dir}/member/wal`).find((n) => n.startsWith('spare-'));
-  assert.ok(spare?.endsWith('.tmp'));
-  assert.equal(Wal.exists(dir), true);
+  assert.ok(fs.readFileSync(spare).every((b) => b === 0));
   assert.equal(listSegments(dir).length, 1);
-  for (let i = 1; i <= 40; i++) wal.append([entry(i, 1, 200)], null);
+  const inode = fs.statSync(spare).ino;
+  wal.append(entries(11, 20, 1, 200), null);
+  wal.append([entry(21)], null);
+  const segs = listSegments(dir);
+  assert.equal(segs.length, 2);
+  assert.equal(fs.statSync(segs[1].path).ino, inode);
   wal.close();
-  assert.ok(listSegments(dir).length > 1);
 });
 
 test('leftover temporary files from a crash during a roll are removed on open', (t) => {

@@ -25,6 +25,7 @@ export class SpareSegment {
   private path: string | null = null;
   private ready = false;
   private closed = false;
+  private filling: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly dir: string,
@@ -48,7 +49,7 @@ export class SpareSegment {
       return;
     }
     this.path = path;
-    fillZeros(fd, this.size, () => this.path !== path).then(
+    this.filling = fillZeros(fd, this.size, () => this.path !== path).then(
       () => {
         if (this.path === path) this.ready = true;
       },
@@ -59,6 +60,11 @@ export class SpareSegment {
         this.warn(err);
       },
     );
+  }
+
+  /** Resolves once no preparation is running. */
+  settled(): Promise<void> {
+    return this.filling;
   }
 
   /** The path of a ready spare, now the caller's; null if none is ready. */

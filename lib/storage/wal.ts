@@ -260,6 +260,11 @@ export class Wal {
     return asIndex(this.tracker.last);
   }
 
+  /** Resolves once the background preallocation of the next segment (if any) has finished. */
+  settled(): Promise<void> {
+    return this.spare.settled();
+  }
+
   stats(): WalStats {
     return { fsyncs: this.fsyncs, bytes: this.bytes, lastFsyncMs: this.lastFsyncMs };
   }

@@ -185,8 +185,8 @@ test('once a segment is half full the next one is zero-filled under a temporary 
   wal.append(entries(1, 10, 1, 200), null);
   const spare = `${dir}/member/wal/${spares()[0]}`;
   assert.ok(spare.endsWith('.tmp'));
-  for (let i = 0; i < 500 && fs.statSync(spare).size < 4096; i++) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 50));
+  await wal.settled();
+  assert.equal(fs.statSync(spare).size, 4096);
   assert.ok(fs.readFileSync(spare).every((b) => b === 0));
   assert.equal(listSegments(dir).length, 1);
   const inode = fs.statSync(spare).ino;

@@ -249,10 +249,12 @@ export class PeerLink {
     stream.on('error', () => {
       // The close that follows tears the session down.
     });
-    stream.on('close', () => {
+    // The peer ends its side after a refusal, or when it shuts down: this session is done either way.
+    stream.on('end', () => {
       if (status !== 0 && status !== 200) this.refused(url, status, reason.slice(0, REASON_LIMIT));
       session.destroy();
     });
+    stream.on('close', () => session.destroy());
     this.dialTimer = setTimeout(() => {
       this.dialTimer = null;
       if (!this.accepted && this.session === session) {

@@ -103,3 +103,44 @@ export function plain(m: unknown): unknown {
   }
   return m;
 }
+
+export interface RawAnswer {
+  readonly status: number;
+  readonly body: string;
+  /** RST_STREAM code when the server reset the stream, else 0. */
+  readonly rstCode: number;
+}
+
+/**
+ * One request on a fresh session, with whatever headers and body a test wants
+ * to forge. With keepOpen the body is written but the request not ended, as a
+ * peer's long-lived stream would be: the answer comes when the server closes it.
+ */
+export async function rawRequest(
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer | null = null,
+  { keepOpen = false, clientOptions = {} }: { keepOpen?: boolean; clientOptions?: import('node:http2').SecureClientSessionOptions } = {},
+): Promise<RawAnswer> {
+  const http2 = await import('node:http2');
+  const session = http2.connect(url, clientOptions);
+  session.on('error', () => {});
+  try {
+    return await new Promise<RawAnswer>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ...headers }, { endStream: body === null && headers[':method'] === 'GET' });
+      let status = 0;
+      let text = '';
+      stream.setEncoding('utf8');
+      stream.on('response', (h) => void (status = Number(h[':status'])));
+      stream.on('data', (c: string) => void (text += c));
+      stream.on('error', () => {});
+      stream.on('close', () => resolve({ status, body: text, rstCode: stream.rstCode ?? 0 }));
+      session.on('close', () => reject(new Error('session closed')));
+      if (body !== null && keepOpen) stream.write(body);
+      else if (body !== null) stream.end(body);
+      else if (headers[':method'] !== 'GET') stream.end();
+    });
+  } finally {
+    session.destroy();
+  }
+}

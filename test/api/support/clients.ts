@@ -41,6 +41,8 @@ export interface OpenResponse {
   next(): Promise<string | null>;
   /** Resolves with the rest of the body once the response ends. */
   rest(): Promise<string>;
+  /** Resolves once the response is over: true if the server ended it properly, false if the connection or stream broke. */
+  finished(): Promise<boolean>;
   abort(): void;
 }
 
@@ -57,6 +59,23 @@ class ChunkQueue {
   private readonly chunks: string[] = [];
   private ended = false;
   private waiter: (() => void) | null = null;
+  private cleanly = false;
+  private readonly over: Promise<boolean>;
+  private resolveOver!: (clean: boolean) => void;
+
+  constructor() {
+    this.over = new Promise((r) => (this.resolveOver = r));
+  }
+
+  /** The server ended the response properly. */
+  endCleanly(): void {
+    this.cleanly = true;
+    this.end();
+  }
+
+  finished(): Promise<boolean> {
+    return this.over;
+  }
 
   push(chunk: string): void {
     this.chunks.push(chunk);
@@ -65,6 +84,7 @@ class ChunkQueue {
 
   end(): void {
     this.ended = true;
+    this.resolveOver(this.cleanly);
     this.wake();
   }
 
@@ -118,10 +138,17 @@ export class Http1Client implements Client {
     const queue = new ChunkQueue();
     res.setEncoding('utf8');
     res.on('data', (c: string) => queue.push(c));
-    res.on('end', () => queue.end());
+    res.on('end', () => queue.endCleanly());
     res.on('error', () => queue.end());
     res.on('close', () => queue.end());
-    return { status: res.statusCode!, headers: flatHeaders(res.headers), next: () => queue.next(), rest: () => queue.rest(), abort: () => req.destroy() };
+    return {
+      status: res.statusCode!,
+      headers: flatHeaders(res.headers),
+      next: () => queue.next(),
+      rest: () => queue.rest(),
+      finished: () => queue.finished(),
+      abort: () => req.destroy(),
+    };
   }
 
   close(): void {
@@ -159,13 +186,14 @@ export class H2cClient implements Client {
     const queue = new ChunkQueue();
     stream.setEncoding('utf8');
     stream.on('data', (c: string) => queue.push(c));
-    stream.on('end', () => queue.end());
+    stream.on('end', () => queue.endCleanly());
     stream.on('close', () => queue.end());
     return {
       status: Number(headers[':status']),
       headers: flatHeaders(headers),
       next: () => queue.next(),
       rest: () => queue.rest(),
+      finished: () => queue.finished(),
       abort: () => stream.close(http2.constants.NGHTTP2_CANCEL),
     };
   }
@@ -251,4 +279,13 @@ export async function startApi(options: Partial<ClientApiOptions> & { historySiz
       await api.close();
     },
   };
+}
+
+/** Waits (bounded) until `condition` holds; false if it never did. */
+export async function eventually(condition: () => boolean, attempts = 200): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (condition()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return condition();
 }

@@ -1,0 +1,80 @@
+// snapshot() / restore(): the restored store is the same store.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCode, Store } from '../../lib/store/index.js';
+import { body, collect, del, expectV2Error, post, put, putDir, SYNC, T0 } from './helpers.js';
+
+function sample(): Store {
+  const s = new Store({ historySize: 4 });
+  s.apply(put('/a/b', '1'), T0);
+  s.apply(put('/a/_h', 'hidden', { ttl: 100 }), T0);
+  s.apply(putDir('/d', { ttl: 5 }), T0);
+  s.apply(post('/q', 'job'), T0);
+  s.apply(put('/a/b', '2', { prevValue: '1' }), T0);
+  s.apply(put('/z', 'ü ✓ \u{1F600}'), T0);
+  s.apply(put('/z', '', { ttl: 60, refresh: true }), T0);
+  s.apply(del('/q', { recursive: true }), T0);
+  return s;
+}
+
+test('a restored store has the same tree, values, TTLs and indexes', () => {
+  const s = sample();
+  const r = Store.restore(s.snapshot());
+  assert.equal(body(r.get('/', true, true, T0)), body(s.get('/', true, true, T0)));
+  assert.equal(r.get('/a/_h', false, false, T0 + 1).node.ttl, 100);
+  assert.equal(r.index, s.index);
+  assert.equal(r.nodeCount, s.nodeCount);
+  assert.equal(r.nextExpiry(), s.nextExpiry());
+});
+
+test('a restored store keeps the counters but no watchers', () => {
+  const s = sample();
+  collect(s, '/a', { recursive: false, stream: true, sinceIndex: null });
+  const r = Store.restore(s.snapshot());
+  assert.deepEqual(r.stats(), { ...s.stats(), watchers: 0 });
+});
+
+test('a restored store keeps the children of each directory in their order', () => {
+  const s = new Store();
+  for (const k of ['m', 'c', 'x', 'a']) s.apply(put('/d/' + k, k), T0);
+  const r = Store.restore(s.snapshot());
+  assert.deepEqual(r.get('/d', false, false, T0).node.nodes!.map((n) => n.key), ['/d/m', '/d/c', '/d/x', '/d/a']);
+});
+
+test('a restored store replays the same history to watchers', () => {
+  const s = sample();
+  const r = Store.restore(s.snapshot());
+  for (let since = 5; since <= s.index; since++) {
+    const opts = { recursive: true, stream: false, sinceIndex: since };
+    assert.deepEqual(collect(r, '/', opts).events, collect(s, '/', opts).events, `since ${since}`);
+  }
+});
+
+test('a restored store refuses the same cleared indexes', () => {
+  const r = Store.restore(sample().snapshot());
+  expectV2Error(() => r.watch('/', { recursive: true, stream: false, sinceIndex: 4 }, () => {}), ErrorCode.EventIndexCleared, 'the requested history has been cleared [5/4]');
+});
+
+test('a restored store answers later requests exactly as the original', () => {
+  const s = sample();
+  const r = Store.restore(s.snapshot());
+  const later = [put('/a/b', '3', { prevIndex: 5 }), post('/q', 'again'), SYNC, del('/a', { recursive: true }), put('/n', 'v', { ttl: 1 })];
+  for (const [i, req] of later.entries()) {
+    const time = T0 + 10_000 * (i + 1);
+    assert.deepEqual(r.apply(req, time), s.apply(req, time));
+  }
+  assert.equal(body(r.get('/', true, true, T0)), body(s.get('/', true, true, T0)));
+});
+
+test('an empty store round-trips', () => {
+  const r = Store.restore(new Store().snapshot());
+  assert.equal(r.index, 0);
+  assert.equal(r.nodeCount, 0);
+});
+
+test('restore of bytes that are not a snapshot throws instead of building a broken store', () => {
+  const good = sample().snapshot();
+  assert.throws(() => Store.restore(Buffer.from('not a snapshot')));
+  assert.throws(() => Store.restore(good.subarray(0, good.length - 3)));
+});

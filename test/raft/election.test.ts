@@ -14,7 +14,7 @@ const voteFrom = (from: number, to: number, term: number, lastIndex: number, las
 });
 
 const answers = (msgs: readonly Message[], type: Message['type']) =>
-  msgs.filter((m) => m.type === type) as Extract<Message, { type: 'voteResp' }>[];
+  msgs.filter((m) => m.type === type) as Extract<Message, { type: 'preVoteResp' | 'voteResp' }>[];
 
 describe('raft elections', () => {
   it('a follower campaigns after its randomized election timeout and wins with a majority', () => {

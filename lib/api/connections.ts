@@ -52,6 +52,9 @@ export class Connections {
       socket.destroy();
       return;
     }
+    // Sockets handed over by our own net/tls server miss http's noDelay default:
+    // without it, a response written in two pieces waits for a delayed ACK (40 ms).
+    socket.setNoDelay(true);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
   }

@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino';
 import { Raft } from '../raft/index.js';
-import { NO_MEMBER, type Entry, type Index, type MemberId, type Message, type Ready, type Role, type Snapshot, type Term } from '../raft/types.js';
+import { NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Message, type Ready, type Role, type Snapshot, type Term } from '../raft/types.js';
 import { SnapshotStore, Wal } from '../storage/index.js';
 import { ErrorCode, V2Error, type Event, type Store, type StoreRequest, type WatchHandle, type WatchOptions } from '../store/index.js';
 import { PeerTransport } from '../transport/index.js';
@@ -52,6 +52,7 @@ export class Member implements KeysService, ClusterService {
   private failure: string | null = null;
   private stopped = false;
 
+  private syncedHardState: HardState | null = null;
   private drainScheduled = false;
   private draining = false;
   private tickTimer: NodeJS.Timeout | null = null;
@@ -339,13 +340,21 @@ export class Member implements KeysService, ClusterService {
     if (pipelined) this.send(rd.messages);
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     if (rd.entries.length > 0 || rd.hardState) {
-      this.wal.append(rd.entries, rd.hardState);
+      this.wal.append(rd.entries, rd.hardState, this.mustSync(rd));
     }
     if (!pipelined) this.send(rd.messages);
     for (const e of rd.committed) this.applyEntry(e);
     for (const rs of rd.readStates) this.whenApplied(rs.index, () => this.finishReadRound(rs.ctx));
     this.resumeAppliedWaiters();
     this.maybeSnapshot();
+  }
+
+  /** Entries, a new term or a vote must be on disk before anyone hears of them; a commit index need not. */
+  private mustSync(rd: Ready): boolean {
+    const hs = rd.hardState;
+    const synced = this.syncedHardState;
+    if (hs) this.syncedHardState = hs;
+    return rd.entries.length > 0 || hs === null || synced === null || hs.term !== synced.term || hs.vote !== synced.vote;
   }
 
   private send(msgs: readonly Message[]): void {

@@ -194,7 +194,12 @@ export class Wal {
    * StorageError('IO') and every later call throws too: nothing written after
    * it could be trusted to be acknowledged in order.
    */
-  append(entries: readonly Entry[], hardState: HardState | null): void {
+  /**
+   * sync=false is for a batch whose loss is harmless (a hard state that only
+   * moved the commit index, which raft can learn again); the next synced
+   * batch makes it durable too.
+   */
+  append(entries: readonly Entry[], hardState: HardState | null, sync = true): void {
     this.checkWritable();
     if (entries.length === 0 && hardState === null) return;
     if (entries.length > 0) this.checkContiguous(entries);
@@ -204,7 +209,7 @@ export class Wal {
     const enc = this.encoder.begin(this.crc, expected);
     for (const e of entries) enc.entry(e);
     if (hardState) enc.hardState(hardState);
-    this.writeBatch();
+    this.writeBatch(sync);
     for (const e of entries) this.tracker.append(e.index, e.term);
     if (hardState) this.hardState = hardState;
   }
@@ -219,7 +224,7 @@ export class Wal {
     const resetsLog = this.tracker.snapshotResetsLog(meta.index, meta.term);
     this.rollIfFull();
     this.encoder.begin(this.crc).marker({ index: meta.index, term: meta.term, resetsLog });
-    this.writeBatch();
+    this.writeBatch(true);
     if (resetsLog) this.tracker.resetTo(meta.index);
   }
 
@@ -299,7 +304,7 @@ export class Wal {
     }
   }
 
-  private writeBatch(): void {
+  private writeBatch(sync: boolean): void {
     const enc = this.encoder;
     const file = this.currentFile().path;
     try {
@@ -307,17 +312,19 @@ export class Wal {
     } catch (err) {
       throw this.fail(ioError('WAL write failed', err, file));
     }
-    const t0 = performance.now();
-    try {
-      this.io.fdatasyncSync(this.fd);
-    } catch (err) {
-      throw this.fail(ioError('WAL fdatasync failed', err, file));
+    if (sync) {
+      const t0 = performance.now();
+      try {
+        this.io.fdatasyncSync(this.fd);
+      } catch (err) {
+        throw this.fail(ioError('WAL fdatasync failed', err, file));
+      }
+      const ms = performance.now() - t0;
+      this.fsyncs++;
+      this.lastFsyncMs = ms;
+      this.opts.onFsync?.(ms);
     }
-    const ms = performance.now() - t0;
-    this.fsyncs++;
     this.bytes += enc.length;
-    this.lastFsyncMs = ms;
-    this.opts.onFsync?.(ms);
     this.offset += enc.length;
     this.crc = enc.crc;
     this.prepareSpareWhenHalfFull();

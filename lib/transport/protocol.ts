@@ -27,7 +27,8 @@ export const DEFAULT_WINDOWS: WindowSizes = { streamWindowBytes: 16 * MiB, sessi
 /** Session options for both ends: large windows so a pipeline of appends never waits on WINDOW_UPDATE. */
 export function sessionOptions(w: WindowSizes): http2.SessionOptions {
   return {
-    settings: { initialWindowSize: w.streamWindowBytes, maxFrameSize: 64 * 1024, enablePush: false },
+    // A peer needs one message stream plus the odd snapshot stream; nothing needs hundreds.
+    settings: { initialWindowSize: w.streamWindowBytes, maxFrameSize: 64 * 1024, maxConcurrentStreams: 32, enablePush: false },
     // Node counts unacknowledged and buffered bytes against this budget (in MiB)
     // and refuses new streams beyond it; the windows above must fit inside.
     maxSessionMemory: Math.ceil((2 * w.sessionWindowBytes) / MiB) + 16,

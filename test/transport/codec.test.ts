@@ -21,7 +21,7 @@ const entry: fc.Arbitrary<Entry> = fc.record({
 const entries = fc.array(entry, { maxLength: 8 });
 const base = { from: member, to: member, term };
 
-const byType: { [T in MessageType]: fc.Arbitrary<Extract<Message, { type: T }>> } = {
+const byType: { [T in MessageType]: fc.Arbitrary<Message & { type: T }> } = {
   preVote: fc.record({ ...base, type: fc.constant('preVote' as const), lastIndex: index, lastTerm: term }),
   vote: fc.record({ ...base, type: fc.constant('vote' as const), lastIndex: index, lastTerm: term }),
   preVoteResp: fc.record({ ...base, type: fc.constant('preVoteResp' as const), reject: fc.boolean() }),

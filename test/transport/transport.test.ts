@@ -373,6 +373,48 @@ test('updatePeer moves the session to the peer\'s new URL', async () => {
   assert.equal(b1.received.length, 0);
 });
 
+test('a peer with several URLs is reached on one that works', async () => {
+  const a = await node(A, [A, B]);
+  const b = await node(B, [A, B]);
+  a.transport.addPeer(B, [`http://127.0.0.1:${await freePort()}`, b.url]);
+  await waitFor('connected', connected(a, B));
+  a.transport.send([heartbeat(A, B, 1)]);
+  await waitFor('delivered', () => b.received.length === 1);
+});
+
+test('a peer that stops answering pings is disconnected and redialled', async () => {
+  const b = await node(B, [A, B]);
+  // A TCP relay to b that can be frozen: bytes stop flowing without a FIN, as in a partition.
+  const relayed: net.Socket[] = [];
+  const relay = net.createServer((inbound) => {
+    const outbound = net.connect(Number(new URL(b.url).port), '127.0.0.1');
+    relayed.push(inbound, outbound);
+    inbound.on('error', () => {});
+    outbound.on('error', () => {});
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  const a = await node(A, [A, B], { tuning: { ...FAST, pingIntervalMs: 10, pingTimeoutMs: 100 } });
+  try {
+    a.transport.addPeer(B, [`http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`]);
+    await waitFor('connected', connected(a, B));
+    const frozen = relayed.splice(0);
+    for (const s of frozen) {
+      s.unpipe();
+      s.pause();
+    }
+    await waitFor('disconnected', () => !connected(a, B)());
+    assert.ok(a.lines.some((l) => l.msg === 'peer did not answer a ping; reconnecting'));
+    await waitFor('redialled', connected(a, B));
+    for (const s of frozen) s.destroy();
+  } finally {
+    await a.transport.close();
+    for (const s of relayed) s.destroy();
+    relay.close();
+  }
+});
+
 test('close() leaves no open handles behind', async () => {
   const kinds = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'Immediate'];
   const count = () => process.getActiveResourcesInfo().filter((k) => kinds.includes(k)).length;

@@ -3,6 +3,8 @@
 // per line).
 
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eventually, H2cClient, startApi, type Client, type Harness, type Protocol } from './support/clients.js';
 
@@ -120,6 +122,37 @@ describe('watch lifetime', () => {
       await h.close();
     });
   }
+
+  it('ends a streaming watch whose client stops reading once too much is queued', async () => {
+    const h = await startApi();
+    // A zero flow-control window: the server can send headers but no body bytes.
+    const session = http2.connect(h.url, { settings: { initialWindowSize: 0 } });
+    try {
+      await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+      const stream = session.request({ ':path': '/v2/keys/flood?wait=true&stream=true' });
+      await new Promise<void>((resolve) => stream.once('response', () => resolve()));
+      assert.equal(watchers(h), 1);
+      const value = 'v'.repeat(64 * 1024);
+      for (let i = 0; i < 200 && watchers(h) > 0; i++) {
+        await h.service.write({ op: 'put', path: '/flood', value, dir: false, ttl: null, refresh: false });
+      }
+      assert.equal(watchers(h), 0);
+    } finally {
+      session.destroy();
+      await h.close();
+    }
+  });
+
+  it('drops a connection that never sent a byte when the API closes', async () => {
+    const h = await startApi();
+    const socket = net.connect(h.port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    await h.api.close();
+    await closed;
+    await h.close();
+  });
 
   it('refuses new connections after close', async () => {
     const h = await startApi();

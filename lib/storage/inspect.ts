@@ -27,6 +27,8 @@ export interface SegmentSummary {
 /** Record callbacks for scanWal; each also gets the segment the record is in. */
 export interface WalRecordVisitor {
   segment?(file: SegmentFile): void;
+  /** After a segment's records, with what was found in it. */
+  segmentEnd?(summary: SegmentSummary): void;
   header?(h: SegmentHeader, offset: number, file: SegmentFile): void;
   entry?(e: Entry, offset: number, file: SegmentFile): void;
   hardState?(h: HardState, offset: number, file: SegmentFile): void;
@@ -38,38 +40,44 @@ export function scanWal(dataDir: string, visitor: WalRecordVisitor = {}): Segmen
   const segments = listSegments(dataDir);
   return segments.map((file, i) => {
     visitor.segment?.(file);
-    const counts: Record<RecordKind, number> = { header: 0, entry: 0, hardState: 0, snapshotMarker: 0 };
-    let last = file.firstIndex - 1;
-    const v: RecordVisitor = {
-      header: (h, off) => {
-        counts.header++;
-        visitor.header?.(h, off, file);
-      },
-      entry: (e, off) => {
-        counts.entry++;
-        last = e.index;
-        visitor.entry?.(e, off, file);
-      },
-      hardState: (h, off) => {
-        counts.hardState++;
-        visitor.hardState?.(h, off, file);
-      },
-      snapshotMarker: (m, off) => {
-        counts.snapshotMarker++;
-        if (m.resetsLog) last = m.index;
-        visitor.snapshotMarker?.(m, off, file);
-      },
-    };
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(file.path);
-    } catch (err) {
-      const damage: ScanDamage = { kind: 'corrupt', offset: 0, reason: `cannot read: ${(err as Error).message}` };
-      return { file, size: 0, used: 0, header: null, counts, lastIndex: last, damage };
-    }
-    const scan = scanSegment(buf, i === segments.length - 1, v);
-    return { file, size: buf.length, used: scan.end, header: scan.header, counts, lastIndex: last, damage: scan.damage };
+    const summary = scanOne(file, i === segments.length - 1, visitor);
+    visitor.segmentEnd?.(summary);
+    return summary;
   });
+}
+
+function scanOne(file: SegmentFile, isLast: boolean, visitor: WalRecordVisitor): SegmentSummary {
+  const counts: Record<RecordKind, number> = { header: 0, entry: 0, hardState: 0, snapshotMarker: 0 };
+  let last = file.firstIndex - 1;
+  const v: RecordVisitor = {
+    header: (h, off) => {
+      counts.header++;
+      visitor.header?.(h, off, file);
+    },
+    entry: (e, off) => {
+      counts.entry++;
+      last = e.index;
+      visitor.entry?.(e, off, file);
+    },
+    hardState: (h, off) => {
+      counts.hardState++;
+      visitor.hardState?.(h, off, file);
+    },
+    snapshotMarker: (m, off) => {
+      counts.snapshotMarker++;
+      if (m.resetsLog) last = m.index;
+      visitor.snapshotMarker?.(m, off, file);
+    },
+  };
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file.path);
+  } catch (err) {
+    const damage: ScanDamage = { kind: 'corrupt', offset: 0, reason: `cannot read: ${(err as Error).message}` };
+    return { file, size: 0, used: 0, header: null, counts, lastIndex: last, damage };
+  }
+  const scan = scanSegment(buf, isLast, v);
+  return { file, size: buf.length, used: scan.end, header: scan.header, counts, lastIndex: last, damage: scan.damage };
 }
 
 export interface VerifyProblem {

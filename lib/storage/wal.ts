@@ -78,6 +78,8 @@ export class Wal {
   private crc: number;
   private failed: StorageError | null = null;
   private closed = false;
+  /** Bytes written to the current segment since its last fdatasync. */
+  private unsynced = false;
   private fsyncs = 0;
   private bytes = 0;
   private lastFsyncMs = 0;
@@ -193,11 +195,10 @@ export class Wal {
    * returns, the batch is on disk. A failed write or fsync throws
    * StorageError('IO') and every later call throws too: nothing written after
    * it could be trusted to be acknowledged in order.
-   */
-  /**
+   *
    * sync=false is for a batch whose loss is harmless (a hard state that only
    * moved the commit index, which raft can learn again); the next synced
-   * batch makes it durable too.
+   * batch, a roll or close makes it durable too.
    */
   append(entries: readonly Entry[], hardState: HardState | null, sync = true): void {
     this.checkWritable();
@@ -274,11 +275,16 @@ export class Wal {
     return { fsyncs: this.fsyncs, bytes: this.bytes, lastFsyncMs: this.lastFsyncMs };
   }
 
+  /** Closes the segment (after an fdatasync of any unsynced batch, unless an earlier write failed). */
   close(): void {
     if (this.closed) return;
-    this.closed = true;
-    this.spare.close();
-    fs.closeSync(this.fd);
+    try {
+      if (this.unsynced && this.failed === null) this.sync();
+    } finally {
+      this.closed = true;
+      this.spare.close();
+      fs.closeSync(this.fd);
+    }
   }
 
   private checkWritable(): void {
@@ -312,18 +318,8 @@ export class Wal {
     } catch (err) {
       throw this.fail(ioError('WAL write failed', err, file));
     }
-    if (sync) {
-      const t0 = performance.now();
-      try {
-        this.io.fdatasyncSync(this.fd);
-      } catch (err) {
-        throw this.fail(ioError('WAL fdatasync failed', err, file));
-      }
-      const ms = performance.now() - t0;
-      this.fsyncs++;
-      this.lastFsyncMs = ms;
-      this.opts.onFsync?.(ms);
-    }
+    this.unsynced = true;
+    if (sync) this.sync();
     this.bytes += enc.length;
     this.offset += enc.length;
     this.crc = enc.crc;
@@ -335,8 +331,24 @@ export class Wal {
     if (this.offset >= this.segmentSize / 2) this.spare.prepare();
   }
 
+  private sync(): void {
+    const t0 = performance.now();
+    try {
+      this.io.fdatasyncSync(this.fd);
+    } catch (err) {
+      throw this.fail(ioError('WAL fdatasync failed', err, this.currentFile().path));
+    }
+    const ms = performance.now() - t0;
+    this.unsynced = false;
+    this.fsyncs++;
+    this.lastFsyncMs = ms;
+    this.opts.onFsync?.(ms);
+  }
+
   private rollIfFull(): void {
     if (this.offset < this.segmentSize) return;
+    // Only the last segment may end in a torn write: nothing unsynced may stay behind in this one.
+    if (this.unsynced) this.sync();
     const cur = this.currentFile();
     let next: OpenSegment;
     try {

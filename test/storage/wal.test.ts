@@ -243,3 +243,39 @@ test('hard state terms and votes are stored as given', (t) => {
   again.close();
   assert.deepEqual(plainHardState(recovered.hardState), { term: 7, vote: '', commit: 0 });
 });
+
+test('an unsynced append costs no fdatasync and close makes it durable', (t) => {
+  const dir = dataDir(t);
+  const wal = Wal.create(dir, walOptions());
+  wal.append(entries(1, 2), hardState(1, 0));
+  wal.append([], hardState(1, 2), false);
+  assert.equal(wal.stats().fsyncs, 1);
+  wal.close();
+  const { wal: again, recovered } = Wal.open(dir, asIndex(0), walOptions());
+  again.close();
+  assert.deepEqual(plainHardState(recovered.hardState), plainHardState(hardState(1, 2)));
+});
+
+test('a roll first fdatasyncs the unsynced tail of the full segment, which then is no longer the last', (t) => {
+  const dir = dataDir(t);
+  const calls: string[] = [];
+  const io = {
+    writeSync: (fd: number, b: Uint8Array, o: number, l: number, p: number) => {
+      calls.push(`write ${fd}`);
+      return fs.writeSync(fd, b, o, l, p);
+    },
+    fdatasyncSync: (fd: number) => {
+      calls.push(`fdatasync ${fd}`);
+      fs.fdatasyncSync(fd);
+    },
+    fsyncSync: (fd: number) => fs.fsyncSync(fd),
+  };
+  const wal = Wal.create(dir, walOptions({ segmentSize: 4096, io }));
+  wal.append(entries(1, 10, 1, 400), null, false);
+  const oldFd = Number(calls[calls.length - 1].split(' ')[1]);
+  calls.length = 0;
+  wal.append([entry(11)], null);
+  wal.close();
+  assert.equal(listSegments(dir).length, 2);
+  assert.equal(calls[0], `fdatasync ${oldFd}`);
+});

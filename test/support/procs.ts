@@ -128,11 +128,17 @@ export interface Reply {
   json: any;
 }
 
-export function httpRequest(method: string, url: string, body?: string, timeoutMs = 10_000): Promise<Reply> {
+export function httpRequest(
+  method: string,
+  url: string,
+  body?: string,
+  timeoutMs = 10_000,
+  contentType = 'application/x-www-form-urlencoded',
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
-      { method, headers: body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}, timeout: timeoutMs },
+      { method, headers: body !== undefined ? { 'content-type': contentType } : {}, timeout: timeoutMs },
       (res) => {
         let data = '';
         res.setEncoding('utf8');

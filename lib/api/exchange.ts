@@ -32,6 +32,12 @@ export interface Exchange {
   onAbort(cb: () => void): void;
   /** Close the connection after this response (HTTP/1.1; HTTP/2 closes only the stream). */
   closeConnection(): void;
+  /**
+   * A last response as Go writes it for a request it cannot parse: exactly
+   * these headers (no Date, no length; the body ends with the connection) and
+   * the reason phrase given. HTTP/2 gets an ordinary response.
+   */
+  sendAndClose(status: number, reason: string, headers: readonly string[], body: string): void;
 }
 
 function readLimited(body: Readable, limit: number): Promise<Buffer | 'too-large'> {
@@ -122,6 +128,16 @@ export class Http1Exchange implements Exchange {
   closeConnection(): void {
     this.res.shouldKeepAlive = false;
   }
+
+  sendAndClose(status: number, reason: string, headers: readonly string[], body: string): void {
+    if (this.res.headersSent || this.res.destroyed) return;
+    this.res.shouldKeepAlive = false;
+    this.res.sendDate = false;
+    this.res.removeHeader('content-length');
+    this.res.removeHeader('transfer-encoding');
+    this.res.writeHead(status, reason, headers as string[]);
+    this.res.end(body);
+  }
 }
 
 // Header names as HTTP/2 wants them (lower case), computed once per name.
@@ -211,5 +227,9 @@ export class Http2Exchange implements Exchange {
 
   closeConnection(): void {
     // A stream ends on its own; the HTTP/2 connection stays for other streams.
+  }
+
+  sendAndClose(status: number, _reason: string, headers: readonly string[], body: string): void {
+    this.send(status, [...headers, 'Content-Length', String(Buffer.byteLength(body))], body);
   }
 }

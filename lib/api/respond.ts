@@ -70,10 +70,9 @@ export function replyRedirect(ex: Exchange, location: string): void {
 
 /**
  * Go's answer to a request it cannot parse (bad escape in the path, missing
- * Host): no CORS headers, and the connection closes.
+ * Host): no CORS headers, no Date or length, and the connection closes.
  */
 export function replyBadRequest(ex: Exchange, reason = ''): void {
-  const text = reason === '' ? '400 Bad Request' : `400 Bad Request: ${reason}`;
-  ex.closeConnection();
-  ex.send(400, ['Content-Type', TEXT_TYPE, 'Connection', 'close', 'Content-Length', String(text.length)], text);
+  const phrase = reason === '' ? 'Bad Request' : `Bad Request: ${reason}`;
+  ex.sendAndClose(400, phrase, ['Content-Type', TEXT_TYPE, 'Connection', 'close'], `400 ${phrase}`);
 }

@@ -91,15 +91,17 @@ describe('routing', () => {
     assert.match(r.text, /^HTTP\/1\.1 400 Bad Request\r\n/);
     assert.match(r.text, /\r\nContent-Type: text\/plain; charset=utf-8\r\n/);
     assert.match(r.text, /\r\nConnection: close\r\n/);
-    assert.doesNotMatch(r.text, /Access-Control/);
+    assert.doesNotMatch(r.text, /Access-Control|Date:|Content-Length:|Transfer-Encoding:/);
     assert.ok(r.text.endsWith('\r\n\r\n400 Bad Request'));
   });
 
   it('answers a request without Host as Go does', async () => {
     const r = await rawExchange(h.port, 'GET /v2/keys/a HTTP/1.1\r\n\r\n');
     assert.equal(r.closed, true);
-    assert.match(r.text, /^HTTP\/1\.1 400 /);
-    assert.ok(r.text.endsWith('400 Bad Request: missing required Host header'));
+    assert.equal(
+      r.text,
+      'HTTP/1.1 400 Bad Request: missing required Host header\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: missing required Host header',
+    );
   });
 
   it('answers an unparsable request line with 400 and closes', async () => {

@@ -49,8 +49,9 @@ describe('client API over TLS', () => {
   });
 
   it('serves HTTP/1.1 to a client that offers only http/1.1', async () => {
-    const { status, body, alpn } = await new Promise<{ status: number; body: string; alpn: string | false }>((resolve, reject) => {
-      const req = https.request(`${url}/v2/keys/tls`, { ca: cert, ALPNProtocols: ['http/1.1'], agent: false }, (res) => {
+    const agent = new https.Agent({ ca: cert, ALPNProtocols: ['http/1.1'] });
+    const { status, body, alpn } = await new Promise<{ status: number; body: string; alpn: string | false | null }>((resolve, reject) => {
+      const req = https.request(`${url}/v2/keys/tls`, { agent }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
@@ -59,6 +60,7 @@ describe('client API over TLS', () => {
       req.on('error', reject);
       req.end();
     });
+    agent.destroy();
     assert.equal(alpn, 'http/1.1');
     assert.equal(status, 200);
     assert.equal(JSON.parse(body).node.value, 'secret');

@@ -20,12 +20,15 @@ export interface StorageErrorDetails {
 export class StorageError extends Error {
   override readonly name = 'StorageError';
   readonly code: StorageErrorCode;
+  /** What is wrong, without the file, offset and hint that message adds. */
+  readonly reason: string;
   readonly file?: string;
   readonly offset?: number;
 
   constructor(code: StorageErrorCode, what: string, details: StorageErrorDetails = {}) {
     super(describe(code, what, details), details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
+    this.reason = what;
     this.file = details.file;
     this.offset = details.offset;
   }

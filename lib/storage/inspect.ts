@@ -82,6 +82,7 @@ function scanOne(file: SegmentFile, isLast: boolean, visitor: WalRecordVisitor):
 
 export interface VerifyProblem {
   readonly code: StorageError['code'];
+  /** What is wrong (file and offset are separate). */
   readonly message: string;
   readonly file?: string;
   readonly offset?: number;
@@ -152,6 +153,6 @@ export function verifyDataDir(dataDir: string): VerifyReport {
     return report;
   } catch (err) {
     if (!(err instanceof StorageError)) throw err;
-    return { ...base, problem: { code: err.code, message: err.message, file: err.file, offset: err.offset } };
+    return { ...base, problem: { code: err.code, message: err.reason, file: err.file, offset: err.offset } };
   }
 }

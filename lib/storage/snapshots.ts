@@ -218,6 +218,6 @@ export function inspectSnapshotFile(path: string): SnapshotFileInfo {
     const s = readSnapshotFile(path);
     return { ...base, index: s.meta.index, term: s.meta.term, valid: true, dataBytes: s.data.length };
   } catch (err) {
-    return { ...base, valid: false, problem: (err as Error).message };
+    return { ...base, valid: false, problem: err instanceof StorageError ? err.reason : (err as Error).message };
   }
 }

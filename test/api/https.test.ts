@@ -87,6 +87,41 @@ describe('client API over TLS', () => {
     }
   });
 
+  it('refuses a client without a trusted certificate in the handshake when client certs are required', async () => {
+    const service = new StoreBackedTestService();
+    const key = readFileSync(join(dir, 'key.pem'));
+    const strict = new ClientApi({
+      keys: service,
+      cluster: service,
+      logger: pino({ level: 'silent' }),
+      version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' },
+      tls: { cert, key, ca: cert, requestCert: true, rejectUnauthorized: true },
+    });
+    const strictUrl = await strict.listen('https://127.0.0.1:0');
+    const get = (options: https.AgentOptions): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const agent = new https.Agent({ ca: cert, ...options });
+        const req = https.request(`${strictUrl}/version`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            agent.destroy();
+            resolve(res.statusCode!);
+          });
+        });
+        req.on('error', (err) => {
+          agent.destroy();
+          reject(err);
+        });
+        req.end();
+      });
+    try {
+      assert.equal(await get({ cert, key }), 200);
+      await assert.rejects(get({}));
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('refuses an https URL without TLS options', async () => {
     const service = new StoreBackedTestService();
     const plain = new ClientApi({ keys: service, cluster: service, logger: pino({ level: 'silent' }), version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' } });

@@ -41,18 +41,21 @@ export class BootstrapError extends Error {
 
 export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
   const started = process.hrtime.bigint();
-  const snapshots = new SnapshotStore(opts.dataDir, { maxSnapshots: opts.maxSnapshots, logger: opts.logger });
+  const snapshots = new SnapshotStore(opts.dataDir, { maxSnapshots: unlimitedIfZero(opts.maxSnapshots), logger: opts.logger });
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
   if (Wal.exists(opts.dataDir)) return restart(opts, snapshots, seconds);
   return opts.initialClusterState === 'new' ? createCluster(opts, snapshots, seconds) : joinCluster(opts, snapshots, seconds);
 }
+
+/** etcd's max-snapshots / max-wals: 0 means keep them all. */
+const unlimitedIfZero = (n: number): number => (n === 0 ? Number.MAX_SAFE_INTEGER : n);
 
 function walOptions(opts: MemberOptions, memberId: string, clusterId: string) {
   return {
     memberId,
     clusterId,
     segmentSize: opts.segmentSize,
-    maxWals: opts.maxWals,
+    maxWals: unlimitedIfZero(opts.maxWals),
     logger: opts.logger,
     onFsync: (ms: number) => opts.metrics.walFsync.observe(ms / 1000),
   };

@@ -105,12 +105,16 @@ export type MessageType = Message['type'];
 
 /**
  * What the raft core asks its driver to do. The driver must, in order:
- * 1. if snapshot: persist it, then restore the state machine from it;
+ * 1. if snapshot: persist it, then restore the state machine from it. A snapshot
+ *    from the leader replaces the whole log: discard every stored entry (entries
+ *    in the same Ready follow it);
  * 2. persist entries (appending, replacing any stored entries from entries[0].index on)
  *    and hardState, with one fsync;
- * 3. send messages (a leader may send before step 2 finishes: pipelining);
- * 4. apply committed entries in order, then report readStates once applied;
- * 5. call Raft.advance(ready).
+ * 3. send messages. Only when the member is leader after this Ready (softState, or the
+ *    last role seen) may they leave before step 2 finishes (pipelining); otherwise after;
+ * 4. apply committed entries in order (a follower's may include entries of this same
+ *    Ready: they are persisted by then), then report readStates once applied;
+ * 5. call Raft.advance(ready). ready() is not called again before that.
  */
 export interface Ready {
   readonly hardState: HardState | null;

@@ -44,6 +44,19 @@ describe('raft snapshots', () => {
     assert.equal(f.raft.status().commit, snap.meta.index);
   });
 
+  it("a follower that installs a snapshot adopts the snapshot's voters", () => {
+    const f = new TestNode(id(2), [id(1), id(2)]);
+    f.raft.step({
+      type: 'snapshot',
+      from: id(1),
+      to: id(2),
+      term: asTerm(3),
+      snapshot: { meta: { index: asIndex(9), term: asTerm(3), conf: { voters: [id(1), id(2), id(4)] } }, data: Buffer.from('[]') },
+    });
+    assert.deepEqual(f.raft.status().voters, [id(1), id(2), id(4)]);
+    assert.equal(f.raft.ready().snapshot?.meta.index, 9);
+  });
+
   it('a follower whose log already holds the snapshot point commits up to it instead of discarding its log', () => {
     const f = new TestNode(id(2), [id(1), id(2)], {}, {
       hardState: { term: asTerm(2), vote: NO_MEMBER, commit: asIndex(1) },

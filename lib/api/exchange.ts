@@ -108,7 +108,7 @@ export class Http1Exchange implements Exchange {
   }
 
   end(): void {
-    if (!this.res.writableEnded) this.res.end();
+    if (!this.done) this.res.end();
   }
 
   get buffered(): number {

@@ -19,6 +19,8 @@ export interface RequestTarget {
 }
 
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*/;
+// Node hands request targets over as latin1, one char per byte; a wider char
+// can only come from a caller that built the string itself, as UTF-8 text.
 const WIDE_CHAR = /[\u0100-\uffff]/;
 
 /** Go's url.ParseRequestURI for a request target: the decoded path and raw query, or Go's error. */

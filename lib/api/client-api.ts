@@ -86,6 +86,14 @@ export class ClientApi {
     return `${u.protocol}//${bound}:${addr.port}`;
   }
 
+  /**
+   * New certificate material for the TLS listeners (rotation): new handshakes
+   * use it, established connections keep theirs.
+   */
+  setSecureContext(ctx: tls.SecureContextOptions): void {
+    for (const server of this.servers) if (server instanceof tls.Server) server.setSecureContext(ctx);
+  }
+
   /** Stop accepting, end open watches cleanly, resolve once every connection is closed (bounded wait, then destroy). */
   async close(): Promise<void> {
     if (this.closed) return;

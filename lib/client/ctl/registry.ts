@@ -218,7 +218,7 @@ const commands: readonly Def[] = [
     ],
     action: execWatch,
   },
-  { name: 'member', args: 'command [arguments...]', usage: 'member add, remove and list subcommands' },
+  { name: 'member', args: '', usage: 'member add, remove and list subcommands' },
   { name: 'help', args: '[command]', usage: 'Shows a list of commands or help for one command', alias: 'h' },
 ];
 

@@ -58,9 +58,7 @@ export const execWatch: CommandAction = async (ctx, flags, args) => {
   const sep = args.findIndex((a, i) => a === '--' && i !== 0);
   const key = sep >= 0 ? args[0]! : args[args.length - 1]!;
   const command = sep >= 0 ? args.slice(2) : args.slice(0, -1);
-  // etcdctl adds one here and its client adds another, so the first event seen is after-index+2; kept for compatibility.
-  const after = flags.int('after-index');
-  const afterIndex = after !== 0n ? BigInt.asUintN(64, BigInt.asIntN(64, after + 1n)) : 0n;
+  const afterIndex = BigInt.asUintN(64, flags.int('after-index'));
   const { keys } = await ctx.client({ sync: true });
   const watcher = keys.watcher(key, { afterIndex, recursive: flags.bool('recursive') });
   const running = new Set<ChildProcess>();

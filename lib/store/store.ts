@@ -87,9 +87,9 @@ export class Store {
   get(path: string, recursive: boolean, sorted: boolean, now: number): Event {
     const p = cleanPath(path);
     const n = this.lookup(p);
-    if (n instanceof V2Error) {
+    if (n instanceof Miss) {
       this.counters.getsFail++;
-      throw n;
+      throw new V2Error(n.code, n.cause, this.currentIndex);
     }
     this.counters.getsSuccess++;
     return makeEvent('get', listingJSON(n, p, recursive, sorted, now), undefined, this.currentIndex);
@@ -189,8 +189,8 @@ export class Store {
   private set(path: string, dir: boolean, value: string, deadline: number | null, refresh: boolean, time: number): Event {
     const p = cleanPath(path);
     const prev = this.lookup(p);
-    if (prev instanceof V2Error) {
-      if (prev.errorCode !== ErrorCode.KeyNotFound || refresh) throw prev;
+    if (prev instanceof Miss) {
+      if (prev.code !== ErrorCode.KeyNotFound || refresh) throw new V2Error(prev.code, prev.cause, this.currentIndex);
     } else if (refresh) {
       value = prev.value;
     }
@@ -346,17 +346,22 @@ export class Store {
 
   // --- tree helpers ---
 
-  /** The node at clean path `p`, or etcd's error: 100 naming the first missing segment, 104 naming a key used as a directory. */
-  private lookup(p: string): Node | V2Error {
+  /**
+   * The node at clean path `p`, or why there is none as etcd reports it: 100
+   * naming the first missing segment, 104 naming a key used as a directory.
+   * A miss is a plain object: creating a V2Error (with its stack) for every
+   * new key a set creates would dominate the apply time.
+   */
+  private lookup(p: string): Node | Miss {
     let cur = this.root;
     if (p.length === 1) return cur;
     let start = 1;
     for (;;) {
       const end = p.indexOf('/', start);
       const stop = end === -1 ? p.length : end;
-      if (cur.children === null) return new V2Error(ErrorCode.NotDir, p.slice(0, start - 1), this.currentIndex);
+      if (cur.children === null) return new Miss(ErrorCode.NotDir, p.slice(0, start - 1));
       const child = cur.children.get(p.slice(start, stop));
-      if (child === undefined) return new V2Error(ErrorCode.KeyNotFound, p.slice(0, stop), this.currentIndex);
+      if (child === undefined) return new Miss(ErrorCode.KeyNotFound, p.slice(0, stop));
       if (end === -1) return child;
       cur = child;
       start = end + 1;
@@ -365,7 +370,7 @@ export class Store {
 
   private found(p: string): Node {
     const n = this.lookup(p);
-    if (n instanceof V2Error) throw n;
+    if (n instanceof Miss) throw new V2Error(n.code, n.cause, this.currentIndex);
     return n;
   }
 
@@ -434,6 +439,14 @@ export class Store {
     this.counters[ok]++;
     return e;
   }
+}
+
+/** Why a lookup found no node. */
+class Miss {
+  constructor(
+    readonly code: typeof ErrorCode.KeyNotFound | typeof ErrorCode.NotDir,
+    readonly cause: string,
+  ) {}
 }
 
 function makeEvent(action: Action, node: NodeJSON, prevNode: NodeJSON | undefined, etcdIndex: number): Event {

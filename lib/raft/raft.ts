@@ -1,109 +1,17 @@
+import { isProposal, validateConfig, type ConfChange, type Proposal, type ProgressStatus, type RaftConfig, type RaftStatus } from './config.js';
 import { RaftError } from './errors.js';
 import { RaftLog, type ReadonlyRaftLog } from './log.js';
-import { Progress, type ProgressState } from './progress.js';
+import { isWellFormed } from './message-check.js';
+import { Progress } from './progress.js';
 import { ReadOnly } from './read-only.js';
 import { NO_MEMBER } from './types.js';
-import type {
-  ConfState,
-  Entry,
-  HardState,
-  Index,
-  MemberId,
-  Message,
-  ReadState,
-  Ready,
-  Role,
-  Snapshot,
-  Term,
-} from './types.js';
-
-export interface RaftConfig {
-  id: MemberId;
-  /** Voters of a brand-new cluster. Ignored when `restore` carries a snapshot conf or `conf`. */
-  voters: readonly MemberId[];
-  /** Ticks without a leader before campaigning; the timeout is random in [electionTick, 2*electionTick). */
-  electionTick: number;
-  /** Ticks between a leader's heartbeats; less than electionTick. */
-  heartbeatTick: number;
-  /** Uniform in [0, 1): the only source of randomness. */
-  random: () => number;
-  preVote: boolean;
-  checkQuorum: boolean;
-  /** Unacknowledged append messages per follower in replicate state. */
-  maxInflight: number;
-  /** Entry bytes per append message (data plus ENTRY_OVERHEAD_BYTES each); at least one entry is always sent. */
-  maxMsgBytes: number;
-  /** State recovered from disk on restart. */
-  restore?: {
-    hardState: HardState | null;
-    /** The newest snapshot; its data is kept for lagging followers. */
-    snapshot: Snapshot | null;
-    /** Stored entries after snapshot.meta.index, contiguous. */
-    entries: readonly Entry[];
-    /** Voters as of the applied state, when the server knows them; else the snapshot's, else `voters`. */
-    conf?: ConfState;
-  };
-}
-
-export interface Proposal {
-  readonly type: 'normal' | 'confChange';
-  readonly data: Buffer;
-}
-
-export interface ConfChange {
-  readonly type: 'add' | 'remove';
-  readonly id: MemberId;
-}
-
-export interface ProgressStatus {
-  readonly match: Index;
-  readonly next: Index;
-  readonly state: ProgressState;
-  readonly inflight: number;
-  readonly recentActive: boolean;
-}
-
-export interface RaftStatus {
-  readonly id: MemberId;
-  readonly role: Role;
-  readonly term: Term;
-  readonly vote: MemberId;
-  readonly leader: MemberId;
-  readonly commit: Index;
-  readonly applied: Index;
-  readonly lastIndex: Index;
-  readonly firstIndex: Index;
-  readonly voters: readonly MemberId[];
-  /** The member a leader is handing leadership to, NO_MEMBER when none. */
-  readonly leadTransferee: MemberId;
-  /** Leader only: one record per other voter. */
-  readonly progress: Readonly<Record<string, ProgressStatus>>;
-}
+import type { ConfState, Entry, HardState, Index, MemberId, Message, ReadState, Ready, Role, Snapshot, Term } from './types.js';
 
 type CampaignKind = 'preElection' | 'election' | 'transfer';
 
 const EMPTY = Buffer.alloc(0);
 const ix = (n: number): Index => n as Index;
 const tm = (n: number): Term => n as Term;
-
-function validate(cfg: RaftConfig): void {
-  const bad = (what: string): never => {
-    throw new RaftError('invalid-config', what);
-  };
-  if (typeof cfg.id !== 'string' || cfg.id === NO_MEMBER) bad('id must be a non-empty member id');
-  if (!Number.isInteger(cfg.heartbeatTick) || cfg.heartbeatTick < 1) bad('heartbeatTick must be an integer >= 1');
-  if (!Number.isInteger(cfg.electionTick) || cfg.electionTick <= cfg.heartbeatTick) {
-    bad('electionTick must be an integer greater than heartbeatTick');
-  }
-  if (!Number.isInteger(cfg.maxInflight) || cfg.maxInflight < 1) bad('maxInflight must be an integer >= 1');
-  if (!(cfg.maxMsgBytes > 0)) bad('maxMsgBytes must be > 0');
-  if (typeof cfg.random !== 'function') bad('random must be a function');
-}
-
-const isProposal = (it: { type: unknown; data: unknown }): it is Proposal =>
-  (it.type === 'normal' || it.type === 'confChange') && Buffer.isBuffer(it.data);
-
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 /**
  * One member's Raft state machine, modelled on etcd's raft library. Pure: time
@@ -146,7 +54,7 @@ export class Raft {
   private readyOutstanding = false;
 
   constructor(cfg: RaftConfig) {
-    validate(cfg);
+    validateConfig(cfg);
     this.id = cfg.id;
     this.electionTimeout = cfg.electionTick;
     this.heartbeatTimeout = cfg.heartbeatTick;
@@ -337,7 +245,7 @@ export class Raft {
   // ---- messages ----
 
   step(m: Message): void {
-    if (!this.wellFormed(m)) return;
+    if (!isWellFormed(m, this.id)) return;
     if (m.type === 'propose') {
       if (this.role === 'leader') this.appendProposals(m.entries);
       return;
@@ -380,62 +288,6 @@ export class Raft {
       case 'follower':
         this.stepFollower(m);
         break;
-    }
-  }
-
-  /** Checks the fields raft relies on; anything else from the wire is dropped. */
-  private wellFormed(m: Message): boolean {
-    if (typeof m !== 'object' || m === null) return false;
-    if (m.to !== this.id || typeof m.from !== 'string' || m.from === NO_MEMBER || m.from === this.id) return false;
-    if (!isCount(m.term)) return false;
-    switch (m.type) {
-      case 'preVote':
-      case 'vote':
-        return m.term > 0 && isCount(m.lastIndex) && isCount(m.lastTerm);
-      case 'preVoteResp':
-      case 'voteResp':
-      case 'timeoutNow':
-        return m.term > 0;
-      case 'append': {
-        if (m.term === 0 || !isCount(m.prevIndex) || !isCount(m.prevTerm) || !isCount(m.commit)) return false;
-        if (!Array.isArray(m.entries)) return false;
-        let prevTerm = m.prevTerm;
-        for (let k = 0; k < m.entries.length; k++) {
-          const e = m.entries[k];
-          if (e?.index !== m.prevIndex + 1 + k || !isCount(e.term) || e.term < prevTerm || e.term > m.term) return false;
-          if (!Buffer.isBuffer(e.data)) return false;
-          prevTerm = e.term;
-        }
-        return true;
-      }
-      case 'appendResp':
-        return m.term > 0 && isCount(m.index) && isCount(m.rejectHint) && isCount(m.hintTerm);
-      case 'heartbeat':
-        return m.term > 0 && isCount(m.commit) && typeof m.ctx === 'string';
-      case 'heartbeatResp':
-        return m.term > 0 && typeof m.ctx === 'string';
-      case 'snapshot': {
-        const s = m.snapshot;
-        return (
-          m.term > 0 &&
-          typeof s === 'object' &&
-          s !== null &&
-          isCount(s.meta?.index) &&
-          isCount(s.meta.term) &&
-          Array.isArray(s.meta.conf?.voters) &&
-          Buffer.isBuffer(s.data)
-        );
-      }
-      case 'snapshotStatus':
-        return m.term > 0 && isCount(m.index);
-      case 'propose':
-        return Array.isArray(m.entries) && m.entries.every((e) => typeof e === 'object' && e !== null);
-      case 'readIndex':
-        return typeof m.ctx === 'string';
-      case 'readIndexResp':
-        return m.term > 0 && typeof m.ctx === 'string' && isCount(m.index);
-      default:
-        return false;
     }
   }
 

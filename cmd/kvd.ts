@@ -75,6 +75,7 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     version: ETCD_API_VERSION,
     tls: clientTls?.serverOptions ?? null,
     metrics: () => metrics.render(),
+    onResponse: (method, status) => metrics.observeResponse(method, status),
   });
   const clientURLs: string[] = [];
   try {

@@ -64,6 +64,14 @@ export class Metrics {
 
   private collectors: (() => void)[] = [];
 
+  /** Counts a client response; failures (4xx/5xx) also count as etcd's etcd_http_failed_total. */
+  observeResponse(method: string, status: number): void {
+    const code = String(status);
+    this.httpRequests.inc({ method });
+    this.httpResponses.inc({ method, code });
+    if (status >= 400) this.httpFailed.inc({ method, code });
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -120,6 +120,7 @@ export class Member implements KeysService, ClusterService {
       onSnapshotStatus: (id, ok) => member?.snapshotStatus(id, ok),
       isKnownMember: (id) => b.sm.registry.has(id) && !b.sm.registry.isRemoved(id),
       membersJSON: () => ({ clusterId: b.clusterId, members: b.sm.registry.list() }),
+      onRtt: (id, ms) => opts.metrics.peerRoundTrip.observe({ To: id }, ms / 1000),
     });
     member = new Member(opts, b, transport);
     for (const url of opts.listenPeerURLs) await transport.listen(url);

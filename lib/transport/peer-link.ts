@@ -33,6 +33,8 @@ export interface LinkSettings {
   readonly dialTimeoutMs: number;
   readonly pingTimeoutMs: number;
   readonly closeTimeoutMs: number;
+  /** Each measured round trip to the peer, for metrics. */
+  readonly onRtt: ((id: MemberId, ms: number) => void) | null;
 }
 
 const REASON_LIMIT = 512;
@@ -57,7 +59,9 @@ export class PeerLink {
   };
   private readonly onPing = (err: Error | null, durationMs: number): void => {
     this.pingSince = 0;
-    if (err === null) this.counters.rtt.add(durationMs);
+    if (err !== null) return;
+    this.counters.rtt.add(durationMs);
+    this.settings.onRtt?.(this.id, durationMs);
   };
 
   constructor(

@@ -67,6 +67,8 @@ export interface TransportOptions {
   isKnownMember(id: MemberId): boolean;
   /** Body of GET /members; 404 without it. */
   membersJSON?: () => unknown;
+  /** Each measured round trip to a peer (HTTP/2 PING), for metrics. */
+  onRtt?: (id: MemberId, ms: number) => void;
   /** Body of GET /version; 404 without it. */
   versionJSON?: () => unknown;
   /** The allowed CN/hostname check of a TLS peer's certificate: a rejection reason, or null. */
@@ -106,6 +108,7 @@ export class PeerTransport {
       self: opts.self,
       clusterId: opts.clusterId,
       clientTls: opts.clientTls ?? null,
+      onRtt: opts.onRtt ?? null,
       windows,
       backoff: t.backoff,
       slabBytes: t.slabBytes,

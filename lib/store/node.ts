@@ -39,10 +39,6 @@ export class Node {
   static dir(name: string, parent: Node | null, index: number): Node {
     return new Node(name, parent, index, '', new Map());
   }
-
-  isDir(): boolean {
-    return this.children !== null;
-  }
 }
 
 /** The node's full key, rebuilt from its ancestors. */

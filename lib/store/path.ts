@@ -32,11 +32,6 @@ export function childKey(dir: string, name: string): string {
   return dir.length === 1 ? '/' + name : dir + '/' + name;
 }
 
-/** The last segment of a clean path ('' for the root). */
-export function baseName(p: string): string {
-  return p.slice(p.lastIndexOf('/') + 1);
-}
-
 /** True when `name` hides a node from directory listings (etcd: a leading '_'). */
 export function isHiddenName(name: string): boolean {
   return name.charCodeAt(0) === 95 /* _ */;

@@ -18,7 +18,7 @@ import { StateMachine, type ApplyResult } from './state-machine.js';
 import { goDuration, goTime, LatencyStats, RateCounter } from './stats.js';
 import { ProposalWaiters } from './waiters.js';
 
-/** How many entries a leader keeps behind a snapshot for followers that are only a little behind. */
+/** At most how many entries a leader keeps behind a snapshot for followers that are only a little behind (and never more than snapshot-count). */
 const CATCH_UP_ENTRIES = 5000;
 /** How often the leader checks for keys whose TTL ran out. */
 const SYNC_INTERVAL_MS = 500;
@@ -501,7 +501,7 @@ export class Member implements KeysService, ClusterService {
         endTimer();
         this.wal.markSnapshot(snapshot.meta);
         this.lastSnapshotIndex = snapshot.meta.index;
-        this.raft.compact(snapshot, CATCH_UP_ENTRIES);
+        this.raft.compact(snapshot, Math.min(CATCH_UP_ENTRIES, this.opts.snapshotCount));
         const oldest = this.snapshots.oldestIndex();
         if (oldest !== null) this.wal.releaseTo(oldest);
         this.log.info({ file, index: snapshot.meta.index, bytes: snapshot.data.length, pauseMs, ms: Date.now() - started }, 'snapshot saved');

@@ -125,3 +125,18 @@ test('a member added at runtime joins with initial-cluster-state existing, and a
   const put = await httpRequest('PUT', `${leader.clientURL}/v2/keys/after-remove`, 'value=ok');
   assert.equal(put.status, 201);
 });
+
+test('a member far behind the leader catches up through a snapshot', async (t) => {
+  const members = await startCluster(t, 3, ['--snapshot-count', '40']);
+  const leader = await leaderOf(members);
+  const lagging = members.find((m) => m !== leader)!;
+  await lagging.kill('SIGKILL');
+  for (let i = 0; i < 200; i++) await httpRequest('PUT', `${leader.clientURL}/v2/keys/s/k${i % 50}`, `value=${i}`);
+  const expected = await httpRequest('GET', `${leader.clientURL}/v2/keys/s?recursive=true&sorted=true`);
+  lagging.start();
+  await waitReady(lagging);
+  await eventually(async () => (await httpRequest('GET', `${lagging.clientURL}/v2/keys/s/k49`)).json?.node?.value === '199', 20_000, 'the lagging member to catch up');
+  const got = await httpRequest('GET', `${lagging.clientURL}/v2/keys/s?recursive=true&sorted=true`);
+  assert.deepEqual(got.json, expected.json);
+  assert.match(lagging.stderr, /installed snapshot from leader/);
+});

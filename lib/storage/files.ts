@@ -127,3 +127,30 @@ export function writeAll(io: FileIo, fd: number, buf: Uint8Array, length: number
     done += n;
   }
 }
+
+/**
+ * Reads whole files into one reused buffer: replay reads segment after
+ * segment of up to 64 MiB, and a fresh buffer each time costs more (page
+ * faults, GC) than the read itself. A returned view is valid until the next
+ * read; nothing decoded from it may alias it (avsc copies bytes it decodes).
+ */
+export class FileReader {
+  private buf = Buffer.alloc(0);
+
+  read(path: string): Buffer {
+    const fd = fs.openSync(path, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (this.buf.length < size) this.buf = Buffer.allocUnsafe(size);
+      let done = 0;
+      while (done < size) {
+        const n = fs.readSync(fd, this.buf, done, size - done, done);
+        if (n === 0) break;
+        done += n;
+      }
+      return this.buf.subarray(0, done);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}

@@ -2,10 +2,9 @@
 // scanned on its own so one damaged file does not hide the others, and a full
 // verification that runs the same checks a restarting member runs.
 
-import fs from 'node:fs';
 import type { Entry, HardState } from '../raft/types.js';
 import { StorageError } from './errors.js';
-import { listSegments, listSnapshotFiles, type SegmentFile } from './files.js';
+import { FileReader, listSegments, listSnapshotFiles, type SegmentFile } from './files.js';
 import { checkSequence, replay, startSegment, type TornTail } from './replay.js';
 import { scanSegment, type RecordVisitor, type ScanDamage } from './scan.js';
 import type { RecordKind, SegmentHeader, SnapshotMarker } from './schema.js';
@@ -38,15 +37,16 @@ export interface WalRecordVisitor {
 /** Scans every segment independently, in sequence order, reporting records and damage. */
 export function scanWal(dataDir: string, visitor: WalRecordVisitor = {}): SegmentSummary[] {
   const segments = listSegments(dataDir);
+  const reader = new FileReader();
   return segments.map((file, i) => {
     visitor.segment?.(file);
-    const summary = scanOne(file, i === segments.length - 1, visitor);
+    const summary = scanOne(reader, file, i === segments.length - 1, visitor);
     visitor.segmentEnd?.(summary);
     return summary;
   });
 }
 
-function scanOne(file: SegmentFile, isLast: boolean, visitor: WalRecordVisitor): SegmentSummary {
+function scanOne(reader: FileReader, file: SegmentFile, isLast: boolean, visitor: WalRecordVisitor): SegmentSummary {
   const counts: Record<RecordKind, number> = { header: 0, entry: 0, hardState: 0, snapshotMarker: 0 };
   let last = file.firstIndex - 1;
   const v: RecordVisitor = {
@@ -71,7 +71,7 @@ function scanOne(file: SegmentFile, isLast: boolean, visitor: WalRecordVisitor):
   };
   let buf: Buffer;
   try {
-    buf = fs.readFileSync(file.path);
+    buf = reader.read(file.path);
   } catch (err) {
     const damage: ScanDamage = { kind: 'corrupt', offset: 0, reason: `cannot read: ${(err as Error).message}` };
     return { file, size: 0, used: 0, header: null, counts, lastIndex: last, damage };

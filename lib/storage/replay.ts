@@ -3,10 +3,9 @@
 // one the writer follows, so a disagreement is corruption and is reported
 // with the file and byte offset; nothing is ever skipped.
 
-import fs from 'node:fs';
 import type { Entry, HardState } from '../raft/types.js';
 import { StorageError } from './errors.js';
-import type { SegmentFile } from './files.js';
+import { FileReader, type SegmentFile } from './files.js';
 import { LogTracker } from './log-tracker.js';
 import { scanSegment, type RecordVisitor } from './scan.js';
 import type { RecordKind, SegmentHeader, SnapshotMarker } from './schema.js';
@@ -153,12 +152,13 @@ export function replay(segments: readonly SegmentFile[], opts: ReplayOptions): R
   let end = 0;
   let lastCrc = 0;
   let torn: TornTail | null = null;
+  const reader = new FileReader();
   for (let i = opts.start; i < segments.length; i++) {
     const file = segments[i];
     r.file = file;
     let buf: Buffer;
     try {
-      buf = fs.readFileSync(file.path);
+      buf = reader.read(file.path);
     } catch (err) {
       throw new StorageError('IO', `cannot read segment: ${(err as Error).message}`, { file: file.path, cause: err });
     }

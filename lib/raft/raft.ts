@@ -43,6 +43,8 @@ export class Raft {
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   private leadTransferee: MemberId = NO_MEMBER;
+  /** Told to campaign (timeoutNow) while a committed conf change was unapplied: campaign once it is applied. */
+  private transferCampaignDue = false;
   /** Leader: no conf change may be proposed until this index is applied. */
   private pendingConfIndex = 0;
   private readonly readOnly = new ReadOnly();
@@ -143,6 +145,7 @@ export class Raft {
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.electionTimeout + Math.floor(this.random() * this.electionTimeout);
     this.leadTransferee = NO_MEMBER;
+    this.transferCampaignDue = false;
     this.votes.clear();
     this.prs.clear();
     this.readOnly.reset();
@@ -332,7 +335,8 @@ export class Raft {
         this.handleSnapshot(m);
         break;
       case 'timeoutNow':
-        this.hup(true);
+        if (this.hasUnappliedConfChange()) this.transferCampaignDue = true;
+        else this.hup(true);
         break;
       case 'readIndexResp':
         this.readStates.push({ index: m.index, ctx: m.ctx });
@@ -662,6 +666,7 @@ export class Raft {
     } else if (cc.type === 'remove' && this.voters.has(cc.id)) {
       this.voters.delete(cc.id);
       if (cc.id === this.id) {
+        if (this.role === 'leader') this.handOverOnRemoval();
         if (this.role !== 'follower') this.becomeFollower(this.term, NO_MEMBER);
       } else if (this.role === 'leader') {
         this.prs.delete(cc.id);
@@ -671,6 +676,21 @@ export class Raft {
       }
     }
     return this.confState();
+  }
+
+  /**
+   * A leader that removed itself tells a fully caught-up voter to campaign now.
+   * The others may not know yet that the removal committed, and until they do
+   * they count this member among the voters: an election while it is still
+   * around to vote is the quick way out.
+   */
+  private handOverOnRemoval(): void {
+    const last = this.raftLog.lastIndex();
+    let best: MemberId = NO_MEMBER;
+    for (const id of this.voters) {
+      if (this.prs.get(id)?.match === last && (best === NO_MEMBER || id < best)) best = id;
+    }
+    if (best !== NO_MEMBER) this.sendTimeoutNow(best);
   }
 
   private confState(): ConfState {
@@ -768,6 +788,10 @@ export class Raft {
       log.stableTo(last.index, last.term);
     }
     if (rd.committed.length > 0) log.appliedTo(rd.committed[rd.committed.length - 1].index);
+    if (this.transferCampaignDue && this.role === 'follower' && !this.hasUnappliedConfChange()) {
+      this.transferCampaignDue = false;
+      this.hup(true);
+    }
     if (this.role === 'leader') {
       // The leader's own copy counts toward commit only now that it is on disk.
       this.prs.get(this.id)?.maybeUpdate(log.stableIndex());

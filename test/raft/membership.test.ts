@@ -52,6 +52,17 @@ describe('raft membership changes', () => {
     assert.equal(c.node(1).raft.status().role, 'follower', 'a removed member never campaigns');
   });
 
+  it('a leader removing itself tells a caught-up member to campaign at once, so no election timeout passes', () => {
+    const c = new TestCluster(3, { preVote: true, checkQuorum: true });
+    c.elect(1);
+    c.node(1).raft.propose(change('remove', 1));
+    c.stabilize();
+    assert.ok(c.delivered.some((m) => m.type === 'timeoutNow' && m.from === id(1)));
+    const leaders = c.leaders();
+    assert.equal(leaders.length, 1);
+    assert.notEqual(leaders[0].id, id(1));
+  });
+
   it('only one conf change may be pending at the leader at a time', () => {
     const c = new TestCluster(3);
     c.elect(1);

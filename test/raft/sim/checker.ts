@@ -167,7 +167,11 @@ export class Checker {
    * the Ready was taken), and a granted vote.
    */
   onSend(n: Observed, m: Message, stored: { hardState: HardState | null; snapshot: Snapshot | null; entries: readonly Entry[] }, ackTerm: number | undefined): void {
-    if (m.type === 'appendResp' && !m.reject && m.index > (stored.snapshot?.meta.index ?? 0)) {
+    // An acknowledgement generated before the member moved to a newer term may name entries that newer
+    // leader replaced before they reached the disk: harmless, as a leader of that newer term exists, so
+    // the old leader can no longer gather a quorum for them. Within one term, entries are never replaced.
+    const movedOn = (stored.hardState?.term ?? 0) > m.term;
+    if (m.type === 'appendResp' && !m.reject && !movedOn && m.index > (stored.snapshot?.meta.index ?? 0)) {
       const e = stored.entries.find((x) => x.index === m.index);
       if (!e || e.term !== ackTerm) this.fail(`${n.id} acknowledged entry ${m.index} (term ${ackTerm}) that is not on its disk (${e ? `term ${e.term}` : 'missing'})`);
     }

@@ -40,8 +40,10 @@ interface SimNode extends Observed {
   readonly storage: Stored;
   sm: MachineState;
   busy: boolean;
-  /** Stopped for good after its removal. */
+  /** Stopped after applying its own removal, as the server does: not restarted by the fault injector. */
   removed: boolean;
+  /** Members whose removal this member applied: its transport refuses their messages. */
+  readonly removedPeers: Set<MemberId>;
   checkedCommit: number;
 }
 
@@ -149,9 +151,11 @@ class Simulation {
     if (!this.livenessDone) {
       const roles = [...this.nodes.values()].map((n) => {
         const st = n.raft?.status();
-        return `${n.id.slice(-2)}:${st ? `${st.role}/t${st.term}/c${st.commit}/l${st.lastIndex}` : n.removed ? 'removed' : 'down'}`;
+        const voters = st ? st.voters.map((v) => v.slice(-2)).join(',') : '';
+        return `${n.id.slice(-2)}:${st ? `${st.role}/t${st.term}/c${st.commit}/a${st.applied}/l${st.lastIndex}/v${voters}` : n.removed ? 'removed' : 'down'}`;
       });
-      throw new Error(`liveness: no proposal committed within ${this.opts.healTime}ms after healing [${roles.join(' ')}]`);
+      const conf = this.voters.map((v) => v.slice(-2)).join(',');
+      throw new Error(`liveness: no proposal committed within ${this.opts.healTime}ms after healing; conf ${conf} at ${this.confIndex} [${roles.join(' ')}]`);
     }
   }
 
@@ -186,6 +190,7 @@ class Simulation {
       sm: EMPTY_SM,
       busy: false,
       removed: false,
+      removedPeers: new Set(),
       checkedCommit: 0,
     };
     this.nodes.set(id, n);
@@ -304,11 +309,15 @@ class Simulation {
     for (const rs of rd.readStates) this.checker.onReadState(n, rs);
     raft.advance(rd);
     n.busy = false;
-    if (removedSelf && (this.healing || this.rng.chance(0.5))) {
-      // As the server does: a member that applied its own removal stops.
-      n.removed = true;
-      this.crash(n);
-      return;
+    if (removedSelf && this.rng.chance(0.5)) {
+      // As the server does: a member that applied its own removal stops, a few election timeouts later so
+      // that it can still vote while the others learn that the removal committed.
+      const incarnation = n.incarnation;
+      this.at(this.rng.int(2, 4) * this.electionTick * TICK_MS, () => {
+        if (n.incarnation !== incarnation) return;
+        n.removed = true;
+        this.crash(n);
+      });
     }
     this.kick(n);
   }
@@ -323,6 +332,7 @@ class Simulation {
       this.voters = conf.voters;
     }
     if (cc.type === 'add' && !this.nodes.has(cc.id)) this.addNode(cc.id, conf.voters);
+    if (cc.type === 'remove') n.removedPeers.add(cc.id);
     return cc.type === 'remove' && cc.id === n.id;
   }
 
@@ -361,7 +371,7 @@ class Simulation {
 
   private deliver(m: Message): void {
     const to = this.nodes.get(m.to);
-    if (!to?.raft) {
+    if (!to?.raft || to.removedPeers.has(m.from)) {
       this.reportDrop(m);
       return;
     }
@@ -529,20 +539,23 @@ class Simulation {
     this.healStep();
   }
 
-  /** Keep the members of the newest configuration running; once a leader exists, propose a marker until one commits. */
+  /**
+   * Keep the members of the newest configuration running; once a leader exists,
+   * propose a marker until one commits. A removed member comes back too while
+   * a member of the newest configuration still counts it: until that member
+   * learns the removal committed, it cannot be elected without the removed
+   * member's vote (configurations take effect when applied, as in etcd).
+   */
   private healStep(): void {
     if (this.checker.markerCommitted) {
       this.livenessDone = true;
       return;
     }
-    const conf = new Set(this.voters);
-    for (const n of this.nodes.values()) {
-      if (conf.has(n.id) && !n.raft && !n.removed) this.start(n);
-      if (!conf.has(n.id) && n.raft) {
-        n.removed = true;
-        this.crash(n);
-      }
+    const needed = new Set(this.voters);
+    for (const n of this.live()) {
+      if (this.voters.includes(n.id)) for (const v of (n.raft as Raft).status().voters) needed.add(v);
     }
+    for (const n of this.nodes.values()) if (needed.has(n.id) && !n.raft) this.start(n);
     const l = this.leader();
     if (l) {
       (l.raft as Raft).propose([{ type: 'normal', data: Buffer.from(`${MARKER}${++this.seq}`) }]);

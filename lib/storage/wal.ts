@@ -85,7 +85,7 @@ export class Wal {
   private lastFsyncMs = 0;
 
   private constructor(
-    private readonly dataDir: string,
+    dataDir: string,
     private readonly opts: WalOptions,
     private readonly segments: SegmentFile[],
     current: { fd: number; end: number; crc: number },

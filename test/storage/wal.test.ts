@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
+import CRC32 from 'crc-32';
 import { asIndex, asTerm } from '../../lib/raft/types.js';
 import { listSegments } from '../../lib/storage/files.js';
 import { StorageError, Wal, scanWal } from '../../lib/storage/index.js';
@@ -142,6 +143,28 @@ test('each record is framed as length, CRC chained from the previous record, and
     off += 8 + len;
   }
   assert.deepEqual(kinds, ['kvd.wal.SegmentHeader', 'kvd.wal.Entry', 'kvd.wal.Entry', 'kvd.wal.HardState']);
+});
+
+test('each CRC covers its record body seeded with the previous CRC; the header seeds from the previous segment', (t) => {
+  const dir = dataDir(t);
+  const wal = Wal.create(dir, walOptions({ segmentSize: 4096 }));
+  for (let i = 1; i <= 20; i++) wal.append([entry(i, 1, 300)], null);
+  wal.close();
+  let prevSegmentCrc = 0;
+  for (const path of segmentPaths(dir)) {
+    const buf = fs.readFileSync(path);
+    let seed = prevSegmentCrc;
+    let off = 0;
+    while (off + 8 <= buf.length && buf.readUInt32LE(off) !== 0) {
+      const len = buf.readUInt32LE(off);
+      const crc = CRC32.buf(buf.subarray(off + 8, off + 8 + len), seed) >>> 0;
+      assert.equal(buf.readUInt32LE(off + 4), crc, `CRC of the record at ${off} in ${path}`);
+      seed = crc;
+      off += 8 + len;
+    }
+    prevSegmentCrc = seed;
+  }
+  assert.ok(segmentPaths(dir).length > 1);
 });
 
 test('a segment rolls once full; the next one is named for the next index and repeats the hard state', (t) => {

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { TestContext } from 'node:test';
 import { asIndex, asMemberId, asTerm, type Entry, type EntryType, type HardState } from '../../lib/raft/types.js';
-import { listSegments, walDir } from '../../lib/storage/files.js';
+import { listSegments } from '../../lib/storage/files.js';
 import type { WalOptions } from '../../lib/storage/index.js';
 import { scanWal } from '../../lib/storage/index.js';
 import { scanSegment } from '../../lib/storage/scan.js';
@@ -124,4 +124,3 @@ export function flipByte(file: string, offset: number): void {
   }
 }
 
-export { walDir };

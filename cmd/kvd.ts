@@ -4,6 +4,7 @@
 
 import { X509Certificate } from 'node:crypto';
 import { realpathSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { ClientApi } from '../lib/api/index.js';
 import { commandLineAction, ConfigError, helpText, loadConfig, versionText, type KvdConfig } from '../lib/config/index.js';
@@ -11,7 +12,8 @@ import { createLogger, type Logger } from '../lib/log/index.js';
 import { Metrics } from '../lib/metrics/index.js';
 import { BootstrapError, Member } from '../lib/server/index.js';
 import { StorageError } from '../lib/storage/index.js';
-import { loadClientTls, loadServerTls, TlsConfigError, TlsReloader, type ServerTls } from '../lib/tls/index.js';
+import { dialTlsOf, loadServerTls, TlsConfigError, TlsReloader, type ServerTls } from '../lib/tls/index.js';
+import { replaceableTls, replaceTls, type ReplaceableTls } from '../lib/transport/index.js';
 
 /** The etcd API level kvd answers as, in /version. */
 const ETCD_API_VERSION = { etcdserver: '3.4.0', etcdcluster: '3.4.0' };
@@ -26,15 +28,21 @@ export interface Running {
 
 const anyHttps = (urls: readonly { scheme: string }[]) => urls.some((u) => u.scheme === 'https');
 
-function peerTls(config: KvdConfig, logger: Logger): { server: ServerTls | null; client: ReturnType<typeof loadClientTls> | null } {
+/** Peer TLS, when any peer URL is https or a peer certificate is configured: what the peer server serves and what dials use, both replaceable by rotation. */
+interface PeerTls {
+  readonly loaded: ServerTls;
+  readonly hosts: string[];
+  readonly server: ReplaceableTls<ServerTls['serverOptions']>;
+  readonly dial: ReplaceableTls<ConnectionOptions>;
+}
+
+function peerTls(config: KvdConfig, logger: Logger): PeerTls | null {
   const sec = config.peerTransportSecurity;
   const wanted = anyHttps(config.listenPeerUrls) || anyHttps(config.initialAdvertisePeerUrls) || sec.certFile !== undefined || sec.autoTls;
-  if (!wanted) return { server: null, client: null };
+  if (!wanted) return null;
   const hosts = [...config.listenPeerUrls, ...config.initialAdvertisePeerUrls].map((u) => u.host);
-  return {
-    server: loadServerTls(sec, 'peer', config.dataDir, { hosts, logger }),
-    client: loadClientTls(sec, 'peer', config.dataDir, { hosts, logger }),
-  };
+  const loaded = loadServerTls(sec, 'peer', config.dataDir, { hosts, logger });
+  return { loaded, hosts, server: replaceableTls(loaded.serverOptions), dial: replaceableTls(dialTlsOf(loaded, logger)) };
 }
 
 /** Starts a member from a validated configuration. */
@@ -61,9 +69,9 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     maxWals: config.maxWals,
     segmentSize: config.segmentSize,
     requestTimeoutMs: REQUEST_TIMEOUT_BASE_MS + 2 * config.electionTimeoutMs,
-    peerServerTls: peer.server?.serverOptions ?? null,
-    peerClientTls: peer.client,
-    verifyPeer: peer.server ? (cert) => peer.server!.checkPeerIdentity(new X509Certificate(cert.raw)) ?? null : undefined,
+    peerServerTls: peer?.server ?? null,
+    peerClientTls: peer?.dial ?? null,
+    verifyPeer: peer ? (cert) => peer.loaded.checkPeerIdentity(new X509Certificate(cert.raw)) ?? null : undefined,
     logger,
     metrics,
     onRemoved,
@@ -84,14 +92,26 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     await member.stop();
     throw err;
   }
+  // Rotation: new handshakes and new peer dials use the new certificate; established sessions keep theirs.
   const reloaders = [
     clientTls && new TlsReloader({
       sec: config.clientTransportSecurity, side: 'client', dataDir: config.dataDir, logger, current: clientTls,
+      hosts: config.listenClientUrls.map((u) => u.host),
       onReload: (ctx) => api.setSecureContext(ctx),
+    }),
+    peer && new TlsReloader({
+      sec: config.peerTransportSecurity, side: 'peer', dataDir: config.dataDir, logger, current: peer.loaded, hosts: peer.hosts,
+      onReload: (_ctx, next) => {
+        replaceTls(peer.server, next.serverOptions);
+        replaceTls(peer.dial, dialTlsOf(next));
+      },
     }),
   ].filter((r): r is TlsReloader => r !== null);
   for (const r of reloaders) r.start();
-  const onHup = () => reloaders.forEach((r) => r.reload());
+  const onHup = () => {
+    logger.info({ reloaders: reloaders.length }, 'SIGHUP: reloading TLS certificates');
+    for (const r of reloaders) r.reload('SIGHUP');
+  };
   process.on('SIGHUP', onHup);
   logger.info({ clientURLs, id: member.id, cluster: member.clusterId }, 'ready to serve client requests');
   return {

@@ -5,6 +5,7 @@ import net, { type AddressInfo, type Server as NetServer, type Socket } from 'no
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ClusterService, KeysService } from '../server/service.js';
+import { TlsGate } from '../tls/index.js';
 import { Connections } from './connections.js';
 import type { Exchange } from './exchange.js';
 import { InfoHandlers, type MetricsSource, type VersionInfo } from './info-handlers.js';
@@ -54,6 +55,8 @@ export class ClientApi {
   private readonly watches: WatchRegistry = new Set();
   private readonly servers: NetServer[] = [];
   private readonly logger: Logger;
+  /** Refuses and logs clients without a trusted certificate, on every TLS listener. */
+  private gate: TlsGate | null = null;
   private closed = false;
 
   constructor(private readonly opts: ClientApiOptions) {
@@ -72,17 +75,20 @@ export class ClientApi {
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`listen URL must be http or https: ${url}`);
     const secure = u.protocol === 'https:';
-    const tlsOptions = this.opts.tls;
-    if (secure && !tlsOptions) throw new Error(`listen URL ${url} needs TLS options`);
+    const tlsOptions = this.opts.tls ?? null;
+    if (secure && tlsOptions === null) throw new Error(`listen URL ${url} needs TLS options`);
     const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = u.port === '' ? (secure ? 443 : 80) : Number(u.port);
 
     let server: NetServer;
-    if (secure) {
-      const tlsServer = tls.createServer({ ...tlsOptions, ALPNProtocols: ['h2', 'http/1.1'] });
+    if (tlsOptions !== null && secure) {
+      const gate = (this.gate ??= new TlsGate(tlsOptions, this.logger, 'client'));
+      const tlsServer = tls.createServer({ ...gate.serverOptions, ALPNProtocols: ['h2', 'http/1.1'] });
       tlsServer.on('connection', (socket: Socket) => this.connections.track(socket));
-      tlsServer.on('secureConnection', (socket: TLSSocket) => this.connections.dispatch(socket, socket.alpnProtocol === 'h2'));
-      tlsServer.on('tlsClientError', (err) => this.logger.debug({ err }, 'TLS handshake failed'));
+      tlsServer.on('secureConnection', (socket: TLSSocket) => {
+        if (gate.admit(socket)) this.connections.dispatch(socket, socket.alpnProtocol === 'h2');
+      });
+      tlsServer.on('tlsClientError', (err, socket: TLSSocket) => gate.handshakeFailed(err, socket));
       server = tlsServer;
     } else {
       server = net.createServer((socket) => {
@@ -119,6 +125,7 @@ export class ClientApi {
     this.closed = true;
     for (const server of this.servers) server.close();
     for (const watch of [...this.watches]) watch.end();
+    this.gate?.close();
     await this.connections.close(this.opts.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
   }
 }

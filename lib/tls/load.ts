@@ -28,12 +28,15 @@ export interface TlsLoadOptions {
   readonly logger?: Logger;
 }
 
+/** Secure-context options whose material is PEM text. */
+export type PemSecureContext = SecureContextOptions & { readonly cert: string; readonly key: string; readonly ca?: string };
+
 export interface ServerTls {
   readonly side: TlsSide;
   /** What `server.setSecureContext()` takes; also part of `serverOptions`. */
-  readonly secureContext: SecureContextOptions;
+  readonly secureContext: PemSecureContext;
   /** For `https.createServer` / `http2.createSecureServer` / `tls.createServer`. */
-  readonly serverOptions: SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean };
+  readonly serverOptions: PemSecureContext & { requestCert: boolean; rejectUnauthorized: boolean };
   /**
    * The allowed-cn / allowed-hostname check for a verified client certificate
    * (`socket.getPeerX509Certificate()` after 'secureConnection'): the reason to
@@ -45,6 +48,8 @@ export interface ServerTls {
   readonly selfSigned: boolean;
   /** When the served certificate expires. */
   readonly notAfter: Date;
+  /** The served certificate's serial number (hex), to tell a rotated certificate from the one before. */
+  readonly serial: string;
 }
 
 interface Material {
@@ -82,7 +87,7 @@ export function loadServerTls(
   const material = certificateFiles(sec, side, dataDir, opts);
   const pair = loadKeyPair(side, material.certFile, material.keyFile);
   const ca = sec.trustedCaFile !== undefined ? loadCa(side, sec.trustedCaFile) : undefined;
-  const secureContext: SecureContextOptions = {
+  const secureContext: PemSecureContext = {
     cert: pair.cert,
     key: pair.key,
     ...(ca !== undefined ? { ca } : {}),
@@ -98,6 +103,7 @@ export function loadServerTls(
     files: [material.certFile, material.keyFile, ...(sec.trustedCaFile !== undefined ? [sec.trustedCaFile] : [])],
     selfSigned: material.selfSigned,
     notAfter: new Date(pair.leaf.validTo),
+    serial: pair.leaf.serialNumber,
   };
 }
 
@@ -143,9 +149,29 @@ export function loadClientTls(
     pair = loadKeyPair(side, material.certFile, material.keyFile);
   }
   const ca = sec.trustedCaFile !== undefined ? loadCa(side, sec.trustedCaFile) : undefined;
-  const selfSigned = !explicit && sec.autoTls;
+  return dialOptions(side, pair, ca, !explicit && sec.autoTls, opts.logger);
+}
+
+/**
+ * The dialing half of material already loaded for serving: a member presents
+ * to its peers the certificate it serves them (etcd's peer certificates are
+ * for both uses). Reading no file, it cannot fail, so certificate rotation
+ * derives the new dialing options from the validated new material.
+ */
+export function dialTlsOf(tls: ServerTls, logger?: Logger): ConnectionOptions {
+  const { cert, key, ca } = tls.secureContext;
+  return dialOptions(tls.side, { cert, key }, ca, tls.selfSigned, logger);
+}
+
+function dialOptions(
+  side: TlsSide,
+  pair: Pick<KeyPair, 'cert' | 'key'> | undefined,
+  ca: string | undefined,
+  selfSigned: boolean,
+  logger: Logger | undefined,
+): ConnectionOptions {
   if (selfSigned) {
-    opts.logger?.warn({ side }, `${side} auto-tls: not verifying the certificates of the servers dialed`);
+    logger?.warn({ side }, `${side} auto-tls: not verifying the certificates of the servers dialed`);
   }
   return {
     ...(pair !== undefined ? { cert: pair.cert, key: pair.key } : {}),

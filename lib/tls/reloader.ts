@@ -24,6 +24,9 @@ export interface TlsReloaderOptions extends TlsLoadOptions {
   readonly debounceMs?: number;
 }
 
+/** What made the reloader look at the files, for the log line. */
+export type ReloadTrigger = 'file change' | 'SIGHUP' | 'call';
+
 export type ReloadResult =
   | { readonly status: 'reloaded'; readonly tls: ServerTls }
   | { readonly status: 'unchanged' }
@@ -54,20 +57,20 @@ export class TlsReloader {
   }
 
   /** Re-reads and validates the files now; on success the server gets the new context. */
-  reload(): ReloadResult {
+  reload(trigger: ReloadTrigger = 'call'): ReloadResult {
     const { sec, side, dataDir, logger, hosts } = this.opts;
     let next: ServerTls;
     try {
       next = loadServerTls(sec, side, dataDir, { hosts, logger });
     } catch (err) {
       if (!(err instanceof TlsConfigError)) throw err;
-      logger.error({ side, code: err.code, file: err.file }, `${err.message}; keeping the current ${side} certificate`);
+      logger.error({ side, trigger, code: err.code, file: err.file }, `${err.message}; keeping the current ${side} certificate`);
       return { status: 'rejected', error: err };
     }
     if (sameMaterial(next.secureContext, this.current.secureContext)) return { status: 'unchanged' };
     this.current = next;
     this.opts.onReload(next.secureContext, next);
-    logger.info({ side, files: next.files, notAfter: next.notAfter.toISOString() }, `${side} TLS certificate reloaded`);
+    logger.info({ side, trigger, files: next.files, serial: next.serial, notAfter: next.notAfter.toISOString() }, `${side} TLS certificate reloaded`);
     return { status: 'reloaded', tls: next };
   }
 
@@ -83,7 +86,7 @@ export class TlsReloader {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.reload();
+      this.reload('file change');
     }, delayMs);
     this.timer.unref();
   }

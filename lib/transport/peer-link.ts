@@ -313,6 +313,7 @@ export class PeerLink {
     this.retryTimer = setTimeout(() => this.dial(), this.backoff.next());
   }
 
+  /** Read at every dial: a rotated certificate (replaceTls) is presented by the sessions dialled after it. */
   private connectOptions(url: string): http2.SecureClientSessionOptions {
     const base = sessionOptions(this.settings.windows);
     if (!url.startsWith('https:')) return base;

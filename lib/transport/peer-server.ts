@@ -8,6 +8,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type pino from 'pino';
 import type { MemberId, Message } from '../raft/types.js';
+import { presentedCertificate, RefusalLog, TlsGate } from '../tls/index.js';
 import { FrameDecoder, FrameError } from './codec.js';
 import {
   HEADER_CLUSTER,
@@ -23,6 +24,7 @@ import {
   sessionOptions,
   type WindowSizes,
 } from './protocol.js';
+import { onTlsReplaced } from './replaceable-tls.js';
 import { SnapshotReceiver } from './snapshot.js';
 import type { PeerCounters } from './stats.js';
 
@@ -57,11 +59,17 @@ export class PeerServer {
   private readonly incoming = new Map<MemberId, http2.ServerHttp2Stream>();
   /** verifyPeer's verdict, once per session. */
   private readonly certVerdicts = new WeakMap<http2.Http2Session, string | null>();
+  private gate: TlsGate | null = null;
+  private stopTlsUpdates: () => void = () => undefined;
+  /** A refused peer redials, with back-off, for as long as it runs: its refusals are rate-limited. */
+  private readonly refusals: RefusalLog;
 
   constructor(
     private readonly hooks: PeerServerHooks,
     private readonly log: pino.Logger,
-  ) {}
+  ) {
+    this.refusals = new RefusalLog(log, 'refused peer stream');
+  }
 
   /** Listens on url (http: for h2c, https: for h2 over TLS); resolves to the bound URL. */
   async listen(url: string): Promise<string> {
@@ -71,15 +79,26 @@ export class PeerServer {
     if (!secure && u.protocol !== 'http:') throw new Error(`peer URL ${url}: only http: and https: are supported`);
     if (secure && this.hooks.serverTls === null) throw new Error(`peer URL ${url} needs TLS options`);
     const opts = sessionOptions(this.hooks.windows);
-    const server = secure
-      ? http2.createSecureServer({ ...opts, minVersion: 'TLSv1.2', ...this.hooks.serverTls, allowHTTP1: false })
-      : http2.createServer(opts);
+    const serverTls = this.hooks.serverTls;
+    let server: http2.Http2Server | http2.Http2SecureServer;
+    if (secure && serverTls !== null) {
+      const gate = new TlsGate(serverTls, this.log, 'peer');
+      const secureServer = http2.createSecureServer({ ...opts, minVersion: 'TLSv1.2', ...gate.serverOptions, allowHTTP1: false });
+      // Before the listener http2 registered: a refused socket never carries a stream.
+      secureServer.prependListener('secureConnection', (socket: tls.TLSSocket) => gate.admit(socket));
+      secureServer.on('tlsClientError', (err, socket: tls.TLSSocket) => gate.handshakeFailed(err, socket));
+      this.stopTlsUpdates = onTlsReplaced(serverTls, (next) => {
+        secureServer.setSecureContext(next);
+        this.log.info('peer TLS certificate in use for new sessions');
+      });
+      this.gate = gate;
+      server = secureServer;
+    } else {
+      server = http2.createServer(opts);
+    }
     server.on('session', (session) => this.trackSession(session));
     server.on('stream', (stream, headers) => this.route(stream, headers));
     server.on('sessionError', (err) => this.log.debug({ err: err.message }, 'peer session error'));
-    server.on('tlsClientError', (err, socket: tls.TLSSocket) => {
-      this.log.warn({ remote: remoteOfSocket(socket), err: err.message }, 'peer TLS handshake failed');
-    });
     const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = u.port === '' ? (secure ? 443 : 80) : Number(u.port);
     await new Promise<void>((resolve, reject) => {
@@ -109,6 +128,9 @@ export class PeerServer {
     const server = this.server;
     if (server === null) return;
     this.server = null;
+    this.stopTlsUpdates();
+    this.gate?.close();
+    this.refusals.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // GOAWAY makes a well-behaved peer close its streams and the session with them.
     for (const s of this.sessions) s.close();
@@ -120,6 +142,11 @@ export class PeerServer {
   }
 
   private trackSession(session: http2.ServerHttp2Session): void {
+    // http2 still makes a session for a socket the gate refused.
+    if (session.destroyed || session.socket?.destroyed !== false) {
+      session.destroy();
+      return;
+    }
     this.sessions.add(session);
     session.on('close', () => this.sessions.delete(session));
     session.on('error', (err) => this.log.debug({ err: err.message }, 'peer session error'));
@@ -144,6 +171,7 @@ export class PeerServer {
     if (previous !== undefined) previous.close(NGHTTP2_CANCEL);
     this.incoming.set(from, stream);
     stream.respond({ ':status': 200, [HEADER_CLUSTER]: this.hooks.clusterId });
+    this.log.info({ from, remote: remoteOf(stream.session), ...certificateOf(stream.session) }, 'peer stream accepted');
     const counters = this.hooks.countersOf(from);
     const self = this.hooks.self;
     const decoder = new FrameDecoder((m) => {
@@ -230,6 +258,9 @@ export class PeerServer {
     if (cluster !== undefined && cluster !== this.hooks.clusterId) {
       return this.refuse(stream, headers, { status: 412, reason: `cluster id mismatch: ours is ${this.hooks.clusterId}` });
     }
+    // A member whose certificate is not allowed may not read the member list to join with either.
+    const certReason = this.certReason(stream.session);
+    if (certReason !== null) return this.refuse(stream, headers, { status: 403, reason: certReason });
     if (source === null) return this.answer(stream, 404, 'not found');
     let body: string;
     try {
@@ -288,17 +319,15 @@ export class PeerServer {
   }
 
   private refuse(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, r: Refusal): void {
-    this.log.warn(
-      {
-        remote: remoteOf(stream.session),
-        from: headers[HEADER_FROM],
-        clusterId: headers[HEADER_CLUSTER],
-        path: headers[':path'],
-        status: r.status,
-        reason: r.reason,
-      },
-      'refused peer stream',
-    );
+    this.refusals.refused({
+      remote: remoteOf(stream.session),
+      from: headers[HEADER_FROM],
+      clusterId: headers[HEADER_CLUSTER],
+      path: headers[':path'],
+      status: r.status,
+      reason: r.reason,
+      ...certificateOf(stream.session),
+    });
     this.answer(stream, r.status, r.reason);
   }
 
@@ -320,6 +349,14 @@ function remoteOf(session: http2.Http2Session | undefined): string {
     // The session has already let go of its socket.
     return 'unknown';
   }
+}
+
+/** The certificate a TLS peer presented, as log fields; none for h2c. */
+function certificateOf(session: http2.Http2Session | undefined): { certificate?: ReturnType<typeof presentedCertificate> } {
+  const socket = session?.socket;
+  if (!(socket instanceof tls.TLSSocket)) return {};
+  const certificate = presentedCertificate(socket);
+  return certificate === undefined ? {} : { certificate };
 }
 
 function remoteOfSocket(socket: net.Socket | undefined): string {

@@ -12,6 +12,8 @@ export interface Observed {
   readonly raft: Raft | null;
   /** Highest commit index already checked for this incarnation. */
   checkedCommit: number;
+  /** What its driver has persisted. */
+  readonly storage: { readonly snapshot: Snapshot | null; readonly entries: readonly Entry[] };
 }
 
 /** The state machine the simulation applies entries to: a hash chain over everything applied. */
@@ -39,6 +41,16 @@ export function chain(digest: number, index: number, key: string): number {
   return h >>> 0;
 }
 
+/** Has the member persisted entry `index` of `term`, or a snapshot covering it? */
+function holdsDurably(n: Observed | undefined, index: number, term: number): boolean {
+  if (!n) return false;
+  if ((n.storage.snapshot?.meta.index ?? 0) >= index) return true;
+  const es = n.storage.entries;
+  // Stored entries are contiguous: find the slot directly.
+  const e = es.length > 0 ? es[index - es[0].index] : undefined;
+  return e?.index === index && e.term === term;
+}
+
 export class Checker {
   /** index → the entry committed there, as first observed anywhere. */
   private readonly committed: CommittedRecord[] = [];
@@ -61,9 +73,9 @@ export class Checker {
   }
 
   /** After every event: one leader per term, leader completeness, and committed entries never change. */
-  afterEvent(nodes: Iterable<Observed>): void {
+  afterEvent(nodes: ReadonlyMap<MemberId, Observed>): void {
     const live: Observed[] = [];
-    for (const n of nodes) if (n.raft) live.push(n);
+    for (const n of nodes.values()) if (n.raft) live.push(n);
     for (const n of live) {
       const st = (n.raft as Raft).status();
       if (st.role !== 'leader') continue;
@@ -77,7 +89,7 @@ export class Checker {
         this.fail(`two leaders in term ${st.term}: ${known} and ${n.id}`);
       }
     }
-    for (const n of live) this.checkCommits(n);
+    for (const n of live) this.checkCommits(n, nodes);
   }
 
   /** A new leader of term L holds every entry committed in a term below L. */
@@ -93,16 +105,23 @@ export class Checker {
     }
   }
 
-  private checkCommits(n: Observed): void {
+  private checkCommits(n: Observed, nodes: ReadonlyMap<MemberId, Observed>): void {
     const raft = n.raft as Raft;
     const log = raft.log;
     const c = log.committed;
     if (c > log.lastIndex()) this.fail(`${n.id} committed ${c} beyond its last index ${log.lastIndex()}`);
     if (c > n.checkedCommit) {
-      // Raft §5.4.2: a leader moves its commit index only onto an entry of its own term.
       const st = raft.status();
-      if (st.role === 'leader' && log.term(c) !== st.term) {
-        this.fail(`leader ${n.id} of term ${st.term} committed entry ${c} of term ${log.term(c)} by counting replicas`);
+      if (st.role === 'leader') {
+        // Raft §5.4.2: a leader moves its commit index only onto an entry of its own term...
+        if (log.term(c) !== st.term) {
+          this.fail(`leader ${n.id} of term ${st.term} committed entry ${c} of term ${log.term(c)} by counting replicas`);
+        }
+        // ...and only once a quorum of voters has it on disk (its own copy included).
+        const durable = st.voters.filter((v) => holdsDurably(nodes.get(v), c, st.term)).length;
+        if (durable < Math.floor(st.voters.length / 2) + 1) {
+          this.fail(`leader ${n.id} committed ${c} while only ${durable} of ${st.voters.length} voters have it on disk`);
+        }
       }
     }
     for (let i = Math.max(n.checkedCommit, log.firstIndex() - 1) + 1; i <= c; i++) {

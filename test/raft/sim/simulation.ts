@@ -170,7 +170,7 @@ class Simulation {
       this.now = ev.at;
       ev.run();
       this.stats.events++;
-      this.checker.afterEvent(this.nodes.values());
+      this.checker.afterEvent(this.nodes);
     }
   }
 

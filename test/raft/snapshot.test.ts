@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Raft } from '../../lib/raft/index.js';
 import { asIndex, asTerm, NO_MEMBER } from '../../lib/raft/types.js';
 import { entries, id, TestCluster, TestNode } from './harness.js';
 
@@ -115,6 +116,25 @@ describe('raft snapshots', () => {
     );
     assert.equal(rd.entries.length, 0, 'recovered entries are already persisted');
     assert.equal(rd.hardState, null);
+  });
+
+  it('a restart with the conf the server derived uses it over the snapshot\'s', () => {
+    const snap = { meta: { index: asIndex(2), term: asTerm(1), conf: { voters: [id(1), id(2)] } }, data: Buffer.from('[]') };
+    const r = new TestNode(id(1), [id(1)], {}, { hardState: null, snapshot: snap, entries: [] }).raft;
+    assert.deepEqual(r.status().voters, [id(1), id(2)]);
+    const withConf = new Raft({
+      id: id(1),
+      voters: [id(1)],
+      electionTick: 10,
+      heartbeatTick: 1,
+      random: () => 0,
+      preVote: true,
+      checkQuorum: true,
+      maxInflight: 4,
+      maxMsgBytes: 1024,
+      restore: { hardState: null, snapshot: snap, entries: [], conf: { voters: [id(1), id(2), id(3)] } },
+    });
+    assert.deepEqual(withConf.status().voters, [id(1), id(2), id(3)]);
   });
 
   it('a failed snapshot send returns the follower to probing, and the leader retries', () => {

@@ -107,7 +107,8 @@ export class Raft {
         this.becomeFollower(this.term, NO_MEMBER);
         return;
       }
-      if (this.leadTransferee !== NO_MEMBER) this.leadTransferee = NO_MEMBER;
+      // A transfer not done within an election timeout is abandoned and proposals are accepted again.
+      this.leadTransferee = NO_MEMBER;
     }
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
       this.heartbeatElapsed = 0;

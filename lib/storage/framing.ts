@@ -23,6 +23,14 @@ export function crc32(bytes: Uint8Array, seed: number): number {
 }
 
 /**
+ * The CRC of buf[start, end). A plain Uint8Array view is cheaper to make than
+ * a Buffer (subarray), which shows when replaying a million records.
+ */
+export function crc32Range(buf: Buffer, start: number, end: number, seed: number): number {
+  return CRC32.buf(new Uint8Array(buf.buffer, buf.byteOffset + start, end - start), seed) >>> 0;
+}
+
+/**
  * Encodes a batch of framed records into one reused buffer, chaining CRCs from
  * a seed. Not reentrant: one per writer.
  */

@@ -10,7 +10,7 @@
 // else, and any bad record in an earlier segment, is corruption.
 
 import type { Entry, HardState } from '../raft/types.js';
-import { crc32, FRAME_BYTES } from './framing.js';
+import { crc32, crc32Range, FRAME_BYTES } from './framing.js';
 import {
   entryType,
   FORMAT_VERSION,
@@ -83,7 +83,7 @@ export function scanSegment(buf: Buffer, isLast: boolean, visit: RecordVisitor):
     const end = body + len;
     if (end > n) return bad(`record length ${len} runs past the end of the file`);
     const crc = buf.readUInt32LE(off + 4);
-    if (crc32(buf.subarray(body, end), seed) !== crc) return bad('record fails its CRC');
+    if (crc32Range(buf, body, end, seed) !== crc) return bad('record fails its CRC');
     // From here the bytes are exactly what was written: a failure is no torn write.
     const tag = buf[body];
     let reason: string | null = null;

@@ -1,6 +1,12 @@
 // Durable storage of one member: the write-ahead log of Raft entries and hard
 // states in CRC-chained Avro segment files, snapshot files, recovery and
 // retention. Entry and snapshot data are opaque bytes here.
+//
+// Restart:  snapshots.loadNewest() → Wal.open(dataDir, snapshot?.meta.index ?? 0, opts)
+//           (Wal.identity(dataDir) gives the member and cluster ids to pass).
+// Snapshot: await snapshots.save(s) → wal.markSnapshot(s.meta)
+//           → wal.releaseTo(snapshots.oldestIndex()). Save first: a marker
+//           must never name a snapshot that is not on disk.
 
 export { StorageError, type StorageErrorCode } from './errors.js';
 export {

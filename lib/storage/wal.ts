@@ -4,12 +4,13 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { asIndex, type Entry, type HardState, type Index, type SnapshotMeta } from '../raft/types.js';
+import { asIndex, asTerm, type Entry, type HardState, type Index, type SnapshotMeta } from '../raft/types.js';
 import { ioError, StorageError } from './errors.js';
 import { nodeFileIo, type FileIo } from './file-io.js';
 import {
   fsyncDir,
   listSegments,
+  listSnapshotFiles,
   listTempFiles,
   makeDurableDir,
   segmentName,
@@ -85,7 +86,7 @@ export class Wal {
   private lastFsyncMs = 0;
 
   private constructor(
-    dataDir: string,
+    private readonly dataDir: string,
     private readonly opts: WalOptions,
     private readonly segments: SegmentFile[],
     current: { fd: number; end: number; crc: number },
@@ -186,7 +187,35 @@ export class Wal {
       );
     }
     const wal = new Wal(dataDir, opts, segments, { fd, end: r.end, crc: r.lastCrc }, r.tracker, r.hardState);
-    return { wal, recovered: { hardState: r.hardState, entries: r.entries, torn: r.torn } };
+    let entries = r.entries;
+    try {
+      if (wal.markUnmarkedSnapshot(fromIndex)) entries = [];
+    } catch (err) {
+      wal.close();
+      throw err;
+    }
+    return { wal, recovered: { hardState: r.hardState, entries, torn: r.torn } };
+  }
+
+  /**
+   * A crash between saving a snapshot and marking it leaves a WAL that does
+   * not know the snapshot the member restarts from. Harmless when the log
+   * holds its entry; when the snapshot lies beyond the end of the log, or its
+   * term contradicts the stored entry (a leader's snapshot that replaced a
+   * stale log), the marker is written now and the log restarts after it.
+   * The term comes from the snapshot's file name. Returns whether it did.
+   */
+  private markUnmarkedSnapshot(fromIndex: Index): boolean {
+    if (fromIndex <= 0) return false;
+    const term = listSnapshotFiles(this.dataDir).find((f) => f.index === fromIndex)?.term;
+    const beyond = this.tracker.last < fromIndex;
+    if (!beyond && (term === undefined || !this.tracker.snapshotResetsLog(fromIndex, term))) return false;
+    this.logger?.warn(
+      { index: fromIndex, term, lastIndex: this.tracker.last },
+      'the WAL lacks the marker of the snapshot it restarts from; writing it, the log restarts after the snapshot',
+    );
+    this.markSnapshot({ index: fromIndex, term: asTerm(term ?? 0), conf: { voters: [] } });
+    return true;
   }
 
   /**

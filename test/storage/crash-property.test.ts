@@ -137,6 +137,8 @@ function run(dir: string, ops: readonly Op[], opts: WalOptions): void {
     );
     assert.ok(match, `recovered log (${got.map((e) => `${e.index}@${e.term}`).join(' ')}) is not the acknowledged log plus a prefix of the torn write`);
     model = match;
+    // A snapshot beyond the log whose marker was torn away: open writes the marker again.
+    if (model.last < snapIndex) model.apply({ kind: 'marker', index: snapIndex, resets: true });
     commit = Math.min(commit, Math.max(model.last, snapIndex));
     lastWrite = null;
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { asIndex, asTerm } from '../../lib/raft/types.js';
 import { listSegments } from '../../lib/storage/files.js';
-import { Wal } from '../../lib/storage/index.js';
+import { SnapshotStore, Wal } from '../../lib/storage/index.js';
 import { dataDir, entries, entry, hardState, plain, plainHardState, recordOffsets, walOptions } from './helpers.js';
 
 const meta = (index: number, term: number) => ({ index: asIndex(index), term: asTerm(term), conf: { voters: [] } });
@@ -123,4 +123,54 @@ test('segments rolled after a log reset start after the snapshot and replay acro
   const { wal: again, recovered } = Wal.open(dir, asIndex(500), opts);
   again.close();
   assert.deepEqual(plain(recovered.entries), plain(Array.from({ length: 30 }, (_, k) => entry(501 + k, 2, 300))));
+});
+
+// A crash between SnapshotStore.save and Wal.markSnapshot.
+
+async function saveSnapshotFile(dir: string, index: number, term: number): Promise<void> {
+  await new SnapshotStore(dir).save({ meta: meta(index, term), data: Buffer.from('state') });
+}
+
+test('restarting from a snapshot beyond the log that was never marked writes its marker, and the log goes on after it', async (t) => {
+  const dir = dataDir(t);
+  const wal = Wal.create(dir, walOptions());
+  wal.append(entries(1, 5, 1), null);
+  wal.close();
+  await saveSnapshotFile(dir, 50, 3);
+  const { wal: opened, recovered } = Wal.open(dir, asIndex(50), walOptions());
+  assert.deepEqual(recovered.entries, []);
+  opened.append(entries(51, 52, 3), null);
+  opened.close();
+  const again = Wal.open(dir, asIndex(50), walOptions());
+  again.wal.close();
+  assert.deepEqual(plain(again.recovered.entries), plain(entries(51, 52, 3)));
+  const markers = recordOffsets(dir, listSegments(dir)[0].path).filter((r) => r.kind === 'snapshotMarker');
+  assert.deepEqual(markers.map((m) => m.index), [50]);
+});
+
+test('restarting from an unmarked snapshot whose term contradicts the stored entry drops the stale entries after it', async (t) => {
+  const dir = dataDir(t);
+  const wal = Wal.create(dir, walOptions());
+  wal.append(entries(1, 10, 1), null);
+  wal.close();
+  await saveSnapshotFile(dir, 8, 2);
+  const { wal: opened, recovered } = Wal.open(dir, asIndex(8), walOptions());
+  assert.deepEqual(recovered.entries, []);
+  opened.append(entries(9, 9, 2), null);
+  opened.close();
+  const again = Wal.open(dir, asIndex(8), walOptions());
+  again.wal.close();
+  assert.deepEqual(plain(again.recovered.entries), plain(entries(9, 9, 2)));
+});
+
+test('restarting from an unmarked snapshot the log holds changes nothing', async (t) => {
+  const dir = dataDir(t);
+  const wal = Wal.create(dir, walOptions());
+  wal.append(entries(1, 10, 1), null);
+  wal.close();
+  await saveSnapshotFile(dir, 8, 1);
+  const { wal: opened, recovered } = Wal.open(dir, asIndex(8), walOptions());
+  opened.close();
+  assert.deepEqual(recovered.entries.map((e) => e.index), [9, 10]);
+  assert.equal(recordOffsets(dir, listSegments(dir)[0].path).filter((r) => r.kind === 'snapshotMarker').length, 0);
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import http2 from 'node:http2';
 import https from 'node:https';
 import tls from 'node:tls';
-import { eventually, kvdBin } from '../support/procs.js';
+import { eventually, httpRequest, kvdBin } from '../support/procs.js';
 import type { IssuedCert } from '../tls/pki.js';
 
 export interface LogLine {
@@ -143,12 +143,13 @@ export function httpsGet(url: string, options: tls.ConnectionOptions, timeoutMs 
   });
 }
 
-/** Polls url until it answers 200 (bounded), failing early if the process exits. */
-export async function waitHttpsReady(m: Kvd, url: string, options: tls.ConnectionOptions, ms = 20_000): Promise<void> {
+/** Polls an https url (or an http one without options) until it answers 200 (bounded), failing early if the process exits. */
+export async function waitHttpsReady(m: Kvd, url: string, options: tls.ConnectionOptions | null, ms = 20_000): Promise<void> {
   await eventually(async () => {
     if (m.exitCode !== null) throw new Error(`${m.name} exited with ${m.exitCode}:\n${m.stderr.slice(-3000)}`);
     try {
-      return (await httpsGet(url, options, 1000)).status === 200;
+      const reply = options === null ? await httpRequest('GET', url, undefined, 1000) : await httpsGet(url, options, 1000);
+      return reply.status === 200;
     } catch {
       return false;
     }

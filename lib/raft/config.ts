@@ -28,6 +28,11 @@ export interface RaftConfig {
     entries: readonly Entry[];
     /** Voters as of the applied state, when the server knows them; else the snapshot's, else `voters`. */
     conf?: ConfState;
+    /**
+     * Committed entries the server already applied while recovering (etcd's
+     * Config.Applied): they are not delivered again in Ready.committed.
+     */
+    applied?: Index;
   };
 }
 

@@ -69,6 +69,12 @@ export class Raft {
     const snapshot = r?.snapshot ?? null;
     const hs = r?.hardState ?? null;
     this.raftLog = RaftLog.recover(snapshot, r?.entries ?? [], hs?.commit ?? 0);
+    if (r?.applied !== undefined) {
+      if (r.applied > this.raftLog.committed) {
+        throw new RaftError('invalid-restore', `applied ${r.applied} is beyond the commit index ${this.raftLog.committed}`);
+      }
+      this.raftLog.appliedTo(r.applied);
+    }
     this.voters = new Set(r?.conf?.voters ?? snapshot?.meta.conf.voters ?? cfg.voters);
     if (hs) {
       this.term = hs.term;

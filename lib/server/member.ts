@@ -458,8 +458,9 @@ export class Member implements KeysService, ClusterService {
       if (c.type === 'update') this.transport.updatePeer(id, c.peerURLs);
       if (c.type === 'remove') this.transport.removePeer(id);
     } else if (c.type === 'remove') {
-      this.log.warn('this member was removed from the cluster; stopping');
-      setImmediate(() => this.opts.onRemoved?.());
+      // Stay a while: members that have not yet seen the removal committed may still need this vote.
+      this.log.warn('this member was removed from the cluster; stopping after two election timeouts');
+      setTimeout(() => this.opts.onRemoved?.(), 2 * this.opts.electionMs).unref();
     }
     this.log.info({ change: c.type, id: c.id, peerURLs: c.peerURLs }, 'membership changed');
   }

@@ -70,11 +70,13 @@ const snapshot = {
   },
 };
 const field = (name: string, type: unknown) => ({ name, type });
+/** A leader transfer's election, which may break a follower's leader lease. */
+const transfer = { name: 'transfer', type: 'boolean', default: false };
 
 // Branch order is the wire format: append new message types at the end only.
 const BRANCHES: ReadonlyArray<readonly [MessageType, string, readonly unknown[]]> = [
-  ['preVote', 'PreVote', [field('lastIndex', LONG), field('lastTerm', LONG)]],
-  ['vote', 'Vote', [field('lastIndex', LONG), field('lastTerm', LONG)]],
+  ['preVote', 'PreVote', [field('lastIndex', LONG), field('lastTerm', LONG), transfer]],
+  ['vote', 'Vote', [field('lastIndex', LONG), field('lastTerm', LONG), transfer]],
   ['preVoteResp', 'PreVoteResp', [field('reject', 'boolean')]],
   ['voteResp', 'VoteResp', [field('reject', 'boolean')]],
   [

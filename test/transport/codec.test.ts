@@ -22,8 +22,8 @@ const entries = fc.array(entry, { maxLength: 8 });
 const base = { from: member, to: member, term };
 
 const byType: { [T in MessageType]: fc.Arbitrary<Message & { type: T }> } = {
-  preVote: fc.record({ ...base, type: fc.constant('preVote' as const), lastIndex: index, lastTerm: term }),
-  vote: fc.record({ ...base, type: fc.constant('vote' as const), lastIndex: index, lastTerm: term }),
+  preVote: fc.record({ ...base, type: fc.constant('preVote' as const), lastIndex: index, lastTerm: term, transfer: fc.boolean() }),
+  vote: fc.record({ ...base, type: fc.constant('vote' as const), lastIndex: index, lastTerm: term, transfer: fc.boolean() }),
   preVoteResp: fc.record({ ...base, type: fc.constant('preVoteResp' as const), reject: fc.boolean() }),
   voteResp: fc.record({ ...base, type: fc.constant('voteResp' as const), reject: fc.boolean() }),
   append: fc.record({ ...base, type: fc.constant('append' as const), prevIndex: index, prevTerm: term, entries, commit: index }),
@@ -204,4 +204,10 @@ test('random bytes never escape the decoder as anything but FrameError', () => {
     }),
     { numRuns: 500 },
   );
+});
+
+test('a vote without a transfer flag decodes as an ordinary (non-transfer) vote', () => {
+  const frame = encodeFrame({ type: 'vote', from: asMemberId('a'), to: asMemberId('b'), term: asTerm(3), lastIndex: asIndex(5), lastTerm: asTerm(2) });
+  const m = decodeMessage(frame, 4, frame.length);
+  assert.equal(m.type === 'vote' && m.transfer, false);
 });

@@ -47,7 +47,7 @@ function commandList(cli: CAC): string {
 
 function examples(cmd: Command): string {
   if (cmd.examples.length === 0) return '';
-  return '\nEXAMPLES:\n' + cmd.examples.map((e) => `   $ ${typeof e === 'function' ? e('kvctl') : e}\n`).join('');
+  return 'EXAMPLES:\n' + cmd.examples.map((e) => `   $ ${typeof e === 'function' ? e('kvctl') : e}\n`).join('');
 }
 
 export function appHelp(cli: CAC, version: string): string {
@@ -70,6 +70,7 @@ export function commandHelp(cmd: Command, info: CommandInfo | undefined, prefix 
   s += `USAGE:\n   ${prefix} ${cmd.name}${flags.length > 0 ? ' [command options]' : ''}${args === '' ? '' : ' ' + args}\n`;
   if (info?.details) s += `\nDESCRIPTION:\n   ${info.details}\n`;
   if (flags.length > 0) s += '\nOPTIONS:\n' + flags.map((f) => `   ${flagLine(f)}\n`).join('') + '   \n';
+  else if (cmd.examples.length > 0) s += '\n';
   s += examples(cmd);
   return tabulate(s);
 }

@@ -1,0 +1,147 @@
+// What the kvctl tests share: the server they talk to, running kvctl
+// in-process, running the real etcdctl for comparison, and unique key prefixes.
+//
+// INTEGRATOR: startServer() is the one place that decides which server the
+// tests use. Today it is KVCTL_TEST_ENDPOINT when set, else the reference
+// etcd at 127.0.0.1:22379 when it answers (shared, so owned: false), else
+// null and the live tests skip. Point it at a freshly started kvd member
+// (owned: true, stop() ending it) and every test runs against kvd.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { Readable } from 'node:stream';
+
+import { main } from '../../cmd/kvctl.js';
+
+export interface TestServer {
+  /** Client URL, e.g. http://127.0.0.1:22379. */
+  readonly endpoint: string;
+  /** True when the tests may change cluster membership (a server nobody else uses). */
+  readonly owned: boolean;
+  stop(): Promise<void>;
+}
+
+const referenceEtcd = 'http://127.0.0.1:22379';
+
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    const res = await fetch(endpoint + '/v2/keys/', { signal: AbortSignal.timeout(1000) });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** The server the live tests use, or null when none is reachable (the tests then skip). */
+export async function startServer(): Promise<TestServer | null> {
+  const endpoint = process.env['KVCTL_TEST_ENDPOINT'] ?? referenceEtcd;
+  if (!(await answers(endpoint))) return null;
+  return { endpoint, owned: false, stop: async () => undefined };
+}
+
+export const noServerReason = 'no etcd v2 server reachable (reference etcd at 127.0.0.1:22379 or KVCTL_TEST_ENDPOINT)';
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  readonly env?: Record<string, string>;
+  readonly stdin?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Runs kvctl in-process with a clean environment (no ETCDCTL_* leaks in from the machine). */
+export async function kvctl(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  const decode = (c: string | Uint8Array): string => (typeof c === 'string' ? c : Buffer.from(c).toString('utf8'));
+  const code = await main(argv, {
+    stdout: { write: (c) => (stdout += decode(c)) },
+    stderr: { write: (c) => (stderr += decode(c)) },
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...opts.env },
+    ...(opts.stdin !== undefined && { stdin: Readable.from([Buffer.from(opts.stdin)]) }),
+    ...(opts.signal && { signal: opts.signal }),
+  });
+  return { code, stdout, stderr };
+}
+
+/** kvctl against one endpoint without syncing, the usual shape of a test call. */
+export function kvctlAt(endpoint: string, argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return kvctl(['--endpoints', endpoint, ...argv], opts);
+}
+
+export const etcdctlAvailable = spawnSync('etcdctl', ['--version'], { env: { ...process.env, ETCDCTL_API: '2' } }).status === 0;
+
+/** Runs the real etcdctl v2 (when installed) for a byte-for-byte comparison. */
+export function etcdctl(argv: string[], opts: { stdin?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('etcdctl', argv, { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ETCDCTL_API: '2' } });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+/** A key prefix of the test's own: /kvctl-test-<random>. */
+export function uniquePrefix(): string {
+  return `/kvctl-test-${randomBytes(6).toString('hex')}`;
+}
+
+/** Removes a test's prefix (best effort, the server may already be gone). */
+export async function removePrefix(endpoint: string, prefix: string): Promise<void> {
+  await fetch(`${endpoint}/v2/keys${prefix}?recursive=true&dir=true`, { method: 'DELETE', signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+}
+
+/** A port on 127.0.0.1 with nothing listening (connections are refused). */
+export async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** A server on 127.0.0.1 that accepts connections and never answers. */
+export async function silentServer(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  };
+}
+
+/** Normalises a run for comparing kvctl with etcdctl: program name, the two key prefixes, and store indexes. */
+export function normalise(r: RunResult, prefix: string): RunResult {
+  const n = (s: string): string =>
+    s
+      .split(prefix)
+      .join('<P>')
+      .replace(/etcdctl/g, 'kvctl')
+      .replace(/("createdIndex":|"modifiedIndex":|Index: |\[)\d+/g, '$1<N>')
+      .replace(/\/\d{20}\b/g, '/<SEQ>')
+      .replace(/"expiration":"[^"]*"/g, '"expiration":"<T>"');
+  return { code: r.code, stdout: n(r.stdout), stderr: n(r.stderr) };
+}

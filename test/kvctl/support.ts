@@ -2,9 +2,9 @@
 // in-process, running the real etcdctl for comparison, and unique key prefixes.
 //
 // INTEGRATOR: startServer() is the one place that decides which server the
-// tests use. Today it is KVCTL_TEST_ENDPOINT when set, else the reference
-// etcd at 127.0.0.1:22379 when it answers (shared, so owned: false), else
-// null and the live tests skip. Point it at a freshly started kvd member
+// tests use. Today it is KVCTL_TEST_ENDPOINT when set (owned when
+// KVCTL_TEST_OWNED=1), else the reference etcd at 127.0.0.1:22379 when it
+// answers (shared, so owned: false), else null and the live tests skip. Point it at a freshly started kvd member
 // (owned: true, stop() ending it) and every test runs against kvd.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -35,9 +35,10 @@ async function answers(endpoint: string): Promise<boolean> {
 
 /** The server the live tests use, or null when none is reachable (the tests then skip). */
 export async function startServer(): Promise<TestServer | null> {
-  const endpoint = process.env['KVCTL_TEST_ENDPOINT'] ?? referenceEtcd;
+  const given = process.env['KVCTL_TEST_ENDPOINT'];
+  const endpoint = given ?? referenceEtcd;
   if (!(await answers(endpoint))) return null;
-  return { endpoint, owned: false, stop: async () => undefined };
+  return { endpoint, owned: given !== undefined && process.env['KVCTL_TEST_OWNED'] === '1', stop: async () => undefined };
 }
 
 export const noServerReason = 'no etcd v2 server reachable (reference etcd at 127.0.0.1:22379 or KVCTL_TEST_ENDPOINT)';

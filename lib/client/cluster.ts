@@ -14,7 +14,7 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /**
    * Not safe to repeat once sent (create-only sets, deletes): a second
-   * endpoint is tried only when the first could not be connected to.
+   * endpoint is tried only when nothing reached the first.
    */
   readonly oneShot?: boolean;
   /** A watch: no header timeout, the server answers when an event comes. */
@@ -78,7 +78,7 @@ export class ClusterClient {
         failure = e;
       }
       errors.push(failure);
-      if (call.oneShot && failure.kind !== 'dial') {
+      if (call.oneShot && failure.kind !== 'dial' && failure.kind !== 'tls') {
         this.pinned = (k + 1) % n;
         throw failure;
       }

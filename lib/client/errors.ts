@@ -17,7 +17,8 @@ export class EtcdError extends Error {
 
 /**
  * What went wrong talking to one endpoint.
- * dial            the connection could not be made (refused, unreachable, TLS handshake)
+ * dial            the connection could not be made (refused, unreachable, timed out)
+ * tls             the member's certificate was refused (nothing was sent)
  * read            the connection broke while the request was in flight
  * header-timeout  no response headers within --timeout
  * deadline        the command's --total-timeout passed ("context deadline exceeded")
@@ -25,7 +26,7 @@ export class EtcdError extends Error {
  * server          the member answered 5xx (no leader, ...)
  * protocol        the answer was not a usable etcd answer
  */
-export type FailureKind = 'dial' | 'read' | 'header-timeout' | 'deadline' | 'canceled' | 'server' | 'protocol';
+export type FailureKind = 'dial' | 'tls' | 'read' | 'header-timeout' | 'deadline' | 'canceled' | 'server' | 'protocol';
 
 export class ClientFailure extends Error {
   override name = 'ClientFailure';

@@ -62,8 +62,30 @@ function hostPort(ep: Endpoint): string {
   return isIP(ep.hostname) === 6 ? `[${ep.hostname}]:${ep.port}` : `${ep.hostname}:${ep.port}`;
 }
 
+const unknownAuthority = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+]);
+
+/** A refused server certificate, worded as Go's crypto/x509; null for other errors. */
+function certificateFailure(ep: Endpoint, err: NodeJS.ErrnoException): ClientFailure | null {
+  if (err.code === undefined) return null;
+  if (unknownAuthority.has(err.code)) return new ClientFailure('tls', 'x509: certificate signed by unknown authority');
+  if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return new ClientFailure('tls', `x509: certificate is not valid for ${ep.hostname}`);
+  if (err.code === 'CERT_HAS_EXPIRED' || err.code === 'CERT_NOT_YET_VALID') {
+    return new ClientFailure('tls', 'x509: certificate has expired or is not yet valid');
+  }
+  if (err.code.startsWith('ERR_SSL_') || err.code.startsWith('CERT_')) return new ClientFailure('tls', `remote error: tls: ${err.message}`);
+  return null;
+}
+
 /** Words a socket error as Go's net package does ("dial tcp 127.0.0.1:1: connect: connection refused"). */
 function connectFailure(ep: Endpoint, err: NodeJS.ErrnoException, connected: boolean): ClientFailure {
+  const cert = certificateFailure(ep, err);
+  if (cert) return cert;
   const addr = hostPort(ep);
   switch (err.code) {
     case 'ECONNREFUSED':
@@ -158,8 +180,7 @@ export class Transport {
       };
       const timer = setTimeout(() => fail(new ClientFailure('dial', `dial tcp ${hostPort(ep)}: i/o timeout`)), this.dialTimeoutMs);
       const onAbort = (): void => fail(abortFailure(signal));
-      const onError = (err: NodeJS.ErrnoException): void =>
-        fail(err.code && /^E[A-Z]+$/.test(err.code) ? connectFailure(ep, err, false) : new ClientFailure('dial', `tls: ${err.message}`));
+      const onError = (err: NodeJS.ErrnoException): void => fail(connectFailure(ep, err, false));
       const cleanup = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);

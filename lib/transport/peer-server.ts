@@ -87,10 +87,8 @@ export class PeerServer {
       // Before the listener http2 registered: a refused socket never carries a stream.
       secureServer.prependListener('secureConnection', (socket: tls.TLSSocket) => gate.admit(socket));
       secureServer.on('tlsClientError', (err, socket: tls.TLSSocket) => gate.handshakeFailed(err, socket));
-      this.stopTlsUpdates = onTlsReplaced(serverTls, (next) => {
-        secureServer.setSecureContext(next);
-        this.log.info('peer TLS certificate in use for new sessions');
-      });
+      // Rotation: new handshakes get the new certificate, established sessions keep theirs.
+      this.stopTlsUpdates = onTlsReplaced(serverTls, (next) => secureServer.setSecureContext(next));
       this.gate = gate;
       server = secureServer;
     } else {

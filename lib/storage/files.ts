@@ -128,29 +128,52 @@ export function writeAll(io: FileIo, fd: number, buf: Uint8Array, length: number
   }
 }
 
-/**
- * Reads whole files into one reused buffer: replay reads segment after
- * segment of up to 64 MiB, and a fresh buffer each time costs more (page
- * faults, GC) than the read itself. A returned view is valid until the next
- * read; nothing decoded from it may alias it (avsc copies bytes it decodes).
- */
-export class FileReader {
-  private buf = Buffer.alloc(0);
+const SCRATCH = Buffer.alloc(1024 * 1024);
+const ZERO_CHUNK = Buffer.alloc(SCRATCH.length);
 
-  read(path: string): Buffer {
-    const fd = fs.openSync(path, 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      if (this.buf.length < size) this.buf = Buffer.allocUnsafe(size);
-      let done = 0;
-      while (done < size) {
-        const n = fs.readSync(fd, this.buf, done, size - done, done);
-        if (n === 0) break;
-        done += n;
+export interface SegmentBytes {
+  /** The whole file, in a buffer of its own (decoded entries are views of it). */
+  readonly buf: Buffer;
+  /** Everything from here to the end of buf is zero, as on disk. */
+  readonly zeroFrom: number;
+}
+
+/**
+ * Reads a segment. Its preallocated zero tail (most of the newest segment) is
+ * checked on disk through a small scratch buffer and left as untouched
+ * zero-filled memory: no page of it is copied or faulted in, and the entries
+ * that keep the buffer alive pin only the pages that hold records.
+ */
+export function readSegmentFile(path: string): SegmentBytes {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    let zeroFrom = size;
+    while (zeroFrom > 0) {
+      const start = Math.max(0, zeroFrom - SCRATCH.length);
+      const n = readFully(fd, SCRATCH, zeroFrom - start, start);
+      if (SCRATCH.compare(ZERO_CHUNK, 0, n, 0, n) !== 0) {
+        let e = n;
+        while (SCRATCH[e - 1] === 0) e--;
+        zeroFrom = start + e;
+        break;
       }
-      return this.buf.subarray(0, done);
-    } finally {
-      fs.closeSync(fd);
+      zeroFrom = start;
     }
+    const buf = Buffer.alloc(size);
+    readFully(fd, buf, zeroFrom, 0);
+    return { buf, zeroFrom };
+  } finally {
+    fs.closeSync(fd);
   }
+}
+
+function readFully(fd: number, buf: Buffer, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
 }

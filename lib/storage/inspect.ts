@@ -4,7 +4,7 @@
 
 import type { Entry, HardState } from '../raft/types.js';
 import { StorageError } from './errors.js';
-import { FileReader, listSegments, listSnapshotFiles, type SegmentFile } from './files.js';
+import { listSegments, listSnapshotFiles, readSegmentFile, type SegmentBytes, type SegmentFile } from './files.js';
 import { checkSequence, replay, startSegment, type TornTail } from './replay.js';
 import { scanSegment, type RecordVisitor, type ScanDamage } from './scan.js';
 import type { RecordKind, SegmentHeader, SnapshotMarker } from './schema.js';
@@ -37,16 +37,15 @@ export interface WalRecordVisitor {
 /** Scans every segment independently, in sequence order, reporting records and damage. */
 export function scanWal(dataDir: string, visitor: WalRecordVisitor = {}): SegmentSummary[] {
   const segments = listSegments(dataDir);
-  const reader = new FileReader();
   return segments.map((file, i) => {
     visitor.segment?.(file);
-    const summary = scanOne(reader, file, i === segments.length - 1, visitor);
+    const summary = scanOne(file, i === segments.length - 1, visitor);
     visitor.segmentEnd?.(summary);
     return summary;
   });
 }
 
-function scanOne(reader: FileReader, file: SegmentFile, isLast: boolean, visitor: WalRecordVisitor): SegmentSummary {
+function scanOne(file: SegmentFile, isLast: boolean, visitor: WalRecordVisitor): SegmentSummary {
   const counts: Record<RecordKind, number> = { header: 0, entry: 0, hardState: 0, snapshotMarker: 0 };
   let last = file.firstIndex - 1;
   const v: RecordVisitor = {
@@ -69,15 +68,15 @@ function scanOne(reader: FileReader, file: SegmentFile, isLast: boolean, visitor
       visitor.snapshotMarker?.(m, off, file);
     },
   };
-  let buf: Buffer;
+  let bytes: SegmentBytes;
   try {
-    buf = reader.read(file.path);
+    bytes = readSegmentFile(file.path);
   } catch (err) {
     const damage: ScanDamage = { kind: 'corrupt', offset: 0, reason: `cannot read: ${(err as Error).message}` };
     return { file, size: 0, used: 0, header: null, counts, lastIndex: last, damage };
   }
-  const scan = scanSegment(buf, isLast, v);
-  return { file, size: buf.length, used: scan.end, header: scan.header, counts, lastIndex: last, damage: scan.damage };
+  const scan = scanSegment(bytes.buf, isLast, v, bytes.zeroFrom);
+  return { file, size: bytes.buf.length, used: scan.end, header: scan.header, counts, lastIndex: last, damage: scan.damage };
 }
 
 export interface VerifyProblem {

@@ -5,7 +5,7 @@
 
 import type { Entry, HardState } from '../raft/types.js';
 import { StorageError } from './errors.js';
-import { FileReader, type SegmentFile } from './files.js';
+import { readSegmentFile, type SegmentBytes, type SegmentFile } from './files.js';
 import { LogTracker } from './log-tracker.js';
 import { scanSegment, type RecordVisitor } from './scan.js';
 import type { RecordKind, SegmentHeader, SnapshotMarker } from './schema.js';
@@ -152,17 +152,16 @@ export function replay(segments: readonly SegmentFile[], opts: ReplayOptions): R
   let end = 0;
   let lastCrc = 0;
   let torn: TornTail | null = null;
-  const reader = new FileReader();
   for (let i = opts.start; i < segments.length; i++) {
     const file = segments[i];
     r.file = file;
-    let buf: Buffer;
+    let bytes: SegmentBytes;
     try {
-      buf = reader.read(file.path);
+      bytes = readSegmentFile(file.path);
     } catch (err) {
       throw new StorageError('IO', `cannot read segment: ${(err as Error).message}`, { file: file.path, cause: err });
     }
-    const scan = scanSegment(buf, i === segments.length - 1, r);
+    const scan = scanSegment(bytes.buf, i === segments.length - 1, r, bytes.zeroFrom);
     if (scan.damage?.kind === 'corrupt') {
       throw new StorageError('CORRUPT', `corrupt WAL: ${scan.damage.reason}`, { file: file.path, offset: scan.damage.offset, dataDir: opts.dataDir });
     }

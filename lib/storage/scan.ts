@@ -11,8 +11,8 @@
 
 import type { Entry, HardState } from '../raft/types.js';
 import { crc32, crc32Range, FRAME_BYTES } from './framing.js';
+import { decodeEntry } from './entry-codec.js';
 import {
-  entryType,
   FORMAT_VERSION,
   hardStateType,
   headerType,
@@ -47,8 +47,12 @@ export interface SegmentScan {
 const SECTOR = 512;
 const ZEROS = Buffer.alloc(64 * 1024);
 
-/** Scans buf (a whole segment file). isLast: the newest segment, the only one a torn write can hit. */
-export function scanSegment(buf: Buffer, isLast: boolean, visit: RecordVisitor): SegmentScan {
+/**
+ * Scans buf (a whole segment file). isLast: the newest segment, the only one a
+ * torn write can hit. zeroFrom: buf is known to be zero from there on (its
+ * zero tail need not be read again).
+ */
+export function scanSegment(buf: Buffer, isLast: boolean, visit: RecordVisitor, zeroFrom = buf.length): SegmentScan {
   const n = buf.length;
   const fail = (offset: number, reason: string): SegmentScan => ({
     header: null,
@@ -68,16 +72,16 @@ export function scanSegment(buf: Buffer, isLast: boolean, visit: RecordVisitor):
   let off = parsed.end;
   let records = 1;
   const result = (damage: ScanDamage | null): SegmentScan => ({ header, end: off, lastCrc: seed, records, damage });
-  const bad = (reason: string): SegmentScan => result(classify(buf, off, isLast, reason));
+  const bad = (reason: string): SegmentScan => result(classify(buf, off, isLast, reason, zeroFrom));
 
   for (;;) {
     if (off + FRAME_BYTES > n) {
-      return isZero(buf, off, n) ? result(null) : bad('the file ends inside a record frame');
+      return isZero(buf, off, Math.min(n, zeroFrom)) ? result(null) : bad('the file ends inside a record frame');
     }
     const len = buf.readUInt32LE(off);
     if (len === 0) {
       // End of the log: the preallocated zero tail.
-      return isZero(buf, off, n) ? result(null) : bad('bytes follow the end of the log');
+      return off >= zeroFrom || isZero(buf, off, zeroFrom) ? result(null) : bad('bytes follow the end of the log');
     }
     const body = off + FRAME_BYTES;
     const end = body + len;
@@ -89,8 +93,8 @@ export function scanSegment(buf: Buffer, isLast: boolean, visit: RecordVisitor):
     let reason: string | null = null;
     switch (tag) {
       case Tag.Entry: {
-        const e = decode<Entry>(entryType, buf, body + 1, end);
-        if (e !== null && typeof e.type === 'string') visit.entry(e, off);
+        const e = decodeEntry(buf, body + 1, end);
+        if (e !== null) visit.entry(e, off);
         else reason = 'an entry record passes its CRC but does not decode';
         break;
       }
@@ -145,9 +149,9 @@ function decode<T>(type: avro.Type, buf: Buffer, start: number, end: number): T 
   }
 }
 
-function classify(buf: Buffer, off: number, isLast: boolean, reason: string): ScanDamage {
+function classify(buf: Buffer, off: number, isLast: boolean, reason: string, zeroFrom: number): ScanDamage {
   if (!isLast) return { kind: 'corrupt', offset: off, reason };
-  const written = endOfNonZero(buf, off);
+  const written = endOfNonZero(buf, off, zeroFrom);
   const next = findChainedPair(buf, off + 1, written);
   if (next < 0 || hasZeroSector(buf, off, next)) {
     return { kind: 'torn', offset: off, bytesDropped: written - off, reason };
@@ -165,8 +169,8 @@ export function isZero(buf: Buffer, from: number, to: number): boolean {
 }
 
 /** The offset just past the last non-zero byte at or after from (from if there is none). */
-function endOfNonZero(buf: Buffer, from: number): number {
-  let e = buf.length;
+function endOfNonZero(buf: Buffer, from: number, zeroFrom: number): number {
+  let e = Math.min(buf.length, zeroFrom);
   while (e > from) {
     const s = Math.max(from, e - ZEROS.length);
     if (buf.compare(ZEROS, 0, e - s, s, e) !== 0) {

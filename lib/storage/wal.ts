@@ -47,7 +47,11 @@ export type { TornTail };
 
 export interface RecoveredLog {
   readonly hardState: HardState | null;
-  /** The entries after fromIndex, contiguous from fromIndex + 1. */
+  /**
+   * The entries after fromIndex, contiguous from fromIndex + 1. Their data
+   * are views of the segment buffers they were read from (no copy per entry),
+   * which stay in memory while any of those entries does.
+   */
   readonly entries: Entry[];
   /** The torn write dropped from the tail of the last segment, if there was one. */
   readonly torn: TornTail | null;

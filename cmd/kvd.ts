@@ -50,8 +50,9 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
   for (const n of config.notices) logger[n.level]({ key: n.key }, n.message);
   const metrics = new Metrics();
   const peer = peerTls(config, logger);
+  const clientHosts = config.listenClientUrls.map((u) => u.host);
   const clientTls = anyHttps(config.listenClientUrls)
-    ? loadServerTls(config.clientTransportSecurity, 'client', config.dataDir, { hosts: config.listenClientUrls.map((u) => u.host), logger })
+    ? loadServerTls(config.clientTransportSecurity, 'client', config.dataDir, { hosts: clientHosts, logger })
     : null;
   const member = await Member.start({
     name: config.name,
@@ -95,8 +96,7 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
   // Rotation: new handshakes and new peer dials use the new certificate; established sessions keep theirs.
   const reloaders = [
     clientTls && new TlsReloader({
-      sec: config.clientTransportSecurity, side: 'client', dataDir: config.dataDir, logger, current: clientTls,
-      hosts: config.listenClientUrls.map((u) => u.host),
+      sec: config.clientTransportSecurity, side: 'client', dataDir: config.dataDir, logger, current: clientTls, hosts: clientHosts,
       onReload: (ctx) => api.setSecureContext(ctx),
     }),
     peer && new TlsReloader({

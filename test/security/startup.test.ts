@@ -3,12 +3,12 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../support/procs.js';
+import { eventually, freePort } from '../support/procs.js';
 import { TestPki } from '../tls/pki.js';
-import { cleanUp, clientTls, curl, curlTls, Kvd, memberFlags, scratchDir, waitHttpsReady } from './helpers.js';
+import { cleanUp, clientTls, curl, curlTls, Kvd, memberFlags, scratchDir, serialOf, servedSerial, waitHttpsReady } from './helpers.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const pki = new TestPki();
@@ -102,5 +102,35 @@ describe('the TLS recipe of docs/tls.md', () => {
     assert.equal(JSON.parse(del.stdout).action, 'delete');
     assert.notEqual((await curl(['--cacert', join(certs, 'ca.pem'), `${clientUrl}/v2/keys/message`])).code, 0, 'no client certificate, no answer');
     assert.ok(existsSync(join(cwd, 'kvd-tls.kvd')), 'data dir relative to the working directory');
+  });
+
+  it('renews with make-certs.sh run again: the running member serves the new certificates of the same CA', async () => {
+    const cwd = scratchDir();
+    const certs = join(cwd, 'config/tls/certs');
+    execFileSync(join(root, 'tools/make-certs.sh'), [certs], { stdio: 'ignore' });
+    const clientUrl = `https://127.0.0.1:${await freePort()}`;
+    const peerPort = await freePort();
+    const peerUrl = `https://127.0.0.1:${peerPort}`;
+    const m = new Kvd('renewed', [
+      '--config-file', join(root, 'config/tls/kvd-tls.yaml'),
+      '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
+      '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `kvd-tls=${peerUrl}`,
+    ], cwd).start();
+    const caFile = join(certs, 'ca.pem');
+    const client = { certFile: join(certs, 'client.pem'), keyFile: join(certs, 'client-key.pem') };
+    const server = { certFile: join(certs, 'server.pem'), keyFile: join(certs, 'server-key.pem') };
+    const peer = { certFile: join(certs, 'peer.pem'), keyFile: join(certs, 'peer-key.pem') };
+    await waitHttpsReady(m, `${clientUrl}/health`, clientTls(caFile, client));
+    const ca = readFileSync(caFile, 'utf8');
+    const before = { server: serialOf(server), peer: serialOf(peer) };
+    execFileSync(join(root, 'tools/make-certs.sh'), [certs], { stdio: 'ignore' });
+    assert.equal(readFileSync(caFile, 'utf8'), ca, 'the CA is kept');
+    assert.notEqual(serialOf(server), before.server);
+    assert.notEqual(serialOf(peer), before.peer);
+    const port = Number(new URL(clientUrl).port);
+    await eventually(async () => (await servedSerial(port, clientTls(caFile, client))) === serialOf(server), 15_000, 'the new server certificate');
+    await eventually(async () => (await servedSerial(peerPort, clientTls(caFile, peer))) === serialOf(peer), 15_000, 'the new peer certificate');
+    const get = await curl([...curlTls(caFile, client), `${clientUrl}/version`]);
+    assert.equal(get.code, 0, get.stderr);
   });
 });

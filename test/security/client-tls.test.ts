@@ -110,6 +110,16 @@ describe('a member serving clients over TLS with client-cert-auth', () => {
     await member.waitForLog('refusal logged', (l) => l.msg === REFUSED && l.reason === 'plain HTTP sent to the TLS port');
   });
 
+  it('refuses TLS 1.1 and ciphers without forward secrecy in the handshake, saying why', async () => {
+    const mark = member.logs().length;
+    const port = new URL(url).port;
+    const cert = ['-cert', client.certFile, '-key', client.keyFile, '-CAfile', pki.caFile];
+    assert.notEqual(sClient(['-connect', `127.0.0.1:${port}`, '-tls1_1', ...cert]), 0);
+    await member.waitForLog('TLS 1.1 refusal', (l) => l.msg === REFUSED && l.reason === 'TLS handshake failed: unsupported protocol', mark);
+    assert.notEqual(sClient(['-connect', `127.0.0.1:${port}`, '-tls1_2', '-cipher', 'AES128-SHA', ...cert]), 0);
+    await member.waitForLog('cipher refusal', (l) => l.msg === REFUSED && l.reason === 'TLS handshake failed: no shared cipher', mark);
+  });
+
   it('never writes key material to its log', () => {
     assert.doesNotMatch(member.stderr, /PRIVATE KEY|BEGIN /);
   });
@@ -138,6 +148,16 @@ describe('a member serving clients over TLS with client-cert-auth', () => {
     }, 15_000, 'the suppressed refusals to be counted');
   });
 });
+
+/** Exit code of `openssl s_client` with args and no input. */
+function sClient(args: string[]): number {
+  try {
+    execFileSync('openssl', ['s_client', ...args], { input: '', stdio: ['pipe', 'ignore', 'ignore'], timeout: 10_000 });
+    return 0;
+  } catch (err) {
+    return (err as { status?: number }).status ?? 1;
+  }
+}
 
 /** Splits curl's output written with `-w '\n%{http_version}'`. */
 function withVersion(stdout: string): { body: string; version: string } {

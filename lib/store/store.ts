@@ -59,6 +59,21 @@ export class Store {
   }
 
   /**
+   * Every key and directory (directories end in "/"), hidden ones included,
+   * in sorted depth-first order: for operators' tools, not the API.
+   */
+  *paths(): Iterable<string> {
+    const stack: { node: Node; key: string }[] = [{ node: this.root, key: '' }];
+    while (stack.length > 0) {
+      const { node, key } = stack.pop()!;
+      if (node !== this.root) yield node.children === null ? key : key + '/';
+      if (node.children === null) continue;
+      const names = [...node.children.keys()].sort().reverse();
+      for (const name of names) stack.push({ node: node.children.get(name)!, key: `${key}/${name}` });
+    }
+  }
+
+  /**
    * Applies one committed request at its entry's time (ms since the epoch).
    * Returns the event (null for a sync, whose expirations reach watchers as
    * their own events). Throws V2Error, whose index is the store index.

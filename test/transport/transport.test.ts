@@ -75,7 +75,7 @@ test('messages arrive with every field intact', async () => {
   await waitFor('connected', connected(a, B));
   const sent: Message[] = [
     append(A, B, 10, 8, 256),
-    { type: 'vote', from: A, to: B, term: asTerm(4), lastIndex: asIndex(9), lastTerm: asTerm(3) },
+    { type: 'vote', from: A, to: B, term: asTerm(4), lastIndex: asIndex(9), lastTerm: asTerm(3), transfer: false },
     { type: 'readIndexResp', from: A, to: B, term: asTerm(4), ctx: 'read-1', index: asIndex(17) },
     { type: 'timeoutNow', from: A, to: B, term: asTerm(4) },
   ];

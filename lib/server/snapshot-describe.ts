@@ -1,0 +1,13 @@
+// For segdump: what a snapshot's data holds, in an operator's terms.
+
+import { StateMachine } from './state-machine.js';
+
+export function describeSnapshotData(data: Buffer): { keys: number; members: number; storeIndex: number; list(): Iterable<string> } {
+  const sm = StateMachine.fromSnapshotData(data);
+  return {
+    keys: sm.store.nodeCount,
+    members: sm.registry.list().length,
+    storeIndex: sm.store.index,
+    list: () => sm.store.paths(),
+  };
+}

@@ -108,7 +108,7 @@ describe('kvctl exec-watch', { skip }, () => {
   test('a command that cannot be started ends exec-watch with status 1', async () => {
     const p = fresh();
     const first = await put(`${p}/k`, 'v');
-    const r = await kvctlAt(ep, ['exec-watch', '--after-index', String(first - 1), `${p}/k`, '--', 'kvctl-test-no-such-program']);
+    const r = await kvctlAt(ep, ['exec-watch', '--after-index', String(first - 1), '--recursive', `${p}/k`, '--', 'kvctl-test-no-such-program']);
     assert.deepEqual(r, { code: 1, stdout: '', stderr: 'exec: "kvctl-test-no-such-program": executable file not found in $PATH' });
   });
 

@@ -13,7 +13,6 @@ import { Metrics } from '../lib/metrics/index.js';
 import { BootstrapError, Member } from '../lib/server/index.js';
 import { StorageError } from '../lib/storage/index.js';
 import { dialTlsOf, loadServerTls, TlsConfigError, TlsReloader, type ServerTls } from '../lib/tls/index.js';
-import { replaceableTls, replaceTls, type ReplaceableTls } from '../lib/transport/index.js';
 
 /** The etcd API level kvd answers as, in /version. */
 const ETCD_API_VERSION = { etcdserver: '3.4.0', etcdcluster: '3.4.0' };
@@ -28,12 +27,11 @@ export interface Running {
 
 const anyHttps = (urls: readonly { scheme: string }[]) => urls.some((u) => u.scheme === 'https');
 
-/** Peer TLS, when any peer URL is https or a peer certificate is configured: what the peer server serves and what dials use, both replaceable by rotation. */
+/** Peer TLS, when any peer URL is https or a peer certificate is configured: what the peer server serves and what dials use. */
 interface PeerTls {
   readonly loaded: ServerTls;
   readonly hosts: string[];
-  readonly server: ReplaceableTls<ServerTls['serverOptions']>;
-  readonly dial: ReplaceableTls<ConnectionOptions>;
+  readonly dial: ConnectionOptions;
 }
 
 function peerTls(config: KvdConfig, logger: Logger): PeerTls | null {
@@ -42,7 +40,7 @@ function peerTls(config: KvdConfig, logger: Logger): PeerTls | null {
   if (!wanted) return null;
   const hosts = [...config.listenPeerUrls, ...config.initialAdvertisePeerUrls].map((u) => u.host);
   const loaded = loadServerTls(sec, 'peer', config.dataDir, { hosts, logger });
-  return { loaded, hosts, server: replaceableTls(loaded.serverOptions), dial: replaceableTls(dialTlsOf(loaded, logger)) };
+  return { loaded, hosts, dial: dialTlsOf(loaded, logger) };
 }
 
 /** Starts a member from a validated configuration. */
@@ -70,7 +68,7 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     maxWals: config.maxWals,
     segmentSize: config.segmentSize,
     requestTimeoutMs: REQUEST_TIMEOUT_BASE_MS + 2 * config.electionTimeoutMs,
-    peerServerTls: peer?.server ?? null,
+    peerServerTls: peer?.loaded.serverOptions ?? null,
     peerClientTls: peer?.dial ?? null,
     verifyPeer: peer ? (cert) => peer.loaded.checkPeerIdentity(new X509Certificate(cert.raw)) ?? null : undefined,
     logger,
@@ -101,10 +99,7 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     }),
     peer && new TlsReloader({
       sec: config.peerTransportSecurity, side: 'peer', dataDir: config.dataDir, logger, current: peer.loaded, hosts: peer.hosts,
-      onReload: (_ctx, next) => {
-        replaceTls(peer.server, next.serverOptions);
-        replaceTls(peer.dial, dialTlsOf(next));
-      },
+      onReload: (ctx, next) => member.setPeerTls(ctx, dialTlsOf(next)),
     }),
   ].filter((r): r is TlsReloader => r !== null);
   for (const r of reloaders) r.start();

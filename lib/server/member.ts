@@ -2,6 +2,7 @@
 // the peer transport; owns the timers, the ready loop, the apply loop and the
 // clients waiting for their proposals.
 
+import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { Raft } from '../raft/index.js';
 import { NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Message, type Ready, type Role, type Snapshot, type Term } from '../raft/types.js';
@@ -230,6 +231,11 @@ export class Member implements KeysService, ClusterService {
 
   status(): { role: Role; leader: MemberId; applied: number; storeIndex: number; keys: number; failure: string | null } {
     return { role: this.role, leader: this.leader, applied: this.applied, storeIndex: this.store.index, keys: this.store.nodeCount, failure: this.failure };
+  }
+
+  /** Peer certificate rotation: new handshakes and new outgoing sessions use the new material. */
+  setPeerTls(serverTls: SecureContextOptions, clientTls: ConnectionOptions): void {
+    this.transport.setTls(serverTls, clientTls);
   }
 
   /**

@@ -3,7 +3,6 @@ export { PeerTransport, DEFAULT_TUNING } from './transport.js';
 export type { TransportOptions, TransportTuning, TransportStats } from './transport.js';
 export type { PeerStatsReport, RttReport } from './stats.js';
 export type { ServerTlsOptions } from './peer-server.js';
-export { replaceableTls, replaceTls, type ReplaceableTls } from './replaceable-tls.js';
 export type { BackoffOptions } from './backoff.js';
 export { fetchPeerJSON, PeerRequestError } from './peer-request.js';
 export type { PeerRequestOptions } from './peer-request.js';

@@ -23,7 +23,8 @@ import { PeerCounters } from './stats.js';
 export interface LinkSettings {
   readonly self: MemberId;
   readonly clusterId: string;
-  readonly clientTls: tls.ConnectionOptions | null;
+  /** Replaced on certificate rotation; read at every dial. */
+  clientTls: tls.ConnectionOptions | null;
   readonly windows: WindowSizes;
   readonly backoff: BackoffOptions;
   readonly slabBytes: number;
@@ -313,7 +314,7 @@ export class PeerLink {
     this.retryTimer = setTimeout(() => this.dial(), this.backoff.next());
   }
 
-  /** Read at every dial: a rotated certificate (replaceTls) is presented by the sessions dialled after it. */
+  /** Read at every dial: a rotated certificate is presented by the sessions dialled after it. */
   private connectOptions(url: string): http2.SecureClientSessionOptions {
     const base = sessionOptions(this.settings.windows);
     if (!url.startsWith('https:')) return base;

@@ -24,7 +24,6 @@ import {
   sessionOptions,
   type WindowSizes,
 } from './protocol.js';
-import { onTlsReplaced } from './replaceable-tls.js';
 import { SnapshotReceiver } from './snapshot.js';
 import type { PeerCounters } from './stats.js';
 
@@ -60,7 +59,6 @@ export class PeerServer {
   /** verifyPeer's verdict, once per session. */
   private readonly certVerdicts = new WeakMap<http2.Http2Session, string | null>();
   private gate: TlsGate | null = null;
-  private stopTlsUpdates: () => void = () => undefined;
   /** A refused peer redials, with back-off, for as long as it runs: its refusals are rate-limited. */
   private readonly refusals: RefusalLog;
 
@@ -87,8 +85,6 @@ export class PeerServer {
       // Before the listener http2 registered: a refused socket never carries a stream.
       secureServer.prependListener('secureConnection', (socket: tls.TLSSocket) => gate.admit(socket));
       secureServer.on('tlsClientError', (err, socket: tls.TLSSocket) => gate.handshakeFailed(err, socket));
-      // Rotation: new handshakes get the new certificate, established sessions keep theirs.
-      this.stopTlsUpdates = onTlsReplaced(serverTls, (next) => secureServer.setSecureContext(next));
       this.gate = gate;
       server = secureServer;
     } else {
@@ -121,12 +117,16 @@ export class PeerServer {
     stream.close(NGHTTP2_CANCEL);
   }
 
+  /** Rotation: new handshakes get the new certificate, established sessions keep theirs. */
+  setSecureContext(ctx: tls.SecureContextOptions): void {
+    if (this.server !== null && 'setSecureContext' in this.server) this.server.setSecureContext(ctx);
+  }
+
   /** Stops listening and ends every session, forcibly after closeTimeoutMs. */
   async close(): Promise<void> {
     const server = this.server;
     if (server === null) return;
     this.server = null;
-    this.stopTlsUpdates();
     this.gate?.close();
     this.refusals.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -226,6 +226,16 @@ export class PeerTransport {
   }
 
   /** Flushes what is queued, then closes sessions and the server, each within closeTimeoutMs. */
+  /**
+   * Certificate rotation: the peer server's new material for new handshakes,
+   * and the certificate new outgoing sessions present. Established sessions
+   * keep theirs.
+   */
+  setTls(serverTls: tls.SecureContextOptions, clientTls: tls.ConnectionOptions): void {
+    this.server.setSecureContext(serverTls);
+    this.linkSettings.clientTls = clientTls;
+  }
+
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
     if (this.flushScheduled !== null) clearImmediate(this.flushScheduled);

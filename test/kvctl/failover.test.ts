@@ -4,17 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
-import { closedPort, kvctl, noServerReason, removePrefix, silentServer, startServer, uniquePrefix } from './support.js';
+import { closedPort, kvctl, removePrefix, silentServer, startServer, uniquePrefix } from './support.js';
 
 const server = await startServer();
-const ep = server?.endpoint ?? '';
+const ep = server.endpoint;
 const root = uniquePrefix();
 
 after(async () => {
-  if (server) {
-    await removePrefix(ep, root);
-    await server.stop();
-  }
+  await removePrefix(ep, root);
+  await server.stop();
 });
 
 describe('kvctl with no reachable endpoint', () => {
@@ -81,7 +79,7 @@ describe('kvctl with no reachable endpoint', () => {
   });
 });
 
-describe('kvctl failover to a live endpoint', { skip: server ? false : noServerReason }, () => {
+describe('kvctl failover to a live endpoint', () => {
   test('skips a closed first endpoint and answers from the next', async () => {
     const port = await closedPort();
     await kvctl(['--endpoints', ep, 'set', `${root}/a`, 'v']);

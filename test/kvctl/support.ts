@@ -1,16 +1,14 @@
-// What the kvctl tests share: the server they talk to, running kvctl
+// What the kvctl tests share: a real kvd cluster to talk to, running kvctl
 // in-process, running the real etcdctl for comparison, and unique key prefixes.
-//
-// INTEGRATOR: startServer() is the one place that decides which server the
-// tests use. Today it is KVCTL_TEST_ENDPOINT when set (owned when
-// KVCTL_TEST_OWNED=1), else the reference etcd at 127.0.0.1:22379 when it
-// answers (shared, so owned: false), else null and the live tests skip. Point it at a freshly started kvd member
-// (owned: true, stop() ending it) and every test runs against kvd.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Readable } from 'node:stream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, MemberProcess, memberArgs, waitReady } from '../support/procs.js';
 
 import { main } from '../../cmd/kvctl.js';
 
@@ -22,26 +20,32 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-const referenceEtcd = 'http://127.0.0.1:22379';
-
-async function answers(endpoint: string): Promise<boolean> {
-  try {
-    const res = await fetch(endpoint + '/v2/keys/', { signal: AbortSignal.timeout(1000) });
-    return res.status === 200;
-  } catch {
-    return false;
+/**
+ * A fresh kvd cluster of `members` real processes (dist/, built by npm test)
+ * that only this test file uses; stop() kills them and removes their data.
+ */
+export async function startServer(members = 1): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'kvctl-test-'));
+  const specs = [];
+  for (let i = 1; i <= members; i++) {
+    specs.push({ name: `k${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(dir, `k${i}`) });
   }
+  const initial = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
+  const procs = specs.map((s) => new MemberProcess(s, memberArgs(s, initial, 'new')));
+  const stop = async () => {
+    await Promise.all(procs.map((p) => p.kill()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', () => procs.forEach((p) => p.proc?.kill('SIGKILL')));
+  for (const p of procs) p.start();
+  try {
+    await Promise.all(procs.map((p) => waitReady(p)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoint: procs[0]!.clientURL, owned: true, stop };
 }
-
-/** The server the live tests use, or null when none is reachable (the tests then skip). */
-export async function startServer(): Promise<TestServer | null> {
-  const given = process.env['KVCTL_TEST_ENDPOINT'];
-  const endpoint = given ?? referenceEtcd;
-  if (!(await answers(endpoint))) return null;
-  return { endpoint, owned: given !== undefined && process.env['KVCTL_TEST_OWNED'] === '1', stop: async () => undefined };
-}
-
-export const noServerReason = 'no etcd v2 server reachable (reference etcd at 127.0.0.1:22379 or KVCTL_TEST_ENDPOINT)';
 
 export interface RunResult {
   readonly code: number;

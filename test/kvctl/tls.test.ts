@@ -1,6 +1,6 @@
 // kvctl over TLS: h2 by ALPN with --ca-file, and a refused certificate worded
-// as etcdctl words it. Runs against a private etcd started here (skipped where
-// the etcd binary or openssl is missing, as in CI).
+// as etcdctl words it. Runs against a private kvd member started here with a
+// certificate made by openssl.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
 import { Client } from '../../lib/client/index.js';
+import { kvdBin } from '../support/procs.js';
 import { closedPort, kvctl } from './support.js';
 
-const haveTools = spawnSync('etcd', ['--version']).status === 0 && spawnSync('openssl', ['version']).status === 0;
+const haveTools = spawnSync('openssl', ['version']).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'kvctl-tls-'));
-let etcd: ChildProcess | null = null;
+let member: ChildProcess | null = null;
 let endpoint = '';
 
 function openssl(args: string[]): void {
@@ -22,17 +23,17 @@ function openssl(args: string[]): void {
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr.toString()}`);
 }
 
-async function startTlsEtcd(): Promise<boolean> {
+async function startTlsMember(): Promise<boolean> {
   openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=kvctl-test-ca']);
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1']);
   writeFileSync(join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
   openssl(['x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '1', '-extfile', 'ext']);
   const [client, peer] = [await closedPort(), await closedPort()];
   endpoint = `https://127.0.0.1:${client}`;
-  etcd = spawn(
-    'etcd',
+  member = spawn(
+    process.execPath,
     [
-      '--enable-v2', '--name', 't1', '--data-dir', join(dir, 'data'),
+      kvdBin, '--name', 't1', '--data-dir', join(dir, 'data'),
       '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
       '--cert-file', join(dir, 'srv.pem'), '--key-file', join(dir, 'srv.key'),
       '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
@@ -48,14 +49,14 @@ async function startTlsEtcd(): Promise<boolean> {
   return false;
 }
 
-const ready = haveTools && (await startTlsEtcd());
+const ready = haveTools && (await startTlsMember());
 
 after(() => {
-  etcd?.kill('SIGKILL');
+  member?.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('kvctl over TLS', { skip: ready ? false : 'needs the etcd binary and openssl' }, () => {
+describe('kvctl over TLS', { skip: ready ? false : 'needs openssl (Debian openssl; .ci/run installs it)' }, () => {
   test('speaks h2 with an https member that offers it', async () => {
     const c = new Client({ endpoints: [endpoint], tls: { caFile: join(dir, 'ca.pem') }, headerTimeoutMs: 2000, dialTimeoutMs: 2000 });
     try {

@@ -12,15 +12,28 @@ import type { TestContext } from 'node:test';
 const root = new URL('../..', import.meta.url).pathname;
 export const kvdBin = join(root, 'dist/cmd/kvd.js');
 
+const handedOut = new Set<number>();
+
+/**
+ * A port for a member to bind later. Taken at random below the kernel's
+ * ephemeral range (32768+), where outgoing connections would otherwise grab
+ * it between this check and the member's bind, and never twice per process.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (handedOut.has(port) || port === 22379 || port === 22380) continue;
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (ok) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port found in 100 attempts');
 }
 
 export function tempDir(t: TestContext, prefix = 'kvd-test-'): string {

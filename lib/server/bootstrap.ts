@@ -4,7 +4,7 @@
 
 import type { RaftConfig } from '../raft/index.js';
 import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Term } from '../raft/types.js';
-import { SnapshotStore, Wal } from '../storage/index.js';
+import { DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
 import { fetchPeerJSON } from '../transport/index.js';
 import { computeClusterId, computeMemberId } from './ids.js';
 import { MemberRegistry } from './members.js';
@@ -14,6 +14,7 @@ import type { MemberInfo } from './service.js';
 import { StateMachine } from './state-machine.js';
 
 export interface Bootstrapped {
+  readonly lock: DataDirLock;
   readonly id: MemberId;
   readonly clusterId: string;
   readonly sm: StateMachine;
@@ -41,10 +42,18 @@ export class BootstrapError extends Error {
 
 export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
   const started = process.hrtime.bigint();
-  const snapshots = new SnapshotStore(opts.dataDir, { maxSnapshots: unlimitedIfZero(opts.maxSnapshots), logger: opts.logger });
-  const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-  if (Wal.exists(opts.dataDir)) return restart(opts, snapshots, seconds);
-  return opts.initialClusterState === 'new' ? createCluster(opts, snapshots, seconds) : joinCluster(opts, snapshots, seconds);
+  const lock = DataDirLock.acquire(opts.dataDir);
+  try {
+    const snapshots = new SnapshotStore(opts.dataDir, { maxSnapshots: unlimitedIfZero(opts.maxSnapshots), logger: opts.logger });
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    let b: Omit<Bootstrapped, 'lock'>;
+    if (Wal.exists(opts.dataDir)) b = restart(opts, snapshots, seconds);
+    else b = opts.initialClusterState === 'new' ? createCluster(opts, snapshots, seconds) : await joinCluster(opts, snapshots, seconds);
+    return { ...b, lock };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }
 
 /** etcd's max-snapshots / max-wals: 0 means keep them all. */
@@ -61,7 +70,7 @@ function walOptions(opts: MemberOptions, memberId: string, clusterId: string) {
   };
 }
 
-function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Bootstrapped {
+function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock'> {
   const identity = Wal.identity(opts.dataDir);
   const snapshot = snapshots.loadNewest();
   const sm = snapshot ? StateMachine.fromSnapshotData(snapshot.data) : new StateMachine();
@@ -103,7 +112,7 @@ function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => n
   };
 }
 
-function createCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Bootstrapped {
+function createCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock'> {
   const self = opts.initialCluster.find((m) => m.name === opts.name);
   if (!self) {
     throw new BootstrapError(
@@ -144,7 +153,7 @@ function createCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: (
   };
 }
 
-async function joinCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Promise<Bootstrapped> {
+async function joinCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Promise<Omit<Bootstrapped, 'lock'>> {
   const peers = opts.initialCluster.filter((m) => m.name !== opts.name).flatMap((m) => m.peerURLs);
   const cluster = await fetchCluster(peers, opts.peerClientTls);
   if (!cluster) {

@@ -6,7 +6,7 @@ import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { Raft } from '../raft/index.js';
 import { NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Message, type Ready, type Role, type Snapshot, type Term } from '../raft/types.js';
-import { SnapshotStore, Wal } from '../storage/index.js';
+import { type DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
 import { ErrorCode, V2Error, type Event, type Store, type StoreRequest, type WatchHandle, type WatchOptions } from '../store/index.js';
 import { PeerTransport } from '../transport/index.js';
 import { bootstrap, type Bootstrapped } from './bootstrap.js';
@@ -34,6 +34,7 @@ export class Member implements KeysService, ClusterService {
   private readonly sm: StateMachine;
   private readonly raft: Raft;
   private readonly wal: Wal;
+  private readonly lock: DataDirLock;
   private readonly snapshots: SnapshotStore;
   private readonly transport: PeerTransport;
   private readonly log: Logger;
@@ -81,6 +82,7 @@ export class Member implements KeysService, ClusterService {
     this.name = opts.name;
     this.sm = b.sm;
     this.wal = b.wal;
+    this.lock = b.lock;
     this.snapshots = b.snapshots;
     this.transport = transport;
     this.applied = b.applied;
@@ -253,6 +255,7 @@ export class Member implements KeysService, ClusterService {
     this.appliedWaiters = [];
     await this.transport.close();
     this.wal.close();
+    this.lock.release();
   }
 
   // ---- proposing ------------------------------------------------------------

@@ -4,8 +4,9 @@
  * MISMATCH a segment belongs to another member or cluster, or a name disagrees with its header
  * GAP      a segment or a run of log entries is missing
  * MISSING  there is no write-ahead log where one was expected
+ * LOCKED   another live process has the data directory open
  */
-export type StorageErrorCode = 'CORRUPT' | 'IO' | 'MISMATCH' | 'GAP' | 'MISSING';
+export type StorageErrorCode = 'CORRUPT' | 'IO' | 'MISMATCH' | 'GAP' | 'MISSING' | 'LOCKED';
 
 export interface StorageErrorDetails {
   /** The file at fault. */

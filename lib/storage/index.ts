@@ -9,6 +9,7 @@
 //           must never name a snapshot that is not on disk.
 
 export { StorageError, type StorageErrorCode } from './errors.js';
+export { DataDirLock } from './lock.js';
 export {
   Wal,
   DEFAULT_MAX_WALS,

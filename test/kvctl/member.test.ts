@@ -79,7 +79,12 @@ describe('kvctl member', () => {
     const peer = `http://127.0.0.1:${port}`;
     const r = await kvctlAt(ep, ['member', 'add', 'extra', peer]);
     assert.equal(r.code, 0, r.stderr);
-    const added = (await members()).find((m) => m.peerURLs.includes(peer));
+    // kvctl may have sent the add to another member: this one learns of it when it applies the entry.
+    let added: MemberJSON | undefined;
+    for (let i = 0; i < 100 && !added; i++) {
+      added = (await members()).find((m) => m.peerURLs.includes(peer));
+      if (!added) await new Promise((r) => setTimeout(r, 50));
+    }
     assert.ok(added);
     assert.match(r.stdout, new RegExp(`^Added member named extra with ID ${added.id} to cluster\\n\\nETCD_NAME="extra"\\nETCD_INITIAL_CLUSTER=".*extra=${peer}.*"\\nETCD_INITIAL_CLUSTER_STATE="existing"\\n$`));
     const moved = `http://127.0.0.1:${await closedPort()}`;

@@ -108,3 +108,17 @@ test('a bad flag value is refused at start naming the key and the value', () => 
   assert.match(r.stderr, /snapshot-count/);
   assert.match(r.stderr, /many/);
 });
+
+test('a second kvd on a data dir in use is refused, naming the owner', async (t) => {
+  const m = await startOne(t);
+  const peer = await freePort();
+  const client = await freePort();
+  const r = spawnSync(process.execPath, [kvdBin, ...memberArgs({ ...m.spec, peerPort: peer, clientPort: client }, `solo=http://127.0.0.1:${peer}`, 'new')], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, new RegExp(`in use by process ${m.proc!.pid}`));
+  const still = await httpRequest('GET', `${m.clientURL}/health`);
+  assert.equal(still.status, 200);
+});

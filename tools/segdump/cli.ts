@@ -1,7 +1,7 @@
 import { cac } from 'cac';
 import { RECORD_KINDS, type RecordKind } from '../../lib/storage/schema.js';
 import { resolveDataDir, UsageError } from './data-dir.js';
-import { loadEntryDescriber, loadSnapshotDescriber, type EntryDescriber, type SnapshotDescriber } from './describers.js';
+import { describeEntry, describeSnapshot, type EntryDescriber, type SnapshotDescriber } from './describers.js';
 import { dump } from './dump.js';
 import { COMMAND_HELP, GLOBAL_HELP } from './help.js';
 import { ls } from './ls.js';
@@ -12,9 +12,9 @@ import { verify } from './verify.js';
 export interface SegdumpIo {
   readonly stdout: Sink;
   readonly stderr: Sink;
-  /** The entry describer to use; absent: load lib/server/proposal.ts if it exists. null: none. */
+  /** The entry describer to use; absent: the server's (lib/server/proposal.ts). null: none (raw bytes). */
   readonly describeEntry?: EntryDescriber | null;
-  /** The snapshot describer to use; absent: load lib/server/snapshot-describe.ts if it exists. null: none. */
+  /** The snapshot describer to use; absent: the server's (lib/server/snapshot-describe.ts). null: none. */
   readonly describeSnapshot?: SnapshotDescriber | null;
 }
 
@@ -94,11 +94,11 @@ function isUsageError(err: unknown): boolean {
 }
 
 async function entryDescriber(io: SegdumpIo): Promise<EntryDescriber | null> {
-  return io.describeEntry !== undefined ? io.describeEntry : loadEntryDescriber();
+  return io.describeEntry !== undefined ? io.describeEntry : describeEntry;
 }
 
 async function snapshotDescriber(io: SegdumpIo): Promise<SnapshotDescriber | null> {
-  return io.describeSnapshot !== undefined ? io.describeSnapshot : loadSnapshotDescriber();
+  return io.describeSnapshot !== undefined ? io.describeSnapshot : describeSnapshot;
 }
 
 // cac turns numeric-looking values into numbers (and "0x10" into 16): check each option here.

@@ -45,7 +45,7 @@ export function snapshot(arg: string, opts: SnapshotOptions, describe: SnapshotD
   const keysNote = described
     ? String(described.keys)
     : describe === null
-      ? 'unknown (needs lib/server/snapshot-describe.ts)'
+      ? 'unknown (no snapshot describer)'
       : `unknown (the data does not decode: ${describeError})`;
 
   if (opts.json) {

@@ -1,28 +1,34 @@
-// A snapshot's data: the key tree (lib/store's own encoding) and the member
-// list, as one Avro record.
+// A snapshot's data: the member list (a small Avro record) followed by the
+// key tree in lib/store's own encoding: [u32 length of the members record]
+// [members record][store bytes], written into one buffer. Wrapping or
+// concatenating the tree's bytes instead cost a copy of hundreds of
+// megabytes (measured: 1.0–1.3 s of a 2.9 s pause at 1M keys).
 
 import avro from 'avsc';
 import type { MemberInfo } from './service.js';
 
-const memberType: avro.Schema = {
+const membersType = avro.Type.forSchema({
   type: 'record',
-  name: 'Member',
-  fields: [
-    { name: 'id', type: 'string' },
-    { name: 'name', type: 'string' },
-    { name: 'peerURLs', type: { type: 'array', items: 'string' } },
-    { name: 'clientURLs', type: { type: 'array', items: 'string' } },
-  ],
-};
-
-const stateType = avro.Type.forSchema({
-  type: 'record',
-  name: 'ServerState',
+  name: 'ServerMembers',
   namespace: 'kvd',
   fields: [
-    { name: 'members', type: { type: 'array', items: memberType } },
+    {
+      name: 'members',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'Member',
+          fields: [
+            { name: 'id', type: 'string' },
+            { name: 'name', type: 'string' },
+            { name: 'peerURLs', type: { type: 'array', items: 'string' } },
+            { name: 'clientURLs', type: { type: 'array', items: 'string' } },
+          ],
+        },
+      },
+    },
     { name: 'removed', type: { type: 'array', items: 'string' } },
-    { name: 'store', type: 'bytes' },
   ],
 });
 
@@ -32,14 +38,30 @@ export interface ServerState {
   readonly store: Buffer;
 }
 
-export function encodeServerState(s: ServerState): Buffer {
-  return stateType.toBuffer({
-    members: s.members.map((m) => ({ id: m.id, name: m.name, peerURLs: [...m.peerURLs], clientURLs: [...m.clientURLs] })),
-    removed: [...s.removed],
-    store: s.store,
+/** Thrown when snapshot data does not have the layout above. */
+export class ServerStateError extends Error {
+  readonly code = 'BAD_SERVER_STATE';
+}
+
+/**
+ * Encodes the state; `store(headroom)` must return the store's snapshot after
+ * `headroom` free bytes (Store.snapshot), which the member list is written into.
+ */
+export function encodeServerState(members: readonly MemberInfo[], removed: readonly string[], store: (headroom: number) => Buffer): Buffer {
+  const head = membersType.toBuffer({
+    members: members.map((m) => ({ id: m.id, name: m.name, peerURLs: [...m.peerURLs], clientURLs: [...m.clientURLs] })),
+    removed: [...removed],
   });
+  const data = store(4 + head.length);
+  data.writeUInt32BE(head.length, 0);
+  head.copy(data, 4);
+  return data;
 }
 
 export function decodeServerState(data: Buffer): ServerState {
-  return stateType.fromBuffer(data) as ServerState;
+  if (data.length < 4) throw new ServerStateError(`snapshot data of ${data.length} bytes is too short`);
+  const length = data.readUInt32BE(0);
+  if (4 + length > data.length) throw new ServerStateError(`snapshot data says its member list has ${length} bytes; only ${data.length - 4} follow`);
+  const { members, removed } = membersType.fromBuffer(data.subarray(4, 4 + length)) as { members: MemberInfo[]; removed: string[] };
+  return { members, removed, store: data.subarray(4 + length) };
 }

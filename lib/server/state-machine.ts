@@ -39,7 +39,7 @@ export class StateMachine {
   }
 
   snapshotData(): Buffer {
-    return encodeServerState({ members: this.registry.list(), removed: this.registry.removed(), store: this.store.snapshot() });
+    return encodeServerState(this.registry.list(), this.registry.removed(), (headroom) => this.store.snapshot(headroom));
   }
 
   /** Replace everything with a snapshot's state (a snapshot from the leader). */

@@ -124,7 +124,7 @@ export interface RestoredState extends StoreState {
 // Reused across snapshots: the previous size is a good first guess for the next.
 let sizeHint = 1 << 16;
 
-export function encodeSnapshot(s: StoreState): Buffer {
+export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
   const n = s.nodeCount;
   const names = new Array<string>(n);
   const childCounts = new Array<number>(n);
@@ -176,13 +176,13 @@ export function encodeSnapshot(s: StoreState): Buffer {
     })),
     counters: s.counters,
   };
-  let buf = Buffer.allocUnsafe(sizeHint);
-  let end = SNAPSHOT_TYPE.encode(record, buf, 0);
+  let buf = Buffer.allocUnsafe(headroom + sizeHint);
+  let end = SNAPSHOT_TYPE.encode(record, buf, headroom);
   if (end < 0) {
     buf = Buffer.allocUnsafe(buf.length - end);
-    end = SNAPSHOT_TYPE.encode(record, buf, 0);
+    end = SNAPSHOT_TYPE.encode(record, buf, headroom);
   }
-  sizeHint = Math.max(1 << 16, Math.ceil(end * 1.1));
+  sizeHint = Math.max(1 << 16, Math.ceil((end - headroom) * 1.1));
   return buf.subarray(0, end);
 }
 

@@ -132,8 +132,13 @@ export class Store {
     return { ...this.counters, watchers: this.hub.count };
   }
 
-  /** The whole state (tree, TTLs, indexes, event history, counters) as Avro bytes. */
-  snapshot(): Buffer {
+  /**
+   * The whole state (tree, TTLs, indexes, event history, counters) as Avro
+   * bytes, after `headroom` bytes left for the caller to fill (so a caller
+   * that frames the snapshot need not copy hundreds of megabytes).
+   * restore() takes the bytes without the headroom.
+   */
+  snapshot(headroom = 0): Buffer {
     return encodeSnapshot({
       index: this.currentIndex,
       historySize: this.hub.history.capacity,
@@ -141,7 +146,7 @@ export class Store {
       nodeCount: this.count,
       history: this.hub.history.entries(),
       counters: this.counters,
-    });
+    }, headroom);
   }
 
   /** A store in the state snapshot() saved; it has no watchers. Throws on a malformed snapshot. */

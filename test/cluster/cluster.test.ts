@@ -140,3 +140,42 @@ test('a member far behind the leader catches up through a snapshot', async (t) =
   assert.deepEqual(got.json, expected.json);
   assert.match(lagging.stderr, /installed snapshot from leader/);
 });
+
+test('without a quorum a write fails after a bounded time with etcd error 300 and /health turns 503', async (t) => {
+  const members = await startCluster(t, 3);
+  const leader = await leaderOf(members);
+  const survivor = members.find((m) => m !== leader)!;
+  await Promise.all(members.filter((m) => m !== survivor).map((m) => m.kill('SIGKILL')));
+  const started = Date.now();
+  const put = await httpRequest('PUT', `${survivor.clientURL}/v2/keys/lost`, 'value=1', 20_000);
+  const waited = Date.now() - started;
+  assert.equal(put.status, 500);
+  assert.equal(put.json.errorCode, 300);
+  assert.equal(put.json.message, 'Raft Internal Error');
+  assert.match(put.json.cause, /request timed out/);
+  assert.ok(waited < 15_000, `answered after ${waited} ms`);
+  const health = await eventually(async () => {
+    const r = await httpRequest('GET', `${survivor.clientURL}/health`);
+    return r.status === 503 ? r : null;
+  }, 10_000, '/health to report the lost leader');
+  assert.equal(health.body, '{"health":"false"}\n');
+});
+
+test('the leader reports follower latency and counts in /v2/stats/leader; a follower answers 403', async (t) => {
+  const members = await startCluster(t, 3);
+  const leader = await leaderOf(members);
+  for (let i = 0; i < 10; i++) await httpRequest('PUT', `${leader.clientURL}/v2/keys/st${i}`, 'value=x');
+  const r = await httpRequest('GET', `${leader.clientURL}/v2/stats/leader`);
+  assert.equal(r.status, 200);
+  const ids = Object.keys(r.json.followers);
+  assert.equal(ids.length, 2);
+  for (const id of ids) {
+    const f = r.json.followers[id];
+    assert.deepEqual(Object.keys(f.latency).sort(), ['average', 'current', 'maximum', 'minimum', 'standardDeviation']);
+    assert.ok(f.counts.success > 0);
+    assert.ok(f.latency.maximum >= f.latency.minimum);
+  }
+  const follower = members.find((m) => m !== leader)!;
+  const denied = await httpRequest('GET', `${follower.clientURL}/v2/stats/leader`);
+  assert.equal(denied.status, 403);
+});

@@ -71,6 +71,7 @@ export class Member implements KeysService, ClusterService {
 
   private readonly startTime = Date.now();
   private readonly followerStats = new Map<string, LatencyStats>();
+  /** When the oldest unanswered append to each follower was sent (performance.now(), for sub-ms latency). */
   private readonly appendSentAt = new Map<string, number>();
   private readonly recvAppend = new RateCounter();
   private readonly sendAppend = new RateCounter();
@@ -373,7 +374,7 @@ export class Member implements KeysService, ClusterService {
     for (const m of msgs) {
       if (m.type === 'append') {
         this.sendAppend.add(now, m.entries.reduce((a, e) => a + e.data.length, 0));
-        if (!this.appendSentAt.has(m.to)) this.appendSentAt.set(m.to, now);
+        if (!this.appendSentAt.has(m.to)) this.appendSentAt.set(m.to, performance.now());
       }
     }
     this.transport.send(msgs);
@@ -392,7 +393,7 @@ export class Member implements KeysService, ClusterService {
     if (!st) this.followerStats.set(from, (st = new LatencyStats()));
     const sentAt = this.appendSentAt.get(from);
     if (sentAt !== undefined) {
-      st.record(Date.now() - sentAt);
+      st.record(performance.now() - sentAt);
       this.appendSentAt.delete(from);
     }
     if (rejected) st.fail++;

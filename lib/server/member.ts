@@ -499,28 +499,36 @@ export class Member implements KeysService, ClusterService {
   private maybeSnapshot(): void {
     if (this.snapshotInFlight || this.applied - this.lastSnapshotIndex < this.opts.snapshotCount) return;
     this.snapshotInFlight = true;
-    const started = Date.now();
-    const snapshot: Snapshot = {
-      meta: { index: this.applied, term: this.appliedTerm, conf: { voters: this.raft.status().voters } },
-      data: this.sm.snapshotData(),
-    };
-    const pauseMs = Date.now() - started;
+    void this.takeSnapshot().finally(() => {
+      this.snapshotInFlight = false;
+    });
+  }
+
+  /**
+   * The state is taken synchronously at the call; encoding it yields to the
+   * event loop between pieces, so heartbeats and requests go on meanwhile.
+   */
+  private async takeSnapshot(): Promise<void> {
+    const started = performance.now();
+    const meta = { index: this.applied, term: this.appliedTerm, conf: { voters: this.raft.status().voters } };
+    const encoding = this.sm.snapshotDataInPieces(() => new Promise((resolve) => setImmediate(resolve)));
+    const pauseMs = Math.round(performance.now() - started);
     const endTimer = this.opts.metrics.snapshotSave.startTimer();
-    this.snapshots
-      .save(snapshot)
-      .then((file) => {
-        endTimer();
-        this.wal.markSnapshot(snapshot.meta);
-        this.lastSnapshotIndex = snapshot.meta.index;
-        this.raft.compact(snapshot, Math.min(CATCH_UP_ENTRIES, this.opts.snapshotCount));
-        const oldest = this.snapshots.oldestIndex();
-        if (oldest !== null) this.wal.releaseTo(oldest);
-        this.log.info({ file, index: snapshot.meta.index, bytes: snapshot.data.length, pauseMs, ms: Date.now() - started }, 'snapshot saved');
-      })
-      .catch((err: Error) => this.log.error({ err: err.message }, 'snapshot failed; will retry'))
-      .finally(() => {
-        this.snapshotInFlight = false;
-      });
+    try {
+      const snapshot: Snapshot = { meta, data: await encoding };
+      const file = await this.snapshots.save(snapshot);
+      endTimer();
+      // A newer snapshot from the leader may have been installed meanwhile: keep the log as that left it.
+      if (this.stopped || this.failure || meta.index <= this.lastSnapshotIndex) return;
+      this.wal.markSnapshot(meta);
+      this.lastSnapshotIndex = meta.index;
+      this.raft.compact(snapshot, Math.min(CATCH_UP_ENTRIES, this.opts.snapshotCount));
+      const oldest = this.snapshots.oldestIndex();
+      if (oldest !== null) this.wal.releaseTo(oldest);
+      this.log.info({ file, index: meta.index, bytes: snapshot.data.length, pauseMs, ms: Math.round(performance.now() - started) }, 'snapshot saved');
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'snapshot failed; will retry');
+    }
   }
 
   private async installSnapshot(s: Snapshot): Promise<void> {

@@ -44,18 +44,22 @@ export class ServerStateError extends Error {
 }
 
 /**
- * Encodes the state; `store(headroom)` must return the store's snapshot after
- * `headroom` free bytes (Store.snapshot), which the member list is written into.
+ * The framed member list, and how many bytes of headroom the store's snapshot
+ * (Store.snapshot / snapshotInPieces) must leave for it.
  */
-export function encodeServerState(members: readonly MemberInfo[], removed: readonly string[], store: (headroom: number) => Buffer): Buffer {
+export function serverStateHead(members: readonly MemberInfo[], removed: readonly string[]): { headroom: number; fill(data: Buffer): Buffer } {
   const head = membersType.toBuffer({
     members: members.map((m) => ({ id: m.id, name: m.name, peerURLs: [...m.peerURLs], clientURLs: [...m.clientURLs] })),
     removed: [...removed],
   });
-  const data = store(4 + head.length);
-  data.writeUInt32BE(head.length, 0);
-  head.copy(data, 4);
-  return data;
+  return {
+    headroom: 4 + head.length,
+    fill(data: Buffer): Buffer {
+      data.writeUInt32BE(head.length, 0);
+      head.copy(data, 4);
+      return data;
+    },
+  };
 }
 
 export function decodeServerState(data: Buffer): ServerState {

@@ -7,7 +7,7 @@ import { ErrorCode, Store, V2Error, type Event } from '../store/index.js';
 import { MemberRegistry } from './members.js';
 import { decodeMembershipChange, decodeProposal, type MembershipChange } from './proposal.js';
 import { MembershipError, type MemberInfo } from './service.js';
-import { decodeServerState, encodeServerState } from './state-codec.js';
+import { decodeServerState, serverStateHead } from './state-codec.js';
 
 export type ApplyResult = Event | V2Error | MembershipError | MemberInfo | null;
 
@@ -39,7 +39,17 @@ export class StateMachine {
   }
 
   snapshotData(): Buffer {
-    return encodeServerState(this.registry.list(), this.registry.removed(), (headroom) => this.store.snapshot(headroom));
+    const head = serverStateHead(this.registry.list(), this.registry.removed());
+    return head.fill(this.store.snapshot(head.headroom));
+  }
+
+  /**
+   * snapshotData() without stalling the event loop: the state is taken at the
+   * call (synchronously); encoding it yields between pieces.
+   */
+  snapshotDataInPieces(pause: () => Promise<void>): Promise<Buffer> {
+    const head = serverStateHead(this.registry.list(), this.registry.removed());
+    return this.store.snapshotInPieces(head.headroom, pause).then((data) => head.fill(data));
   }
 
   /** Replace everything with a snapshot's state (a snapshot from the leader). */

@@ -124,7 +124,12 @@ export interface RestoredState extends StoreState {
 // Reused across snapshots: the previous size is a good first guess for the next.
 let sizeHint = 1 << 16;
 
-export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
+/**
+ * The state as the record to encode: a point-in-time copy (strings are
+ * immutable, numbers are copied), so encoding it may take its time while the
+ * tree changes.
+ */
+function collectSnapshot(s: StoreState): SnapshotRecord {
   const n = s.nodeCount;
   const names = new Array<string>(n);
   const childCounts = new Array<number>(n);
@@ -174,8 +179,13 @@ export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
       etcdIndex: h.event.etcdIndex,
       refresh: h.refresh,
     })),
-    counters: s.counters,
+    counters: { ...s.counters },
   };
+  return record;
+}
+
+export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
+  const record = collectSnapshot(s);
   let buf = Buffer.allocUnsafe(headroom + sizeHint);
   let end = SNAPSHOT_TYPE.encode(record, buf, headroom);
   if (end < 0) {
@@ -184,6 +194,44 @@ export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
   }
   sizeHint = Math.max(1 << 16, Math.ceil((end - headroom) * 1.1));
   return buf.subarray(0, end);
+}
+
+/** Items encoded per piece, between two yields to the event loop. */
+const CHUNK_ITEMS = 20_000;
+
+/**
+ * The same state as encodeSnapshot, encoded a piece at a time with
+ * `pause()` awaited between pieces, so a large tree does not stall the
+ * event loop: only collecting the columns is one synchronous step. Large
+ * arrays are written as several Avro blocks, which decode the same.
+ */
+export async function encodeSnapshotInPieces(s: StoreState, headroom: number, pause: () => Promise<void>): Promise<Buffer> {
+  const record = collectSnapshot(s) as unknown as Record<string, unknown>;
+  const pieces: Buffer[] = [];
+  for (const field of (SNAPSHOT_TYPE as avro.types.RecordType).fields) {
+    const value = record[field.name];
+    const type = field.type;
+    if (Array.isArray(value) && value.length > CHUNK_ITEMS) {
+      for (let from = 0; from < value.length; from += CHUNK_ITEMS) {
+        const block = type.toBuffer(value.slice(from, from + CHUNK_ITEMS));
+        // Each block ends with the array's terminating zero count: keep only the last one.
+        pieces.push(block.subarray(0, block.length - 1));
+        await pause();
+      }
+      pieces.push(Buffer.from([0]));
+    } else {
+      pieces.push(type.toBuffer(value));
+    }
+  }
+  const total = pieces.reduce((n, p) => n + p.length, 0);
+  const out = Buffer.allocUnsafe(headroom + total);
+  let at = headroom;
+  for (const p of pieces) {
+    p.copy(out, at);
+    at += p.length;
+    if (p.length > 1 << 20) await pause();
+  }
+  return out;
 }
 
 export function decodeSnapshot(buf: Buffer): RestoredState {

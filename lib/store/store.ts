@@ -10,7 +10,7 @@ import { Node, pathOf, visitPostOrder } from './node.js';
 import { listingJSON, makeNodeJSON, nodeJSON } from './node-json.js';
 import { cleanPath } from './path.js';
 import type { StoreRequest } from './request.js';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotInPieces, type StoreState } from './snapshot.js';
 import { newCounters, type StatName, type StoreCounters } from './stats.js';
 import { TtlHeap } from './ttl-heap.js';
 import { WatcherHub } from './watcher-hub.js';
@@ -139,14 +139,27 @@ export class Store {
    * restore() takes the bytes without the headroom.
    */
   snapshot(headroom = 0): Buffer {
-    return encodeSnapshot({
+    return encodeSnapshot(this.snapshotState(), headroom);
+  }
+
+  /**
+   * What snapshot() returns, encoded a piece at a time with `pause()`
+   * awaited between pieces so a large tree does not stall the caller's event
+   * loop. The state is the state at the call: later changes are not in it.
+   */
+  snapshotInPieces(headroom: number, pause: () => Promise<void>): Promise<Buffer> {
+    return encodeSnapshotInPieces(this.snapshotState(), headroom, pause);
+  }
+
+  private snapshotState(): StoreState {
+    return {
       index: this.currentIndex,
       historySize: this.hub.history.capacity,
       root: this.root,
       nodeCount: this.count,
       history: this.hub.history.entries(),
       counters: this.counters,
-    }, headroom);
+    };
   }
 
   /** A store in the state snapshot() saved; it has no watchers. Throws on a malformed snapshot. */

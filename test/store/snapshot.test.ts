@@ -78,3 +78,43 @@ test('restore of bytes that are not a snapshot throws instead of building a brok
   assert.throws(() => Store.restore(Buffer.from('not a snapshot')));
   assert.throws(() => Store.restore(good.subarray(0, good.length - 3)));
 });
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function large(keys: number): Store {
+  const s = new Store();
+  for (let i = 0; i < keys; i++) s.apply(put(`/big/d${i % 7}/k${i}`, `v${i}`, i % 500 === 0 ? { ttl: 60 } : {}), T0);
+  return s;
+}
+
+test('a snapshot encoded in pieces restores to the same store as one encoded at once', async () => {
+  const s = large(45_000);
+  const whole = Store.restore(s.snapshot());
+  const pieces = Store.restore(await s.snapshotInPieces(0, nextTurn));
+  assert.deepEqual(pieces.get('/', true, true, T0), whole.get('/', true, true, T0));
+  assert.equal(pieces.index, whole.index);
+  assert.equal(pieces.nextExpiry(), whole.nextExpiry());
+  assert.deepEqual(pieces.stats(), whole.stats());
+});
+
+test('a snapshot encoded in pieces holds the state at the call, not changes made while it encodes', async () => {
+  const s = large(45_000);
+  const expected = Store.restore(s.snapshot());
+  let turns = 0;
+  const encoding = s.snapshotInPieces(0, async () => {
+    turns++;
+    s.apply(put(`/big/d0/k${turns}`, 'changed later'), T0);
+    s.apply(put(`/late/k${turns}`, 'x'), T0);
+    await nextTurn();
+  });
+  const restored = Store.restore(await encoding);
+  assert.ok(turns > 1, 'the encoding should have yielded');
+  assert.deepEqual(restored.get('/', true, true, T0), expected.get('/', true, true, T0));
+  assert.deepEqual(restored.stats(), expected.stats());
+});
+
+test('a snapshot encoded in pieces leaves the headroom it was asked for', async () => {
+  const s = large(30_000);
+  const data = await s.snapshotInPieces(9, nextTurn);
+  assert.deepEqual(Store.restore(data.subarray(9)).get('/', true, true, T0), Store.restore(s.snapshot()).get('/', true, true, T0));
+});

@@ -56,6 +56,7 @@ export class Member implements KeysService, ClusterService {
 
   private syncedHardState: HardState | null = null;
   private drainScheduled = false;
+  private drainIdle: Promise<void> = Promise.resolve();
   private draining = false;
   private tickTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
@@ -255,6 +256,7 @@ export class Member implements KeysService, ClusterService {
     for (const w of this.appliedWaiters) w.resume();
     this.appliedWaiters = [];
     await this.transport.close();
+    await this.betweenDrains();
     this.wal.close();
     this.lock.release();
   }
@@ -328,6 +330,8 @@ export class Member implements KeysService, ClusterService {
   private async drain(): Promise<void> {
     if (this.draining || this.stopped || this.failure) return;
     this.draining = true;
+    let idle: () => void = () => {};
+    this.drainIdle = new Promise<void>((resolve) => (idle = resolve));
     try {
       this.retryUnproposed();
       this.sendQueuedReads();
@@ -342,7 +346,13 @@ export class Member implements KeysService, ClusterService {
       this.fail(err as Error);
     } finally {
       this.draining = false;
+      idle();
     }
+  }
+
+  /** Resolves when no ready batch is being handled (the WAL is not being written or flushed). */
+  private async betweenDrains(): Promise<void> {
+    while (this.draining) await this.drainIdle;
   }
 
   private async handleReady(rd: Ready): Promise<void> {
@@ -351,7 +361,10 @@ export class Member implements KeysService, ClusterService {
     if (pipelined) this.send(rd.messages);
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     if (rd.entries.length > 0 || rd.hardState) {
-      this.wal.append(rd.entries, rd.hardState, this.mustSync(rd));
+      const sync = this.mustSync(rd);
+      this.wal.append(rd.entries, rd.hardState, false);
+      // On the thread pool: a leader's appends reach its peers while its own fsync runs.
+      if (sync) await this.wal.flush();
     }
     if (!pipelined) this.send(rd.messages);
     for (const e of rd.committed) this.applyEntry(e);
@@ -518,6 +531,7 @@ export class Member implements KeysService, ClusterService {
       const snapshot: Snapshot = { meta, data: await encoding };
       const file = await this.snapshots.save(snapshot);
       endTimer();
+      await this.betweenDrains();
       // A newer snapshot from the leader may have been installed meanwhile: keep the log as that left it.
       if (this.stopped || this.failure || meta.index <= this.lastSnapshotIndex) return;
       this.wal.markSnapshot(meta);

@@ -294,6 +294,34 @@ export class Wal {
     return removed;
   }
 
+  /**
+   * Makes every batch written so far durable with an fdatasync on the thread
+   * pool, so the event loop goes on (sending to peers, reading requests)
+   * meanwhile. The caller must not write, roll or close the WAL until it
+   * settles; nothing written is acknowledged before it resolves.
+   */
+  async flush(): Promise<void> {
+    this.checkWritable();
+    if (!this.unsynced) return;
+    if (this.io.fdatasync === undefined) {
+      this.sync();
+      return;
+    }
+    const fd = this.fd;
+    const file = this.currentFile().path;
+    const t0 = performance.now();
+    try {
+      await this.io.fdatasync(fd);
+    } catch (err) {
+      throw this.fail(ioError('WAL fdatasync failed', err, file));
+    }
+    const ms = performance.now() - t0;
+    this.unsynced = false;
+    this.fsyncs++;
+    this.lastFsyncMs = ms;
+    this.opts.onFsync?.(ms);
+  }
+
   /** The index of the last entry in the log (0 if none). */
   lastIndex(): Index {
     return asIndex(this.tracker.last);

@@ -90,3 +90,40 @@ test('after a failed fdatasync a restart recovers every acknowledged entry', (t)
   again.close();
   assert.deepEqual(plain(recovered.entries.slice(0, 5)), plain(entries(1, 5)));
 });
+
+test('a flush failure (EIO) on the thread pool rejects with IO and every later append is refused', async (t) => {
+  const dir = dataDir(t);
+  let broken = false;
+  const io: FileIo = {
+    ...nodeFileIo,
+    fdatasync: (fd) => {
+      if (!broken) return nodeFileIo.fdatasync!(fd);
+      const err = new Error('EIO: injected fdatasync failure') as NodeJS.ErrnoException;
+      err.code = 'EIO';
+      return Promise.reject(err);
+    },
+  };
+  const wal = Wal.create(dir, walOptions({ io }));
+  wal.append(entries(1, 3), hardState(1, 1), false);
+  await wal.flush();
+  wal.append([entry(4)], null, false);
+  broken = true;
+  await assert.rejects(wal.flush(), (e: unknown) => isIo(e) && /EIO/.test((e as Error).message));
+  assert.throws(() => wal.append([entry(5)], null), (e: unknown) => isIo(e) && /refuses writes/.test((e as Error).message));
+  wal.close();
+});
+
+test('a flushed batch survives a restart and counts as one fsync', async (t) => {
+  const dir = dataDir(t);
+  const wal = Wal.create(dir, walOptions());
+  const before = wal.stats().fsyncs;
+  wal.append(entries(1, 5), hardState(1, 5), false);
+  await wal.flush();
+  assert.equal(wal.stats().fsyncs, before + 1);
+  await wal.flush();
+  assert.equal(wal.stats().fsyncs, before + 1, 'nothing new to flush');
+  wal.close();
+  const { wal: reopened, recovered } = Wal.open(dir, asIndex(0), walOptions());
+  assert.deepEqual(recovered.entries.map((e) => e.index), [1, 2, 3, 4, 5]);
+  reopened.close();
+});

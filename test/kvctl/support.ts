@@ -40,6 +40,13 @@ export async function startServer(members = 1): Promise<TestServer> {
   for (const p of procs) p.start();
   try {
     await Promise.all(procs.map((p) => waitReady(p)));
+    // Members announce their client URLs through the log once a leader exists: wait until all have.
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(`${procs[0]!.clientURL}/v2/members`);
+      const { members: listed } = (await res.json()) as { members: { clientURLs: string[] }[] };
+      if (listed.length === members && listed.every((m) => m.clientURLs.length > 0)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   } catch (err) {
     await stop();
     throw err;

@@ -142,12 +142,17 @@ export class KeysHandler {
       if (!options.stream || ex.buffered > MAX_WATCH_BUFFER_BYTES) entry.end();
     };
     try {
-      handle = this.keys.watch(path, options, (ev) => {
-        if (ended) return;
-        const line = eventJson(ev);
-        if (started) deliver(line);
-        else early.push(line);
-      });
+      handle = this.keys.watch(
+        path,
+        options,
+        (ev) => {
+          if (ended) return;
+          const line = eventJson(ev);
+          if (started) deliver(line);
+          else early.push(line);
+        },
+        () => entry.end(),
+      );
     } catch (err) {
       this.replyFailure(ex, clusterId, err);
       return;

@@ -70,6 +70,8 @@ export class Member implements KeysService, ClusterService {
   /** Proposals refused while no leader was known; proposed again when one appears. */
   private unproposed: { type: 'normal' | 'confChange'; data: Buffer }[] = [];
 
+  /** Ends the open watches: called when a snapshot from the leader replaces the tree they watch. */
+  private readonly watchEnds = new Set<() => void>();
   private readonly startTime = Date.now();
   private readonly followerStats = new Map<string, LatencyStats>();
   /** When the oldest unanswered append to each follower was sent (performance.now(), for sub-ms latency). */
@@ -160,8 +162,16 @@ export class Member implements KeysService, ClusterService {
     return this.store.get(path, opts.recursive, opts.sorted, Date.now());
   }
 
-  watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void): WatchHandle {
-    return this.store.watch(path, opts, onEvent);
+  watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void, onEnd?: () => void): WatchHandle {
+    const handle = this.store.watch(path, opts, onEvent);
+    if (!onEnd) return handle;
+    this.watchEnds.add(onEnd);
+    return {
+      cancel: () => {
+        this.watchEnds.delete(onEnd);
+        handle.cancel();
+      },
+    };
   }
 
   indexes(): ResponseIndexes {
@@ -549,6 +559,9 @@ export class Member implements KeysService, ClusterService {
     const file = await this.snapshots.save(s);
     this.wal.markSnapshot(s.meta);
     this.sm.restore(s.data);
+    const ends = [...this.watchEnds];
+    this.watchEnds.clear();
+    for (const end of ends) end();
     for (const m of this.registry.list()) if (m.id !== this.id) this.transport.addPeer(m.id as MemberId, m.peerURLs);
     this.applied = s.meta.index;
     this.appliedTerm = s.meta.term;

@@ -31,8 +31,13 @@ export interface KeysService {
   write(req: StoreRequest): Promise<Event>;
   /** Read from the local tree. Rejects with V2Error. */
   read(path: string, opts: ReadOptions): Promise<Event>;
-  /** Watch the local tree. Throws V2Error (401) when sinceIndex is older than the history. */
-  watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void): WatchHandle;
+  /**
+   * Watch the local tree. Throws V2Error (401) when sinceIndex is older than
+   * the history. onEnd is called when the member ends the watch itself (its
+   * tree was replaced by a snapshot from the leader, so events may have been
+   * skipped): the response should end, as etcd's does.
+   */
+  watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void, onEnd?: () => void): WatchHandle;
   indexes(): ResponseIndexes;
 }
 

@@ -1,6 +1,7 @@
 // Three real kvd processes on loopback agreeing through Raft over HTTP/2.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -178,4 +179,32 @@ test('the leader reports follower latency and counts in /v2/stats/leader; a foll
   const follower = members.find((m) => m !== leader)!;
   const denied = await httpRequest('GET', `${follower.clientURL}/v2/stats/leader`);
   assert.equal(denied.status, 403);
+});
+
+test('a watch on a member that installs a snapshot from the leader is ended, as etcd ends it', async (t) => {
+  const members = await startCluster(t, 3, ['--snapshot-count', '40']);
+  const leader = await leaderOf(members);
+  const follower = members.find((m) => m !== leader)!;
+  const watch = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.get(`${follower.clientURL}/v2/keys/watched?wait=true`, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+  await sleep(300);
+  follower.proc!.kill('SIGSTOP');
+  t.after(() => follower.proc?.kill('SIGCONT'));
+  // Long enough for the leader to drop the silent peer's session (5 s ping timeout): what it
+  // writes next is not queued for the follower, so the follower must catch up by snapshot.
+  await sleep(6000);
+  for (let i = 0; i < 200; i++) await httpRequest('PUT', `${leader.clientURL}/v2/keys/s/k${i % 50}`, `value=${i}`);
+  follower.proc!.kill('SIGCONT');
+  const ended = await Promise.race([watch, sleep(20_000).then(() => null)]);
+  assert.ok(ended, `the watch should end once the member installed the snapshot:\n${follower.stderr.slice(-2000)}`);
+  assert.equal(ended.status, 200);
+  assert.equal(ended.body, '');
+  await eventually(async () => /installed snapshot from leader/.test(follower.stderr), 5000, 'the snapshot install');
 });

@@ -24,7 +24,7 @@ const CATCH_UP_ENTRIES = 5000;
 /** How often the leader checks for keys whose TTL ran out. */
 const SYNC_INTERVAL_MS = 500;
 
-const timeoutError = (index: () => number) => () => new V2Error(ErrorCode.RaftInternal, 'etcdserver: request timed out', index());
+const requestTimedOut = (index: number) => new V2Error(ErrorCode.RaftInternal, 'etcdserver: request timed out', index);
 
 export class Member implements KeysService, ClusterService {
   readonly id: MemberId;
@@ -94,7 +94,7 @@ export class Member implements KeysService, ClusterService {
     this.lastSnapshotIndex = b.applied;
     this.waiters = new ProposalWaiters<ApplyResult>(opts.requestTimeoutMs, () => {
       opts.metrics.proposalsFailed.inc();
-      return timeoutError(() => this.store.index)();
+      return requestTimedOut(this.store.index);
     });
     const heartbeatTick = 1;
     this.raft = new Raft({
@@ -175,8 +175,7 @@ export class Member implements KeysService, ClusterService {
   }
 
   indexes(): ResponseIndexes {
-    const st = this.raft.status();
-    return { clusterId: this.clusterId, etcdIndex: this.store.index, raftIndex: st.commit, raftTerm: st.term };
+    return { clusterId: this.clusterId, etcdIndex: this.store.index, raftIndex: this.raft.log.committed, raftTerm: this.raft.currentTerm() };
   }
 
   // ---- ClusterService ---------------------------------------------------
@@ -241,12 +240,6 @@ export class Member implements KeysService, ClusterService {
     return null;
   }
 
-  // ---- status for the API and metrics ---------------------------------------
-
-  status(): { role: Role; leader: MemberId; applied: number; storeIndex: number; keys: number; failure: string | null } {
-    return { role: this.role, leader: this.leader, applied: this.applied, storeIndex: this.store.index, keys: this.store.nodeCount, failure: this.failure };
-  }
-
   /** Peer certificate rotation: new handshakes and new outgoing sessions use the new material. */
   setPeerTls(serverTls: SecureContextOptions, clientTls: ConnectionOptions): void {
     this.transport.setTls(serverTls, clientTls);
@@ -308,7 +301,7 @@ export class Member implements KeysService, ClusterService {
   private linearizableBarrier(): Promise<void> {
     if (this.failure) return Promise.reject(new V2Error(ErrorCode.RaftInternal, `etcdserver: ${this.failure}`, this.store.index));
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(timeoutError(() => this.store.index)()), this.opts.requestTimeoutMs);
+      const timer = setTimeout(() => reject(requestTimedOut(this.store.index)), this.opts.requestTimeoutMs);
       timer.unref();
       this.queuedReads.push(() => {
         clearTimeout(timer);
@@ -396,7 +389,7 @@ export class Member implements KeysService, ClusterService {
     const now = Date.now();
     for (const m of msgs) {
       if (m.type === 'append') {
-        this.sendAppend.add(now, m.entries.reduce((a, e) => a + e.data.length, 0));
+        this.sendAppend.add(now, entryBytes(m.entries));
         if (!this.appendSentAt.has(m.to)) this.appendSentAt.set(m.to, performance.now());
       }
     }
@@ -405,7 +398,7 @@ export class Member implements KeysService, ClusterService {
 
   private receive(m: Message): void {
     if (this.stopped) return;
-    if (m.type === 'append') this.recvAppend.add(Date.now(), m.entries.reduce((a, e) => a + e.data.length, 0));
+    if (m.type === 'append') this.recvAppend.add(Date.now(), entryBytes(m.entries));
     if (m.type === 'appendResp' || m.type === 'heartbeatResp') this.recordFollower(m.from, m.type === 'appendResp' && m.reject);
     this.raft.step(m);
     this.scheduleDrain();
@@ -443,7 +436,7 @@ export class Member implements KeysService, ClusterService {
     if (leader !== this.leader) {
       if (leader !== NO_MEMBER) m.leaderChanges.inc();
       m.hasLeader.set(leader === NO_MEMBER ? 0 : 1);
-      this.log.info({ leader: leader || null, term: this.raft.status().term, role }, leader ? 'leader elected' : 'leader lost');
+      this.log.info({ leader: leader || null, term: this.raft.currentTerm(), role }, leader ? 'leader elected' : 'leader lost');
       this.leader = leader;
       this.leaderSince = Date.now();
     }
@@ -469,23 +462,22 @@ export class Member implements KeysService, ClusterService {
 
   private applyEntry(e: Entry): void {
     if (e.index <= this.applied) return;
-    const wasVoter = new Set(this.raft.status().voters);
     const a = this.sm.apply(e);
     this.applied = e.index;
     this.appliedTerm = e.term;
     if (a.internalError) this.log.error({ err: a.internalError, index: e.index }, 'store rejected an entry unexpectedly');
     if (a.sync) this.syncInFlight = false;
-    if (a.change) this.onMembershipChange(a.change, wasVoter);
+    if (a.change) this.onMembershipChange(a.change);
     if (a.origin === this.id && a.seq > 0) {
       if (a.result instanceof Error) this.waiters.reject(a.seq, a.result);
       else this.waiters.resolve(a.seq, a.result);
     }
   }
 
-  private onMembershipChange(c: MembershipChange, voters: ReadonlySet<MemberId>): void {
+  private onMembershipChange(c: MembershipChange): void {
     const id = c.id as MemberId;
-    if (c.type === 'add' && !voters.has(id)) this.raft.applyConfChange({ type: 'add', id });
-    if (c.type === 'remove' && voters.has(id)) this.raft.applyConfChange({ type: 'remove', id });
+    // Idempotent in raft: the bootstrap entries re-add members it already counts.
+    if (c.type === 'add' || c.type === 'remove') this.raft.applyConfChange({ type: c.type, id });
     if (id !== this.id) {
       if (c.type === 'add') this.transport.addPeer(id, c.peerURLs);
       if (c.type === 'update') this.transport.updatePeer(id, c.peerURLs);
@@ -629,6 +621,12 @@ export class Member implements KeysService, ClusterService {
     this.log.error({ err: err.message }, 'write-ahead log failed: refusing writes from now on');
     this.waiters.rejectAll(new V2Error(ErrorCode.RaftInternal, `etcdserver: ${err.message}`, this.store.index));
   }
+}
+
+function entryBytes(entries: readonly Entry[]): number {
+  let n = 0;
+  for (const e of entries) n += e.data.length;
+  return n;
 }
 
 function roleName(role: Role): string {

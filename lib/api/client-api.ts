@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import type { ClusterService, KeysService } from '../server/service.js';
 import { TlsGate } from '../tls/index.js';
 import { Connections } from './connections.js';
-import type { Exchange } from './exchange.js';
 import { InfoHandlers, type MetricsSource, type VersionInfo } from './info-handlers.js';
 import { DEFAULT_WATCH_TIMEOUT_MS, KeysHandler, type WatchRegistry } from './keys-handler.js';
 import { MembersHandler } from './members-handler.js';
@@ -33,20 +32,6 @@ export interface ClientApiOptions {
   onResponse?: (method: string, status: number) => void;
 }
 
-/** Reports the status of the exchange's response once it is chosen. */
-function observed(ex: Exchange, onResponse: (method: string, status: number) => void): Exchange {
-  const send = ex.send;
-  const startStream = ex.startStream;
-  ex.send = (status, headers, body) => {
-    onResponse(ex.method, status);
-    send.call(ex, status, headers, body);
-  };
-  ex.startStream = (status, headers) => {
-    onResponse(ex.method, status);
-    startStream.call(ex, status, headers);
-  };
-  return ex;
-}
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 2000;
 
@@ -65,8 +50,7 @@ export class ClientApi {
     const members = new MembersHandler(opts.keys, opts.cluster, opts.logger);
     const info = new InfoHandlers(opts.cluster, opts.logger, opts.version, opts.metrics);
     const router = new Router(keys, members, info, opts.logger);
-    const onResponse = opts.onResponse;
-    this.connections = new Connections(onResponse ? (ex) => router.handle(observed(ex, onResponse)) : (ex) => router.handle(ex), opts.logger);
+    this.connections = new Connections((ex) => router.handle(ex), opts.logger, opts.onResponse ?? null);
   }
 
   /** Listen on a URL like http://127.0.0.1:2379 or https://...; port 0 allowed; resolves with the bound URL. */

@@ -9,7 +9,7 @@ import http2, { type Http2Session, type IncomingHttpHeaders, type ServerHttp2Str
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { Http1Exchange, Http2Exchange, type Exchange } from './exchange.js';
+import { Http1Exchange, Http2Exchange, type Exchange, type ResponseObserver } from './exchange.js';
 import { replyBadRequest } from './respond.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -37,6 +37,7 @@ export class Connections {
   constructor(
     private readonly onExchange: (ex: Exchange) => void,
     private readonly logger: Logger,
+    private readonly observe: ResponseObserver | null = null,
   ) {
     // Go keeps idle connections open and requires Host itself (see onRequest).
     this.http1 = http.createServer({ keepAliveTimeout: 0, requireHostHeader: false }, (req, res) => this.onRequest(req, res));
@@ -94,7 +95,7 @@ export class Connections {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const ex = new Http1Exchange(req, res);
+    const ex = new Http1Exchange(req, res, this.observe);
     const socket = req.socket;
     const conn = this.connections.get(socket);
     if (conn?.kind === 'h1') {
@@ -129,7 +130,7 @@ export class Connections {
 
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     stream.on('error', (err) => this.logger.debug({ err }, 'HTTP/2 stream error'));
-    this.onExchange(new Http2Exchange(stream, headers));
+    this.onExchange(new Http2Exchange(stream, headers, this.observe));
   }
 
   /**

@@ -63,6 +63,9 @@ function readLimited(body: Readable, limit: number): Promise<Buffer | 'too-large
   });
 }
 
+/** Told the method and status of each response as it starts (for request metrics). */
+export type ResponseObserver = (method: string, status: number) => void;
+
 export class Http1Exchange implements Exchange {
   readonly method: string;
   readonly target: string;
@@ -70,6 +73,7 @@ export class Http1Exchange implements Exchange {
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
+    private readonly observe: ResponseObserver | null = null,
   ) {
     this.method = req.method ?? 'GET';
     this.target = req.url ?? '/';
@@ -91,6 +95,7 @@ export class Http1Exchange implements Exchange {
 
   send(status: number, headers: readonly string[], body: string | null): void {
     if (this.res.headersSent || this.res.destroyed) return;
+    this.observe?.(this.method, status);
     this.prepare();
     this.res.writeHead(status, headers as string[]);
     this.res.end(body ?? undefined);
@@ -98,6 +103,7 @@ export class Http1Exchange implements Exchange {
 
   startStream(status: number, headers: readonly string[]): void {
     if (this.res.headersSent || this.res.destroyed) return;
+    this.observe?.(this.method, status);
     this.prepare();
     this.res.writeHead(status, headers as string[]);
     this.res.flushHeaders();
@@ -131,6 +137,7 @@ export class Http1Exchange implements Exchange {
 
   sendAndClose(status: number, reason: string, headers: readonly string[], body: string): void {
     if (this.res.headersSent || this.res.destroyed) return;
+    this.observe?.(this.method, status);
     this.res.shouldKeepAlive = false;
     this.res.sendDate = false;
     this.res.removeHeader('content-length');
@@ -170,6 +177,7 @@ export class Http2Exchange implements Exchange {
   constructor(
     private readonly stream: ServerHttp2Stream,
     private readonly headers: IncomingHttpHeaders,
+    private readonly observe: ResponseObserver | null = null,
   ) {
     this.method = (headers[h2.HTTP2_HEADER_METHOD] as string | undefined) ?? 'GET';
     this.target = (headers[h2.HTTP2_HEADER_PATH] as string | undefined) ?? '/';
@@ -190,6 +198,7 @@ export class Http2Exchange implements Exchange {
 
   send(status: number, headers: readonly string[], body: string | null): void {
     if (!this.usable) return;
+    this.observe?.(this.method, status);
     this.ended = true;
     const noBody = body === null || this.method === 'HEAD';
     this.stream.respond(h2Headers(status, headers), { endStream: noBody });
@@ -198,6 +207,7 @@ export class Http2Exchange implements Exchange {
 
   startStream(status: number, headers: readonly string[]): void {
     if (!this.usable) return;
+    this.observe?.(this.method, status);
     this.stream.respond(h2Headers(status, headers));
   }
 

@@ -90,6 +90,7 @@ function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => n
   const id = asMemberId(identity.memberId);
   const self = sm.registry.get(id);
   if (self && self.name !== '' && self.name !== opts.name) {
+    wal.close();
     throw new BootstrapError(
       'WRONG_MEMBER',
       `data dir ${opts.dataDir} belongs to member "${self.name}" (${id}), not "${opts.name}": use that member's name or another data-dir`,

@@ -61,6 +61,11 @@ export class Router {
       }
       return;
     }
+    // Go's ServeMux finds no handler for an authority-form CONNECT (host:port, no path).
+    if (ex.method === 'CONNECT' && !ex.target.startsWith('/')) {
+      replyNotFound(ex);
+      return;
+    }
     const target = parseTarget(ex.target);
     if (target instanceof GoError) {
       this.logger.debug({ target: ex.target, reason: target.message }, 'bad request target');

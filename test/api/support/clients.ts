@@ -243,6 +243,157 @@ export function rawExchange(port: number, bytes: string, idleMs = 300): Promise<
   });
 }
 
+export interface RawResponse {
+  status: number;
+  /** Lower-case header names, last value wins. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Splits complete HTTP/1.1 responses (Content-Length bodies, or a body that runs to the close) off the front of `text`. */
+function takeResponses(text: string, closed: boolean): { responses: RawResponse[]; rest: string } {
+  const responses: RawResponse[] = [];
+  let rest = text;
+  for (;;) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const [statusLine, ...lines] = rest.slice(0, end).split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = headers['content-length'];
+    let bodyEnd: number;
+    if (length !== undefined) bodyEnd = end + 4 + Number(length);
+    else if (closed) bodyEnd = rest.length;
+    else break;
+    if (bodyEnd > rest.length) break;
+    responses.push({ status: Number(statusLine!.split(' ')[1]), headers, body: rest.slice(end + 4, bodyEnd) });
+    rest = rest.slice(bodyEnd);
+  }
+  return { responses, rest };
+}
+
+/**
+ * Writes `bytes` at once on a new connection (pipelined requests) and reads
+ * until `count` responses arrived or the server closed; gives up after
+ * `limitMs` with what it has, so a server that never answers fails the test.
+ */
+export function pipelined(port: number, bytes: string | Buffer, count: number, limitMs = 10_000): Promise<{ responses: RawResponse[]; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes));
+    let text = '';
+    const responses: RawResponse[] = [];
+    let done = false;
+    const timer = setTimeout(() => finish(false), limitMs);
+    function finish(closed: boolean): void {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      responses.push(...takeResponses(text, closed).responses);
+      text = '';
+      resolve({ responses, closed });
+    }
+    socket.on('data', (d) => {
+      text += d.toString('latin1');
+      const taken = takeResponses(text, false);
+      responses.push(...taken.responses);
+      text = taken.rest;
+      if (responses.length >= count) finish(false);
+    });
+    socket.on('close', () => finish(true));
+    socket.on('error', () => finish(true));
+  });
+}
+
+/** An HTTP/1.1 request as bytes; a string body is sent as a form. */
+export function rawRequest(method: string, target: string, body?: string, headers: readonly string[] = ['Host: x']): string {
+  const head = `${method} ${target} HTTP/1.1\r\n${headers.map((h) => h + '\r\n').join('')}`;
+  if (body === undefined) return head + '\r\n';
+  return `${head}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/** An HPACK integer with an n-bit prefix (RFC 7541 5.1). */
+function hpackInt(n: number, prefixBits: number): number[] {
+  const max = (1 << prefixBits) - 1;
+  if (n < max) return [n];
+  const out = [max];
+  for (n -= max; n >= 128; n = Math.floor(n / 128)) out.push((n % 128) + 128);
+  out.push(n);
+  return out;
+}
+
+/** A header field as an HPACK literal without indexing and without Huffman coding: its encoded size is plain to see. */
+function hpackLiteral(name: string, value: string): Buffer {
+  return Buffer.concat([
+    Buffer.from([0x00, ...hpackInt(name.length, 7)]), Buffer.from(name, 'latin1'),
+    Buffer.from(hpackInt(value.length, 7)), Buffer.from(value, 'latin1'),
+  ]);
+}
+
+function h2Frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(payload.length, 0, 3);
+  head[3] = type;
+  head[4] = flags;
+  head.writeUInt32BE(stream, 5);
+  return Buffer.concat([head, payload]);
+}
+
+/**
+ * Sends one h2c GET with `headers` as its header block, cut into frames of
+ * `frameBytes` (HEADERS, then CONTINUATION), as a client that honours the
+ * server's SETTINGS_MAX_FRAME_SIZE does (Go's does; nghttp2's always cuts at
+ * 16 KiB). Resolves with what the server did with the stream: 'response' (it
+ * sent response headers), 'reset <code>', 'goaway <code>', or 'closed'.
+ */
+export function rawH2Get(port: number, path: string, headers: Record<string, string>, frameBytes: number): Promise<string> {
+  const block = Buffer.concat([
+    hpackLiteral(':method', 'GET'), hpackLiteral(':scheme', 'http'), hpackLiteral(':path', path), hpackLiteral(':authority', 'x'),
+    ...Object.entries(headers).map(([name, value]) => hpackLiteral(name, value)),
+  ]);
+  const frames: Buffer[] = [];
+  for (let offset = 0; offset < block.length; offset += frameBytes) {
+    const first = offset === 0;
+    const last = offset + frameBytes >= block.length;
+    frames.push(h2Frame(first ? 0x1 : 0x9, (last ? 0x4 : 0) | (first ? 0x1 : 0), 1, block.subarray(offset, offset + frameBytes)));
+  }
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), h2Frame(0x4, 0, 0, Buffer.alloc(0))]));
+    });
+    const finish = (outcome: string): void => {
+      resolve(outcome);
+      socket.destroy();
+    };
+    let pending = Buffer.alloc(0);
+    let sent = false;
+    socket.on('data', (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      while (pending.length >= 9) {
+        const length = pending.readUIntBE(0, 3);
+        if (pending.length < 9 + length) break;
+        const [type, flags] = [pending[3]!, pending[4]!];
+        const stream = pending.readUInt32BE(5) & 0x7fffffff;
+        const payload = pending.subarray(9, 9 + length);
+        pending = pending.subarray(9 + length);
+        // The request goes out once the server's settings (its frame size) are known and acknowledged.
+        if (type === 0x4 && (flags & 0x1) === 0 && !sent) {
+          sent = true;
+          socket.write(Buffer.concat([h2Frame(0x4, 0x1, 0, Buffer.alloc(0)), ...frames]));
+        }
+        if (type === 0x1 && stream === 1) finish('response');
+        if (type === 0x3 && stream === 1) finish(`reset ${payload.readUInt32BE(0)}`);
+        if (type === 0x7) finish(`goaway ${payload.readUInt32BE(4)}`);
+      }
+    });
+    socket.on('close', () => finish('closed'));
+    socket.on('error', () => finish('closed'));
+  });
+}
+
 export interface Harness {
   api: ClientApi;
   service: StoreBackedTestService;

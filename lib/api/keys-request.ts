@@ -5,7 +5,7 @@
 import type { ReadOptions } from '../server/service.js';
 import type { WatchOptions } from '../store/event.js';
 import { ErrorCode, V2Error } from '../store/errors.js';
-import type { StoreRequest } from '../store/request.js';
+import { MAX_TTL_SECONDS, type StoreRequest } from '../store/request.js';
 import { cleanPath, GoError, parseMediaType, parseQuery, type FormValues } from './go-url.js';
 
 /** Go's net/http limit on a urlencoded body (maxFormSize). */
@@ -67,11 +67,11 @@ export function parseForm(req: KeyHttpRequest): FormValues | V2Error {
 const UINT = /^[0-9]+$/;
 const UINT64_MAX = 18446744073709551615n;
 
-/** Go's strconv.ParseUint(s, 10, 64); null when Go would fail. */
-export function parseUint64(s: string): number | null {
+/** Go's strconv.ParseUint(s, 10, 64), exact; null when Go would fail. */
+export function parseUint64(s: string): bigint | null {
   if (!UINT.test(s)) return null;
-  if (s.length >= 20 && BigInt(s) > UINT64_MAX) return null;
-  return Number(s);
+  const n = BigInt(s);
+  return n > UINT64_MAX ? null : n;
 }
 
 /** Go's strconv.ParseBool; null when Go would fail. */
@@ -97,9 +97,9 @@ function boolField(form: FormValues, name: string, cause = `invalid value for "$
 }
 
 /** etcd's getUint64: absent is 0, only the first value counts. */
-function indexField(form: FormValues, name: string): number | V2Error {
+function indexField(form: FormValues, name: string): bigint | V2Error {
   const v = first(form, name);
-  if (v === undefined) return 0;
+  if (v === undefined) return 0n;
   return parseUint64(v) ?? new V2Error(ErrorCode.IndexNaN, `invalid value for "${name}"`, 0);
 }
 
@@ -142,8 +142,11 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
   let ttl: number | null = null;
   const ttlText = first(form, 'ttl');
   if (ttlText !== undefined && ttlText !== '') {
-    ttl = parseUint64(ttlText);
-    if (ttl === null) return new V2Error(ErrorCode.TTLNaN, 'invalid value for "ttl"', 0);
+    const seconds = parseUint64(ttlText);
+    if (seconds === null) return new V2Error(ErrorCode.TTLNaN, 'invalid value for "ttl"', 0);
+    // etcd's deadline arithmetic overflows past about 292 years; kvd's ends at
+    // the last time it represents, which any longer TTL reaches as well.
+    ttl = seconds > BigInt(MAX_TTL_SECONDS) ? MAX_TTL_SECONDS : Number(seconds);
   }
   let prevExist: boolean | undefined;
   if (form.has('prevExist')) {
@@ -170,7 +173,7 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
     case 'GET':
       // etcd turns a quorum GET into a linearizable read even when it asks to wait.
       if (wait && !quorum) {
-        return { kind: 'watch', path, options: { recursive, stream, sinceIndex: waitIndex > 0 ? waitIndex : null } };
+        return { kind: 'watch', path, options: { recursive, stream, sinceIndex: waitIndex > 0n ? Number(waitIndex) : null } };
       }
       return { kind: 'read', path, options: { recursive, sorted, quorum } };
     case 'HEAD':
@@ -184,7 +187,7 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
         ttl,
         refresh,
         ...(prevValue !== undefined ? { prevValue } : {}),
-        ...(prevIndex > 0 ? { prevIndex } : {}),
+        ...(prevIndex > 0n ? { prevIndex } : {}),
         ...(prevExist !== undefined ? { prevExist } : {}),
       };
       return { kind: 'write', request, noValueOnSuccess };
@@ -198,7 +201,7 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
         dir,
         recursive,
         ...(prevValue !== undefined ? { prevValue } : {}),
-        ...(prevIndex > 0 ? { prevIndex } : {}),
+        ...(prevIndex > 0n ? { prevIndex } : {}),
       };
       return { kind: 'write', request, noValueOnSuccess };
     }

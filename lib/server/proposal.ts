@@ -38,6 +38,12 @@ export interface MembershipChange {
 
 const optString = ['null', 'string'];
 const optLong = ['null', 'long'];
+/**
+ * A client's prevIndex is any unsigned 64-bit value (etcd's uint64). A long
+ * holds it up to the largest one avsc takes (as before this branch was
+ * added, so older logs read the same); beyond, the 8 big-endian bytes.
+ */
+const optUint64 = ['null', 'long', { type: 'fixed' as const, name: 'Uint64', size: 8 }];
 
 const proposalType = avro.Type.forSchema({
   type: 'record',
@@ -59,7 +65,7 @@ const proposalType = avro.Type.forSchema({
             { name: 'ttl', type: optLong },
             { name: 'refresh', type: 'boolean' },
             { name: 'prevValue', type: optString },
-            { name: 'prevIndex', type: optLong },
+            { name: 'prevIndex', type: optUint64 },
             { name: 'prevExist', type: ['null', 'boolean'] },
           ],
         },
@@ -81,7 +87,7 @@ const proposalType = avro.Type.forSchema({
             { name: 'dir', type: 'boolean' },
             { name: 'recursive', type: 'boolean' },
             { name: 'prevValue', type: optString },
-            { name: 'prevIndex', type: optLong },
+            { name: 'prevIndex', type: ['null', 'long', 'Uint64'] },
           ],
         },
         { type: 'record', name: 'Sync', fields: [] },
@@ -120,6 +126,22 @@ type WireBody =
   | { Sync: Record<string, never> }
   | { Publish: Record<string, unknown> };
 
+/** The largest value avsc's long reads and writes (it refuses 2^53 - 1). */
+const AVRO_LONG_MAX = 2n ** 53n - 2n;
+
+function indexToWire(index: bigint | undefined): number | Buffer | null {
+  if (index === undefined) return null;
+  if (index <= AVRO_LONG_MAX) return Number(index);
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(index);
+  return bytes;
+}
+
+function indexFromWire(w: unknown): bigint | undefined {
+  if (w === null || w === undefined) return undefined;
+  return typeof w === 'number' ? BigInt(w) : (w as Buffer).readBigUInt64BE(0);
+}
+
 function toWire(body: ProposalBody): WireBody {
   switch (body.op) {
     case 'put':
@@ -131,7 +153,7 @@ function toWire(body: ProposalBody): WireBody {
           ttl: body.ttl,
           refresh: body.refresh,
           prevValue: body.prevValue ?? null,
-          prevIndex: body.prevIndex ?? null,
+          prevIndex: indexToWire(body.prevIndex),
           prevExist: body.prevExist ?? null,
         },
       };
@@ -144,7 +166,7 @@ function toWire(body: ProposalBody): WireBody {
           dir: body.dir,
           recursive: body.recursive,
           prevValue: body.prevValue ?? null,
-          prevIndex: body.prevIndex ?? null,
+          prevIndex: indexToWire(body.prevIndex),
         },
       };
     case 'sync':
@@ -155,10 +177,11 @@ function toWire(body: ProposalBody): WireBody {
 }
 
 /** Copies only the conditions that were given: absent and null mean "not checked". */
-function conditions(w: Record<string, unknown>): { prevValue?: string; prevIndex?: number; prevExist?: boolean } {
-  const c: { prevValue?: string; prevIndex?: number; prevExist?: boolean } = {};
+function conditions(w: Record<string, unknown>): { prevValue?: string; prevIndex?: bigint; prevExist?: boolean } {
+  const c: { prevValue?: string; prevIndex?: bigint; prevExist?: boolean } = {};
   if (w.prevValue !== null && w.prevValue !== undefined) c.prevValue = w.prevValue as string;
-  if (w.prevIndex !== null && w.prevIndex !== undefined) c.prevIndex = w.prevIndex as number;
+  const prevIndex = indexFromWire(w.prevIndex);
+  if (prevIndex !== undefined) c.prevIndex = prevIndex;
   if (w.prevExist !== null && w.prevExist !== undefined) c.prevExist = w.prevExist as boolean;
   return c;
 }
@@ -215,6 +238,15 @@ export function decodeMembershipChange(data: Buffer): MembershipChange {
   return { type: w.type, id: w.id, name: w.name, peerURLs: w.peerURLs, origin: w.origin, seq: w.seq };
 }
 
+/** A request's conditions as JSON can show them (a prevIndex beyond 2^53 as its decimal text). */
+function shownConditions(b: { prevValue?: string | undefined; prevIndex?: bigint | undefined; prevExist?: boolean | undefined }): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  if (b.prevValue !== undefined) shown.prevValue = b.prevValue;
+  if (b.prevIndex !== undefined) shown.prevIndex = b.prevIndex <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b.prevIndex) : String(b.prevIndex);
+  if (b.prevExist !== undefined) shown.prevExist = b.prevExist;
+  return shown;
+}
+
 /** For segdump: the fields an operator wants to see of an entry's data. */
 export function describeProposal(data: Buffer, type: EntryType): Record<string, unknown> {
   if (type === 'empty') return {};
@@ -227,11 +259,11 @@ export function describeProposal(data: Buffer, type: EntryType): Record<string, 
   const base = { time: new Date(p.time).toISOString(), origin: p.origin };
   switch (b.op) {
     case 'put':
-      return { ...base, method: 'PUT', path: b.path, value: b.value, dir: b.dir, ttl: b.ttl, refresh: b.refresh, ...conditions(b as unknown as Record<string, unknown>) };
+      return { ...base, method: 'PUT', path: b.path, value: b.value, dir: b.dir, ttl: b.ttl, refresh: b.refresh, ...shownConditions({ prevValue: b.prevValue, prevIndex: b.prevIndex, prevExist: b.prevExist }) };
     case 'post':
       return { ...base, method: 'POST', path: b.path, value: b.value, dir: b.dir, ttl: b.ttl };
     case 'delete':
-      return { ...base, method: 'DELETE', path: b.path, dir: b.dir, recursive: b.recursive, ...conditions(b as unknown as Record<string, unknown>) };
+      return { ...base, method: 'DELETE', path: b.path, dir: b.dir, recursive: b.recursive, ...shownConditions({ prevValue: b.prevValue, prevIndex: b.prevIndex }) };
     case 'sync':
       return { ...base, method: 'SYNC' };
     case 'publish':

@@ -40,6 +40,9 @@ export interface WatchOptions {
   readonly recursive: boolean;
   /** Keep delivering events; otherwise the watch ends after its first event. */
   readonly stream: boolean;
-  /** Deliver events with modifiedIndex >= sinceIndex from history first; null: only future events. */
+  /**
+   * Deliver events with modifiedIndex >= sinceIndex from history first; null:
+   * only future events. One past 2^53 is as good as infinite: no store index gets there.
+   */
   readonly sinceIndex: number | null;
 }

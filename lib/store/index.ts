@@ -3,6 +3,6 @@
 // comes in with each request, nothing here reads a clock or does I/O.
 
 export { Store, type MutationRequest, type StoreOptions } from './store.js';
-export type { Preconditions, StoreOp, StoreRequest } from './request.js';
+export { MAX_TTL_SECONDS, type Preconditions, type StoreOp, type StoreRequest } from './request.js';
 export type { Action, Event, NodeJSON, WatchHandle, WatchOptions } from './event.js';
 export { ErrorCode, V2Error, type ErrorCodeNumber } from './errors.js';

@@ -2,10 +2,19 @@
 // a proposal; the store applies it with the time stamped on that proposal, so
 // every member computes the same tree (including TTL expirations).
 
+/**
+ * The longest TTL (seconds) that means something: from any time after 1970
+ * its deadline lies past the last time the store represents (JavaScript's
+ * 8.64e15 ms), where every longer TTL ends too. A request carries at most
+ * this, so that a TTL always fits the log.
+ */
+export const MAX_TTL_SECONDS = 8.64e12;
+
 /** Conditions of compareAndSwap / compareAndDelete; absent fields are not checked. */
 export interface Preconditions {
   readonly prevValue?: string;
-  readonly prevIndex?: number;
+  /** Any unsigned 64-bit value, as etcd takes it; one above every index the store reaches just fails. */
+  readonly prevIndex?: bigint;
   /** true: must exist (update); false: must not exist (create). */
   readonly prevExist?: boolean;
 }
@@ -37,7 +46,7 @@ export type StoreRequest =
       readonly dir: boolean;
       readonly recursive: boolean;
       readonly prevValue?: string;
-      readonly prevIndex?: number;
+      readonly prevIndex?: bigint;
     }
   /** Proposed by the leader: expire every key whose deadline is <= the entry time. */
   | { readonly op: 'sync' };

@@ -183,8 +183,8 @@ export class Store {
     const refresh = r.refresh === true;
     const deadline = deadlineOf(r.ttl, time);
     const prevValue = r.prevValue ?? '';
-    const prevIndex = r.prevIndex ?? 0;
-    const compare = prevIndex > 0 || prevValue !== '';
+    const prevIndex = r.prevIndex ?? 0n;
+    const compare = prevIndex > 0n || prevValue !== '';
     if (r.prevExist === true) {
       if (compare) {
         return this.counted('compareAndSwapSuccess', 'compareAndSwapFail', () =>
@@ -208,8 +208,8 @@ export class Store {
 
   private delete(r: DeleteRequest, time: number): Event {
     const prevValue = r.prevValue ?? '';
-    const prevIndex = r.prevIndex ?? 0;
-    if (prevIndex > 0 || prevValue !== '') {
+    const prevIndex = r.prevIndex ?? 0n;
+    if (prevIndex > 0n || prevValue !== '') {
       return this.counted('compareAndDeleteSuccess', 'compareAndDeleteFail', () =>
         this.compareAndDelete(r.path, prevValue, prevIndex, time),
       );
@@ -299,7 +299,7 @@ export class Store {
   private compareAndSwap(
     path: string,
     prevValue: string,
-    prevIndex: number,
+    prevIndex: bigint,
     value: string,
     deadline: number | null,
     refresh: boolean,
@@ -344,7 +344,7 @@ export class Store {
     return e;
   }
 
-  private compareAndDelete(path: string, prevValue: string, prevIndex: number, time: number): Event {
+  private compareAndDelete(path: string, prevValue: string, prevIndex: bigint, time: number): Event {
     const p = cleanPath(path);
     const curr = this.currentIndex;
     const n = this.found(p);
@@ -490,9 +490,9 @@ function makeEvent(action: Action, node: NodeJSON, prevNode: NodeJSON | undefine
 }
 
 /** etcd's cause for a failed comparison, or null when it holds ('' and 0 compare with anything). */
-function compareFailure(n: Node, prevValue: string, prevIndex: number): string | null {
+function compareFailure(n: Node, prevValue: string, prevIndex: bigint): string | null {
   const valueOk = prevValue === '' || n.value === prevValue;
-  const indexOk = prevIndex === 0 || n.modifiedIndex === prevIndex;
+  const indexOk = prevIndex === 0n || BigInt(n.modifiedIndex) === prevIndex;
   if (valueOk && indexOk) return null;
   if (valueOk) return `[${prevIndex} != ${n.modifiedIndex}]`;
   if (indexOk) return `[${prevValue} != ${n.value}]`;

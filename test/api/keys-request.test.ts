@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { V2Error } from '../../lib/store/errors.js';
+import { MAX_TTL_SECONDS } from '../../lib/store/index.js';
 import { parseKeyRequest, type KeyHttpRequest, type KeyMethod, type KeyOperation } from '../../lib/api/keys-request.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -54,7 +55,11 @@ describe('keys request errors as etcd answers them', () => {
     ['waitIndex above 2^64-1', req('GET', 'waitIndex=18446744073709551616'), 203, 'invalid value for "waitIndex"'],
     ['prevIndex not a number', req('PUT', 'prevIndex=x'), 203, 'invalid value for "prevIndex"'],
     ['prevIndex is checked before waitIndex', req('GET', 'waitIndex=x&prevIndex=y'), 203, 'invalid value for "prevIndex"'],
+    ['prevIndex above 2^64-1 on PUT', req('PUT', 'prevIndex=18446744073709551616'), 203, 'invalid value for "prevIndex"'],
+    ['prevIndex above 2^64-1 on DELETE', req('DELETE', 'prevIndex=18446744073709551616'), 203, 'invalid value for "prevIndex"'],
+    ['negative prevIndex', req('DELETE', 'prevIndex=-1'), 203, 'invalid value for "prevIndex"'],
     ['ttl not a number', req('PUT', 'ttl=x'), 202, 'invalid value for "ttl"'],
+    ['ttl above 2^64-1', req('PUT', 'ttl=18446744073709551616'), 202, 'invalid value for "ttl"'],
     ['negative ttl', req('PUT', 'ttl=-1'), 202, 'invalid value for "ttl"'],
     ['wait on PUT', req('PUT', 'wait=true'), 209, '"wait" can only be used with GET requests'],
     ['wait on HEAD', req('HEAD', 'wait=true'), 209, '"wait" can only be used with GET requests'],
@@ -144,7 +149,7 @@ describe('keys request parsing', () => {
 
   it('carries prevValue, prevIndex and prevExist into the put', () => {
     assert.deepEqual(putRequest(req('PUT', 'prevValue=a&prevIndex=3&prevExist=true', 'value=v')), {
-      op: 'put', path: '/k', value: 'v', dir: false, ttl: null, refresh: false, prevValue: 'a', prevIndex: 3, prevExist: true,
+      op: 'put', path: '/k', value: 'v', dir: false, ttl: null, refresh: false, prevValue: 'a', prevIndex: 3n, prevExist: true,
     });
   });
 
@@ -188,6 +193,28 @@ describe('keys request parsing', () => {
     assert.equal(putRequest(req('PUT', 'ttl=0', 'value=v')).ttl, 0);
   });
 
+  it('carries a prevIndex beyond 2^53 exactly, up to 2^64-1, on PUT and DELETE', () => {
+    for (const text of ['9007199254740992', '9007199254740993', '18446744073709551615', '000018446744073709551615']) {
+      assert.equal(putRequest(req('PUT', `prevIndex=${text}`, 'value=v')).prevIndex, BigInt(text), text);
+      assert.equal(putRequest(req('DELETE', `prevIndex=${text}`)).prevIndex, BigInt(text), text);
+    }
+  });
+
+  it('takes a waitIndex up to 2^64-1, waiting past every index the store reaches', () => {
+    for (const text of ['9007199254740993', '18446744073709551615']) {
+      const op = ok(req('GET', `wait=true&waitIndex=${text}`));
+      assert.ok(op.kind === 'watch' && op.options.sinceIndex !== null && op.options.sinceIndex > Number.MAX_SAFE_INTEGER, text);
+    }
+  });
+
+  it('clamps a ttl beyond what the store represents to the longest one, which fits the log', () => {
+    for (const text of ['18446744073709551615', '9223372036854775808', String(MAX_TTL_SECONDS + 1)]) {
+      assert.equal(putRequest(req('PUT', `ttl=${text}`, 'value=v')).ttl, MAX_TTL_SECONDS, text);
+      assert.equal(putRequest(req('POST', `ttl=${text}`, 'value=v')).ttl, MAX_TTL_SECONDS, text);
+    }
+    assert.equal(putRequest(req('PUT', `ttl=${MAX_TTL_SECONDS - 1}`, 'value=v')).ttl, MAX_TTL_SECONDS - 1);
+  });
+
   it('accepts a refresh with a ttl and no value', () => {
     const r = putRequest(req('PUT', '', 'refresh=true&ttl=5'));
     assert.equal(r.refresh, true);
@@ -200,7 +227,7 @@ describe('keys request parsing', () => {
 
   it('maps DELETE with its conditions', () => {
     assert.deepEqual(putRequest(req('DELETE', 'dir=true&recursive=true&prevValue=a&prevIndex=4')), {
-      op: 'delete', path: '/k', dir: true, recursive: true, prevValue: 'a', prevIndex: 4,
+      op: 'delete', path: '/k', dir: true, recursive: true, prevValue: 'a', prevIndex: 4n,
     });
   });
 

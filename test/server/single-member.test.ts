@@ -62,6 +62,31 @@ test('a key with a TTL expires on time and its watcher sees the expire event', a
   assert.equal(gone.status, 404);
 });
 
+test('index and ttl arguments beyond 2^53 get etcd\'s answers through the log, and a restart replays them', async (t) => {
+  const m = await startOne(t);
+  const put = await httpRequest('PUT', `${m.clientURL}/v2/keys/big`, 'value=1');
+  const index = put.json.node.modifiedIndex as number;
+  for (const prevIndex of ['9007199254740992', '9007199254740993', '18446744073709551615']) {
+    for (const [method, body] of [['PUT', 'value=2'], ['DELETE', undefined]] as const) {
+      const r = await httpRequest(method, `${m.clientURL}/v2/keys/big?prevIndex=${prevIndex}`, body);
+      assert.equal(r.status, 412, `${method} prevIndex=${prevIndex}`);
+      assert.equal(r.body, `{"errorCode":101,"message":"Compare failed","cause":"[${prevIndex} != ${index}]","index":${index}}\n`);
+    }
+  }
+  const overflow = await httpRequest('DELETE', `${m.clientURL}/v2/keys/big?prevIndex=18446744073709551616`);
+  assert.equal(overflow.status, 400);
+  assert.equal(overflow.json.errorCode, 203);
+  const forever = await httpRequest('PUT', `${m.clientURL}/v2/keys/forever`, 'value=x&ttl=18446744073709551615');
+  assert.equal(forever.status, 201);
+  assert.ok(forever.json.node.ttl > 100 * 365 * 24 * 3600);
+  await m.kill('SIGKILL');
+  m.start();
+  await waitReady(m);
+  const after = await httpRequest('GET', `${m.clientURL}/v2/keys/big`);
+  assert.equal(after.json.node.value, '1');
+  assert.equal(after.headers['x-etcd-index'], String(forever.json.node.modifiedIndex));
+});
+
 test('SIGTERM ends open watches cleanly and the member exits 0', async (t) => {
   const m = await startOne(t);
   const watch = new Promise<{ status: number; ended: boolean }>((resolve) => {

@@ -71,7 +71,7 @@ test('compareAndDelete with a matching prevValue deletes the key', () => {
 
 test('compareAndDelete with a matching prevIndex deletes the key', () => {
   const s = storeWith(put('/a', '1'));
-  assert.equal(s.apply(del('/a', { prevIndex: 1 }), T0).action, 'compareAndDelete');
+  assert.equal(s.apply(del('/a', { prevIndex: 1n }), T0).action, 'compareAndDelete');
 });
 
 test('compareAndDelete with a wrong prevValue fails with 101', () => {
@@ -81,7 +81,7 @@ test('compareAndDelete with a wrong prevValue fails with 101', () => {
 
 test('compareAndDelete with a wrong prevIndex fails with 101', () => {
   const s = storeWith(put('/a', '1'));
-  expectV2Error(() => s.apply(del('/a', { prevIndex: 5 }), T0), ErrorCode.TestFailed, '[5 != 1]');
+  expectV2Error(() => s.apply(del('/a', { prevIndex: 5n }), T0), ErrorCode.TestFailed, '[5 != 1]');
 });
 
 test('compareAndDelete of a missing key fails with 100', () => {

@@ -133,7 +133,7 @@ export class Model {
     if (req.op === 'delete') {
       const p = clean(req.path);
       const pv = req.prevValue ?? '';
-      const pi = req.prevIndex ?? 0;
+      const pi = Number(req.prevIndex ?? 0n);
       if (pv !== '' || pi > 0) {
         const n = this.must(p);
         if (n.dir) throw new Fail(102, p === '/' ? '' : p);
@@ -157,7 +157,7 @@ export class Model {
     }
     const p = clean(req.path);
     const pv = req.prevValue ?? '';
-    const pi = req.prevIndex ?? 0;
+    const pi = Number(req.prevIndex ?? 0n);
     const compare = pv !== '' || pi > 0;
     const deadline = req.ttl === null ? null : time + req.ttl * 1000;
     if (req.prevExist === false) return this.create(p, req.dir, req.value, req.ttl, false, 'create', time);

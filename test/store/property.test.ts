@@ -22,7 +22,7 @@ const value = fc.constantFrom('', 'x', 'y');
 const ttl = fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.integer({ min: 0, max: 3 }) });
 const rarely = fc.integer({ min: 0, max: 5 }).map((n) => n === 0);
 const prevValue = fc.option(value, { nil: undefined });
-const prevIndex = fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined, freq: 3 });
+const prevIndex = fc.option(fc.bigInt({ min: 0n, max: 12n }), { nil: undefined, freq: 3 });
 
 const putReq = fc.record({
   op: fc.constant('put' as const),
@@ -42,7 +42,7 @@ const deleteReq = fc.record({
   dir: fc.boolean(),
   recursive: rarely,
   prevValue: fc.option(value, { nil: undefined, freq: 4 }),
-  prevIndex: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined, freq: 4 }),
+  prevIndex: fc.option(fc.bigInt({ min: 0n, max: 12n }), { nil: undefined, freq: 4 }),
 });
 const request: fc.Arbitrary<StoreRequest> = fc.oneof(
   { weight: 6, arbitrary: putReq },
@@ -126,15 +126,16 @@ test('the store agrees with the reference model on every request sequence', () =
         return got;
       });
       let time = T0;
+      const shown = (req: StoreRequest) => JSON.stringify(req, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
       for (const { req, dt } of seq) {
         time += dt;
         const got = run(s, req, time);
         const want = m.apply(req, time);
         if (want === null || got === null) assert.equal(got, want);
-        else if ('err' in want) assert.deepEqual(got, want, JSON.stringify(req));
+        else if ('err' in want) assert.deepEqual(got, want, shown(req));
         else {
-          assert.ok(got !== null && 'ok' in got, `${JSON.stringify(req)} failed: ${JSON.stringify(got)}`);
-          assert.deepEqual(eventView(got.ok), eventView(want.ok), JSON.stringify(req));
+          assert.ok(got !== null && 'ok' in got, `${shown(req)} failed: ${JSON.stringify(got)}`);
+          assert.deepEqual(eventView(got.ok), eventView(want.ok), shown(req));
           assert.equal(got.ok.etcdIndex, m.index);
         }
         assert.equal(s.index, m.index);

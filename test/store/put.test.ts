@@ -133,7 +133,7 @@ test('compareAndSwap with a matching prevValue swaps the value', () => {
 
 test('compareAndSwap with a matching prevIndex swaps the value', () => {
   const s = storeWith(put('/a', '1'));
-  assert.equal(s.apply(put('/a', '2', { prevIndex: 1 }), T0).action, 'compareAndSwap');
+  assert.equal(s.apply(put('/a', '2', { prevIndex: 1n }), T0).action, 'compareAndSwap');
 });
 
 test('compareAndSwap with a wrong prevValue fails with 101 and etcd\'s value cause', () => {
@@ -143,17 +143,17 @@ test('compareAndSwap with a wrong prevValue fails with 101 and etcd\'s value cau
 
 test('compareAndSwap with a wrong prevIndex fails with 101 and etcd\'s index cause', () => {
   const s = storeWith(put('/a', '1'));
-  expectV2Error(() => s.apply(put('/a', '2', { prevIndex: 7 }), T0), ErrorCode.TestFailed, '[7 != 1]');
+  expectV2Error(() => s.apply(put('/a', '2', { prevIndex: 7n }), T0), ErrorCode.TestFailed, '[7 != 1]');
 });
 
 test('compareAndSwap with both wrong names both in the cause', () => {
   const s = storeWith(put('/a', '1'));
-  expectV2Error(() => s.apply(put('/a', '2', { prevValue: 'x', prevIndex: 7 }), T0), ErrorCode.TestFailed, '[x != 1] [7 != 1]');
+  expectV2Error(() => s.apply(put('/a', '2', { prevValue: 'x', prevIndex: 7n }), T0), ErrorCode.TestFailed, '[x != 1] [7 != 1]');
 });
 
 test('compareAndSwap needs both conditions to hold', () => {
   const s = storeWith(put('/a', '1'));
-  expectV2Error(() => s.apply(put('/a', '2', { prevValue: '1', prevIndex: 7 }), T0), ErrorCode.TestFailed, '[7 != 1]');
+  expectV2Error(() => s.apply(put('/a', '2', { prevValue: '1', prevIndex: 7n }), T0), ErrorCode.TestFailed, '[7 != 1]');
 });
 
 test('compareAndSwap with prevExist=true and a prevValue is a compareAndSwap', () => {
@@ -176,7 +176,7 @@ test('compareAndSwap on the root fails with 107', () => {
 
 test('an empty prevValue and a zero prevIndex are no condition: the put is a plain set', () => {
   const s = storeWith(put('/a', '1'));
-  assert.equal(s.apply(put('/a', '2', { prevValue: '', prevIndex: 0 }), T0).action, 'set');
+  assert.equal(s.apply(put('/a', '2', { prevValue: '', prevIndex: 0n }), T0).action, 'set');
 });
 
 test('paths are cleaned like Go path.Clean before use', () => {

@@ -59,7 +59,7 @@ test('a restored store refuses the same cleared indexes', () => {
 test('a restored store answers later requests exactly as the original', () => {
   const s = sample();
   const r = Store.restore(s.snapshot());
-  const later = [put('/a/b', '3', { prevIndex: 5 }), post('/q', 'again'), SYNC, del('/a', { recursive: true }), put('/n', 'v', { ttl: 1 })];
+  const later = [put('/a/b', '3', { prevIndex: 5n }), post('/q', 'again'), SYNC, del('/a', { recursive: true }), put('/n', 'v', { ttl: 1 })];
   for (const [i, req] of later.entries()) {
     const time = T0 + 10_000 * (i + 1);
     assert.deepEqual(r.apply(req, time), s.apply(req, time));

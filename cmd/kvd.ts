@@ -164,7 +164,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     if (err instanceof BootstrapError || err instanceof StorageError || err instanceof TlsConfigError) {
       logger.fatal({ code: (err as { code?: string }).code }, err.message);
       process.stderr.write(`kvd: ${err.message}\n`);
-      return 1;
+      // TLS material is configuration, refused like a bad flag; the others are the data dir's state.
+      return err instanceof TlsConfigError ? 2 : 1;
     }
     throw err;
   }

@@ -7,6 +7,7 @@ export type TlsErrorCode =
   | 'CERT_NOT_YET_VALID'
   | 'KEY_INVALID'
   | 'KEY_MISMATCH'
+  | 'CERT_REFUSED'
   | 'CA_INVALID'
   | 'AUTO_TLS_FAILED';
 

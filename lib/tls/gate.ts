@@ -54,7 +54,7 @@ export class TlsGate {
     this.refusals.refused({
       side: this.side,
       remote: remoteAddress(socket),
-      reason: certificate === undefined ? 'no client certificate' : untrustedReason(code),
+      reason: certificate === undefined ? 'no client certificate' : untrustedReason(code, socket),
       code: certificate === undefined ? 'NO_CERTIFICATE' : code,
       ...(certificate !== undefined ? { certificate } : {}),
     });
@@ -120,7 +120,27 @@ const UNTRUSTED: Record<string, string> = {
   INVALID_PURPOSE: 'certificate may not be used for TLS client authentication',
 };
 
-function untrustedReason(code: string): string {
+/**
+ * OpenSSL takes a certificate whose subject equals its issuer's (and that
+ * names no key identifiers) for self-signed, whoever signed it; Go builds
+ * the chain and accepts it when a trusted CA signed it. Such a refusal gets
+ * its own reason, so that the operator knows what to reissue (docs/tls.md).
+ */
+const SAME_SUBJECT_AS_ISSUER =
+  'certificate has the same subject as its issuer, so OpenSSL takes it for self-signed; reissue it with a subject of its own (e.g. a CN) or with key identifiers';
+
+/** Whether the presented certificate names itself as issuer but is not signed by its own key. */
+function signedByAnother(socket: TLSSocket): boolean {
+  try {
+    const cert = socket.getPeerX509Certificate();
+    return cert !== undefined && cert.subject === cert.issuer && !cert.verify(cert.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function untrustedReason(code: string, socket: TLSSocket): string {
+  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' && signedByAnother(socket)) return SAME_SUBJECT_AS_ISSUER;
   return UNTRUSTED[code] ?? `certificate is not trusted (${code})`;
 }
 

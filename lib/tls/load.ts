@@ -4,6 +4,7 @@ import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { PeerTransportSecurity, TransportSecurity } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { ensureSelfSigned } from './auto.js';
+import { checkContext } from './context-check.js';
 import { TlsConfigError } from './errors.js';
 import { loadCa, loadKeyPair, sideKeys, type KeyPair, type TlsSide } from './material.js';
 
@@ -87,6 +88,7 @@ export function loadServerTls(
   const material = certificateFiles(sec, side, dataDir, opts);
   const pair = loadKeyPair(side, material.certFile, material.keyFile);
   const ca = sec.trustedCaFile !== undefined ? loadCa(side, sec.trustedCaFile) : undefined;
+  checkContext(side, { certFile: material.certFile, cert: pair.cert, keyFile: material.keyFile, key: pair.key, caFile: sec.trustedCaFile, ca });
   const secureContext: PemSecureContext = {
     cert: pair.cert,
     key: pair.key,
@@ -144,11 +146,13 @@ export function loadClientTls(
 ): ConnectionOptions {
   const explicit = sec.certFile !== undefined && sec.keyFile !== undefined;
   let pair: KeyPair | undefined;
+  let files: { certFile: string; keyFile: string } | undefined;
   if (explicit || sec.autoTls) {
-    const material = certificateFiles(sec, side, dataDir, opts);
-    pair = loadKeyPair(side, material.certFile, material.keyFile);
+    files = certificateFiles(sec, side, dataDir, opts);
+    pair = loadKeyPair(side, files.certFile, files.keyFile);
   }
   const ca = sec.trustedCaFile !== undefined ? loadCa(side, sec.trustedCaFile) : undefined;
+  checkContext(side, { ...files, cert: pair?.cert, key: pair?.key, caFile: sec.trustedCaFile, ca });
   return dialOptions(side, pair, ca, !explicit && sec.autoTls, opts.logger);
 }
 

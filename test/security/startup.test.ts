@@ -14,6 +14,7 @@ const root = new URL('../..', import.meta.url).pathname;
 const pki = new TestPki();
 const server = pki.issue('server');
 const expired = pki.issue('expired', { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
+const sha1 = pki.issue('sha1', { md: 'sha1' });
 
 after(async () => {
   await cleanUp();
@@ -58,20 +59,34 @@ describe('starting a secure member', () => {
   it('refuses to start without its key file, naming the file', async () => {
     const missing = join(scratchDir(), 'missing-key.pem');
     const m = new Kvd('no-key', await secureFlags('no-key', ['--cert-file', server.certFile, '--key-file', missing])).start();
-    assert.equal(await m.exited(), 1);
+    assert.equal(await m.exited(), 2);
     assert.ok(m.stderr.includes(`kvd: client TLS: key-file "${missing}" does not exist`), m.stderr);
   });
 
   it('refuses to start with an expired certificate, naming the file', async () => {
     const m = new Kvd('expired', await secureFlags('expired', ['--cert-file', expired.certFile, '--key-file', expired.keyFile])).start();
-    assert.equal(await m.exited(), 1);
+    assert.equal(await m.exited(), 2);
     assert.ok(m.stderr.includes(`kvd: client TLS: cert-file "${expired.certFile}" expired at`), m.stderr);
+  });
+
+  it('refuses to start with a certificate signed with SHA-1: one line naming the file and the reason, exit 2, no stack trace', async () => {
+    for (const side of [['--cert-file', '--key-file'], ['--peer-cert-file', '--peer-key-file']]) {
+      const m = new Kvd('sha1', await secureFlags('sha1', [
+        '--cert-file', server.certFile, '--key-file', server.keyFile, side[0]!, sha1.certFile, side[1]!, sha1.keyFile,
+      ])).start();
+      assert.equal(await m.exited(), 2);
+      const refusal = m.stderr.split('\n').filter((l) => l.startsWith('kvd: '));
+      assert.equal(refusal.length, 1, m.stderr);
+      assert.ok(refusal[0]!.includes(`"${sha1.certFile}"`) && refusal[0]!.includes('ca md too weak'), refusal[0]);
+      assert.ok(!/\n\s+at /.test(m.stderr), `a stack trace in ${m.stderr}`);
+      assert.ok(!m.logs().some((l) => l.msg === 'member started'), 'refused before the member started');
+    }
   });
 
   it('refuses to start when the peer key file holds no private key, naming the file', async () => {
     const m = new Kvd('bad-peer-key', await secureFlags('bad-peer-key', ['--cert-file', server.certFile, '--key-file', server.keyFile,
       '--peer-cert-file', server.certFile, '--peer-key-file', server.certFile])).start();
-    assert.equal(await m.exited(), 1);
+    assert.equal(await m.exited(), 2);
     assert.ok(m.stderr.includes(`peer TLS: peer-key-file "${server.certFile}"`), m.stderr);
   });
 });

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../lib/config/index.js';
-import { loadClientTls, loadServerTls } from '../../lib/tls/index.js';
-import { dial, security, withTlsServer } from './helpers.js';
+import { loadClientTls, loadServerTls, TlsGate } from '../../lib/tls/index.js';
+import { captureLog, dial, security, withTlsServer } from './helpers.js';
 import { TestPki } from './pki.js';
 
 const pki = new TestPki();
@@ -64,6 +64,37 @@ describe('TLS handshakes with the loaded options', () => {
     assert.equal(client.rejectUnauthorized, false);
     const result = await withTlsServer(tls.serverOptions, (port) => dial(port, client));
     assert.equal(result.outcome, 'accepted');
+  });
+});
+
+describe('a client certificate with the same subject as its CA', () => {
+  // A CA without a CN, and client certificates with exactly its subject (as a Go client suite makes them).
+  const sameSubject = new TestPki('/O=kvd same subject');
+  after(() => sameSubject.remove());
+  const caServer = sameSubject.issue('server', { cn: 'kvd-server' });
+  const sec = security({ certFile: caServer.certFile, keyFile: caServer.keyFile, clientCertAuth: true, trustedCaFile: sameSubject.caFile });
+
+  async function admitted(client: { certFile: string; keyFile: string }) {
+    const tls = loadServerTls(sec, 'client', sameSubject.dir);
+    const log = captureLog();
+    const gate = new TlsGate(tls.serverOptions, log.logger, 'client');
+    const options = loadClientTls(security({ certFile: client.certFile, keyFile: client.keyFile, trustedCaFile: sameSubject.caFile }), 'client', sameSubject.dir);
+    const result = await withTlsServer(gate.serverOptions, (port) => dial(port, options), (socket) => gate.admit(socket));
+    gate.close();
+    return { outcome: result.outcome, refusals: log.entries().filter((e) => e.msg === 'refused TLS client connection') };
+  }
+
+  it('is refused when it names no key identifiers (OpenSSL takes it for self-signed), with a reason that says so', async () => {
+    const r = await admitted(sameSubject.issue('bare', { subject: '/O=kvd same subject', noKeyIdentifiers: true }));
+    assert.equal(r.outcome, 'refused');
+    assert.equal(r.refusals.length, 1);
+    assert.equal(r.refusals[0]!.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+    assert.match(String(r.refusals[0]!.reason), /^certificate has the same subject as its issuer, so OpenSSL takes it for self-signed/);
+  });
+
+  it('is accepted when it carries key identifiers (as openssl and Go issue them by default)', async () => {
+    const r = await admitted(sameSubject.issue('with-ids', { subject: '/O=kvd same subject' }));
+    assert.equal(r.outcome, 'accepted');
   });
 });
 

@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CIPHERS, loadServerTls, TlsConfigError, type TlsErrorCode } from '../../lib/tls/index.js';
+import { CIPHERS, loadClientTls, loadServerTls, TlsConfigError, type TlsErrorCode } from '../../lib/tls/index.js';
 import { captureLog, security } from './helpers.js';
 import { TestPki } from './pki.js';
 
@@ -100,8 +100,30 @@ describe('loadServerTls', () => {
     assertTlsRefused(() => loadServerTls(security({ ...sec, trustedCaFile: missing }), 'peer', pki.dir), 'FILE_MISSING', missing, 'peer-trusted-ca-file');
   });
 
+  it('refuses a certificate signed with SHA-1 as OpenSSL would when serving it, naming the file and the reason', () => {
+    const sha1 = pki.issue('sha1-signed', { md: 'sha1' });
+    assertTlsRefused(() => loadServerTls(security({ certFile: sha1.certFile, keyFile: sha1.keyFile }), 'client', pki.dir),
+      'CERT_REFUSED', sha1.certFile, 'cert-file', 'too weak', 'ca md too weak', 'SHA-256');
+  });
+
+  it('names the certificate of a chain OpenSSL refuses', () => {
+    const sha1 = pki.issue('sha1-in-chain', { md: 'sha1' });
+    const chain = join(pki.dir, 'chain-with-sha1.pem');
+    writeFileSync(chain, readFileSync(server.certFile, 'utf8') + readFileSync(sha1.certFile, 'utf8'));
+    assertTlsRefused(() => loadServerTls(security({ certFile: chain, keyFile: server.keyFile }), 'peer', pki.dir),
+      'CERT_REFUSED', chain, 'peer-cert-file', 'CN=sha1-in-chain');
+  });
+
   it('refuses a side with neither certificate nor auto-tls', () => {
     assert.throws(() => loadServerTls(security(), 'client', pki.dir), (err: unknown) => err instanceof TlsConfigError && err.code === 'NOT_CONFIGURED');
+  });
+});
+
+describe('loadClientTls', () => {
+  it('refuses a client certificate signed with SHA-1, naming the file, before any connection is made', () => {
+    const sha1 = pki.issue('sha1-client', { md: 'sha1' });
+    assertTlsRefused(() => loadClientTls(security({ certFile: sha1.certFile, keyFile: sha1.keyFile }), 'peer', pki.dir),
+      'CERT_REFUSED', sha1.certFile, 'peer-cert-file', 'ca md too weak');
   });
 });
 

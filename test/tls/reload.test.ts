@@ -13,6 +13,7 @@ after(() => pki.remove());
 const first = pki.issue('first');
 const second = pki.issue('second');
 const expired = pki.issue('expired', { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2020-01-02T00:00:00Z') });
+const sha1 = pki.issue('sha1', { md: 'sha1' });
 
 let serial = 0;
 
@@ -82,6 +83,14 @@ describe('TlsReloader', () => {
     install(expired, live);
     const result = reloader.reload();
     assert.equal(result.status === 'rejected' && result.error.code, 'CERT_EXPIRED');
+    assert.equal(reloads.length, 0);
+  });
+
+  it('reload() keeps the current certificate when OpenSSL refuses the new one (signed with SHA-1)', () => {
+    const { live, reloader, reloads } = setup();
+    install(sha1, live);
+    const result = reloader.reload();
+    assert.equal(result.status === 'rejected' && result.error.code, 'CERT_REFUSED');
     assert.equal(reloads.length, 0);
   });
 

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -146,4 +147,19 @@ test('a second kvd on a data dir in use is refused, naming the owner', async (t)
   assert.match(r.stderr, new RegExp(`in use by process ${m.proc!.pid}`));
   const still = await httpRequest('GET', `${m.clientURL}/health`);
   assert.equal(still.status, 200);
+  await m.kill('SIGKILL');
+  const second = new MemberProcess({ ...m.spec, peerPort: peer, clientPort: client }, memberArgs({ ...m.spec, peerPort: peer, clientPort: client }, `solo=http://127.0.0.1:${peer}`, 'new'));
+  t.after(() => second.kill());
+  second.start();
+  await waitReady(second);
+});
+
+test('a stale lock naming a live unrelated process (pid 1) does not stop a restart', async (t) => {
+  const m = await startOne(t);
+  await httpRequest('PUT', `${m.clientURL}/v2/keys/kept`, 'value=1');
+  await m.kill('SIGKILL');
+  writeFileSync(join(m.spec.dataDir, 'member', 'lock'), '1\n');
+  m.start();
+  await waitReady(m);
+  assert.equal((await httpRequest('GET', `${m.clientURL}/v2/keys/kept`)).json.node.value, '1');
 });

@@ -5,7 +5,7 @@ import net, { type AddressInfo, type Server as NetServer, type Socket } from 'no
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ClusterService, KeysService } from '../server/service.js';
-import { TlsGate } from '../tls/index.js';
+import { TlsConfigError, TlsGate } from '../tls/index.js';
 import { Connections } from './connections.js';
 import { InfoHandlers, type MetricsSource, type VersionInfo } from './info-handlers.js';
 import { DEFAULT_WATCH_TIMEOUT_MS, KeysHandler, type WatchRegistry } from './keys-handler.js';
@@ -67,7 +67,13 @@ export class ClientApi {
     let server: NetServer;
     if (tlsOptions !== null && secure) {
       const gate = (this.gate ??= new TlsGate(tlsOptions, this.logger, 'client'));
-      const tlsServer = tls.createServer({ ...gate.serverOptions, ALPNProtocols: ['h2', 'http/1.1'] });
+      let tlsServer: tls.Server;
+      try {
+        tlsServer = tls.createServer({ ...gate.serverOptions, ALPNProtocols: ['h2', 'http/1.1'] });
+      } catch (err) {
+        // lib/tls checks material when it loads it; this catches options that did not come from there.
+        throw new TlsConfigError('CERT_REFUSED', undefined, `client TLS: OpenSSL refuses the TLS options for ${url} (${(err as Error).message})`);
+      }
       tlsServer.on('connection', (socket: Socket) => this.connections.track(socket));
       tlsServer.on('secureConnection', (socket: TLSSocket) => {
         if (gate.admit(socket)) this.connections.dispatch(socket, socket.alpnProtocol === 'h2');

@@ -12,6 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import pino from 'pino';
 import { ClientApi } from '../../lib/api/index.js';
+import { TlsConfigError } from '../../lib/tls/index.js';
+import { TestPki } from '../tls/pki.js';
 import { StoreBackedTestService } from './support/store-service.js';
 
 describe('client API over TLS', () => {
@@ -127,5 +129,23 @@ describe('client API over TLS', () => {
     const plain = new ClientApi({ keys: service, cluster: service, logger: pino({ level: 'silent' }), version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' } });
     await assert.rejects(plain.listen('https://127.0.0.1:0'), /needs TLS options/);
     await plain.close();
+  });
+});
+
+describe('client API TLS options OpenSSL refuses', () => {
+  it('make listen() reject with a TlsConfigError, not an OpenSSL error', async (t) => {
+    const pki = new TestPki();
+    t.after(() => pki.remove());
+    const sha1 = pki.issue('sha1', { md: 'sha1' });
+    const service = new StoreBackedTestService();
+    const api = new ClientApi({
+      keys: service,
+      cluster: service,
+      logger: pino({ level: 'silent' }),
+      version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' },
+      tls: { cert: readFileSync(sha1.certFile), key: readFileSync(sha1.keyFile) },
+    });
+    t.after(() => api.close());
+    await assert.rejects(api.listen('https://127.0.0.1:0'), (err: unknown) => err instanceof TlsConfigError && /ca md too weak/.test(err.message));
   });
 });

@@ -84,8 +84,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
     throw new ConfigError('CONFLICT', 'advertise-client-urls',
       `--advertise-client-urls is required when --listen-client-urls is set explicitly (listen-client-urls ${JSON.stringify(lcu.text)} from ${describeSource(lcu.source)}); set advertise-client-urls to the URLs clients use to reach this member`);
   }
-  checkSecurity(s, notices, CLIENT_KEYS, clientTransportSecurity, [listenClientUrls, advertiseClientUrls]);
-  checkSecurity(s, notices, PEER_KEYS, peerTransportSecurity, [listenPeerUrls, initialAdvertisePeerUrls]);
+  // An https:// discovery service is dialed with the client TLS settings.
+  const httpsDiscovery = bootstrap.kind === 'discovery' && bootstrap.url.startsWith('https:');
+  checkSecurity(s, notices, CLIENT_KEYS, clientTransportSecurity, [listenClientUrls, advertiseClientUrls], httpsDiscovery);
+  checkSecurity(s, notices, PEER_KEYS, peerTransportSecurity, [listenPeerUrls, initialAdvertisePeerUrls], false);
   checkPeerIdentity(s, peerTransportSecurity);
   if (initialClusterRaw) {
     checkLocalMember(name, initialClusterRaw, initialCluster, initialAdvertisePeerUrls, initialClusterState === 'new', s);
@@ -251,6 +253,7 @@ function checkSecurity(
   keys: SecurityKeys,
   sec: TransportSecurity,
   urlLists: readonly [readonly KvdUrl[], readonly KvdUrl[]],
+  usedElsewhere: boolean,
 ): void {
   for (const [present, missing, what] of [[keys.cert, keys.key, 'private key'], [keys.key, keys.cert, 'certificate']] as const) {
     const raw = s.nonEmpty(present);
@@ -272,7 +275,7 @@ function checkSecurity(
   const tlsKeys = [keys.cert, keys.key, keys.ca].filter((k) => s.nonEmpty(k) !== undefined);
   if (sec.clientCertAuth) tlsKeys.push(keys.auth);
   if (sec.autoTls) tlsKeys.push(keys.auto);
-  if (httpsList === -1 && tlsKeys.length > 0) {
+  if (httpsList === -1 && tlsKeys.length > 0 && !usedElsewhere) {
     notices.push({ level: 'warn', key: tlsKeys[0],
       message: `${tlsKeys.join(', ')} set but no ${keys.side} URL uses https: ${keys.side} TLS settings are unused` });
   }

@@ -184,6 +184,12 @@ class Join {
         'give every member its own initial-advertise-peer-urls, or use a new discovery token');
   }
 
+  /** An https service that wants a client certificate hangs up on a member that has none, which looks like an outage. */
+  private clientCertificateHint(): string {
+    if (!this.opts.url.startsWith('https:') || this.opts.tls?.cert !== undefined) return '';
+    return ' (an https service that requires client certificates hangs up on members without one: set cert-file and key-file, client-transport-security)';
+  }
+
   /** Resolves once something under the token changed after `index` (or a while passed). */
   private async waitForChange(index: number): Promise<void> {
     const timeoutMs = this.opts.watchTimeoutMs ?? 60_000;
@@ -215,7 +221,7 @@ class Join {
           throw new DiscoveryError('UNREACHABLE',
             `discovery: cannot reach the discovery service at ${this.opts.url}${this.opts.proxy ? ` through proxy ${this.opts.proxy}` : ''} ` +
               `(${what}; ${attempt} attempts over ${seconds} s); last error: ${err.message}: ` +
-              'check the URL and that the service (and its etcd) is up, then start the member again');
+              `check the URL and that the service (and its etcd) is up${this.clientCertificateHint()}, then start the member again`);
         }
         this.opts.logger.warn({ discovery: this.opts.url, step: what, err: err.message, attempt, backoffMs: delay },
           'discovery service unavailable; retrying');

@@ -99,6 +99,15 @@ describe('a cluster bootstrapped through the discovery service', () => {
     assert.match(fourth.stderr, /kvctl member add d4 http:\/\/127\.0\.0\.1:\d+/);
   });
 
+  test('discovery with initial-cluster-state existing is refused, pointing to member add', async () => {
+    const s = await spec(dir, 'late');
+    const late = new MemberProcess(s, [...discoveryArgs(s, discoveryURL), '--initial-cluster-state', 'existing']);
+    procs.push(late);
+    late.start();
+    assert.equal(await late.waitExit(), 1);
+    assert.match(late.stderr, /kvd: discovery bootstraps a new cluster, but initial-cluster-state is existing: .*kvctl member add/);
+  });
+
   test('a member whose data dir is gone is refused: the token already bootstrapped it', async () => {
     const d3 = members[2]!;
     await d3.kill('SIGTERM');

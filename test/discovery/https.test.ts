@@ -3,7 +3,8 @@
 // certificate it may ask for.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -41,33 +42,45 @@ async function member(t: TestContext, name: string, extra: string[]): Promise<Me
 }
 
 describe('discovery over https', () => {
-  before(() => {
+  let keyspace: MemberProcess | null = null;
+  let dir = '';
+  let tokens = 0;
+
+  before(async () => {
     pki = new TestPki();
     server = pki.issue('keyspace');
     client = pki.issue('member');
-  });
-  after(() => pki.remove());
-
-  /** A keyspace member serving https that asks for client certificates, with a size-1 token; returns the discovery URL. */
-  async function httpsKeyspace(t: TestContext): Promise<string> {
-    const port = await freePort();
-    const ks = await member(t, 'keyspace', [
-      '--listen-client-urls', `https://127.0.0.1:${port}`, '--advertise-client-urls', `https://127.0.0.1:${port}`,
+    dir = mkdtempSync(join(tmpdir(), 'kvd-https-keyspace-'));
+    const spec: MemberSpec = { name: 'keyspace', clientPort: await freePort(), peerPort: await freePort(), dataDir: join(dir, 'keyspace') };
+    const peerURL = `http://127.0.0.1:${spec.peerPort}`;
+    keyspace = new MemberProcess(spec, [
+      '--name', spec.name, '--data-dir', spec.dataDir,
+      '--listen-client-urls', `https://127.0.0.1:${spec.clientPort}`, '--advertise-client-urls', `https://127.0.0.1:${spec.clientPort}`,
+      '--listen-peer-urls', peerURL, '--initial-advertise-peer-urls', peerURL, '--initial-cluster', `keyspace=${peerURL}`,
       '--cert-file', server.certFile, '--key-file', server.keyFile, '--trusted-ca-file', pki.caFile, '--client-cert-auth',
     ]);
-    ks.start();
-    const url = `https://127.0.0.1:${port}/v2/keys/_etcd/registry/tls-token`;
+    keyspace.start();
+  });
+  after(async () => {
+    await keyspace?.kill();
+    rmSync(dir, { recursive: true, force: true });
+    pki.remove();
+  });
+
+  /** A size-1 token in the https keyspace (which asks for client certificates); returns its discovery URL. */
+  async function httpsToken(): Promise<string> {
+    const url = `https://127.0.0.1:${keyspace!.spec.clientPort}/v2/keys/_etcd/registry/tls-token-${++tokens}`;
     const deadline = Date.now() + 20_000;
     for (;;) {
       const status = await put(`${url}/_config/size`, '1').catch(() => 0);
       if (status === 201) return url;
-      if (Date.now() > deadline || ks.exitCode !== null) throw new Error(`keyspace not ready: ${ks.stderr}`);
+      if (Date.now() > deadline || keyspace!.exitCode !== null) throw new Error(`keyspace not ready: ${keyspace!.stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   test('a member with trusted-ca-file and a client certificate bootstraps by it', async (t) => {
-    const url = await httpsKeyspace(t);
+    const url = await httpsToken();
     const m = await member(t, 'tls1', ['--discovery', url, '--trusted-ca-file', pki.caFile, '--cert-file', client.certFile, '--key-file', client.keyFile]);
     m.start();
     await waitReady(m);
@@ -75,10 +88,10 @@ describe('discovery over https', () => {
   });
 
   test('without trusted-ca-file the service certificate is refused, saying which setting to give', async (t) => {
-    const url = await httpsKeyspace(t);
+    const url = await httpsToken();
     const m = await member(t, 'tls2', ['--discovery', url, '--cert-file', client.certFile, '--key-file', client.keyFile]);
     m.start();
     assert.equal(await m.waitExit(20_000), 1);
-    assert.match(m.stderr, /kvd: discovery: the certificate of the discovery service at https:\/\/127\.0\.0\.1:\d+\/v2\/keys\/_etcd\/registry\/tls-token is refused \(.*\): set trusted-ca-file/);
+    assert.match(m.stderr, /kvd: discovery: the certificate of the discovery service at https:\/\/127\.0\.0\.1:\d+\/v2\/keys\/_etcd\/registry\/tls-token-\d+ is refused \(.*\): set trusted-ca-file/);
   });
 });

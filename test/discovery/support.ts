@@ -9,18 +9,7 @@ import { join } from 'node:path';
 import { after, before, type TestContext } from 'node:test';
 import dnsPacket from 'dns-packet';
 import { pino, type Logger } from 'pino';
-import { freePort, httpRequest, MemberProcess, memberArgs, tempDir, waitReady } from '../support/procs.js';
-
-/** A one-member kvd on loopback; killed when the test ends. */
-export async function startKeyspace(t: TestContext, extra: string[] = []): Promise<MemberProcess> {
-  const dir = tempDir(t, 'kvd-keyspace-');
-  const spec = { name: 'registry', clientPort: await freePort(), peerPort: await freePort(), dataDir: join(dir, 'registry.kvd') };
-  const m = new MemberProcess(spec, memberArgs(spec, `registry=http://127.0.0.1:${spec.peerPort}`, 'new', extra));
-  t.after(() => m.kill());
-  m.start();
-  await waitReady(m);
-  return m;
-}
+import { freePort, httpRequest, MemberProcess, memberArgs, waitReady } from '../support/procs.js';
 
 /**
  * One keyspace member for every test of the calling suite (each test uses

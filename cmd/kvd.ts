@@ -4,15 +4,16 @@
 
 import { X509Certificate } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
+import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { ClientApi } from '../lib/api/index.js';
 import { commandLineAction, ConfigError, helpText, loadConfig, versionText, type KvdConfig } from '../lib/config/index.js';
+import { DiscoveryError } from '../lib/discovery/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { Metrics } from '../lib/metrics/index.js';
-import { BootstrapError, Member } from '../lib/server/index.js';
+import { BootstrapError, Member, type InitialClusterSource } from '../lib/server/index.js';
 import { StorageError } from '../lib/storage/index.js';
-import { dialTlsOf, loadServerTls, TlsConfigError, TlsReloader, type ServerTls } from '../lib/tls/index.js';
+import { dialTlsOf, loadClientTls, loadServerTls, TlsConfigError, TlsReloader, type ServerTls } from '../lib/tls/index.js';
 
 /** The etcd API level kvd answers as, in /version. */
 const ETCD_API_VERSION = { etcdserver: '3.4.0', etcdcluster: '3.4.0' };
@@ -43,6 +44,22 @@ function peerTls(config: KvdConfig, logger: Logger): PeerTls | null {
   return { loaded, hosts, dial: dialTlsOf(loaded, logger) };
 }
 
+/**
+ * Where a member without a data dir gets its initial cluster. An https://
+ * discovery service is dialed with the client TLS settings: trusted-ca-file
+ * added to the system's CAs, cert-file/key-file presented if set.
+ */
+function initialClusterSource(config: KvdConfig, logger: Logger): InitialClusterSource {
+  const b = config.bootstrap;
+  if (b.kind !== 'discovery') return b;
+  let tls: ConnectionOptions | null = null;
+  if (b.url.startsWith('https:')) {
+    const dial = loadClientTls({ ...config.clientTransportSecurity, autoTls: false }, 'client', config.dataDir, { logger });
+    tls = { ...dial, ca: dial.ca === undefined ? undefined : [...rootCertificates, ...[dial.ca].flat()] };
+  }
+  return { kind: 'discovery', url: b.url, proxy: b.proxy, fallback: b.fallback, tls };
+}
+
 /** Starts a member from a validated configuration. */
 export async function startMember(config: KvdConfig, logger: Logger, onRemoved: () => void): Promise<Running> {
   for (const n of config.notices) logger[n.level]({ key: n.key }, n.message);
@@ -58,6 +75,8 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     initialCluster: config.initialCluster,
     initialClusterState: config.initialClusterState,
     initialClusterToken: config.initialClusterToken,
+    initialClusterSource: initialClusterSource(config, logger),
+    forceNewCluster: config.forceNewCluster,
     advertisePeerURLs: config.initialAdvertisePeerUrls.map((u) => u.href),
     advertiseClientURLs: config.advertiseClientUrls.map((u) => u.href),
     listenPeerURLs: config.listenPeerUrls.map((u) => u.href),
@@ -161,7 +180,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   try {
     running = await startMember(config, logger, () => shutdown('removed from the cluster'));
   } catch (err) {
-    if (err instanceof BootstrapError || err instanceof StorageError || err instanceof TlsConfigError) {
+    if (err instanceof BootstrapError || err instanceof DiscoveryError || err instanceof StorageError || err instanceof TlsConfigError) {
       logger.fatal({ code: (err as { code?: string }).code }, err.message);
       process.stderr.write(`kvd: ${err.message}\n`);
       // TLS material is configuration, refused like a bad flag; the others are the data dir's state.

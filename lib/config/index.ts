@@ -4,9 +4,11 @@ export { loadConfig } from './load.js';
 export { ConfigError, type ConfigErrorCode } from './errors.js';
 export { helpText, kvdVersion, versionText } from './help.js';
 export type {
+  ClusterBootstrap,
   ClusterMember,
   ClusterState,
   ConfigNotice,
+  DiscoveryFallback,
   KvdConfig,
   KvdUrl,
   PeerTransportSecurity,

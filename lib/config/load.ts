@@ -5,8 +5,11 @@ import { ConfigError } from './errors.js';
 import { readConfigFile } from './file.js';
 import { CONFIG_FILE_FLAG, IGNORED_ETCD_KEYS, OPTION_BY_FLAG, UNSUPPORTED_ETCD_KEYS } from './options.js';
 import { describeSource, invalid, type RawValue, type RawValues } from './source.js';
-import type { ClusterMember, ConfigNotice, KvdConfig, KvdUrl, PeerTransportSecurity, TransportSecurity } from './types.js';
-import { parseBool, parseEnum, parseInitialCluster, parseList, parseUint, parseUrlList } from './values.js';
+import type { ClusterBootstrap, ClusterMember, ConfigNotice, KvdConfig, KvdUrl, PeerTransportSecurity, TransportSecurity } from './types.js';
+import {
+  parseBool, parseDiscoveryUrl, parseDnsDomain, parseDnsServers, parseEnum, parseInitialCluster, parseList, parseProxyUrl, parseUint,
+  parseUrlList,
+} from './values.js';
 
 const MAX_ELECTION_TIMEOUT_MS = 50_000; // etcd's limit
 const MiB = 1024 * 1024;
@@ -40,6 +43,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
     : [{ name, peerURLs: initialAdvertisePeerUrls.map((u) => u.href) }];
   const initialClusterState = parseEnum('initial-cluster-state', s.value('initial-cluster-state'), ['new', 'existing'] as const);
   const initialClusterToken = s.text('initial-cluster-token');
+  const bootstrap = clusterBootstrap(s, initialClusterRaw, notices);
+  const forceNewCluster = s.bool('force-new-cluster');
   const snapshotCount = s.uint('snapshot-count', 1, 1_000_000_000);
   const heartbeatIntervalMs = s.uint('heartbeat-interval', 1, MAX_ELECTION_TIMEOUT_MS / 5, ' of milliseconds');
   const electionTimeoutMs = s.uint('election-timeout', 1, MAX_ELECTION_TIMEOUT_MS, ' of milliseconds');
@@ -79,8 +84,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
     throw new ConfigError('CONFLICT', 'advertise-client-urls',
       `--advertise-client-urls is required when --listen-client-urls is set explicitly (listen-client-urls ${JSON.stringify(lcu.text)} from ${describeSource(lcu.source)}); set advertise-client-urls to the URLs clients use to reach this member`);
   }
-  checkSecurity(s, notices, CLIENT_KEYS, clientTransportSecurity, [listenClientUrls, advertiseClientUrls]);
-  checkSecurity(s, notices, PEER_KEYS, peerTransportSecurity, [listenPeerUrls, initialAdvertisePeerUrls]);
+  // An https:// discovery service is dialed with the client TLS settings.
+  const httpsDiscovery = bootstrap.kind === 'discovery' && bootstrap.url.startsWith('https:');
+  checkSecurity(s, notices, CLIENT_KEYS, clientTransportSecurity, [listenClientUrls, advertiseClientUrls], httpsDiscovery);
+  checkSecurity(s, notices, PEER_KEYS, peerTransportSecurity, [listenPeerUrls, initialAdvertisePeerUrls], false);
   checkPeerIdentity(s, peerTransportSecurity);
   if (initialClusterRaw) {
     checkLocalMember(name, initialClusterRaw, initialCluster, initialAdvertisePeerUrls, initialClusterState === 'new', s);
@@ -88,7 +95,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
 
   return {
     name, dataDir, listenClientUrls, advertiseClientUrls, listenPeerUrls, initialAdvertisePeerUrls, initialCluster,
-    initialClusterState, initialClusterToken, snapshotCount, heartbeatIntervalMs, electionTimeoutMs, maxSnapshots,
+    initialClusterState, initialClusterToken, bootstrap, forceNewCluster, snapshotCount, heartbeatIntervalMs, electionTimeoutMs, maxSnapshots,
     maxWals, segmentSize, logLevel, clientTransportSecurity, peerTransportSecurity, configFile, notices,
   };
 }
@@ -158,6 +165,57 @@ function checkEtcdOnlyKeys(raw: RawValues, notices: ConfigNotice[]): void {
   }
 }
 
+/**
+ * At most one of initial-cluster (given explicitly), discovery and
+ * discovery-srv, as etcd requires; settings of the ones not chosen are unused.
+ */
+function clusterBootstrap(s: Settings, initialCluster: RawValue | undefined, notices: ConfigNotice[]): ClusterBootstrap {
+  const discovery = s.nonEmpty('discovery');
+  const srv = s.nonEmpty('discovery-srv');
+  const chosen = [['initial-cluster', initialCluster], ['discovery', discovery], ['discovery-srv', srv]] as const;
+  const given = chosen.filter(([, raw]) => raw !== undefined);
+  if (given.length > 1) {
+    throw new ConfigError('CONFLICT', given[1][0],
+      `multiple discovery or bootstrap flags are set (${given.map(([k, raw]) => `${k} from ${describeSource(raw!.source)}`).join(', ')}). ` +
+        `Choose one of "initial-cluster", "discovery" or "discovery-srv"`);
+  }
+  const fallback = parseEnum('discovery-fallback', s.value('discovery-fallback'), ['exit', 'proxy'] as const);
+  const unused = (flag: string, needs: string) => {
+    const raw = s.nonEmpty(flag);
+    if (raw !== undefined) {
+      notices.push({ level: 'warn', key: flag, message: `${flag} ${JSON.stringify(raw.text)} (from ${describeSource(raw.source)}) is unused without ${needs}` });
+    }
+  };
+  if (discovery === undefined) unused('discovery-proxy', 'discovery');
+  if (srv === undefined) {
+    unused('discovery-srv-name', 'discovery-srv');
+    unused('discovery-srv-resolver', 'discovery-srv');
+  }
+  if (discovery !== undefined) {
+    const proxy = s.nonEmpty('discovery-proxy');
+    return {
+      kind: 'discovery',
+      url: parseDiscoveryUrl('discovery', discovery),
+      fallback,
+      proxy: proxy === undefined ? undefined : parseProxyUrl('discovery-proxy', proxy),
+    };
+  }
+  if (srv !== undefined) {
+    const name = s.nonEmpty('discovery-srv-name');
+    if (name !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name.text.trim())) {
+      throw invalid('INVALID_VALUE', 'discovery-srv-name', name, 'is not a DNS label', 'use letters, digits and dashes, e.g. prod');
+    }
+    const resolvers = s.nonEmpty('discovery-srv-resolver');
+    return {
+      kind: 'srv',
+      domain: parseDnsDomain('discovery-srv', srv),
+      serviceName: name?.text.trim(),
+      resolvers: resolvers === undefined ? [] : parseDnsServers('discovery-srv-resolver', resolvers),
+    };
+  }
+  return { kind: 'static' };
+}
+
 function checkElection(s: Settings, heartbeatMs: number, electionMs: number): void {
   if (5 * heartbeatMs <= electionMs) return;
   const e = s.value('election-timeout');
@@ -195,6 +253,7 @@ function checkSecurity(
   keys: SecurityKeys,
   sec: TransportSecurity,
   urlLists: readonly [readonly KvdUrl[], readonly KvdUrl[]],
+  usedElsewhere: boolean,
 ): void {
   for (const [present, missing, what] of [[keys.cert, keys.key, 'private key'], [keys.key, keys.cert, 'certificate']] as const) {
     const raw = s.nonEmpty(present);
@@ -216,7 +275,7 @@ function checkSecurity(
   const tlsKeys = [keys.cert, keys.key, keys.ca].filter((k) => s.nonEmpty(k) !== undefined);
   if (sec.clientCertAuth) tlsKeys.push(keys.auth);
   if (sec.autoTls) tlsKeys.push(keys.auto);
-  if (httpsList === -1 && tlsKeys.length > 0) {
+  if (httpsList === -1 && tlsKeys.length > 0 && !usedElsewhere) {
     notices.push({ level: 'warn', key: tlsKeys[0],
       message: `${tlsKeys.join(', ')} set but no ${keys.side} URL uses https: ${keys.side} TLS settings are unused` });
   }

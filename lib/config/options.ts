@@ -1,7 +1,7 @@
 // The keys kvd reads, under etcd's names: one table drives flags, KVD_*
 // environment variables, YAML keys and the help text.
 
-export type OptionKind = 'string' | 'path' | 'urls' | 'uint' | 'bool' | 'enum' | 'cluster' | 'list';
+export type OptionKind = 'string' | 'path' | 'url' | 'urls' | 'uint' | 'bool' | 'enum' | 'cluster' | 'list';
 export type HelpGroup = 'Member' | 'Clustering' | 'Security' | 'Logging';
 
 export interface OptionSpec {
@@ -52,6 +52,21 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('advertise-client-urls', 'urls', 'Clustering', 'http://127.0.0.1:2379',
     "List of this member's client URLs to advertise to the public; required when listen-client-urls is set."),
   opt('enable-v2', 'bool', 'Clustering', 'true', 'Accept etcd V2 client requests (always on in kvd).'),
+  opt('discovery', 'url', 'Clustering', '',
+    'Discovery URL used to bootstrap the cluster (etcd v2 discovery protocol); replaces initial-cluster. Ignored once the data dir holds a member.'),
+  opt('discovery-fallback', 'enum', 'Clustering', 'exit',
+    "Expected behavior ('exit' or 'proxy') when the discovery cluster is full. kvd has no proxy mode: both exit non-zero, " +
+      "'proxy' saying so (etcd's default is 'proxy'; kvd's is 'exit')."),
+  opt('discovery-proxy', 'string', 'Clustering', '', 'HTTP proxy to use for traffic to the discovery service.'),
+  opt('discovery-srv', 'string', 'Clustering', '',
+    'DNS domain used to bootstrap the cluster from SRV records (_etcd-server-ssl._tcp, _etcd-server._tcp); replaces initial-cluster.'),
+  opt('discovery-srv-name', 'string', 'Clustering', '',
+    'Suffix to the DNS SRV service name queried when using discovery-srv (_etcd-server-<name>._tcp).'),
+  opt('discovery-srv-resolver', 'list', 'Clustering', '',
+    "DNS servers (ip:port, comma-separated) asked for discovery-srv's records instead of the system's (kvd only; meant for tests)."),
+  opt('force-new-cluster', 'bool', 'Clustering', 'false',
+    'Force to create a new one-member cluster from the data dir (a kvctl backup or a surviving member): every key, index and TTL is kept, ' +
+      'the cluster gets a new id, the other members are removed. Start the member without it afterwards.'),
 
   opt('cert-file', 'path', 'Security', '', 'Path to the client server TLS cert file.', [CLIENT_SEC, 'cert-file']),
   opt('key-file', 'path', 'Security', '', 'Path to the client server TLS key file.', [CLIENT_SEC, 'key-file']),
@@ -94,8 +109,6 @@ export const IGNORED_ETCD_KEYS: readonly { readonly flag: string; readonly boole
   { flag: 'auto-compaction-mode', boolean: false },
   { flag: 'auto-compaction-retention', boolean: false },
   { flag: 'log-package-levels', boolean: false },
-  { flag: 'discovery-fallback', boolean: false },
-  { flag: 'discovery-proxy', boolean: false },
   { flag: 'proxy-failure-wait', boolean: false },
   { flag: 'proxy-refresh-interval', boolean: false },
   { flag: 'proxy-dial-timeout', boolean: false },
@@ -116,10 +129,7 @@ export const UNSUPPORTED_ETCD_KEYS: readonly {
   readonly fix: string;
 }[] = [
   { flag: 'wal-dir', boolean: false, off: '', fix: 'remove it: kvd keeps its log in <data-dir>/member/wal' },
-  { flag: 'discovery', boolean: false, off: '', fix: 'remove it and list the members in initial-cluster' },
-  { flag: 'discovery-srv', boolean: false, off: '', fix: 'remove it and list the members in initial-cluster' },
   { flag: 'proxy', boolean: false, off: 'off', fix: "remove it or set it to 'off': kvd has no v2 proxy mode" },
-  { flag: 'force-new-cluster', boolean: true, off: 'false', fix: 'remove it: kvd cannot force a new cluster' },
 ];
 
 export const CONFIG_FILE_FLAG = 'config-file';

@@ -35,6 +35,17 @@ export interface PeerTransportSecurity extends TransportSecurity {
 
 export type ClusterState = 'new' | 'existing';
 
+/** What a member refused by a full discovery cluster is asked to do (kvd exits either way). */
+export type DiscoveryFallback = 'exit' | 'proxy';
+
+/** How a new member learns the initial cluster when initial-cluster does not list it. */
+export type ClusterBootstrap =
+  | { readonly kind: 'static' }
+  /** etcd's v2 discovery protocol against the discovery URL (the token is its path). */
+  | { readonly kind: 'discovery'; readonly url: string; readonly fallback: DiscoveryFallback; readonly proxy: string | undefined }
+  /** DNS SRV records of a domain: _etcd-server-ssl[-name]._tcp and _etcd-server[-name]._tcp. */
+  | { readonly kind: 'srv'; readonly domain: string; readonly serviceName: string | undefined; readonly resolvers: readonly string[] };
+
 /**
  * Something worth logging about how the configuration was read (an ignored etcd
  * key, an unused setting). The logger only exists once the configuration does,
@@ -56,6 +67,10 @@ export interface KvdConfig {
   readonly initialCluster: readonly ClusterMember[];
   readonly initialClusterState: ClusterState;
   readonly initialClusterToken: string;
+  /** Where a member without a data dir gets its initial cluster from. */
+  readonly bootstrap: ClusterBootstrap;
+  /** Start from the data dir as a new one-member cluster (etcd's force-new-cluster). */
+  readonly forceNewCluster: boolean;
   readonly snapshotCount: number;
   readonly heartbeatIntervalMs: number;
   readonly electionTimeoutMs: number;

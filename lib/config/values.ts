@@ -139,3 +139,61 @@ export function parseInitialCluster(key: string, raw: RawValue): ClusterMember[]
   }
   return [...members].map(([name, peerURLs]) => ({ name, peerURLs }));
 }
+
+/**
+ * A discovery URL: http(s)://host[:port]/<token path>. Its text (without a
+ * trailing slash) is also the token mixed into member ids, as etcd does, so
+ * every member must be given the same URL.
+ */
+export function parseDiscoveryUrl(key: string, raw: RawValue): string {
+  const text = raw.text.trim().replace(/\/+$/, '');
+  const example = 'e.g. https://discovery.etcd.io/3e86b59982e49066c5d813af1c2e2579cbf573de';
+  const bad = (problem: string, fix: string) => invalid('INVALID_URL', key, raw, problem, fix);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw bad('is not a URL', `give the discovery URL with its token, ${example}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`has scheme "${url.protocol.slice(0, -1)}"`, 'use an http:// or https:// discovery URL');
+  if (url.username !== '' || url.password !== '') throw bad('has user credentials', 'remove the user:password@ part');
+  if (url.search !== '' || url.hash !== '') throw bad('has a query or fragment', `give only the URL of the token, ${example}`);
+  if (url.pathname === '' || url.pathname === '/') throw bad('has no token path', `append the token the discovery service made, ${example}`);
+  return text;
+}
+
+/** etcd's discovery-proxy: an http(s) URL, or host:port taken as http://host:port. */
+export function parseProxyUrl(key: string, raw: RawValue): string {
+  const text = raw.text.trim();
+  const withScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw invalid('INVALID_URL', key, raw, 'is not a proxy address', 'give the proxy as http://host:port');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw invalid('INVALID_URL', key, raw, 'is not an http or https proxy URL', 'give the proxy as http://host:port');
+  }
+  return url.href.replace(/\/$/, '');
+}
+
+export function parseDnsDomain(key: string, raw: RawValue): string {
+  const text = raw.text.trim().replace(/\.$/, '');
+  if (!DNS_NAME.test(text)) throw invalid('INVALID_VALUE', key, raw, 'is not a DNS domain name', 'give a domain such as example.com');
+  return text;
+}
+
+/** DNS servers as node:dns takes them: `ip`, `ip:port` or `[ipv6]:port`. */
+export function parseDnsServers(key: string, raw: RawValue): string[] {
+  return parseList(key, raw).map((item) => {
+    const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(item) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(item);
+    const host = m?.[1];
+    const port = m?.[2] === undefined ? 53 : Number(m[2]);
+    if (host === undefined || isIP(host) === 0 || port < 1 || port > 65535) {
+      throw invalid('INVALID_VALUE', key, raw, `has ${JSON.stringify(item)}, which is not a DNS server address`,
+        'give ip:port items, e.g. 127.0.0.1:5353 or [::1]:5353');
+    }
+    return item;
+  });
+}

@@ -1,14 +1,19 @@
 // Start-up: recover a member from its data dir (newest snapshot, then the log
 // after it, replayed into the key tree), or create a new member's data dir
-// (a new cluster from initial-cluster, or joining an existing one).
+// (a new cluster from initial-cluster, discovery or DNS SRV records, or
+// joining an existing one). --force-new-cluster first rewrites a data dir
+// into a one-member cluster of its own.
 
 import type { RaftConfig } from '../raft/index.js';
-import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Term } from '../raft/types.js';
+import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Snapshot, type Term } from '../raft/types.js';
+import { DiscoveryError, joinCluster as discoverCluster, srvCluster, type DiscoveredMember } from '../discovery/index.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS, Progress } from '../progress/index.js';
 import { DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
 import { fetchPeerJSON } from '../transport/index.js';
+import { rewriteAsNewCluster, settleInterruptedRewrite } from './force-new-cluster.js';
 import { computeClusterId, computeMemberId } from './ids.js';
 import { MemberRegistry } from './members.js';
-import type { MemberOptions } from './options.js';
+import type { InitialMember, MemberOptions } from './options.js';
 import { encodeMembershipChange } from './proposal.js';
 import type { MemberInfo } from './service.js';
 import { StateMachine } from './state-machine.js';
@@ -32,7 +37,7 @@ export interface Bootstrapped {
 /** A start-up refusal: the message says what is wrong and how to fix it. */
 export class BootstrapError extends Error {
   constructor(
-    readonly code: 'NOT_IN_CLUSTER' | 'WRONG_MEMBER' | 'NO_CLUSTER',
+    readonly code: 'NOT_IN_CLUSTER' | 'WRONG_MEMBER' | 'NO_CLUSTER' | 'NO_DATA' | 'DISCOVERY_EXISTING',
     message: string,
   ) {
     super(message);
@@ -44,11 +49,26 @@ export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
   const started = process.hrtime.bigint();
   const lock = DataDirLock.acquire(opts.dataDir);
   try {
+    settleInterruptedRewrite(opts.dataDir, opts.logger);
     const snapshots = new SnapshotStore(opts.dataDir, { maxSnapshots: unlimitedIfZero(opts.maxSnapshots), logger: opts.logger });
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     let b: Omit<Bootstrapped, 'lock'>;
-    if (Wal.exists(opts.dataDir)) b = restart(opts, snapshots, seconds);
-    else b = opts.initialClusterState === 'new' ? createCluster(opts, snapshots, seconds) : await joinCluster(opts, snapshots, seconds);
+    if (Wal.exists(opts.dataDir)) {
+      const source = opts.initialClusterSource?.kind ?? 'static';
+      if (source !== 'static') {
+        opts.logger.info({ dataDir: opts.dataDir }, `the data dir holds a member: ignoring ${source === 'srv' ? 'discovery-srv' : 'discovery'}`);
+      }
+      if (opts.forceNewCluster) await forceNewCluster(opts, snapshots);
+      b = restart(opts, snapshots, seconds);
+    } else {
+      if (opts.forceNewCluster) {
+        throw new BootstrapError('NO_DATA',
+          `force-new-cluster: data dir ${opts.dataDir} holds no member (no log in member/wal): ` +
+            "point data-dir at a kvctl backup or a surviving member's data dir");
+      }
+      const initial = await initialCluster(opts);
+      b = opts.initialClusterState === 'new' ? createCluster(opts, initial, snapshots, seconds) : await joinCluster(opts, initial, snapshots, seconds);
+    }
     return { ...b, lock };
   } catch (err) {
     lock.release();
@@ -70,13 +90,40 @@ function walOptions(opts: MemberOptions, memberId: string, clusterId: string) {
   };
 }
 
-function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock'> {
+/** What a data dir holds: the newest snapshot and the committed log after it, applied. */
+interface Recovered {
+  readonly identity: { memberId: string; clusterId: string };
+  readonly snapshot: Snapshot | null;
+  readonly sm: StateMachine;
+  readonly wal: Wal;
+  readonly hardState: HardState | null;
+  readonly entries: Entry[];
+  readonly applied: Index;
+  readonly appliedTerm: Term;
+  readonly replayed: number;
+}
+
+function recover(opts: MemberOptions, snapshots: SnapshotStore): Recovered {
+  const log = opts.logger;
+  const intervalMs = opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
   const identity = Wal.identity(opts.dataDir);
   const snapshot = snapshots.loadNewest();
   const sm = snapshot ? StateMachine.fromSnapshotData(snapshot.data) : new StateMachine();
   const fromIndex = snapshot ? snapshot.meta.index : asIndex(0);
-  const { wal, recovered } = Wal.open(opts.dataDir, fromIndex, walOptions(opts, identity.memberId, identity.clusterId));
+  const reading = new Progress({
+    intervalMs,
+    report: (p) => log.info({ segmentsRead: p.done, segments: p.total, perSecond: round1(p.perSecond) }, 'reading the log'),
+  });
+  const { wal, recovered } = Wal.open(opts.dataDir, fromIndex, {
+    ...walOptions(opts, identity.memberId, identity.clusterId),
+    onSegmentRead: (read, of) => reading.update(read, of),
+  });
   const commit = recovered.hardState?.commit ?? 0;
+  const toApply = Math.max(0, Math.min(commit, recovered.entries.at(-1)?.index ?? 0) - fromIndex);
+  const applying = new Progress({
+    intervalMs,
+    report: (p) => log.info({ replayed: p.done, entries: p.total, perSecond: Math.round(p.perSecond) }, 'replaying the log'),
+  });
   let applied = fromIndex;
   let appliedTerm = snapshot ? snapshot.meta.term : asTerm(0);
   let replayed = 0;
@@ -86,43 +133,173 @@ function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => n
     applied = e.index;
     appliedTerm = e.term;
     replayed++;
+    if ((replayed & 1023) === 0) applying.update(replayed, toApply);
   }
-  const id = asMemberId(identity.memberId);
-  const self = sm.registry.get(id);
+  return { identity, snapshot, sm, wal, hardState: recovered.hardState, entries: recovered.entries, applied, appliedTerm, replayed };
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock'> {
+  const r = recover(opts, snapshots);
+  const id = asMemberId(r.identity.memberId);
+  const self = r.sm.registry.get(id);
   if (self && self.name !== '' && self.name !== opts.name) {
-    wal.close();
+    r.wal.close();
     throw new BootstrapError(
       'WRONG_MEMBER',
       `data dir ${opts.dataDir} belongs to member "${self.name}" (${id}), not "${opts.name}": use that member's name or another data-dir`,
     );
   }
-  const voters = sm.voters();
+  const voters = r.sm.voters();
   return {
     id,
-    clusterId: identity.clusterId,
-    sm,
-    wal,
+    clusterId: r.identity.clusterId,
+    sm: r.sm,
+    wal: r.wal,
     snapshots,
-    applied,
-    appliedTerm,
+    applied: r.applied,
+    appliedTerm: r.appliedTerm,
     voters,
-    restore: { hardState: recovered.hardState, snapshot, entries: recovered.entries, conf: { voters }, applied },
-    snapshotIndex: fromIndex,
-    replayed,
+    restore: { hardState: r.hardState, snapshot: r.snapshot, entries: r.entries, conf: { voters }, applied: r.applied },
+    snapshotIndex: r.snapshot ? r.snapshot.meta.index : 0,
+    replayed: r.replayed,
     seconds: seconds(),
   };
 }
 
-function createCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock'> {
-  const self = opts.initialCluster.find((m) => m.name === opts.name);
+/**
+ * etcd's force-new-cluster: the committed state of the data dir becomes a
+ * one-member cluster with a new cluster id, this member alone (at its
+ * advertised peer URLs), every other member removed. Keys, indexes and TTLs
+ * are the recovered ones; uncommitted entries are dropped.
+ */
+async function forceNewCluster(opts: MemberOptions, snapshots: SnapshotStore): Promise<void> {
+  const r = recover(opts, snapshots);
+  r.wal.close();
+  if (r.applied === 0) {
+    throw new BootstrapError('NO_DATA', `force-new-cluster: data dir ${opts.dataDir} holds no committed entry to start a cluster from`);
+  }
+  const id = asMemberId(r.identity.memberId);
+  const before = r.sm.registry.list();
+  const others = before.filter((m) => m.id !== id).map((m) => m.id);
+  const self = { id, name: opts.name, peerURLs: [...opts.advertisePeerURLs], clientURLs: [] };
+  r.sm.registry.replace([self], [...r.sm.registry.removed(), ...others]);
+  const clusterId = await rewriteAsNewCluster(opts.dataDir, {
+    memberId: id,
+    applied: r.applied,
+    appliedTerm: r.appliedTerm,
+    term: asTerm(Math.max(r.hardState?.term ?? 0, r.appliedTerm)),
+    state: r.sm.snapshotData(),
+    wal: { segmentSize: opts.segmentSize, maxWals: unlimitedIfZero(opts.maxWals), logger: opts.logger },
+  });
+  opts.logger.warn(
+    { id, cluster: clusterId, previousCluster: r.identity.clusterId, removed: others, index: r.applied, keys: r.sm.store.nodeCount },
+    'force-new-cluster: started a new one-member cluster from the data dir; remove force-new-cluster before this member restarts, ' +
+      'and add members with kvctl member add',
+  );
+}
+
+/** The members of the cluster a member without a data dir starts or joins, and which of them it is. */
+interface InitialCluster {
+  readonly members: readonly InitialMember[];
+  /** Index of this member in members, -1 when it is not listed. */
+  readonly self: number;
+  /** Mixed into member ids: initial-cluster-token, or the discovery URL (as etcd does). */
+  readonly token: string;
+}
+
+async function initialCluster(opts: MemberOptions): Promise<InitialCluster> {
+  const source = opts.initialClusterSource ?? { kind: 'static' };
+  switch (source.kind) {
+    case 'static':
+      return { members: opts.initialCluster, self: opts.initialCluster.findIndex((m) => m.name === opts.name), token: opts.initialClusterToken };
+    case 'srv': {
+      const found = await srvCluster({
+        domain: source.domain,
+        serviceName: source.serviceName,
+        resolvers: source.resolvers,
+        peerURLs: opts.advertisePeerURLs,
+        logger: opts.logger,
+      });
+      return { members: found.members, self: found.self, token: opts.initialClusterToken };
+    }
+    case 'discovery': {
+      if (opts.initialClusterState === 'existing') {
+        throw new BootstrapError('DISCOVERY_EXISTING',
+          'discovery bootstraps a new cluster, but initial-cluster-state is existing: to add this member to a running cluster, ' +
+            'run kvctl member add, then start it with initial-cluster listing the members (and no discovery)');
+      }
+      const token = source.url;
+      const id = computeMemberId(opts.advertisePeerURLs, token);
+      opts.logger.info({ discovery: source.url, id, proxy: source.proxy }, 'bootstrapping the cluster by discovery');
+      const members = await discoverCluster({
+        url: source.url,
+        proxy: source.proxy,
+        tls: source.tls,
+        id,
+        name: opts.name,
+        peerURLs: opts.advertisePeerURLs,
+        logger: opts.logger,
+        retry: source.retry,
+        fallback: source.fallback,
+        probe: (ms) => describeRunningCluster(ms, opts),
+      });
+      const initial = { members, self: members.findIndex((m) => m.name === opts.name), token };
+      await refuseIfAlreadyBootstrapped(opts, initial, asMemberId(id), source.url);
+      return initial;
+    }
+  }
+}
+
+/**
+ * etcd's isMemberBootstrapped: a member whose data dir is gone must not
+ * bootstrap again into the cluster its discovery token formed (it would come
+ * back without its log and its votes). The other members are asked; one that
+ * lists this member as started (it published client URLs), or that runs
+ * another cluster, means the token was used up.
+ */
+async function refuseIfAlreadyBootstrapped(opts: MemberOptions, initial: InitialCluster, id: MemberId, url: string): Promise<void> {
+  const others = initial.members.filter((_, i) => i !== initial.self).flatMap((m) => m.peerURLs);
+  const running = await fetchCluster(others, opts.peerClientTls, 2000);
+  if (!running) return;
+  const clusterId = computeClusterId(initial.members.map((m) => computeMemberId(m.peerURLs, initial.token)));
+  const me = running.members.find((m) => m.id === id);
+  if (me && me.clientURLs.length > 0) {
+    throw new DiscoveryError('TOKEN_REUSED',
+      `discovery: member ${opts.name} (${id}) has already been bootstrapped: the cluster discovery token ${url} formed runs ` +
+        `(cluster ${running.clusterId}, answering at ${running.url}) and lists this member as started, but data dir ${opts.dataDir} holds no member: ` +
+        `restore its data dir, or remove it (kvctl member remove ${id}), add it back (kvctl member add ${opts.name} ${opts.advertisePeerURLs[0]}) ` +
+        'and start it with initial-cluster and initial-cluster-state existing');
+  }
+  if (running.clusterId !== clusterId) {
+    throw new DiscoveryError('TOKEN_REUSED',
+      `discovery: the members discovery token ${url} lists already run cluster ${running.clusterId} (answering at ${running.url}), ` +
+        `not the cluster ${clusterId} this member would start: use a new discovery token`);
+  }
+}
+
+/** "member m1 answers at http://...: cluster c" when one of these members runs, else null. */
+async function describeRunningCluster(members: readonly DiscoveredMember[], opts: MemberOptions): Promise<string | null> {
+  const running = await fetchCluster(members.flatMap((m) => m.peerURLs), opts.peerClientTls, 2000);
+  return running ? `cluster ${running.clusterId} answers at ${running.url}` : null;
+}
+
+function createCluster(
+  opts: MemberOptions,
+  initial: InitialCluster,
+  snapshots: SnapshotStore,
+  seconds: () => number,
+): Omit<Bootstrapped, 'lock'> {
+  const self = initial.members[initial.self];
   if (!self) {
     throw new BootstrapError(
       'NOT_IN_CLUSTER',
-      `member "${opts.name}" is not in initial-cluster (${describeCluster(opts)}): add ${opts.name}=${opts.advertisePeerURLs.join(',')} to it`,
+      `member "${opts.name}" is not in initial-cluster (${describeCluster(initial.members)}): add ${opts.name}=${opts.advertisePeerURLs.join(',')} to it`,
     );
   }
-  const members = opts.initialCluster.map((m) => ({ id: computeMemberId(m.peerURLs, opts.initialClusterToken), name: m.name, peerURLs: m.peerURLs }));
-  const id = computeMemberId(self.peerURLs, opts.initialClusterToken);
+  const members = initial.members.map((m) => ({ id: computeMemberId(m.peerURLs, initial.token), name: m.name, peerURLs: m.peerURLs }));
+  const id = computeMemberId(self.peerURLs, initial.token);
   const clusterId = computeClusterId(members.map((m) => m.id));
   const wal = Wal.create(opts.dataDir, walOptions(opts, id, clusterId));
   // Every member writes the same first entries, so every log starts alike.
@@ -154,9 +331,14 @@ function createCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: (
   };
 }
 
-async function joinCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Promise<Omit<Bootstrapped, 'lock'>> {
-  const peers = opts.initialCluster.filter((m) => m.name !== opts.name).flatMap((m) => m.peerURLs);
-  const cluster = await fetchCluster(peers, opts.peerClientTls);
+async function joinCluster(
+  opts: MemberOptions,
+  initial: InitialCluster,
+  snapshots: SnapshotStore,
+  seconds: () => number,
+): Promise<Omit<Bootstrapped, 'lock'>> {
+  const peers = initial.members.filter((_, i) => i !== initial.self).flatMap((m) => m.peerURLs);
+  const cluster = await fetchCluster(peers, opts.peerClientTls, 3000);
   if (!cluster) {
     throw new BootstrapError(
       'NO_CLUSTER',
@@ -190,19 +372,25 @@ async function joinCluster(opts: MemberOptions, snapshots: SnapshotStore, second
   };
 }
 
-function describeCluster(opts: MemberOptions): string {
-  return opts.initialCluster.map((m) => `${m.name}=${m.peerURLs.join(',')}`).join(',');
+function describeCluster(members: readonly InitialMember[]): string {
+  return members.map((m) => `${m.name}=${m.peerURLs.join(',')}`).join(',');
 }
 
-/** Asks each peer URL in turn for the member list (GET /members on the peer port). */
-async function fetchCluster(urls: readonly string[], tls: MemberOptions['peerClientTls']): Promise<{ clusterId: string; members: MemberInfo[] } | null> {
-  for (const url of urls) {
-    try {
-      const body = (await fetchPeerJSON(url, '/members', { clientTls: tls ?? null, timeoutMs: 3000 })) as { clusterId?: unknown; members?: unknown };
-      if (typeof body.clusterId === 'string' && Array.isArray(body.members)) return { clusterId: body.clusterId, members: body.members as MemberInfo[] };
-    } catch {
-      continue;
-    }
+/** Asks the peer URLs (all at once) for the member list (GET /members on the peer port); the first answer wins. */
+async function fetchCluster(
+  urls: readonly string[],
+  tls: MemberOptions['peerClientTls'],
+  timeoutMs: number,
+): Promise<{ clusterId: string; members: MemberInfo[]; url: string } | null> {
+  if (urls.length === 0) return null;
+  const asks = urls.map(async (url) => {
+    const body = (await fetchPeerJSON(url, '/members', { clientTls: tls ?? null, timeoutMs })) as { clusterId?: unknown; members?: unknown };
+    if (typeof body.clusterId === 'string' && Array.isArray(body.members)) return { clusterId: body.clusterId, members: body.members as MemberInfo[], url };
+    throw new Error(`${url}: not a member list`);
+  });
+  try {
+    return await Promise.any(asks);
+  } catch {
+    return null;
   }
-  return null;
 }

@@ -1,11 +1,29 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/index.js';
 import type { ConnectionOptions, PeerCertificate, SecureContextOptions } from 'node:tls';
+import type { RetryPolicy } from '../discovery/index.js';
 
 export interface InitialMember {
   readonly name: string;
   readonly peerURLs: readonly string[];
 }
+
+/** Where a member without a data dir gets its initial cluster from. */
+export type InitialClusterSource =
+  /** initialCluster as given. */
+  | { readonly kind: 'static' }
+  /** etcd's v2 discovery protocol; the URL is also the cluster token, as in etcd. */
+  | {
+      readonly kind: 'discovery';
+      readonly url: string;
+      readonly proxy?: string;
+      readonly fallback: 'exit' | 'proxy';
+      /** For an https:// discovery URL: trusted CA and client certificate. */
+      readonly tls?: ConnectionOptions | null;
+      readonly retry?: RetryPolicy;
+    }
+  /** DNS SRV records of a domain. */
+  | { readonly kind: 'srv'; readonly domain: string; readonly serviceName?: string; readonly resolvers: readonly string[] };
 
 /** Everything a member needs, already validated by lib/config. */
 export interface MemberOptions {
@@ -14,6 +32,12 @@ export interface MemberOptions {
   readonly initialCluster: readonly InitialMember[];
   readonly initialClusterState: 'new' | 'existing';
   readonly initialClusterToken: string;
+  /** Default: static (initialCluster). Ignored when the data dir already holds a member. */
+  readonly initialClusterSource?: InitialClusterSource;
+  /** etcd's force-new-cluster: start from the data dir as a new one-member cluster. */
+  readonly forceNewCluster?: boolean;
+  /** Minimum time between two progress log lines of a long log replay (default 5000 ms). */
+  readonly progressIntervalMs?: number;
   readonly advertisePeerURLs: readonly string[];
   readonly advertiseClientURLs: readonly string[];
   readonly listenPeerURLs: readonly string[];

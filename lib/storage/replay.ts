@@ -45,6 +45,8 @@ export interface ReplayOptions {
   readonly keepAfter: number | null;
   /** Whether to collect the entries after keepAfter (default true); verification only checks. */
   readonly collect?: boolean;
+  /** Called after each segment is read, with how many of the segments to read are done. */
+  readonly onSegmentRead?: (read: number, of: number) => void;
 }
 
 /** The first segment that can hold entries after fromIndex (0 if every segment starts later). */
@@ -171,6 +173,7 @@ export function replay(segments: readonly SegmentFile[], opts: ReplayOptions): R
     r.prevCrc = scan.lastCrc;
     end = scan.end;
     lastCrc = scan.lastCrc;
+    opts.onSegmentRead?.(i - opts.start + 1, segments.length - opts.start);
   }
   const tracker = r.tracker!;
   if (opts.keepAfter !== null && tracker.base > opts.keepAfter) {

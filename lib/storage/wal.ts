@@ -41,6 +41,8 @@ export interface WalOptions {
   readonly onFsync?: (ms: number) => void;
   /** The write-path system calls; tests inject disk errors here. */
   readonly io?: FileIo;
+  /** Called by open() after each segment it reads (progress of a long replay). */
+  readonly onSegmentRead?: (read: number, of: number) => void;
 }
 
 export type { TornTail };
@@ -169,6 +171,7 @@ export class Wal {
       clusterId: opts.clusterId,
       start: startSegment(segments, fromIndex),
       keepAfter: fromIndex,
+      onSegmentRead: opts.onSegmentRead,
     });
     const last = segments[segments.length - 1];
     let fd: number;

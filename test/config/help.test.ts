@@ -13,6 +13,8 @@ const KEYS_WITH_DEFAULTS: [string, string][] = [
   ['client-cert-auth', 'false'], ['trusted-ca-file', ''], ['auto-tls', 'false'], ['peer-cert-file', ''],
   ['peer-key-file', ''], ['peer-client-cert-auth', 'false'], ['peer-trusted-ca-file', ''], ['peer-cert-allowed-cn', ''],
   ['peer-cert-allowed-hostname', ''], ['peer-auto-tls', 'false'], ['logger', 'zap'], ['log-outputs', 'default'],
+  ['discovery', ''], ['discovery-fallback', 'exit'], ['discovery-proxy', ''], ['discovery-srv', ''], ['discovery-srv-name', ''],
+  ['discovery-srv-resolver', ''], ['force-new-cluster', 'false'],
 ];
 
 describe('kvd --help and --version', () => {
@@ -27,6 +29,10 @@ describe('kvd --help and --version', () => {
     assert.ok(at('Member:') < at('--name') && at('--name') < at('Clustering:'));
     assert.ok(at('Clustering:') < at('--initial-cluster ') && at('--initial-cluster ') < at('Security:'));
     assert.ok(at('Security:') < at('--peer-cert-file') && at('--peer-cert-file') < at('Logging:'));
+  });
+
+  it("says that discovery-fallback 'proxy' exits too: kvd has no proxy mode", () => {
+    assert.match(helpText(), /--discovery-fallback 'exit'\n {4}.*kvd has no proxy mode: both exit non-zero/);
   });
 
   it('names the environment variable and the YAML path of nested keys', () => {

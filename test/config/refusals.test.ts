@@ -174,10 +174,9 @@ describe('refused configurations name the key and the value', () => {
     });
 
     it("refuses an etcd feature kvd does not have unless it is set to 'off'", () => {
-      assertRefused(() => load('--discovery', 'https://discovery.etcd.io/x'), 'UNSUPPORTED_KEY', 'discovery', '"https://discovery.etcd.io/x"', 'initial-cluster');
-      assertRefused(() => load('--force-new-cluster'), 'UNSUPPORTED_KEY', 'force-new-cluster', '"true"');
+      assertRefused(() => load('--wal-dir', '/var/lib/wal'), 'UNSUPPORTED_KEY', 'wal-dir', '"/var/lib/wal"', 'member/wal');
       assertRefused(() => load('--proxy', 'on'), 'UNSUPPORTED_KEY', 'proxy', '"on"', "'off'");
-      load('--proxy', 'off', '--force-new-cluster=false', '--discovery=');
+      load('--proxy', 'off', '--wal-dir=');
     });
   });
 });

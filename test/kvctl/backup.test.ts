@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
+import { backupDataDir } from '../../lib/client/ctl/backup.js';
 import { kvctl } from './support.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kvctl-backup-'));
@@ -66,6 +67,23 @@ describe('kvctl backup', () => {
     const r = await kvctl(['backup', '--data-dir', join(scratch, 'nothing'), '--backup-dir', join(scratch, 'b')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^Error:  .*nothing\/member\/wal: no such directory/);
+  });
+
+  test('a long copy reports files, bytes and rate every interval', () => {
+    const src = join(scratch, `data${++n}`);
+    mkdirSync(join(src, 'member', 'snap'), { recursive: true });
+    mkdirSync(join(src, 'member', 'wal'), { recursive: true });
+    const MiB = 1 << 20;
+    writeFileSync(join(src, 'member', 'snap', '0000000000000001-0000000000000010.snap'), Buffer.alloc(MiB));
+    for (let i = 0; i < 2; i++) writeFileSync(join(src, 'member', 'wal', `000000000000000${i}-00000000000000${i}1.seg`), Buffer.alloc(2 * MiB));
+    const lines: string[] = [];
+    let clock = 0;
+    // Every 1 MiB chunk takes a second on this clock; a line at most every two seconds.
+    backupDataDir({ dataDir: src, backupDir: join(scratch, `backup${n}`) }, { intervalMs: 2000, report: (l) => lines.push(l), now: () => (clock += 1000) });
+    assert.deepEqual(lines, [
+      'backup: 1 of 3 files, 2.0 MiB of 5.0 MiB copied (1.0 MiB/s)',
+      'backup: 2 of 3 files, 4.0 MiB of 5.0 MiB copied (1.0 MiB/s)',
+    ]);
   });
 
   test('needs both --data-dir and --backup-dir', async () => {

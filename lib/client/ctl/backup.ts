@@ -11,9 +11,11 @@
 // recovery truncates as it does after a crash. So the copy is crash-consistent:
 // the state a member would recover had it crashed while the copy was made.
 // Every file and directory is fsynced before the command reports success.
+// A copy that lasts reports its progress every few seconds.
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { Progress } from '../../progress/index.js';
 
 export interface BackupPaths {
   readonly dataDir: string;
@@ -28,6 +30,14 @@ export interface BackupResult {
   /** The snapshot copied, or null when the member has none yet. */
   readonly snapshot: string | null;
   readonly segments: readonly string[];
+}
+
+export interface BackupProgress {
+  /** Minimum time between two lines. */
+  readonly intervalMs: number;
+  /** Receives a line such as "backup: 3 of 12 files, 512.0 MiB of 1.5 GiB copied (95.2 MiB/s)". */
+  readonly report: (line: string) => void;
+  readonly now?: () => number;
 }
 
 export class BackupError extends Error {
@@ -59,7 +69,7 @@ function fsyncPath(path: string): void {
 }
 
 /** Copies src as it is now to dst and fsyncs dst. Returns false when src is gone. */
-function copyFile(src: string, dst: string): boolean {
+function copyFile(src: string, dst: string, onCopied: (bytes: number) => void): boolean {
   let from: number;
   try {
     from = openSync(src, 'r');
@@ -75,6 +85,7 @@ function copyFile(src: string, dst: string): boolean {
       if (n === 0) break;
       let off = 0;
       while (off < n) off += writeSync(to, buf, off, n - off);
+      onCopied(n);
     }
     fsyncSync(to);
   } finally {
@@ -106,8 +117,20 @@ function makeDir(dir: string): void {
   }
 }
 
+const sizeOf = (path: string): number => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+};
+
+function mib(bytes: number): string {
+  return bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(1)} GiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+
 /** @throws BackupError for a missing source or a destination that already holds a backup. */
-export function backupDataDir(paths: BackupPaths): BackupResult {
+export function backupDataDir(paths: BackupPaths, progress?: BackupProgress): BackupResult {
   const srcSnap = join(paths.dataDir, 'member', 'snap');
   const srcWal = paths.walDir ?? join(paths.dataDir, 'member', 'wal');
   const dstSnap = join(paths.backupDir, 'member', 'snap');
@@ -120,11 +143,30 @@ export function backupDataDir(paths: BackupPaths): BackupResult {
     makeDir(dstSnap);
     makeDir(dstWal);
     const snapshot = listFiles(srcSnap, '.snap').at(-1) ?? null;
-    let complete = snapshot === null || copyFile(join(srcSnap, snapshot), join(dstSnap, snapshot));
+    // The totals as the directories are now; segments written meanwhile are copied too.
+    const planned = [...(snapshot === null ? [] : [join(srcSnap, snapshot)]), ...listFiles(srcWal, '.seg').map((s) => join(srcWal, s))];
+    const total = { files: planned.length, bytes: planned.reduce((n, f) => n + sizeOf(f), 0) };
+    const copied = { files: 0, bytes: 0 };
+    const meter = progress && new Progress({
+      intervalMs: progress.intervalMs,
+      now: progress.now,
+      report: (p) => progress.report(
+        `backup: ${copied.files} of ${Math.max(total.files, copied.files)} files, ${mib(p.done)} of ${mib(Math.max(total.bytes, p.done))} copied (${mib(p.perSecond)}/s)`,
+      ),
+    });
+    const copy = (src: string, dst: string): boolean => {
+      const ok = copyFile(src, dst, (n) => {
+        copied.bytes += n;
+        meter?.update(copied.bytes);
+      });
+      if (ok) copied.files++;
+      return ok;
+    };
+    let complete = snapshot === null || copy(join(srcSnap, snapshot), join(dstSnap, snapshot));
     const segments = complete ? listFiles(srcWal, '.seg') : [];
     for (const seg of segments) {
       if (!complete) break;
-      complete = copyFile(join(srcWal, seg), join(dstWal, seg));
+      complete = copy(join(srcWal, seg), join(dstWal, seg));
     }
     if (complete && (listFiles(srcSnap, '.snap').at(-1) ?? null) === snapshot) {
       if (segments.length === 0) throw new BackupError(`${srcWal}: no log segments to copy`);

@@ -1,5 +1,6 @@
 // kvctl backup --data-dir D --backup-dir B [--wal-dir W] [--backup-wal-dir BW]
 
+import { DEFAULT_PROGRESS_INTERVAL_MS } from '../../../progress/index.js';
 import { BackupError, backupDataDir } from '../backup.js';
 import { ExitCode } from '../context.js';
 import type { CommandAction } from './keys.js';
@@ -11,7 +12,10 @@ export const backup: CommandAction = async (ctx, flags) => {
   const walDir = flags.string('wal-dir');
   const backupWalDir = flags.string('backup-wal-dir');
   try {
-    backupDataDir({ dataDir, backupDir, ...(walDir !== '' && { walDir }), ...(backupWalDir !== '' && { backupWalDir }) });
+    backupDataDir(
+      { dataDir, backupDir, ...(walDir !== '' && { walDir }), ...(backupWalDir !== '' && { backupWalDir }) },
+      { intervalMs: DEFAULT_PROGRESS_INTERVAL_MS, report: (line) => ctx.err(`${line}\n`) },
+    );
   } catch (e) {
     if (e instanceof BackupError || (e instanceof Error && 'code' in e)) ctx.fail(ExitCode.BadArgs, e);
     throw e;

@@ -10,7 +10,7 @@ import { ClientApi } from '../lib/api/index.js';
 import { commandLineAction, ConfigError, helpText, loadConfig, versionText, type KvdConfig } from '../lib/config/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { Metrics } from '../lib/metrics/index.js';
-import { BootstrapError, Member } from '../lib/server/index.js';
+import { BootstrapError, EntryApplyError, Member } from '../lib/server/index.js';
 import { StorageError } from '../lib/storage/index.js';
 import { dialTlsOf, loadServerTls, TlsConfigError, TlsReloader, type ServerTls } from '../lib/tls/index.js';
 
@@ -43,8 +43,11 @@ function peerTls(config: KvdConfig, logger: Logger): PeerTls | null {
   return { loaded, hosts, dial: dialTlsOf(loaded, logger) };
 }
 
-/** Starts a member from a validated configuration. */
-export async function startMember(config: KvdConfig, logger: Logger, onRemoved: () => void): Promise<Running> {
+/**
+ * Starts a member from a validated configuration. onRemoved: a committed change
+ * removed it; onFatal: it stopped itself on a broken invariant.
+ */
+export async function startMember(config: KvdConfig, logger: Logger, onRemoved: () => void, onFatal: () => void): Promise<Running> {
   for (const n of config.notices) logger[n.level]({ key: n.key }, n.message);
   const metrics = new Metrics();
   const peer = peerTls(config, logger);
@@ -74,6 +77,7 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     logger,
     metrics,
     onRemoved,
+    onFatal,
   });
   const api = new ClientApi({
     keys: member,
@@ -147,11 +151,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   let stopping: Promise<void> | null = null;
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((r) => (resolveExit = r));
-  const shutdown = (why: string) => {
+  const shutdown = (why: string, code = 0) => {
     if (stopping) return;
     logger.info({ why }, 'stopping');
     stopping = running.stop().then(
-      () => resolveExit(0),
+      () => resolveExit(code),
       (err: Error) => {
         logger.error({ err: err.message }, 'error while stopping');
         resolveExit(1);
@@ -159,9 +163,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     );
   };
   try {
-    running = await startMember(config, logger, () => shutdown('removed from the cluster'));
+    running = await startMember(config, logger, () => shutdown('removed from the cluster'), () => shutdown('fatal error', 1));
   } catch (err) {
-    if (err instanceof BootstrapError || err instanceof StorageError || err instanceof TlsConfigError) {
+    if (err instanceof BootstrapError || err instanceof StorageError || err instanceof TlsConfigError || err instanceof EntryApplyError) {
       logger.fatal({ code: (err as { code?: string }).code }, err.message);
       process.stderr.write(`kvd: ${err.message}\n`);
       return 1;

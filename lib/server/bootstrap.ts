@@ -4,17 +4,22 @@
 
 import type { RaftConfig } from '../raft/index.js';
 import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Term } from '../raft/types.js';
-import { DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
+import { join } from 'node:path';
+import { CounterFile, DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
 import { fetchPeerJSON } from '../transport/index.js';
+import { EntryApplyError } from './errors.js';
 import { computeClusterId, computeMemberId } from './ids.js';
 import { MemberRegistry } from './members.js';
 import type { MemberOptions } from './options.js';
 import { encodeMembershipChange } from './proposal.js';
+import { ProposalIds } from './proposal-ids.js';
 import type { MemberInfo } from './service.js';
-import { StateMachine } from './state-machine.js';
+import { StateMachine, type Applied } from './state-machine.js';
 
 export interface Bootstrapped {
   readonly lock: DataDirLock;
+  /** Request ids unique across this member's restarts; also read contexts. */
+  readonly ids: ProposalIds;
   readonly id: MemberId;
   readonly clusterId: string;
   readonly sm: StateMachine;
@@ -44,12 +49,13 @@ export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
   const started = process.hrtime.bigint();
   const lock = DataDirLock.acquire(opts.dataDir);
   try {
+    const ids = new ProposalIds(new CounterFile(join(opts.dataDir, 'member', 'proposal-ids')));
     const snapshots = new SnapshotStore(opts.dataDir, { maxSnapshots: unlimitedIfZero(opts.maxSnapshots), logger: opts.logger });
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-    let b: Omit<Bootstrapped, 'lock'>;
+    let b: Omit<Bootstrapped, 'lock' | 'ids'>;
     if (Wal.exists(opts.dataDir)) b = restart(opts, snapshots, seconds);
     else b = opts.initialClusterState === 'new' ? createCluster(opts, snapshots, seconds) : await joinCluster(opts, snapshots, seconds);
-    return { ...b, lock };
+    return { ...b, lock, ids };
   } catch (err) {
     lock.release();
     throw err;
@@ -70,7 +76,7 @@ function walOptions(opts: MemberOptions, memberId: string, clusterId: string) {
   };
 }
 
-function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock'> {
+function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock' | 'ids'> {
   const identity = Wal.identity(opts.dataDir);
   const snapshot = snapshots.loadNewest();
   const sm = snapshot ? StateMachine.fromSnapshotData(snapshot.data) : new StateMachine();
@@ -82,7 +88,12 @@ function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => n
   let replayed = 0;
   for (const e of recovered.entries) {
     if (e.index > commit) break;
-    sm.apply(e);
+    try {
+      applyEntry(sm, e, opts.dataDir);
+    } catch (err) {
+      wal.close();
+      throw err;
+    }
     applied = e.index;
     appliedTerm = e.term;
     replayed++;
@@ -113,7 +124,7 @@ function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => n
   };
 }
 
-function createCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock'> {
+function createCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock' | 'ids'> {
   const self = opts.initialCluster.find((m) => m.name === opts.name);
   if (!self) {
     throw new BootstrapError(
@@ -154,7 +165,7 @@ function createCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: (
   };
 }
 
-async function joinCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Promise<Omit<Bootstrapped, 'lock'>> {
+async function joinCluster(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Promise<Omit<Bootstrapped, 'lock' | 'ids'>> {
   const peers = opts.initialCluster.filter((m) => m.name !== opts.name).flatMap((m) => m.peerURLs);
   const cluster = await fetchCluster(peers, opts.peerClientTls);
   if (!cluster) {
@@ -188,6 +199,15 @@ async function joinCluster(opts: MemberOptions, snapshots: SnapshotStore, second
     replayed: 0,
     seconds: seconds(),
   };
+}
+
+/** Applies a committed entry; one that cannot be applied throws EntryApplyError naming it. */
+export function applyEntry(sm: StateMachine, e: Entry, dataDir: string): Applied {
+  try {
+    return sm.apply(e);
+  } catch (err) {
+    throw new EntryApplyError(e, err, dataDir);
+  }
 }
 
 function describeCluster(opts: MemberOptions): string {

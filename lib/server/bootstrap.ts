@@ -89,7 +89,7 @@ function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => n
   for (const e of recovered.entries) {
     if (e.index > commit) break;
     try {
-      applyEntry(sm, e, opts.dataDir);
+      applyCommitted(sm, e, opts.dataDir);
     } catch (err) {
       wal.close();
       throw err;
@@ -202,7 +202,7 @@ async function joinCluster(opts: MemberOptions, snapshots: SnapshotStore, second
 }
 
 /** Applies a committed entry; one that cannot be applied throws EntryApplyError naming it. */
-export function applyEntry(sm: StateMachine, e: Entry, dataDir: string): Applied {
+export function applyCommitted(sm: StateMachine, e: Entry, dataDir: string): Applied {
   try {
     return sm.apply(e);
   } catch (err) {

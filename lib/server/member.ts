@@ -10,7 +10,7 @@ import { type DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
 import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../store/index.js';
 import { RefusalLog } from '../tls/index.js';
 import { PeerTransport } from '../transport/index.js';
-import { applyEntry, bootstrap, type Bootstrapped } from './bootstrap.js';
+import { applyCommitted, bootstrap, type Bootstrapped } from './bootstrap.js';
 import { EntryApplyError, etcdServerError, serverStopped } from './errors.js';
 import { LinearizableReads } from './linearizable-reads.js';
 import { MemberRegistry } from './members.js';
@@ -480,7 +480,7 @@ export class Member implements KeysService, ClusterService {
 
   private applyEntry(e: Entry): void {
     if (e.index <= this.applied) return;
-    const a = applyEntry(this.sm, e, this.opts.dataDir);
+    const a = applyCommitted(this.sm, e, this.opts.dataDir);
     this.applied = e.index;
     this.appliedTerm = e.term;
     if (a.internalError) this.log.error({ err: a.internalError, index: e.index }, 'store rejected an entry unexpectedly');

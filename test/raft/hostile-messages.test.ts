@@ -6,7 +6,10 @@ import { describe, it } from 'node:test';
 import { asIndex, asTerm, MAX_TERM_LEAP, MAX_WIRE_INTEGER, NO_MEMBER, type Message } from '../../lib/raft/types.js';
 import { id, TestCluster, TestNode } from './harness.js';
 
-const vote = (from: number, to: number, term: number, extra: Partial<Extract<Message, { type: 'vote' }>> = {}): Message => ({
+type VoteRequest = Extract<Message, { type: 'preVote' | 'vote' }>;
+type VoteAnswer = Extract<Message, { type: 'preVoteResp' | 'voteResp' }>;
+
+const vote = (from: number, to: number, term: number, extra: Partial<VoteRequest> = {}): Message => ({
   type: 'vote',
   from: id(from),
   to: id(to),
@@ -129,7 +132,7 @@ describe('raft against forged messages: the transfer flag', () => {
     f.raft.applyConfChange({ type: 'remove', id: id(1) });
     f.raft.step(vote(3, 2, term + 1));
     const answers = f.drain().filter((m) => m.type === 'voteResp');
-    assert.deepEqual(answers.map((m) => (m as Extract<Message, { type: 'voteResp' }>).reject), [false]);
+    assert.deepEqual(answers.map((m) => (m as VoteAnswer).reject), [false]);
     assert.equal(f.raft.status().vote, id(3));
     assert.notEqual(f.raft.status().leader, id(1));
     assert.equal(f.raft.status().leader, NO_MEMBER);

@@ -77,7 +77,6 @@ export class Member implements KeysService, ClusterService {
   private tickTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
 
-
   /** Ends the open watches: called when a snapshot from the leader replaces the tree they watch. */
   private readonly watchEnds = new Set<() => void>();
   private readonly startTime = Date.now();

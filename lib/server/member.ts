@@ -6,7 +6,7 @@ import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { Raft } from '../raft/index.js';
 import { NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Message, type Ready, type Role, type Snapshot, type Term } from '../raft/types.js';
-import { type DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
+import { type DataDirLock, SnapshotStore, StorageError, Wal } from '../storage/index.js';
 import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../store/index.js';
 import { RefusalLog } from '../tls/index.js';
 import { PeerTransport } from '../transport/index.js';
@@ -360,8 +360,9 @@ export class Member implements KeysService, ClusterService {
       }
       if (this.raft.hasReady()) this.scheduleDrain();
     } catch (err) {
-      if (err instanceof EntryApplyError) this.halt(err);
-      else this.fail(err as Error);
+      // The disk refused a write: refuse requests, stay up to say so. Anything else is a broken invariant.
+      if (err instanceof StorageError) this.fail(err);
+      else this.halt(err instanceof Error ? err : new Error(String(err)));
     } finally {
       this.draining = false;
       idle();
@@ -621,12 +622,14 @@ export class Member implements KeysService, ClusterService {
   }
 
   /**
-   * A committed entry cannot be applied (a bug or a corrupt log): every later
-   * entry depends on it, so the member stops, and tells its owner to exit.
+   * Fail-stop: a committed entry cannot be applied (a bug or a corrupt log;
+   * every later entry depends on it) or the ready loop broke an invariant.
+   * The member stops, and tells its owner to exit.
    */
-  private halt(err: EntryApplyError): void {
-    this.failure = err.message;
-    this.log.fatal({ index: err.index, term: err.term, type: err.type, data: err.dataHex }, err.message);
+  private halt(err: Error): void {
+    this.failure = err instanceof EntryApplyError ? err.message : `internal error: ${err.message}`;
+    if (err instanceof EntryApplyError) this.log.fatal({ index: err.index, term: err.term, type: err.type, data: err.dataHex }, err.message);
+    else this.log.fatal({ err: err.message, stack: err.stack }, `${this.failure}; stopping`);
     void this.shutdown().finally(() => this.opts.onFatal?.(err));
   }
 }

@@ -11,7 +11,7 @@ import { commandLineAction, ConfigError, helpText, loadConfig, versionText, type
 import { DiscoveryError } from '../lib/discovery/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { Metrics } from '../lib/metrics/index.js';
-import { BootstrapError, Member, type InitialClusterSource } from '../lib/server/index.js';
+import { BootstrapError, EntryApplyError, Member, type InitialClusterSource } from '../lib/server/index.js';
 import { StorageError } from '../lib/storage/index.js';
 import { dialTlsOf, loadClientTls, loadServerTls, TlsConfigError, TlsReloader, type ServerTls } from '../lib/tls/index.js';
 
@@ -60,8 +60,11 @@ function initialClusterSource(config: KvdConfig, logger: Logger): InitialCluster
   return { kind: 'discovery', url: b.url, proxy: b.proxy, fallback: b.fallback, tls };
 }
 
-/** Starts a member from a validated configuration. */
-export async function startMember(config: KvdConfig, logger: Logger, onRemoved: () => void): Promise<Running> {
+/**
+ * Starts a member from a validated configuration. onRemoved: a committed change
+ * removed it; onFatal: it stopped itself on a broken invariant.
+ */
+export async function startMember(config: KvdConfig, logger: Logger, onRemoved: () => void, onFatal: () => void): Promise<Running> {
   for (const n of config.notices) logger[n.level]({ key: n.key }, n.message);
   const metrics = new Metrics();
   const peer = peerTls(config, logger);
@@ -93,6 +96,7 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     logger,
     metrics,
     onRemoved,
+    onFatal,
   });
   const api = new ClientApi({
     keys: member,
@@ -166,11 +170,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   let stopping: Promise<void> | null = null;
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((r) => (resolveExit = r));
-  const shutdown = (why: string) => {
+  const shutdown = (why: string, code = 0) => {
     if (stopping) return;
     logger.info({ why }, 'stopping');
     stopping = running.stop().then(
-      () => resolveExit(0),
+      () => resolveExit(code),
       (err: Error) => {
         logger.error({ err: err.message }, 'error while stopping');
         resolveExit(1);
@@ -178,9 +182,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     );
   };
   try {
-    running = await startMember(config, logger, () => shutdown('removed from the cluster'));
+    running = await startMember(config, logger, () => shutdown('removed from the cluster'), () => shutdown('fatal error', 1));
   } catch (err) {
-    if (err instanceof BootstrapError || err instanceof DiscoveryError || err instanceof StorageError || err instanceof TlsConfigError) {
+    if (
+      err instanceof BootstrapError ||
+      err instanceof DiscoveryError ||
+      err instanceof StorageError ||
+      err instanceof TlsConfigError ||
+      err instanceof EntryApplyError
+    ) {
       logger.fatal({ code: (err as { code?: string }).code }, err.message);
       process.stderr.write(`kvd: ${err.message}\n`);
       // TLS material is configuration, refused like a bad flag; the others are the data dir's state.

@@ -13,6 +13,11 @@ export class Metrics {
   readonly proposalsCommitted = new Gauge({ name: 'etcd_server_proposals_committed_total', help: 'The total number of consensus proposals committed.', registers: [this.registry] });
   readonly proposalsApplied = new Gauge({ name: 'etcd_server_proposals_applied_total', help: 'The total number of consensus proposals applied.', registers: [this.registry] });
   readonly proposalsPending = new Gauge({ name: 'etcd_server_proposals_pending', help: 'The current number of pending proposals to commit.', registers: [this.registry] });
+  readonly quorumReadsPending = new Gauge({
+    name: 'kvd_server_quorum_reads_pending',
+    help: 'Quorum reads waiting for a read point or for the apply loop.',
+    registers: [this.registry],
+  });
   readonly proposalsFailed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers: [this.registry] });
   readonly walFsync = new Histogram({
     name: 'etcd_disk_wal_fsync_duration_seconds',

@@ -19,6 +19,14 @@ export interface RaftConfig {
   maxInflight: number;
   /** Entry bytes per append message (data plus ENTRY_OVERHEAD_BYTES each); at least one entry is always sent. */
   maxMsgBytes: number;
+  /**
+   * Why a proposal's data could not be applied, or null when it can: the
+   * leader appends nothing it refuses (a forwarded one is dropped, an own one
+   * throws), and a follower forwards nothing it refuses. Default: all accepted.
+   */
+  checkProposal?: (p: Proposal) => string | null;
+  /** Leader: ReadIndex requests (its own and forwarded) waiting at once; more are dropped. Default DEFAULT_MAX_PENDING_READS. */
+  maxPendingReads?: number;
   /** State recovered from disk on restart. */
   restore?: {
     hardState: HardState | null;
@@ -35,6 +43,8 @@ export interface RaftConfig {
     applied?: Index;
   };
 }
+
+export const DEFAULT_MAX_PENDING_READS = 4096;
 
 export interface Proposal {
   readonly type: 'normal' | 'confChange';
@@ -84,6 +94,9 @@ export function validateConfig(cfg: RaftConfig): void {
   if (!Number.isInteger(cfg.maxInflight) || cfg.maxInflight < 1) bad('maxInflight must be an integer >= 1');
   if (!(cfg.maxMsgBytes > 0)) bad('maxMsgBytes must be > 0');
   if (typeof cfg.random !== 'function') bad('random must be a function');
+  if (cfg.maxPendingReads !== undefined && (!Number.isInteger(cfg.maxPendingReads) || cfg.maxPendingReads < 1)) {
+    bad('maxPendingReads must be an integer >= 1');
+  }
 }
 
 export const isProposal = (it: { type: unknown; data: unknown }): it is Proposal =>

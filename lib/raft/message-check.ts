@@ -1,60 +1,79 @@
-import { NO_MEMBER } from './types.js';
+import { MAX_WIRE_INTEGER, NO_MEMBER } from './types.js';
 import type { MemberId, Message } from './types.js';
 
-export const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+/** A term, index or count: an integer from 0 up to what the codecs can encode. */
+export const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= MAX_WIRE_INTEGER;
 
-/** Checks the fields raft relies on in a message addressed to `self`; anything else from the wire is dropped. */
-export function isWellFormed(m: Message, self: MemberId): boolean {
-  if (typeof m !== 'object' || m === null) return false;
-  if (m.to !== self || typeof m.from !== 'string' || m.from === NO_MEMBER || m.from === self) return false;
-  if (!isCount(m.term)) return false;
+/** Read contexts are short ids (ours are at most 20 characters); a long one is not worth keeping. */
+const MAX_CTX_LENGTH = 64;
+const isCtx = (s: unknown): s is string => typeof s === 'string' && s.length <= MAX_CTX_LENGTH;
+
+/**
+ * Checks the fields raft relies on in a message addressed to `self`. Returns
+ * why the message must be dropped, or null when it is well formed.
+ */
+export function messageProblem(m: Message, self: MemberId): string | null {
+  if (typeof m !== 'object' || m === null) return 'not a message';
+  if (m.to !== self) return `addressed to ${String(m.to)}`;
+  if (typeof m.from !== 'string' || m.from === NO_MEMBER || m.from === self) return `bad sender ${String(m.from)}`;
+  if (!isCount(m.term)) return `term ${String(m.term)} out of range`;
+  const counts = (fields: Record<string, unknown>): string | null => {
+    for (const [name, v] of Object.entries(fields)) if (!isCount(v)) return `${name} ${String(v)} out of range`;
+    return null;
+  };
+  const needsTerm = m.term === 0 ? `${m.type} without a term` : null;
   switch (m.type) {
     case 'preVote':
     case 'vote':
-      return m.term > 0 && isCount(m.lastIndex) && isCount(m.lastTerm);
+      return needsTerm ?? counts({ lastIndex: m.lastIndex, lastTerm: m.lastTerm });
     case 'preVoteResp':
     case 'voteResp':
     case 'timeoutNow':
-      return m.term > 0;
+      return needsTerm;
     case 'append': {
-      if (m.term === 0 || !isCount(m.prevIndex) || !isCount(m.prevTerm) || !isCount(m.commit)) return false;
-      if (!Array.isArray(m.entries)) return false;
+      const bad = needsTerm ?? counts({ prevIndex: m.prevIndex, prevTerm: m.prevTerm, commit: m.commit });
+      if (bad !== null) return bad;
+      if (!Array.isArray(m.entries)) return 'entries is not a list';
       let prevTerm = m.prevTerm;
       for (let k = 0; k < m.entries.length; k++) {
         const e = m.entries[k];
-        if (e?.index !== m.prevIndex + 1 + k || !isCount(e.term) || e.term < prevTerm || e.term > m.term) return false;
-        if (!Buffer.isBuffer(e.data)) return false;
+        if (e?.index !== m.prevIndex + 1 + k) return `entry ${k} has index ${String(e?.index)}, expected ${m.prevIndex + 1 + k}`;
+        if (!isCount(e.index) || !isCount(e.term) || e.term < prevTerm || e.term > m.term) return `entry ${e.index} has term ${String(e.term)}`;
+        if (!Buffer.isBuffer(e.data)) return `entry ${e.index} has no data`;
         prevTerm = e.term;
       }
-      return true;
+      return null;
     }
     case 'appendResp':
-      return m.term > 0 && isCount(m.index) && isCount(m.rejectHint) && isCount(m.hintTerm);
+      return needsTerm ?? counts({ index: m.index, rejectHint: m.rejectHint, hintTerm: m.hintTerm });
     case 'heartbeat':
-      return m.term > 0 && isCount(m.commit) && typeof m.ctx === 'string';
+      return needsTerm ?? counts({ commit: m.commit }) ?? (isCtx(m.ctx) ? null : 'bad ctx');
     case 'heartbeatResp':
-      return m.term > 0 && typeof m.ctx === 'string';
+      return needsTerm ?? (isCtx(m.ctx) ? null : 'bad ctx');
     case 'snapshot': {
       const s = m.snapshot;
-      return (
-        m.term > 0 &&
-        typeof s === 'object' &&
-        s !== null &&
-        isCount(s.meta?.index) &&
-        isCount(s.meta.term) &&
-        Array.isArray(s.meta.conf?.voters) &&
-        Buffer.isBuffer(s.data)
-      );
+      if (needsTerm !== null) return needsTerm;
+      if (typeof s !== 'object' || s === null || typeof s.meta !== 'object' || s.meta === null) return 'no snapshot';
+      const bad = counts({ 'snapshot index': s.meta.index, 'snapshot term': s.meta.term });
+      if (bad !== null) return bad;
+      if (!Array.isArray(s.meta.conf?.voters) || !s.meta.conf.voters.every((v) => typeof v === 'string')) return 'bad snapshot voters';
+      return Buffer.isBuffer(s.data) ? null : 'no snapshot data';
     }
     case 'snapshotStatus':
-      return m.term > 0 && isCount(m.index);
+      return needsTerm ?? counts({ index: m.index });
     case 'propose':
-      return Array.isArray(m.entries) && m.entries.every((e) => typeof e === 'object' && e !== null);
+      if (!Array.isArray(m.entries)) return 'entries is not a list';
+      for (const e of m.entries) {
+        if (typeof e !== 'object' || e === null || (e.type !== 'normal' && e.type !== 'confChange') || !Buffer.isBuffer(e.data)) {
+          return 'a proposal that is neither a normal entry nor a conf change';
+        }
+      }
+      return null;
     case 'readIndex':
-      return typeof m.ctx === 'string';
+      return isCtx(m.ctx) ? null : 'bad ctx';
     case 'readIndexResp':
-      return m.term > 0 && typeof m.ctx === 'string' && isCount(m.index);
+      return needsTerm ?? counts({ index: m.index }) ?? (isCtx(m.ctx) ? null : 'bad ctx');
     default:
-      return false;
+      return `unknown message type ${String((m as { type?: unknown }).type)}`;
   }
 }

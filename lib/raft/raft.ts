@@ -1,10 +1,10 @@
-import { isProposal, validateConfig, type ConfChange, type Proposal, type ProgressStatus, type RaftConfig, type RaftStatus } from './config.js';
+import { DEFAULT_MAX_PENDING_READS, isProposal, validateConfig, type ConfChange, type Proposal, type ProgressStatus, type RaftConfig, type RaftStatus } from './config.js';
 import { RaftError } from './errors.js';
 import { RaftLog, type ReadonlyRaftLog } from './log.js';
-import { isWellFormed } from './message-check.js';
+import { messageProblem } from './message-check.js';
 import { Progress } from './progress.js';
 import { ReadOnly } from './read-only.js';
-import { NO_MEMBER } from './types.js';
+import { MAX_TERM_LEAP, MAX_WIRE_INTEGER, NO_MEMBER } from './types.js';
 import type { ConfState, Entry, HardState, Index, MemberId, Message, ReadState, Ready, Role, Snapshot, Term } from './types.js';
 
 type CampaignKind = 'preElection' | 'election' | 'transfer';
@@ -27,6 +27,8 @@ export class Raft {
   private readonly checkQuorum: boolean;
   private readonly maxInflight: number;
   private readonly maxMsgBytes: number;
+  private readonly checkProposal: (p: Proposal) => string | null;
+  private readonly maxPendingReads: number;
 
   private readonly raftLog: RaftLog;
   private term = 0;
@@ -65,6 +67,8 @@ export class Raft {
     this.checkQuorum = cfg.checkQuorum;
     this.maxInflight = cfg.maxInflight;
     this.maxMsgBytes = cfg.maxMsgBytes;
+    this.checkProposal = cfg.checkProposal ?? (() => null);
+    this.maxPendingReads = cfg.maxPendingReads ?? DEFAULT_MAX_PENDING_READS;
     const r = cfg.restore;
     const snapshot = r?.snapshot ?? null;
     const hs = r?.hardState ?? null;
@@ -213,6 +217,8 @@ export class Raft {
   }
 
   private startCampaign(kind: CampaignKind): void {
+    // The next term could not be sent or persisted: stay put rather than emit what no peer can decode.
+    if (this.term + 1 > MAX_WIRE_INTEGER) return;
     let voteTerm: number;
     if (kind === 'preElection') {
       this.becomePreCandidate();
@@ -259,18 +265,25 @@ export class Raft {
 
   // ---- messages ----
 
-  step(m: Message): void {
-    if (!isWellFormed(m, this.id)) return;
+  /**
+   * Takes one message from a peer. Returns why it was dropped when it is
+   * malformed or implausible (for the caller to log), else null; messages the
+   * protocol merely ignores (stale terms, votes inside a lease) also give null.
+   */
+  step(m: Message): string | null {
+    const problem = messageProblem(m, this.id);
+    if (problem !== null) return problem;
     if (m.type === 'propose') {
-      if (this.role === 'leader') this.appendProposals(m.entries);
-      return;
+      // messageProblem let through only normal and confChange entries.
+      return this.role === 'leader' ? this.appendForwarded(m.from, m.entries as readonly Proposal[]) : null;
     }
     if (m.type === 'readIndex') {
       if (this.role === 'leader') this.handleReadIndex(m.from, m.ctx);
-      return;
+      return null;
     }
+    if (m.term > this.term + MAX_TERM_LEAP) return `term ${m.term} is more than ${MAX_TERM_LEAP} ahead of ours (${this.term})`;
     if (m.term > this.term) {
-      if ((m.type === 'preVote' || m.type === 'vote') && !m.transfer && this.inLease()) return;
+      if ((m.type === 'preVote' || m.type === 'vote') && this.inLease() && !(m.transfer === true && this.transferringTo(m.from))) return null;
       if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
         // A pre-vote (or a granted answer to ours) carries a term nobody has entered yet.
       } else if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') {
@@ -285,12 +298,12 @@ export class Raft {
       } else if (m.type === 'preVote') {
         this.msgs.push({ type: 'preVoteResp', from: this.id, to: m.from, term: tm(this.term), reject: true });
       }
-      return;
+      return null;
     }
 
     if (m.type === 'preVote' || m.type === 'vote') {
       this.handleVoteRequest(m);
-      return;
+      return null;
     }
     switch (this.role) {
       case 'leader':
@@ -304,11 +317,25 @@ export class Raft {
         this.stepFollower(m);
         break;
     }
+    return null;
   }
 
-  /** etcd's leader lease: with check-quorum, a member that heard from a leader within the election timeout ignores votes. */
+  /**
+   * etcd's leader lease: with check-quorum, a member that heard from a leader
+   * within the election timeout ignores votes. A leader that is no longer a
+   * voter (its removal is applied here) holds no lease.
+   */
   private inLease(): boolean {
-    return this.checkQuorum && this.lead !== NO_MEMBER && this.electionElapsed < this.electionTimeout;
+    return this.checkQuorum && this.lead !== NO_MEMBER && this.voters.has(this.lead) && this.electionElapsed < this.electionTimeout;
+  }
+
+  /**
+   * Whether this member knows of a transfer to `candidate`: only the leader
+   * that chose it does. Anyone else treats a vote flagged as a transfer as an
+   * ordinary one, so a forged flag cannot break a lease.
+   */
+  private transferringTo(candidate: MemberId): boolean {
+    return this.role === 'leader' && this.leadTransferee === candidate;
   }
 
   private handleVoteRequest(m: Extract<Message, { type: 'preVote' | 'vote' }>): void {
@@ -347,6 +374,8 @@ export class Raft {
         this.handleSnapshot(m);
         break;
       case 'timeoutNow':
+        // Only the leader we follow may hand us leadership.
+        if (m.from !== this.lead) break;
         if (this.hasUnappliedConfChange()) this.transferCampaignDue = true;
         else this.hup(true);
         break;
@@ -595,24 +624,46 @@ export class Raft {
     for (const r of pending) this.handleReadIndex(r.from, r.ctx);
   }
 
-  private handleReadIndex(from: MemberId, ctx: string): void {
+  /** Leader: takes a ReadIndex request; false when too many are waiting already (the request is dropped). */
+  private handleReadIndex(from: MemberId, ctx: string): boolean {
     // Until an entry of its term is committed, a new leader's commit index may lag what earlier leaders committed.
     if (!this.committedEntryInCurrentTerm()) {
+      if (this.pendingReads.length + this.readOnly.pending >= this.maxPendingReads) return false;
       this.pendingReads.push({ from, ctx });
-      return;
+      return true;
     }
     const index = this.raftLog.committed;
     if (this.quorum() === 1 && this.voters.has(this.id)) {
       this.respondRead(from, ctx, index);
-      return;
+      return true;
     }
+    if (this.readOnly.pending >= this.maxPendingReads) return false;
     const key = this.readOnly.add({ from, ctx }, index, this.id);
     if (key !== null) this.bcastHeartbeat(key);
+    return true;
   }
 
   private respondRead(from: MemberId, ctx: string, index: number): void {
     if (from === this.id) this.readStates.push({ index: ix(index), ctx });
     else this.send({ type: 'readIndexResp', to: from, ctx, index: ix(index) });
+  }
+
+  /**
+   * Leader: proposals forwarded by a follower. Those the state machine could
+   * not apply (checkProposal) are dropped and the rest appended; returns why
+   * some were dropped, for the caller to log with the sender.
+   */
+  private appendForwarded(from: MemberId, items: readonly Proposal[]): string | null {
+    const good: Proposal[] = [];
+    let first: string | null = null;
+    for (const it of items) {
+      const why = this.checkProposal(it);
+      if (why === null) good.push(it);
+      else first ??= `${it.type} proposal: ${why}`;
+    }
+    if (good.length > 0) this.appendProposals(good);
+    if (first === null) return null;
+    return `dropped ${items.length - good.length} of ${items.length} proposals forwarded by ${from}, the first a ${first}`;
   }
 
   /** Leader: appends proposals. Returns false when refused (transfer in progress, a conf change already pending, bad type). */
@@ -640,11 +691,19 @@ export class Raft {
 
   // ---- the driver's API ----
 
-  /** Leader: append. Follower with a known leader: forward. Otherwise (or refused): false, dropped. Zero items: a no-op. */
+  /**
+   * Leader: append. Follower with a known leader: forward. Otherwise (or refused): false, dropped. Zero items: a no-op.
+   * Throws RaftError('invalid-proposal'), taking none of them, when checkProposal refuses one: the driver made a proposal it could not apply.
+   */
   propose(items: readonly Proposal[]): boolean {
     if (items.length === 0) return true;
+    if (!items.every(isProposal)) return false;
+    for (const it of items) {
+      const why = this.checkProposal(it);
+      if (why !== null) throw new RaftError('invalid-proposal', `${it.type} proposal: ${why}`);
+    }
     if (this.role === 'leader') return this.appendProposals(items);
-    if (this.role !== 'follower' || this.lead === NO_MEMBER || !items.every(isProposal)) return false;
+    if (this.role !== 'follower' || this.lead === NO_MEMBER) return false;
     this.send({
       type: 'propose',
       to: this.lead,
@@ -653,12 +712,12 @@ export class Raft {
     return true;
   }
 
-  /** Linearizable read point for ctx; the ReadState comes in a later Ready. False when no leader is known. */
+  /**
+   * Linearizable read point for ctx; the ReadState comes in a later Ready.
+   * False when no leader is known, or (leader) when maxPendingReads are waiting already.
+   */
   readIndex(ctx: string): boolean {
-    if (this.role === 'leader') {
-      this.handleReadIndex(this.id, ctx);
-      return true;
-    }
+    if (this.role === 'leader') return this.handleReadIndex(this.id, ctx);
     if (this.role !== 'follower' || this.lead === NO_MEMBER) return false;
     this.msgs.push({ type: 'readIndex', from: this.id, to: this.lead, term: tm(0), ctx });
     return true;

@@ -27,6 +27,12 @@ interface Round {
 export class ReadOnly {
   private rounds: Round[] = [];
   private seq = 0;
+  private requests = 0;
+
+  /** Requests waiting in all rounds. */
+  get pending(): number {
+    return this.requests;
+  }
 
   /**
    * Adds a request whose read point is index (the leader's commit now).
@@ -34,6 +40,7 @@ export class ReadOnly {
    * null when the request joined a round whose heartbeats have not left yet.
    */
   add(req: ReadRequest, index: number, self: MemberId): string | null {
+    this.requests++;
     const last = this.rounds[this.rounds.length - 1];
     if (last?.open) {
       last.requests.push(req);
@@ -68,11 +75,13 @@ export class ReadOnly {
     if (!hasQuorum(round.acks)) return [];
     const done = this.rounds.splice(0, at + 1);
     const out: ConfirmedRead[] = [];
+    for (const r of done) this.requests -= r.requests.length;
     for (const r of done) for (const q of r.requests) out.push({ from: q.from, ctx: q.ctx, index: r.index });
     return out;
   }
 
   reset(): void {
     this.rounds = [];
+    this.requests = 0;
   }
 }

@@ -13,6 +13,21 @@ export const asMemberId = (s: string): MemberId => s as MemberId;
 export const NO_MEMBER = '' as MemberId;
 
 /**
+ * The largest term or index a message or a log record may carry. The wire and
+ * log codecs write them as Avro longs, and avsc's long stops at 2^53 - 2 (one
+ * below Number.MAX_SAFE_INTEGER): a larger value cannot be sent or persisted,
+ * so message validation refuses it where it is parsed.
+ */
+export const MAX_WIRE_INTEGER = 2 ** 53 - 2;
+
+/**
+ * How far ahead of its own term a member lets a message's term be. Honest
+ * terms grow by one per election; a leap beyond this is forged or corrupt,
+ * and adopting it would leave the cluster fewer terms to run on.
+ */
+export const MAX_TERM_LEAP = 2 ** 32;
+
+/**
  * normal: opaque bytes for the state machine (the server's encoded proposal).
  * confChange: opaque bytes the server decodes into a membership change; when
  *   it applies one, it calls Raft.applyConfChange.

@@ -8,18 +8,23 @@ import type { RaftConfig } from '../raft/index.js';
 import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Snapshot, type Term } from '../raft/types.js';
 import { DiscoveryError, joinCluster as discoverCluster, srvCluster, type DiscoveredMember } from '../discovery/index.js';
 import { DEFAULT_PROGRESS_INTERVAL_MS, Progress } from '../progress/index.js';
-import { DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
+import { join } from 'node:path';
+import { CounterFile, DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
 import { fetchPeerJSON } from '../transport/index.js';
+import { EntryApplyError } from './errors.js';
 import { rewriteAsNewCluster, settleInterruptedRewrite } from './force-new-cluster.js';
 import { computeClusterId, computeMemberId } from './ids.js';
 import { MemberRegistry } from './members.js';
 import type { InitialMember, MemberOptions } from './options.js';
 import { encodeMembershipChange } from './proposal.js';
+import { ProposalIds } from './proposal-ids.js';
 import type { MemberInfo } from './service.js';
-import { StateMachine } from './state-machine.js';
+import { StateMachine, type Applied } from './state-machine.js';
 
 export interface Bootstrapped {
   readonly lock: DataDirLock;
+  /** Request ids unique across this member's restarts; also read contexts. */
+  readonly ids: ProposalIds;
   readonly id: MemberId;
   readonly clusterId: string;
   readonly sm: StateMachine;
@@ -52,7 +57,7 @@ export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
     settleInterruptedRewrite(opts.dataDir, opts.logger);
     const snapshots = new SnapshotStore(opts.dataDir, { maxSnapshots: unlimitedIfZero(opts.maxSnapshots), logger: opts.logger });
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-    let b: Omit<Bootstrapped, 'lock'>;
+    let b: Omit<Bootstrapped, 'lock' | 'ids'>;
     if (Wal.exists(opts.dataDir)) {
       const source = opts.initialClusterSource?.kind ?? 'static';
       if (source !== 'static') {
@@ -69,7 +74,8 @@ export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
       const initial = await initialCluster(opts);
       b = opts.initialClusterState === 'new' ? createCluster(opts, initial, snapshots, seconds) : await joinCluster(opts, initial, snapshots, seconds);
     }
-    return { ...b, lock };
+    const ids = new ProposalIds(new CounterFile(join(opts.dataDir, 'member', 'proposal-ids')));
+    return { ...b, lock, ids };
   } catch (err) {
     lock.release();
     throw err;
@@ -129,7 +135,12 @@ function recover(opts: MemberOptions, snapshots: SnapshotStore): Recovered {
   let replayed = 0;
   for (const e of recovered.entries) {
     if (e.index > commit) break;
-    sm.apply(e);
+    try {
+      applyCommitted(sm, e, opts.dataDir);
+    } catch (err) {
+      wal.close();
+      throw err;
+    }
     applied = e.index;
     appliedTerm = e.term;
     replayed++;
@@ -140,7 +151,7 @@ function recover(opts: MemberOptions, snapshots: SnapshotStore): Recovered {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock'> {
+function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock' | 'ids'> {
   const r = recover(opts, snapshots);
   const id = asMemberId(r.identity.memberId);
   const self = r.sm.registry.get(id);
@@ -290,7 +301,7 @@ function createCluster(
   initial: InitialCluster,
   snapshots: SnapshotStore,
   seconds: () => number,
-): Omit<Bootstrapped, 'lock'> {
+): Omit<Bootstrapped, 'lock' | 'ids'> {
   const self = initial.members[initial.self];
   if (!self) {
     throw new BootstrapError(
@@ -336,7 +347,7 @@ async function joinCluster(
   initial: InitialCluster,
   snapshots: SnapshotStore,
   seconds: () => number,
-): Promise<Omit<Bootstrapped, 'lock'>> {
+): Promise<Omit<Bootstrapped, 'lock' | 'ids'>> {
   const peers = initial.members.filter((_, i) => i !== initial.self).flatMap((m) => m.peerURLs);
   const cluster = await fetchCluster(peers, opts.peerClientTls, 3000);
   if (!cluster) {
@@ -370,6 +381,15 @@ async function joinCluster(
     replayed: 0,
     seconds: seconds(),
   };
+}
+
+/** Applies a committed entry; one that cannot be applied throws EntryApplyError naming it. */
+export function applyCommitted(sm: StateMachine, e: Entry, dataDir: string): Applied {
+  try {
+    return sm.apply(e);
+  } catch (err) {
+    throw new EntryApplyError(e, err, dataDir);
+  }
 }
 
 function describeCluster(members: readonly InitialMember[]): string {

@@ -1,5 +1,6 @@
 export { Member } from './member.js';
 export { BootstrapError } from './bootstrap.js';
+export { EntryApplyError } from './errors.js';
 export type { MemberOptions, InitialMember, InitialClusterSource } from './options.js';
 export { MembershipError } from './service.js';
 export type { KeysService, ClusterService, MemberInfo, ReadOptions, ResponseIndexes } from './service.js';

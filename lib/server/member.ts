@@ -6,25 +6,39 @@ import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { Raft } from '../raft/index.js';
 import { NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Message, type Ready, type Role, type Snapshot, type Term } from '../raft/types.js';
-import { type DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
-import { ErrorCode, V2Error, type Event, type Store, type StoreRequest, type WatchHandle, type WatchOptions } from '../store/index.js';
+import { type DataDirLock, SnapshotStore, StorageError, Wal } from '../storage/index.js';
+import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../store/index.js';
+import { RefusalLog } from '../tls/index.js';
 import { PeerTransport } from '../transport/index.js';
-import { bootstrap, type Bootstrapped } from './bootstrap.js';
+import { applyCommitted, bootstrap, type Bootstrapped } from './bootstrap.js';
+import { EntryApplyError, etcdServerError, serverStopped } from './errors.js';
+import { LinearizableReads } from './linearizable-reads.js';
 import { MemberRegistry } from './members.js';
 import type { MemberOptions } from './options.js';
-import { encodeMembershipChange, encodeProposal, type MembershipChange, type ProposalBody } from './proposal.js';
+import { encodeMembershipChange, encodeProposal, proposalProblem, type MembershipChange, type ProposalBody } from './proposal.js';
+import { Proposer } from './proposer.js';
 import type { ClusterService, KeysService, MemberInfo, ReadOptions, ResponseIndexes } from './service.js';
 import { computeMemberId } from './ids.js';
 import { StateMachine, type ApplyResult } from './state-machine.js';
 import { goDuration, goTime, LatencyStats, RateCounter } from './stats.js';
-import { ProposalWaiters } from './waiters.js';
 
 /** At most how many entries a leader keeps behind a snapshot for followers that are only a little behind (and never more than snapshot-count). */
 const CATCH_UP_ENTRIES = 5000;
 /** How often the leader checks for keys whose TTL ran out. */
 const SYNC_INTERVAL_MS = 500;
-
-const requestTimedOut = (index: number) => new V2Error(ErrorCode.RaftInternal, 'etcdserver: request timed out', index);
+/**
+ * Queue limits; past them a client gets etcd's "too many requests". Requests
+ * waiting for their entry: the backlog of a member far slower than its load.
+ */
+const MAX_PENDING_PROPOSALS = 16_384;
+/** Requests made while no leader is known (they wait at most the request timeout for one). */
+const MAX_UNPROPOSED = 4096;
+/** Quorum reads not yet served. */
+const MAX_PENDING_READS = 16_384;
+/** ReadIndex rounds in flight; reads arriving meanwhile share the next one. */
+const MAX_READ_ROUNDS = 64;
+/** ReadIndex requests a leader holds for itself and its followers. */
+const MAX_LEADER_READ_REQUESTS = 4096;
 
 export class Member implements KeysService, ClusterService {
   readonly id: MemberId;
@@ -39,8 +53,10 @@ export class Member implements KeysService, ClusterService {
   private readonly transport: PeerTransport;
   private readonly log: Logger;
 
-  private readonly waiters: ProposalWaiters<ApplyResult>;
-  private seq = 0;
+  private readonly proposer: Proposer<ApplyResult>;
+  private readonly reads: LinearizableReads;
+  /** Malformed or implausible peer messages, logged at a bounded rate. */
+  private readonly droppedMessages: RefusalLog;
   private role: Role = 'follower';
   private leader: MemberId = NO_MEMBER;
   private leaderSince = 0;
@@ -50,7 +66,7 @@ export class Member implements KeysService, ClusterService {
   private snapshotInFlight = false;
   private syncInFlight = false;
   private published = false;
-  /** Set when the log can no longer be written: the member refuses writes from then on. */
+  /** Why the member refuses every request from now on (the log cannot be written, or an entry cannot be applied). */
   private failure: string | null = null;
   private stopped = false;
 
@@ -60,15 +76,6 @@ export class Member implements KeysService, ClusterService {
   private draining = false;
   private tickTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
-
-  /** Quorum reads not yet sent as a ReadIndex request; they share one round. */
-  private queuedReads: (() => void)[] = [];
-  private readonly readRounds = new Map<string, (() => void)[]>();
-  private readSeq = 0;
-  /** Reads waiting for the apply loop to reach an index. */
-  private appliedWaiters: { index: number; resume: () => void }[] = [];
-  /** Proposals refused while no leader was known; proposed again when one appears. */
-  private unproposed: { type: 'normal' | 'confChange'; data: Buffer }[] = [];
 
   /** Ends the open watches: called when a snapshot from the leader replaces the tree they watch. */
   private readonly watchEnds = new Set<() => void>();
@@ -92,23 +99,40 @@ export class Member implements KeysService, ClusterService {
     this.applied = b.applied;
     this.appliedTerm = b.appliedTerm;
     this.lastSnapshotIndex = b.applied;
-    this.waiters = new ProposalWaiters<ApplyResult>(opts.requestTimeoutMs, () => {
-      opts.metrics.proposalsFailed.inc();
-      return requestTimedOut(this.store.index);
-    });
-    const heartbeatTick = 1;
+    const electionTick = Math.max(2, Math.round(opts.electionMs / opts.heartbeatMs));
     this.raft = new Raft({
       id: b.id,
       voters: b.voters,
-      electionTick: Math.max(2, Math.round(opts.electionMs / opts.heartbeatMs)),
-      heartbeatTick,
+      electionTick,
+      heartbeatTick: 1,
       random: Math.random,
       preVote: true,
       checkQuorum: true,
       maxInflight: 256,
       maxMsgBytes: 1 << 20,
+      checkProposal: proposalProblem,
+      maxPendingReads: MAX_LEADER_READ_REQUESTS,
       restore: b.restore,
     });
+    this.proposer = new Proposer<ApplyResult>({
+      ids: b.ids,
+      timeoutMs: opts.requestTimeoutMs,
+      maxPending: MAX_PENDING_PROPOSALS,
+      maxUnproposed: MAX_UNPROPOSED,
+      submit: (p) => this.raft.propose([p]),
+      logger: opts.logger,
+      onTimeout: () => opts.metrics.proposalsFailed.inc(),
+    });
+    this.reads = new LinearizableReads({
+      timeoutMs: opts.requestTimeoutMs,
+      maxPending: MAX_PENDING_READS,
+      maxRounds: MAX_READ_ROUNDS,
+      // A round unanswered for an election timeout was lost (a dropped message, a deposed leader).
+      retryTicks: electionTick,
+      newContext: () => String(b.ids.next()),
+      readIndex: (ctx) => this.raft.readIndex(ctx),
+    });
+    this.droppedMessages = new RefusalLog(opts.logger, 'dropped a message from a peer');
   }
 
   /** Recovers or bootstraps the member's state, then starts raft, timers and the peer listener. */
@@ -234,7 +258,7 @@ export class Member implements KeysService, ClusterService {
   }
 
   async unhealthyReason(): Promise<string | null> {
-    if (this.failure) return `write-ahead log failed: ${this.failure}`;
+    if (this.failure) return this.failure;
     if (this.stopped) return 'member is stopping';
     if (this.leader === NO_MEMBER) return 'no leader';
     return null;
@@ -252,12 +276,17 @@ export class Member implements KeysService, ClusterService {
   async stop(): Promise<void> {
     if (this.stopped) return;
     if (this.role === 'leader' && this.registry.ids().length > 1) await this.transferLeadershipAway();
+    await this.shutdown();
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.syncTimer) clearInterval(this.syncTimer);
-    this.waiters.rejectAll(new V2Error(ErrorCode.RaftInternal, 'etcdserver: server stopped', this.store.index));
-    for (const w of this.appliedWaiters) w.resume();
-    this.appliedWaiters = [];
+    this.proposer.rejectAll(serverStopped());
+    this.reads.rejectAll(serverStopped());
+    this.droppedMessages.close();
     await this.transport.close();
     await this.betweenDrains();
     this.wal.close();
@@ -266,57 +295,43 @@ export class Member implements KeysService, ClusterService {
 
   // ---- proposing ------------------------------------------------------------
 
+  /** Why a request cannot be taken at all now, as etcd's error; null when it can. */
+  private refusal(): Error | null {
+    if (this.failure) return etcdServerError(`etcdserver: ${this.failure}`);
+    if (this.stopped) return serverStopped();
+    return null;
+  }
+
   private propose(body: ProposalBody): Promise<ApplyResult> {
-    if (this.failure) return Promise.reject(new V2Error(ErrorCode.RaftInternal, `etcdserver: ${this.failure}`, this.store.index));
-    if (this.stopped) return Promise.reject(new V2Error(ErrorCode.RaftInternal, 'etcdserver: server stopped', this.store.index));
-    const seq = ++this.seq;
-    const data = encodeProposal({ origin: this.id, seq, time: Date.now(), body });
-    const done = this.waiters.wait(seq);
-    this.submit({ type: 'normal', data });
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    const done = this.proposer.propose((seq) => ({ type: 'normal', data: encodeProposal({ origin: this.id, seq, time: Date.now(), body }) }));
+    this.scheduleDrain();
     return done;
   }
 
   private proposeChange(change: MembershipChange): Promise<ApplyResult> {
-    if (this.failure) return Promise.reject(new V2Error(ErrorCode.RaftInternal, `etcdserver: ${this.failure}`, this.store.index));
-    const seq = ++this.seq;
-    const data = encodeMembershipChange({ ...change, origin: this.id, seq });
-    const done = this.waiters.wait(seq);
-    this.submit({ type: 'confChange', data });
-    return done;
-  }
-
-  private submit(item: { type: 'normal' | 'confChange'; data: Buffer }): void {
-    if (!this.raft.propose([item])) this.unproposed.push(item);
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    const done = this.proposer.propose((seq) => ({ type: 'confChange', data: encodeMembershipChange({ ...change, origin: this.id, seq }) }));
     this.scheduleDrain();
-  }
-
-  private retryUnproposed(): void {
-    if (this.unproposed.length === 0 || this.leader === NO_MEMBER) return;
-    const items = this.unproposed;
-    this.unproposed = [];
-    for (const item of items) if (!this.raft.propose([item])) this.unproposed.push(item);
+    return done;
   }
 
   /** Resolves once this member has applied everything committed before the call (ReadIndex). */
   private linearizableBarrier(): Promise<void> {
-    if (this.failure) return Promise.reject(new V2Error(ErrorCode.RaftInternal, `etcdserver: ${this.failure}`, this.store.index));
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(requestTimedOut(this.store.index)), this.opts.requestTimeoutMs);
-      timer.unref();
-      this.queuedReads.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.scheduleDrain();
-    });
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    const done = this.reads.wait();
+    this.scheduleDrain();
+    return done;
   }
 
-  private sendQueuedReads(): void {
-    if (this.queuedReads.length === 0 || this.leader === NO_MEMBER) return;
-    const ctx = `${this.id}-${++this.readSeq}`;
-    if (!this.raft.readIndex(ctx)) return;
-    this.readRounds.set(ctx, this.queuedReads);
-    this.queuedReads = [];
+  /** With a leader known: proposals and reads that waited for one go to it. */
+  private sendWaiting(): void {
+    if (this.leader === NO_MEMBER) return;
+    this.proposer.retry();
+    this.reads.send();
   }
 
   // ---- the ready loop ---------------------------------------------------------
@@ -336,8 +351,7 @@ export class Member implements KeysService, ClusterService {
     let idle: () => void = () => {};
     this.drainIdle = new Promise<void>((resolve) => (idle = resolve));
     try {
-      this.retryUnproposed();
-      this.sendQueuedReads();
+      this.sendWaiting();
       for (let rounds = 0; rounds < 10_000 && this.raft.hasReady() && !this.stopped; rounds++) {
         const rd = this.raft.ready();
         await this.handleReady(rd);
@@ -346,7 +360,9 @@ export class Member implements KeysService, ClusterService {
       }
       if (this.raft.hasReady()) this.scheduleDrain();
     } catch (err) {
-      this.fail(err as Error);
+      // The disk refused a write: refuse requests, stay up to say so. Anything else is a broken invariant.
+      if (err instanceof StorageError) this.fail(err);
+      else this.halt(err instanceof Error ? err : new Error(String(err)));
     } finally {
       this.draining = false;
       idle();
@@ -371,8 +387,8 @@ export class Member implements KeysService, ClusterService {
     }
     if (!pipelined) this.send(rd.messages);
     for (const e of rd.committed) this.applyEntry(e);
-    for (const rs of rd.readStates) this.whenApplied(rs.index, () => this.finishReadRound(rs.ctx));
-    this.resumeAppliedWaiters();
+    for (const rs of rd.readStates) this.reads.confirmed(rs.ctx, rs.index);
+    this.reads.applied(this.applied);
     this.maybeSnapshot();
   }
 
@@ -400,7 +416,8 @@ export class Member implements KeysService, ClusterService {
     if (this.stopped) return;
     if (m.type === 'append') this.recvAppend.add(Date.now(), entryBytes(m.entries));
     if (m.type === 'appendResp' || m.type === 'heartbeatResp') this.recordFollower(m.from, m.type === 'appendResp' && m.reject);
-    this.raft.step(m);
+    const dropped = this.raft.step(m);
+    if (dropped !== null) this.droppedMessages.refused({ from: m.from, type: m.type, term: m.term, reason: dropped });
     this.scheduleDrain();
   }
 
@@ -439,12 +456,13 @@ export class Member implements KeysService, ClusterService {
       this.log.info({ leader: leader || null, term: this.raft.currentTerm(), role }, leader ? 'leader elected' : 'leader lost');
       this.leader = leader;
       this.leaderSince = Date.now();
+      // A read point asked of the previous leader may never come.
+      this.reads.leaderChanged();
     }
     this.role = role;
     m.isLeader.set(role === 'leader' ? 1 : 0);
     if (this.leader !== NO_MEMBER) {
-      this.retryUnproposed();
-      this.sendQueuedReads();
+      this.sendWaiting();
       if (!this.published) this.publish();
     }
   }
@@ -462,16 +480,13 @@ export class Member implements KeysService, ClusterService {
 
   private applyEntry(e: Entry): void {
     if (e.index <= this.applied) return;
-    const a = this.sm.apply(e);
+    const a = applyCommitted(this.sm, e, this.opts.dataDir);
     this.applied = e.index;
     this.appliedTerm = e.term;
     if (a.internalError) this.log.error({ err: a.internalError, index: e.index }, 'store rejected an entry unexpectedly');
     if (a.sync) this.syncInFlight = false;
     if (a.change) this.onMembershipChange(a.change);
-    if (a.origin === this.id && a.seq > 0) {
-      if (a.result instanceof Error) this.waiters.reject(a.seq, a.result);
-      else this.waiters.resolve(a.seq, a.result);
-    }
+    if (a.origin === this.id && a.seq > 0) this.proposer.settle(a.seq, a.result);
   }
 
   private onMembershipChange(c: MembershipChange): void {
@@ -488,25 +503,6 @@ export class Member implements KeysService, ClusterService {
       setTimeout(() => this.opts.onRemoved?.(), 2 * this.opts.electionMs).unref();
     }
     this.log.info({ change: c.type, id: c.id, peerURLs: c.peerURLs }, 'membership changed');
-  }
-
-  private whenApplied(index: number, resume: () => void): void {
-    if (this.applied >= index) resume();
-    else this.appliedWaiters.push({ index, resume });
-  }
-
-  private resumeAppliedWaiters(): void {
-    if (this.appliedWaiters.length === 0) return;
-    const ready = this.appliedWaiters.filter((w) => w.index <= this.applied);
-    this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > this.applied);
-    for (const w of ready) w.resume();
-  }
-
-  private finishReadRound(ctx: string): void {
-    const waiting = this.readRounds.get(ctx);
-    if (!waiting) return;
-    this.readRounds.delete(ctx);
-    for (const resume of waiting) resume();
   }
 
   // ---- snapshots --------------------------------------------------------------
@@ -566,6 +562,7 @@ export class Member implements KeysService, ClusterService {
   private startTimers(): void {
     this.tickTimer = setInterval(() => {
       this.raft.tick();
+      this.reads.tick();
       this.scheduleDrain();
       if (!this.published && this.leader !== NO_MEMBER) this.publish();
     }, this.opts.heartbeatMs);
@@ -605,7 +602,8 @@ export class Member implements KeysService, ClusterService {
       const st = this.raft.status();
       m.proposalsCommitted.set(st.commit);
       m.proposalsApplied.set(this.applied);
-      m.proposalsPending.set(this.waiters.size);
+      m.proposalsPending.set(this.proposer.pending);
+      m.quorumReadsPending.set(this.reads.pending);
       m.watchers.set(this.store.stats().watchers ?? 0);
       m.keys.set(this.store.nodeCount);
       m.storeIndex.set(this.store.index);
@@ -617,9 +615,22 @@ export class Member implements KeysService, ClusterService {
   }
 
   private fail(err: Error): void {
-    this.failure = err.message;
+    this.failure = `write-ahead log failed: ${err.message}`;
     this.log.error({ err: err.message }, 'write-ahead log failed: refusing writes from now on');
-    this.waiters.rejectAll(new V2Error(ErrorCode.RaftInternal, `etcdserver: ${err.message}`, this.store.index));
+    this.proposer.rejectAll(etcdServerError(`etcdserver: ${this.failure}`));
+    this.reads.rejectAll(etcdServerError(`etcdserver: ${this.failure}`));
+  }
+
+  /**
+   * Fail-stop: a committed entry cannot be applied (a bug or a corrupt log;
+   * every later entry depends on it) or the ready loop broke an invariant.
+   * The member stops, and tells its owner to exit.
+   */
+  private halt(err: Error): void {
+    this.failure = err instanceof EntryApplyError ? err.message : `internal error: ${err.message}`;
+    if (err instanceof EntryApplyError) this.log.fatal({ index: err.index, term: err.term, type: err.type, data: err.dataHex }, err.message);
+    else this.log.fatal({ err: err.message, stack: err.stack }, `${this.failure}; stopping`);
+    void this.shutdown().finally(() => this.opts.onFatal?.(err));
   }
 }
 

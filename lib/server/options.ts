@@ -56,4 +56,6 @@ export interface MemberOptions {
   readonly metrics: Metrics;
   /** Called when a committed change removed this member from the cluster. */
   readonly onRemoved?: () => void;
+  /** Called once the member stopped itself on a broken invariant (logged at fatal): the process should exit non-zero. */
+  readonly onFatal?: (err: Error) => void;
 }

@@ -20,7 +20,7 @@ export type ProposalBody = StoreRequest | PublishRequest;
 export interface Proposal {
   /** Member id of the proposer. */
   readonly origin: string;
-  /** Per-proposer sequence number; (origin, seq) finds the waiting client. */
+  /** The proposer's request id, never reused, not even across its restarts (ProposalIds); (origin, seq) finds the waiting client. 0: nobody waits. */
   readonly seq: number;
   /** Milliseconds since the epoch, stamped by the proposer. TTLs are computed from it. */
   readonly time: number;
@@ -245,6 +245,33 @@ function shownConditions(b: { prevValue?: string | undefined; prevIndex?: bigint
   if (b.prevIndex !== undefined) shown.prevIndex = b.prevIndex <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b.prevIndex) : String(b.prevIndex);
   if (b.prevExist !== undefined) shown.prevExist = b.prevExist;
   return shown;
+}
+
+const MEMBER_ID = /^[0-9a-f]{1,16}$/;
+
+function membershipProblem(c: MembershipChange): string | null {
+  if (!MEMBER_ID.test(c.id)) return `member id ${JSON.stringify(c.id)} is not 1 to 16 hex digits`;
+  if (c.type === 'remove') return null;
+  if (c.peerURLs.length === 0) return 'no peer URLs';
+  for (const u of c.peerURLs) {
+    if (!URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol)) return `peer URL ${JSON.stringify(u)} is not an http(s) URL`;
+  }
+  return null;
+}
+
+/**
+ * Why an entry's data could not be applied, or null when it can: raft's
+ * checkProposal, so that nothing undecodable reaches the log. It decodes the
+ * data exactly as applying it will.
+ */
+export function proposalProblem(p: { readonly type: EntryType; readonly data: Buffer }): string | null {
+  try {
+    if (p.type === 'confChange') return membershipProblem(decodeMembershipChange(p.data));
+    if (p.type === 'normal') decodeProposal(p.data);
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }
 
 /** For segdump: the fields an operator wants to see of an entry's data. */

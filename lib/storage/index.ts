@@ -10,6 +10,7 @@
 
 export { StorageError, type StorageErrorCode } from './errors.js';
 export { DataDirLock } from './lock.js';
+export { CounterFile } from './counter-file.js';
 export {
   Wal,
   DEFAULT_MAX_WALS,

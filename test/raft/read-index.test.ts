@@ -103,3 +103,24 @@ describe('raft ReadIndex', () => {
     assert.deepEqual(c.node(1).readStates, [{ index: 1, ctx: 'solo' }]);
   });
 });
+
+describe('raft ReadIndex bounds', () => {
+  it('a leader holds at most maxPendingReads requests; more are refused until a round completes', () => {
+    const c = new TestCluster(3, { maxPendingReads: 2 });
+    c.elect(1);
+    const leader = c.node(1);
+    c.isolate(2);
+    c.isolate(3);
+    assert.equal(leader.raft.readIndex('a'), true);
+    leader.drain();
+    assert.equal(leader.raft.readIndex('b'), true);
+    assert.equal(leader.raft.readIndex('c'), false);
+    leader.raft.step({ type: 'readIndex', from: id(2), to: id(1), term: asTerm(0), ctx: 'forwarded' });
+    c.heal();
+    c.tick(1);
+    c.stabilize();
+    assert.deepEqual(leader.readStates.map((r) => r.ctx), ['a', 'b']);
+    assert.deepEqual(c.node(2).readStates, [], 'the forwarded request past the limit was dropped');
+    assert.equal(leader.raft.readIndex('d'), true);
+  });
+});

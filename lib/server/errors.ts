@@ -1,0 +1,43 @@
+// etcd's server errors as its v2 API answers them (api/v2http writeKeyError):
+// error code 300 "Raft Internal Error", the Go error's text as the cause,
+// index 0, HTTP 500.
+
+import type { Entry } from '../raft/types.js';
+import { ErrorCode, V2Error } from '../store/index.js';
+
+export const etcdServerError = (cause: string): V2Error => new V2Error(ErrorCode.RaftInternal, cause, 0);
+
+export const requestTimedOut = (): V2Error => etcdServerError('etcdserver: request timed out');
+export const serverStopped = (): V2Error => etcdServerError('etcdserver: server stopped');
+/** etcdserver.ErrTooManyRequests: a queue of this member is full. */
+export const tooManyRequests = (): V2Error => etcdServerError('etcdserver: too many requests');
+
+const DATA_SHOWN = 32;
+
+/**
+ * A committed entry that cannot be applied: a bug or a corrupt log. Applying
+ * the log is deterministic, so every later entry depends on this one: the
+ * member stops rather than go on without it.
+ */
+export class EntryApplyError extends Error {
+  override readonly name = 'EntryApplyError';
+  readonly code = 'ENTRY_NOT_APPLICABLE';
+  readonly index: number;
+  readonly term: number;
+  readonly type: string;
+  /** The entry's data as hex, cut after DATA_SHOWN bytes. */
+  readonly dataHex: string;
+
+  constructor(e: Entry, cause: unknown, dataDir: string) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `log entry ${e.index} (term ${e.term}, ${e.type}, ${e.data.length} bytes) cannot be applied: ${reason}; ` +
+        `the member stops. Inspect it with: segdump dump ${dataDir} --from ${e.index} --to ${e.index}`,
+      { cause },
+    );
+    this.index = e.index;
+    this.term = e.term;
+    this.type = e.type;
+    this.dataHex = e.data.subarray(0, DATA_SHOWN).toString('hex') + (e.data.length > DATA_SHOWN ? '…' : '');
+  }
+}

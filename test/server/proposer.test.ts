@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import pino from 'pino';
+import { RaftError, type Proposal } from '../../lib/raft/index.js';
+import { ProposalIds, type IdReservation } from '../../lib/server/proposal-ids.js';
+import { Proposer, type ProposerOptions } from '../../lib/server/proposer.js';
+import { CounterFile } from '../../lib/storage/index.js';
+import { V2Error } from '../../lib/store/index.js';
+
+const quiet = pino({ level: 'silent' });
+const inMemory = (): IdReservation => {
+  let next: number | null = null;
+  return { load: (absent) => next ?? absent, save: (n) => void (next = n) };
+};
+
+/** A raft stand-in: takes proposals while `leader` is true, remembering them by id. */
+function fakeRaft() {
+  const taken: number[] = [];
+  return {
+    leader: true,
+    taken,
+    submit(this: { leader: boolean }, p: Proposal): boolean {
+      if (!this.leader) return false;
+      taken.push(Number(p.data.toString()));
+      return true;
+    },
+  };
+}
+
+function proposer(raft: ReturnType<typeof fakeRaft>, opts: Partial<ProposerOptions> = {}): Proposer<string> {
+  return new Proposer<string>({
+    ids: new ProposalIds(inMemory()),
+    timeoutMs: 5000,
+    maxPending: 100,
+    maxUnproposed: 100,
+    submit: (p) => raft.submit(p),
+    logger: quiet,
+    ...opts,
+  });
+}
+
+const encodeId = (id: number): Proposal => ({ type: 'normal', data: Buffer.from(String(id)) });
+
+const isTooMany = (e: unknown) =>
+  e instanceof V2Error && e.errorCode === 300 && e.cause === 'etcdserver: too many requests' && e.status === 500;
+
+/** Request timers are unref'd (they must not keep a stopping member alive); a test waiting on one keeps the loop up. */
+async function keepingAlive<T>(p: Promise<T>): Promise<T> {
+  const alive = setInterval(() => {}, 1000);
+  try {
+    return await p;
+  } finally {
+    clearInterval(alive);
+  }
+}
+
+const settled = async <T>(p: Promise<T>): Promise<'pending' | 'settled'> =>
+  Promise.race([p.then(() => 'settled' as const, () => 'settled' as const), new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
+
+test('the entry carrying a request id answers that request only', async () => {
+  const raft = fakeRaft();
+  const p = proposer(raft);
+  const a = p.propose(encodeId);
+  const b = p.propose(encodeId);
+  p.settle(raft.taken[1]!, 'result b');
+  assert.equal(await b, 'result b');
+  assert.equal(await settled(a), 'pending');
+  p.settle(raft.taken[0]!, 'result a');
+  assert.equal(await a, 'result a');
+});
+
+test('after a restart on the same data dir, an entry proposed before it answers no new request', async (t: TestContext) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvd-proposer-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'proposal-ids');
+  const raft = fakeRaft();
+  const before = proposer(raft, { ids: new ProposalIds(new CounterFile(file)) });
+  void before.propose(encodeId).catch(() => {});
+  const oldId = raft.taken[0]!;
+  // Crash: the entry is in the log, its client is gone. A new process proposes.
+  const after = proposer(raft, { ids: new ProposalIds(new CounterFile(file)) });
+  const fresh = after.propose(encodeId);
+  after.settle(oldId, 'the old request\'s result');
+  assert.equal(await settled(fresh), 'pending');
+  after.settle(raft.taken[1]!, 'its own result');
+  assert.equal(await fresh, 'its own result');
+});
+
+test('past maxPending requests, a request is refused at once with etcd\'s too many requests', async () => {
+  const raft = fakeRaft();
+  const p = proposer(raft, { maxPending: 3 });
+  const waiting = [p.propose(encodeId), p.propose(encodeId), p.propose(encodeId)];
+  await assert.rejects(p.propose(encodeId), isTooMany);
+  assert.equal(p.pending, 3);
+  assert.equal(raft.taken.length, 3);
+  p.settle(raft.taken[0]!, 'done');
+  await waiting[0];
+  void p.propose(encodeId);
+  assert.equal(raft.taken.length, 4, 'an answered request makes room');
+});
+
+test('without a leader requests wait, at most maxUnproposed of them, and go to the leader oldest first once one is known', async () => {
+  const raft = fakeRaft();
+  raft.leader = false;
+  const p = proposer(raft, { maxUnproposed: 2 });
+  const first = p.propose(encodeId);
+  const second = p.propose(encodeId);
+  await assert.rejects(p.propose(encodeId), isTooMany);
+  assert.equal(p.queued, 2);
+  raft.leader = true;
+  p.retry();
+  assert.equal(p.queued, 0);
+  assert.equal(raft.taken.length, 2);
+  assert.ok(raft.taken[0]! < raft.taken[1]!);
+  p.settle(raft.taken[0]!, 'one');
+  p.settle(raft.taken[1]!, 'two');
+  assert.deepEqual(await Promise.all([first, second]), ['one', 'two']);
+});
+
+test('a request that times out while waiting for a leader fails with request timed out and is never proposed', async () => {
+  const raft = fakeRaft();
+  raft.leader = false;
+  const p = proposer(raft, { timeoutMs: 10 });
+  await assert.rejects(keepingAlive(p.propose(encodeId)), (e: unknown) => e instanceof V2Error && e.cause === 'etcdserver: request timed out');
+  assert.equal(p.queued, 0);
+  assert.equal(p.pending, 0);
+  raft.leader = true;
+  p.retry();
+  assert.deepEqual(raft.taken, []);
+});
+
+test('a proposal raft refuses as one that could not be applied fails at once with error 300', async () => {
+  const p = new Proposer<string>({
+    ids: new ProposalIds(inMemory()),
+    timeoutMs: 5000,
+    maxPending: 10,
+    maxUnproposed: 10,
+    submit: () => {
+      throw new RaftError('invalid-proposal', 'normal proposal: truncated buffer');
+    },
+    logger: quiet,
+  });
+  await assert.rejects(p.propose(encodeId), (e: unknown) => e instanceof V2Error && e.errorCode === 300 && /truncated buffer/.test(e.cause));
+  assert.equal(p.pending, 0);
+});

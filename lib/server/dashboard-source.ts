@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics/index.js';
 import { fetchPeerJSON } from '../transport/index.js';
 import type { ClusterReport, DashboardRole, LatencyReport, MemberRow, MemberStatus, PeerLatencyAnswer } from './dashboard-types.js';
 import type { LatencyView } from './latency-history.js';
-import type { MemberInfo } from './service.js';
+import type { DashboardService, MemberInfo } from './service.js';
 import { StatusHistory, type FsyncHistogram } from './status-history.js';
 
 /** Peer-port paths (under the peer server's /dashboard/ prefix). */
@@ -86,7 +86,7 @@ function parseNumberParam(query: string, name: string, fallback: number, min: nu
   return Number.isFinite(n) ? Math.min(max, Math.max(min, Math.floor(n))) : fallback;
 }
 
-export class DashboardSource {
+export class DashboardSource implements DashboardService {
   private readonly history = new StatusHistory(KEEP_SECONDS);
   private timer: NodeJS.Timeout | null = null;
   private sampling = false;

@@ -102,10 +102,9 @@ export async function deleteKey(key: string, dir: boolean): Promise<V2Event> {
   return json<V2Event>(await request(`${keyPath(key)}${dir ? '?dir=true&recursive=true' : ''}`, { method: 'DELETE' }));
 }
 
-/** The current X-Etcd-Index, where a watch starts from. */
-export async function currentIndex(key: string): Promise<number> {
-  const res = await request(keyPath(key));
-  await res.text();
+/** The current X-Etcd-Index, where a watch starts from (read from the root, which always exists). */
+export async function currentIndex(): Promise<number> {
+  const res = await request(keyPath('/'), { method: 'HEAD' });
   return Number(res.headers.get('x-etcd-index') ?? '0');
 }
 

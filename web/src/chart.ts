@@ -5,6 +5,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatClock } from './format.js';
+import { logSplits } from './shape.js';
 
 /** Okabe–Ito colours (safe for colour blindness), dark to light so they stay distinct in grey. */
 export const LINE_COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
@@ -49,6 +50,8 @@ export interface ChartOptions {
   /** Logarithmic y scale: keeps sub-millisecond lines readable next to a multi-second spike. */
   readonly log?: boolean;
   readonly label: string;
+  /** Said over the chart while no line has a single value. */
+  readonly emptyText?: string;
 }
 
 export interface ChartLine {
@@ -65,7 +68,7 @@ export class TimeChart {
   private plot: uPlot | null = null;
   private linesKey = '';
   private readonly observer: ResizeObserver;
-  private data: uPlot.AlignedData = [[]];
+  private readonly empty = document.createElement('div');
 
   constructor(
     readonly container: HTMLElement,
@@ -75,6 +78,10 @@ export class TimeChart {
     container.style.height = `${opts.height}px`;
     container.setAttribute('role', 'img');
     container.setAttribute('aria-label', opts.label);
+    this.empty.className = 'chart-empty';
+    this.empty.hidden = true;
+    this.empty.textContent = opts.emptyText ?? '';
+    container.append(this.empty);
     this.observer = new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: this.opts.height }));
     this.observer.observe(container);
   }
@@ -86,11 +93,13 @@ export class TimeChart {
   /** Draws `data` (x in seconds, then one array per line); the lines' set may change between calls. */
   update(lines: readonly ChartLine[], data: uPlot.AlignedData): void {
     const key = lines.map((l) => `${l.label}|${l.style.colour}`).join(',');
-    this.data = data;
+    this.container.dataset.lines = String(lines.length);
+    if (this.opts.emptyText !== undefined) this.empty.hidden = data.slice(1).some((line) => line.some((v) => v !== null && v !== undefined));
     if (this.plot === null || key !== this.linesKey) {
       this.plot?.destroy();
       this.linesKey = key;
       this.plot = new uPlot(this.options(lines), data, this.container);
+      this.container.append(this.empty);
       return;
     }
     this.plot.setData(data);
@@ -121,6 +130,7 @@ export class TimeChart {
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1 },
           size: 72,
+          ...(this.opts.log ? { splits: (_u: uPlot, _i: number, min: number, max: number) => logSplits(min, max) } : {}),
           values: (_u, splits) => splits.map((s) => fmt(s)),
         },
       ],
@@ -137,10 +147,5 @@ export class TimeChart {
         })),
       ],
     };
-  }
-
-  /** The data last drawn (for tests and for redrawing after a theme change). */
-  get current(): uPlot.AlignedData {
-    return this.data;
   }
 }

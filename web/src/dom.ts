@@ -7,11 +7,12 @@ type Attrs = Record<string, string | number | boolean | null | undefined | ((ev:
 
 /** Creates an element: el('td.num', { title: 'x' }, 'text', child). */
 export function el<K extends keyof HTMLElementTagNameMap>(spec: K | `${K}.${string}` | `${K}#${string}`, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const [tagAndId, ...classes] = spec.split('.');
-  const [tag, id] = tagAndId!.split('#');
+  const tag = /^[a-z0-9]+/.exec(spec)![0];
   const node = document.createElement(tag as K);
-  if (id) node.id = id;
-  if (classes.length > 0) node.className = classes.join(' ');
+  for (const [, sign, name] of spec.slice(tag.length).matchAll(/([.#])([^.#]+)/g)) {
+    if (sign === '#') node.id = name!;
+    else node.classList.add(name!);
+  }
   for (const [name, value] of Object.entries(attrs)) {
     if (typeof value === 'function') node.addEventListener(name.replace(/^on/, ''), value);
     else if (value === true) node.setAttribute(name, '');

@@ -90,3 +90,19 @@ export function clusterSummary(rows: readonly MemberRow[]): string {
   const tolerance = n - quorum;
   return `${healthy} of ${n} members healthy; ${lead}. Writes need ${quorum} of ${n}, so the cluster survives ${tolerance} member${tolerance === 1 ? '' : 's'} down.`;
 }
+
+/** Grid lines of a log axis: each power of ten, and 2 and 5 times it when the range spans few decades. */
+export function logSplits(min: number, max: number): number[] {
+  if (!(min > 0) || !(max > min)) return [];
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.ceil(Math.log10(max));
+  const steps = hi - lo <= 3 ? [1, 2, 5] : [1];
+  const out: number[] = [];
+  for (let e = lo; e <= hi; e++) {
+    for (const k of steps) {
+      const v = k * 10 ** e;
+      if (v >= min * 0.999 && v <= max * 1.001) out.push(v);
+    }
+  }
+  return out;
+}

@@ -19,7 +19,8 @@ interface Member {
   index: number;
 }
 
-const COLUMNS = ['Member', 'Role', 'Health', 'Term', 'Commit', 'Applied', 'Reads', 'Writes', 'fsync p99', 'Up', 'Peer URLs', 'Client URLs'] as const;
+const COLUMNS = ['Member', 'Role', 'Health', 'Term', 'Commit', 'Applied', 'Reads', 'Writes', 'fsync p99', 'Up'] as const;
+const NUMERIC = new Set<string>(['Term', 'Commit', 'Applied', 'Reads', 'Writes', 'fsync p99', 'Up']);
 
 export class ClusterView {
   readonly root = el('section.view#view-cluster', { 'aria-labelledby': 'tab-cluster' });
@@ -36,7 +37,7 @@ export class ClusterView {
   private readonly memberOrder: string[] = [];
 
   constructor(private readonly status: StatusLine) {
-    const head = el('tr', {}, ...COLUMNS.map((c) => el(`th.${/^(Term|Commit|Applied|Reads|Writes|fsync p99|Up)$/.test(c) ? 'num' : 'text'}`, { scope: 'col' }, c)));
+    const head = el('tr', {}, ...COLUMNS.map((c) => el(`th.${NUMERIC.has(c) ? 'num' : 'text'}`, { scope: 'col' }, c)));
     const table = el('table.data.members', { 'data-testid': 'members' }, el('caption', {}, 'Reads and writes per second over the last 10 s; fsync p99 over the last minute.'), el('thead', {}, head), this.tbody);
     this.rows = new KeyedRows(this.tbody, (m) => this.makeRow(m), (tr, m) => this.updateRow(tr, m));
     const box = (title: string) => {
@@ -46,9 +47,9 @@ export class ClusterView {
     const w = box('Writes applied per second');
     const r = box('Reads served per second');
     const f = box('WAL fsync p99 per second');
-    this.writes = new TimeChart(w.chart, { height: 180, unit: '/s', format: formatRate, label: 'Writes applied per second, per member' });
-    this.reads = new TimeChart(r.chart, { height: 180, unit: '/s', format: formatRate, label: 'Reads served per second, per member' });
-    this.fsync = new TimeChart(f.chart, { height: 180, unit: 'ms', format: formatMs, log: true, label: 'WAL fsync p99 per second, per member' });
+    this.writes = new TimeChart(w.chart, { height: 180, unit: '/s', format: formatRate, label: 'Writes applied per second, per member', emptyText: 'No samples yet.' });
+    this.reads = new TimeChart(r.chart, { height: 180, unit: '/s', format: formatRate, label: 'Reads served per second, per member', emptyText: 'No samples yet.' });
+    this.fsync = new TimeChart(f.chart, { height: 180, unit: 'ms', format: formatMs, log: true, label: 'WAL fsync p99 per second, per member', emptyText: 'No fsync in the last 5 minutes: nothing was written.' });
     this.root.append(
       el('h2', {}, 'Cluster'),
       this.summary,
@@ -118,7 +119,7 @@ export class ClusterView {
       el('li', { 'data-state': c.leader === '' ? 'bad' : 'ok' },
         el('span.when', {}, formatClock(c.t * 1000)),
         ' ',
-        c.leader === '' ? '▲ leader lost' : `● ${names[c.leader] ?? c.leader} leads`,
+        c.leader === '' ? '▲ no leader' : `● ${names[c.leader] ?? c.leader} leads`,
         el('span.term', {}, ` term ${c.term}`),
       ),
     );
@@ -128,7 +129,7 @@ export class ClusterView {
   private makeRow(m: Member): HTMLTableRowElement {
     const tr = el('tr', { 'data-member': m.row.id });
     for (const c of COLUMNS) {
-      const td = el(`td.${/^(Term|Commit|Applied|Reads|Writes|fsync p99|Up)$/.test(c) ? 'num' : 'text'}`);
+      const td = el(`td.${NUMERIC.has(c) ? 'num' : 'text'}`);
       td.dataset.col = c;
       tr.append(td);
     }
@@ -143,10 +144,13 @@ export class ClusterView {
     const nameCell = cell('Member');
     if (nameCell.dataset.index !== String(m.index)) {
       nameCell.dataset.index = String(m.index);
-      replaceChildren(nameCell, swatch(lineStyle(m.index)), el('span.member-name'), el('span.member-id'));
+      replaceChildren(nameCell, el('div', {}, swatch(lineStyle(m.index)), el('span.member-name'), el('span.member-id')), el('div.member-urls'));
     }
     setText(nameCell.querySelector('.member-name')!, m.row.name || '(not started)');
     setText(nameCell.querySelector('.member-id')!, m.row.id);
+    const urls = `peer ${m.row.peerURLs.join(' ')}${m.row.clientURLs.length > 0 ? ` · client ${m.row.clientURLs.join(' ')}` : ''}`;
+    setText(nameCell.querySelector('.member-urls')!, urls);
+    setAttr(nameCell, 'title', urls);
     setAttr(tr, 'data-health', health);
     setText(cell('Role'), s ? (s.role === 'leader' ? '★ leader' : s.role === 'candidate' ? '◆ candidate' : 'follower') : NONE);
     setText(cell('Health'), health === 'healthy' ? '● healthy' : health === 'unhealthy' ? `▲ ${s?.unhealthy ?? ''}` : health === 'unreachable' ? `■ no answer: ${m.row.problem ?? ''}` : '○ added, not started');
@@ -156,9 +160,7 @@ export class ClusterView {
     setText(cell('Applied'), formatCount(s?.applied));
     setText(cell('Reads'), formatRate(meanOver(m.samples, (x) => x.readsPerSecond, nowSeconds, 10)));
     setText(cell('Writes'), formatRate(meanOver(m.samples, (x) => x.writesPerSecond, nowSeconds, 10)));
-    setText(cell('fsync p99'), s ? (s.fsync.count === 0 ? 'no fsync' : formatMs(s.fsync.p99Ms)) : NONE);
+    setText(cell('fsync p99'), s ? (s.fsync.count === 0 ? 'none' : formatMs(s.fsync.p99Ms)) : NONE);
     setText(cell('Up'), s ? formatDuration(Date.now() - s.startedAt) : NONE);
-    setText(cell('Peer URLs'), m.row.peerURLs.join(' '));
-    setText(cell('Client URLs'), m.row.clientURLs.length > 0 ? m.row.clientURLs.join(' ') : NONE);
   }
 }

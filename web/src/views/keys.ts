@@ -301,7 +301,7 @@ export class KeysView {
     let next: number | null = null;
     while (!signal.aborted) {
       try {
-        if (next === null) next = (await currentIndex(prefix)) + 1;
+        if (next === null) next = (await currentIndex()) + 1;
         setText(this.watchState, `watching ${prefix} (and below) from index ${formatCount(next)}`);
         setAttr(this.watchState, 'data-state', 'live');
         const ev = await watchOnce(prefix, next, signal);

@@ -159,7 +159,7 @@ export class LatencyView {
           (answering >= view.quorum - 1 ? '. Writes still commit with the others.' : '. Too few followers answer: writes cannot commit.'),
         answering >= view.quorum - 1 ? 'warn' : 'bad',
       );
-    } else this.showNotice('', 'none');
+    } else this.showNotice(`● All ${followers.length} followers answer the leader.`, 'ok');
     this.explainChart(null);
     this.chart.update(
       followers.map((f, i) => ({ label: memberLabel(f.id, names), style: lineStyle(i) })),
@@ -171,8 +171,8 @@ export class LatencyView {
     );
   }
 
-  private showNotice(text: string, level: 'info' | 'warn' | 'bad' | 'none'): void {
-    setText(this.notice, text === '' ? '\u00a0' : text);
+  private showNotice(text: string, level: 'ok' | 'info' | 'warn' | 'bad'): void {
+    setText(this.notice, text);
     setAttr(this.notice, 'data-level', level);
   }
 
@@ -214,7 +214,8 @@ export class LatencyView {
         ? f.slowest ? '● answering · majority waits for it' : '● answering'
         : state === 'silent' ? `▲ no answer for ${formatDuration(f.lastAnswerAgoMs)}` : '■ never answered',
     );
-    setText(row.cells.current, formatMs(f.current));
+    // A follower that does not answer is at least as slow as its silence is long.
+    setText(row.cells.current, state === 'silent' ? `> ${formatMs(f.lastAnswerAgoMs)}` : formatMs(f.current));
     setText(row.cells.average, formatMs(f.window.average));
     setText(row.cells.p99, formatMs(f.window.p99));
     setText(row.cells.minimum, formatMs(f.window.minimum));

@@ -43,8 +43,8 @@ test('a follower is ok, silent, or has never answered', () => {
   assert.equal(followerState({ silent: true, lastAnswerAgoMs: null }), 'never');
 });
 
-test('the latency chart has one x per second of the view and one line per follower', () => {
-  const f = (id: string, mean: (number | null)[]) => ({ id, mean }) as never;
+test('the latency chart has one x per second of the view and one line per follower, of its slowest answer each second', () => {
+  const f = (id: string, max: (number | null)[]) => ({ id, max }) as never;
   const data = latencySeries({ now: 0, start: 100, seconds: 3, followers: [f('a', [1, null, 2]), f('b', [3, 4, 5])], voters: 3, quorum: 2, slowestOfMajority: 'a' });
   assert.deepEqual(data, [[100, 101, 102], [1, null, 2], [3, 4, 5]]);
 });

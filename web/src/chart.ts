@@ -131,7 +131,8 @@ export class TimeChart {
           ticks: { stroke: grid, width: 1 },
           size: 72,
           ...(this.opts.log ? { splits: (_u: uPlot, _i: number, min: number, max: number) => logSplits(min, max) } : {}),
-          values: (_u, splits) => splits.map((s) => fmt(s)),
+          // uPlot hands null for splits it leaves unlabelled (too close together).
+          values: (_u, splits) => splits.map((s) => (s === null ? '' : fmt(s))),
         },
       ],
       series: [

@@ -2,7 +2,8 @@
 // behind tabs (latency first), and a status line saying how fresh they are.
 
 import './style.css';
-import type { LatencyReport } from '../../lib/server/dashboard-types.js';
+import type { ClusterReport, LatencyReport } from '../../lib/server/dashboard-types.js';
+import { fetchLatency } from './api.js';
 import { el, setAttr, setText } from './dom.js';
 import { memberLabel } from './format.js';
 import { StatusLine } from './status.js';
@@ -27,15 +28,23 @@ const TABS: readonly { id: ViewId; label: string }[] = [
 function start(): void {
   const status = new StatusLine();
   const servedBy = el('span.served-by', { 'data-testid': 'served-by' }, '\u00a0');
-  const onLatency = (r: LatencyReport) => {
-    const self = memberLabel(r.servedBy, r.names);
-    const role = r.via === 'self' ? 'the leader' : r.leader ? `a follower of ${memberLabel(r.leader.id, r.names)}` : 'without a leader';
+  const showServedBy = (self: string, role: string) => {
     setText(servedBy, `served by ${self}, ${role}`);
     document.title = `kvd · ${self}`;
   };
+  const onLatency = (r: LatencyReport) => {
+    const role = r.via === 'self' ? 'the leader' : r.leader ? `a follower of ${memberLabel(r.leader.id, r.names)}` : 'without a leader';
+    showServedBy(memberLabel(r.servedBy, r.names), role);
+  };
+  const onCluster = (r: ClusterReport) => {
+    const self = r.members.find((m) => m.id === r.servedBy);
+    const leader = r.members.find((m) => m.id === self?.status?.leader);
+    const role = self?.status?.role === 'leader' ? 'the leader' : leader ? `a follower of ${leader.name || leader.id}` : 'without a leader';
+    showServedBy(self?.name || r.servedBy, role);
+  };
   const views: Record<ViewId, View> = {
     latency: new LatencyView(status, onLatency),
-    cluster: new ClusterView(status),
+    cluster: new ClusterView(status, onCluster),
     keys: new KeysView(status),
   };
   const nav = el('nav.tabs', { 'aria-label': 'Views' });
@@ -67,6 +76,8 @@ function start(): void {
   };
   window.addEventListener('hashchange', route);
   route();
+  // The keys view fetches no member status: name the member once for its header.
+  if (current === 'keys') fetchLatency(1).then(onLatency, () => {});
 }
 
 start();

@@ -10,10 +10,14 @@ export function followerState(f: Pick<FollowerLatency, 'silent' | 'lastAnswerAgo
   return f.silent ? 'silent' : 'ok';
 }
 
-/** uPlot's aligned data for the latency chart: x in seconds, then one mean line per follower. */
+/**
+ * uPlot's aligned data for the latency chart: x in seconds, then one line per
+ * follower of its slowest answer in each second (a stall shows at its full
+ * height instead of being averaged away).
+ */
 export function latencySeries(view: LatencyView): [number[], ...(number | null)[][]] {
   const xs = Array.from({ length: view.seconds }, (_, k) => view.start + k);
-  return [xs, ...view.followers.map((f) => f.mean)];
+  return [xs, ...view.followers.map((f) => f.max)];
 }
 
 /**

@@ -36,7 +36,10 @@ export class ClusterView {
   private readonly changes = el('ol.changes', { 'data-testid': 'leader-changes' });
   private readonly memberOrder: string[] = [];
 
-  constructor(private readonly status: StatusLine) {
+  constructor(
+    private readonly status: StatusLine,
+    private readonly onReport: (r: ClusterReport) => void,
+  ) {
     const head = el('tr', {}, ...COLUMNS.map((c) => el(`th.${NUMERIC.has(c) ? 'num' : 'text'}`, { scope: 'col' }, c)));
     const table = el('table.data.members', { 'data-testid': 'members' }, el('caption', {}, 'Reads and writes per second over the last 10 s; fsync p99 over the last minute.'), el('thead', {}, head), this.tbody);
     this.rows = new KeyedRows(this.tbody, (m) => this.makeRow(m), (tr, m) => this.updateRow(tr, m));
@@ -85,6 +88,7 @@ export class ClusterView {
       this.status.failed('Cluster', err);
       return;
     }
+    this.onReport(report);
     this.render(report);
     this.status.updated('Cluster');
   }

@@ -52,7 +52,7 @@ export class LatencyView {
     private readonly status: StatusLine,
     private readonly onReport: (r: LatencyReport) => void,
   ) {
-    const toolbar = el('div.toolbar', {}, el('h2', {}, 'Latency from the leader to each follower'));
+    const toolbar = el('div.toolbar', {}, el('h2', {}, 'Latency from the leader to each follower', el('span.h-note', {}, ' slowest answer in each second, log scale')));
     const group = el('div.segmented', { role: 'group', 'aria-label': 'Time window' });
     for (const w of WINDOWS) {
       const b = el('button', { type: 'button', 'data-seconds': w.seconds, onclick: () => this.setWindow(w.seconds) }, w.label);
@@ -60,7 +60,7 @@ export class LatencyView {
       group.append(b);
     }
     toolbar.append(group);
-    this.chart = new TimeChart(this.chartBox, { height: 280, unit: 'ms', format: formatMs, log: true, label: 'Round trip from the leader to each follower, per second' });
+    this.chart = new TimeChart(this.chartBox, { height: 280, unit: 'ms', format: formatMs, log: true, label: 'Slowest round trip from the leader to each follower in each second' });
     const chartArea = el('div.chart-area', {}, this.chartBox, this.explain);
     const head = el('tr', {},
       el('th.col-swatch', { scope: 'col' }, el('span.sr-only', {}, 'Line')),

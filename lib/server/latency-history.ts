@@ -69,6 +69,15 @@ export interface LatencyView {
   readonly slowestOfMajority: string | null;
 }
 
+/** To the microsecond: finer digits are noise and only lengthen the JSON. */
+function micros(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function nullable(ms: number | null): number | null {
+  return ms === null ? null : micros(ms);
+}
+
 /** Which histogram bin a latency falls in. */
 export function binOf(ms: number): number {
   if (!(ms > HIST_MIN_MS)) return 0;
@@ -220,8 +229,8 @@ export class LatencyHistory {
         failures += ring.failed[i]!;
         const n = ring.count[i]!;
         if (n === 0) continue;
-        mean[k] = ring.sum[i]! / n;
-        max[k] = ring.max[i]!;
+        mean[k] = micros(ring.sum[i]! / n);
+        max[k] = micros(ring.max[i]!);
         samples += n;
         sum += ring.sum[i]!;
         lo = Math.min(lo, ring.min[i]!);
@@ -236,18 +245,18 @@ export class LatencyHistory {
     const lastAnswerAgoMs = ring?.lastAnswerAt != null ? Math.max(0, now - ring.lastAnswerAt) : null;
     return {
       id,
-      current: ring?.lastMs ?? null,
+      current: ring?.lastMs != null ? micros(ring.lastMs) : null,
       lastAnswerAgoMs,
       silent: lastAnswerAgoMs === null || lastAnswerAgoMs > this.opts.silentAfterMs,
-      recent: recentCount > 0 ? recentSum / recentCount : null,
+      recent: recentCount > 0 ? micros(recentSum / recentCount) : null,
       window: {
         samples,
         failures,
-        average: samples > 0 ? sum / samples : null,
-        p50: quantileOf(hist, samples, 0.5, lo, hi),
-        p99: quantileOf(hist, samples, 0.99, lo, hi),
-        minimum: samples > 0 ? lo : null,
-        maximum: samples > 0 ? hi : null,
+        average: samples > 0 ? micros(sum / samples) : null,
+        p50: nullable(quantileOf(hist, samples, 0.5, lo, hi)),
+        p99: nullable(quantileOf(hist, samples, 0.99, lo, hi)),
+        minimum: samples > 0 ? micros(lo) : null,
+        maximum: samples > 0 ? micros(hi) : null,
       },
       mean,
       max,

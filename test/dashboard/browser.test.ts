@@ -4,12 +4,14 @@
 // kvd-dashboard-screenshots folder in the system temp dir) for review.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { eventually, httpRequest, type MemberProcess, startCluster, tempDir } from '../support/procs.js';
+import { eventually, freePort, httpRequest, type MemberProcess, startCluster, tempDir } from '../support/procs.js';
+import { cleanUp, clientTls, Kvd, memberFlags, waitHttpsReady } from '../security/helpers.js';
+import { TestPki } from '../tls/pki.js';
 
 const CHROMIUM = process.env.KVD_CHROMIUM ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run installs it)`;
@@ -23,16 +25,25 @@ const CHROMIUM_FLAGS = [
   '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-extensions', '--mute-audio',
 ];
 
-async function openBrowser(t: TestContext): Promise<BrowserContext> {
-  const profile = tempDir(t, 'kvd-chromium-profile-');
-  const context = await chromium.launchPersistentContext(profile, {
+/** Chromium with a fresh profile; closed, and its profile removed, when the test ends. */
+type ContextOptions = NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>;
+
+async function openBrowser(t: TestContext, options: Omit<ContextOptions, 'executablePath' | 'headless' | 'args'> = {}): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'kvd-chromium-profile-'));
+  let context: BrowserContext | null = null;
+  // One hook, so that the profile is removed only after Chromium has let go of it.
+  t.after(async () => {
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_FLAGS,
     viewport: { width: 1360, height: 900 },
     timeout: 30_000,
+    ...options,
   });
-  t.after(() => context.close());
   return context;
 }
 
@@ -237,5 +248,39 @@ test('a one-member cluster explains that there is no latency to show', { skip, t
   await waitInPage(page, 'the one-member cluster summary', () => /^One member: m1 leads/.test(document.querySelector('[data-testid="cluster-summary"]')?.textContent ?? ''));
   await page.click('#tab-latency');
   await shot(page, 'latency-one-member');
+  assert.deepEqual(problems, []);
+});
+
+test('over HTTPS with client-cert auth, the browser presenting a trusted certificate gets the dashboard', { skip, timeout: 60_000 }, async (t) => {
+  const pki = new TestPki();
+  t.after(async () => {
+    await cleanUp();
+    pki.remove();
+  });
+  const server = pki.issue('server');
+  const client = pki.issue('client', { cn: 'kvd-client' });
+  const url = `https://127.0.0.1:${await freePort()}`;
+  const member = new Kvd('m1', memberFlags({
+    name: 'm1',
+    dataDir: join(tempDir(t), 'data'),
+    listenClientUrls: [url],
+    peerUrl: `http://127.0.0.1:${await freePort()}`,
+    extra: ['--cert-file', server.certFile, '--key-file', server.keyFile, '--client-cert-auth', '--trusted-ca-file', pki.caFile],
+  })).start();
+  await waitHttpsReady(member, `${url}/health`, clientTls(pki.caFile, client));
+  const context = await openBrowser(t, {
+    // The test CA is not in Chromium's store; what is under test is the client certificate.
+    ignoreHTTPSErrors: true,
+    clientCertificates: [{ origin: url, certPath: client.certFile, keyPath: client.keyFile }],
+  });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(msg.text());
+  });
+  await page.goto(`${url}/dashboard/`);
+  await waitInPage(page, 'the one-member explanation over HTTPS', () => /one member, m1, and it leads/.test(document.querySelector('[data-testid="latency-notice"]')?.textContent ?? ''));
+  await shot(page, 'latency-https-client-cert');
   assert.deepEqual(problems, []);
 });

@@ -127,15 +127,17 @@ export class LatencyView {
       setText(this.slowest.detail, '\u00a0');
       setText(this.answering.value, '–');
       setText(this.answering.detail, '\u00a0');
+      setAttr(this.answering.root, 'data-state', null);
+      setAttr(this.slowest.root, 'data-state', null);
       this.explainChart('The leader’s view will appear here as soon as it can be fetched.');
       this.rows.render([], () => '');
       return;
     }
     const followers = view.followers;
     const answering = followers.filter((f) => followerState(f) === 'ok').length;
-    setText(this.answering.value, `${answering} of ${followers.length}`);
-    setText(this.answering.detail, followers.length === 0 ? 'no followers' : `a write needs ${view.quorum - 1} of them`);
-    setAttr(this.answering.root, 'data-state', answering < view.quorum - 1 ? 'bad' : answering < followers.length ? 'warn' : 'ok');
+    setText(this.answering.value, followers.length === 0 ? 'none' : `${answering} of ${followers.length}`);
+    setText(this.answering.detail, followers.length === 0 ? 'one member: no followers' : `a write needs ${view.quorum - 1} of them`);
+    setAttr(this.answering.root, 'data-state', followers.length === 0 ? null : answering < view.quorum - 1 ? 'bad' : answering < followers.length ? 'warn' : 'ok');
     if (followers.length === 0) {
       this.showNotice(
         `This cluster has one member, ${leaderName}, and it leads with no followers: there is no replication latency to show. ` +
@@ -144,6 +146,7 @@ export class LatencyView {
       );
       setText(this.slowest.value, '–');
       setText(this.slowest.detail, 'no follower to wait for');
+      setAttr(this.slowest.root, 'data-state', null);
       this.explainChart('One member: nothing to replicate to, so no latency lines.');
       this.rows.render([], () => '');
       return;

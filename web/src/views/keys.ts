@@ -10,6 +10,8 @@ import type { StatusLine } from '../status.js';
 
 /** Events kept in the watch list; older ones drop off the bottom. */
 const MAX_EVENTS = 200;
+/** Entries of one directory shown in the tree; a huge directory would freeze the page. */
+const MAX_CHILDREN = 1000;
 
 interface TreeNode {
   readonly key: string;
@@ -147,7 +149,8 @@ export class KeysView {
     }
     const seen = new Set<string>();
     const items: Node[] = [];
-    for (const child of ev.node.nodes ?? []) {
+    const all = ev.node.nodes ?? [];
+    for (const child of all.slice(0, MAX_CHILDREN)) {
       if (child.key === undefined) continue;
       seen.add(child.key);
       const existing = this.nodes.get(child.key);
@@ -158,6 +161,7 @@ export class KeysView {
       if (key !== node.key && parentOf(key) === node.key && !seen.has(key)) this.forget(key);
     }
     if (items.length === 0) items.push(el('li.empty', {}, node.key === '/' ? 'The store is empty: set a key below.' : 'empty directory'));
+    if (all.length > MAX_CHILDREN) items.push(el('li.empty', {}, `… and ${formatCount(all.length - MAX_CHILDREN)} more, not shown (the first ${formatCount(MAX_CHILDREN)} in key order are)`));
     node.children.replaceChildren(...items);
     node.expanded = true;
     node.children.hidden = false;

@@ -106,6 +106,7 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     tls: clientTls?.serverOptions ?? null,
     metrics: () => metrics.render(),
     onResponse: (method, status) => metrics.observeResponse(method, status),
+    dashboard: config.dashboard ? member.dashboard : null,
   });
   const clientURLs: string[] = [];
   try {

@@ -4,9 +4,11 @@
 import net, { type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { ClusterService, KeysService } from '../server/service.js';
+import type { ClusterService, DashboardService, KeysService } from '../server/service.js';
 import { TlsConfigError, TlsGate } from '../tls/index.js';
 import { Connections } from './connections.js';
+import { defaultDashboardDir, loadAssets } from './dashboard-assets.js';
+import { DashboardHandler } from './dashboard-handler.js';
 import { InfoHandlers, type MetricsSource, type VersionInfo } from './info-handlers.js';
 import { DEFAULT_WATCH_TIMEOUT_MS, KeysHandler, type WatchRegistry } from './keys-handler.js';
 import { MembersHandler } from './members-handler.js';
@@ -30,6 +32,10 @@ export interface ClientApiOptions {
   closeTimeoutMs?: number;
   /** Told of every response's method and status (for request metrics). */
   onResponse?: (method: string, status: number) => void;
+  /** Serves the dashboard at /dashboard/ when given; without it /dashboard/ is a 404. */
+  dashboard?: DashboardService | null;
+  /** Where the built dashboard files are (default: this package's dist/dashboard). */
+  dashboardDir?: string;
 }
 
 
@@ -49,8 +55,17 @@ export class ClientApi {
     const keys = new KeysHandler(opts.keys, opts.logger, this.watches, opts.watchTimeoutMs ?? DEFAULT_WATCH_TIMEOUT_MS);
     const members = new MembersHandler(opts.keys, opts.cluster, opts.logger);
     const info = new InfoHandlers(opts.cluster, opts.logger, opts.version, opts.metrics);
-    const router = new Router(keys, members, info, opts.logger);
+    const router = new Router(keys, members, info, opts.logger, this.dashboardHandler());
     this.connections = new Connections((ex) => router.handle(ex), opts.logger, opts.onResponse ?? null);
+  }
+
+  private dashboardHandler(): DashboardHandler | null {
+    const service = this.opts.dashboard ?? null;
+    if (service === null) return null;
+    const dir = this.opts.dashboardDir ?? defaultDashboardDir();
+    const assets = loadAssets(dir);
+    if (assets === null) this.logger.warn({ dir }, 'the dashboard is not built (no index.html): /dashboard/ answers 503; run npm run build');
+    return new DashboardHandler(service, assets);
   }
 
   /** Listen on a URL like http://127.0.0.1:2379 or https://...; port 0 allowed; resolves with the bound URL. */

@@ -19,7 +19,7 @@ export interface Exchange {
    * A complete response. `headers` is a flat [name, value, ...] list in the
    * order to send; a null body sends no body and no length (HEAD never sends one).
    */
-  send(status: number, headers: readonly string[], body: string | null): void;
+  send(status: number, headers: readonly string[], body: string | Buffer | null): void;
   /** Sends status and headers at once and keeps the response open for write(). */
   startStream(status: number, headers: readonly string[]): void;
   write(chunk: string): void;
@@ -93,7 +93,7 @@ export class Http1Exchange implements Exchange {
     if (this.res.shouldKeepAlive) this.res.removeHeader('connection');
   }
 
-  send(status: number, headers: readonly string[], body: string | null): void {
+  send(status: number, headers: readonly string[], body: string | Buffer | null): void {
     if (this.res.headersSent || this.res.destroyed) return;
     this.observe?.(this.method, status);
     this.prepare();
@@ -196,7 +196,7 @@ export class Http2Exchange implements Exchange {
     return !this.stream.destroyed && !this.stream.closed && !this.stream.headersSent;
   }
 
-  send(status: number, headers: readonly string[], body: string | null): void {
+  send(status: number, headers: readonly string[], body: string | Buffer | null): void {
     if (!this.usable) return;
     this.observe?.(this.method, status);
     this.ended = true;

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Exchange } from './exchange.js';
 import { bytesToText, cleanPath, escapePath, GoError, hexEscapeNonAscii, textToBytes, unescape } from './go-url.js';
+import { DASHBOARD_PATH, type DashboardHandler } from './dashboard-handler.js';
 import type { InfoHandlers } from './info-handlers.js';
 import type { KeysHandler } from './keys-handler.js';
 import type { MembersHandler } from './members-handler.js';
@@ -43,6 +44,7 @@ export class Router {
     private readonly members: MembersHandler,
     private readonly info: InfoHandlers,
     private readonly logger: Logger,
+    private readonly dashboard: DashboardHandler | null = null,
   ) {}
 
   handle(ex: Exchange): void {
@@ -88,6 +90,9 @@ export class Router {
     }
     if (path.startsWith('/v2/members') && (path.length === 11 || path.charCodeAt(11) === 47)) {
       return this.members.handle(ex, bytesToText(path.slice(11)));
+    }
+    if (this.dashboard !== null && path.startsWith(DASHBOARD_PATH) && (path.length === 10 || path.charCodeAt(10) === 47)) {
+      return this.dashboard.handle(ex, path, target.rawQuery);
     }
     switch (path) {
       case '/v2/machines':

@@ -80,6 +80,8 @@ export interface KvdConfig {
   readonly maxWals: number;
   /** Bytes after which a log segment rolls. */
   readonly segmentSize: number;
+  /** Serve the built-in dashboard at /dashboard/ on the client URLs. */
+  readonly dashboard: boolean;
   readonly logLevel: LogLevel;
   readonly clientTransportSecurity: TransportSecurity;
   readonly peerTransportSecurity: PeerTransportSecurity;

@@ -3,5 +3,5 @@ export { BootstrapError } from './bootstrap.js';
 export { EntryApplyError } from './errors.js';
 export type { MemberOptions, InitialMember, InitialClusterSource } from './options.js';
 export { MembershipError } from './service.js';
-export type { KeysService, ClusterService, MemberInfo, ReadOptions, ResponseIndexes } from './service.js';
+export type { KeysService, ClusterService, DashboardService, MemberInfo, ReadOptions, ResponseIndexes } from './service.js';
 export { describeProposal } from './proposal.js';

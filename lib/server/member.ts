@@ -19,6 +19,8 @@ import { encodeMembershipChange, encodeProposal, proposalProblem, type Membershi
 import { Proposer } from './proposer.js';
 import type { ClusterService, KeysService, MemberInfo, ReadOptions, ResponseIndexes } from './service.js';
 import { computeMemberId } from './ids.js';
+import { DashboardSource, KEEP_SECONDS, type RaftProgress } from './dashboard-source.js';
+import { LatencyHistory, type LatencyView } from './latency-history.js';
 import { StateMachine, type ApplyResult } from './state-machine.js';
 import { goDuration, goTime, LatencyStats, RateCounter } from './stats.js';
 
@@ -85,6 +87,9 @@ export class Member implements KeysService, ClusterService {
   private readonly appendSentAt = new Map<string, number>();
   private readonly recvAppend = new RateCounter();
   private readonly sendAppend = new RateCounter();
+  /** Follower round trips second by second, for the dashboard's latency view. */
+  private readonly latency: LatencyHistory;
+  readonly dashboard: DashboardSource;
 
   private constructor(private readonly opts: MemberOptions, b: Bootstrapped, transport: PeerTransport) {
     this.log = opts.logger;
@@ -99,6 +104,13 @@ export class Member implements KeysService, ClusterService {
     this.applied = b.applied;
     this.appliedTerm = b.appliedTerm;
     this.lastSnapshotIndex = b.applied;
+    this.latency = new LatencyHistory({ keepSeconds: KEEP_SECONDS, silentAfterMs: Math.max(1000, 5 * opts.heartbeatMs) });
+    this.dashboard = new DashboardSource(this, {
+      metrics: opts.metrics,
+      peerClientTls: opts.peerClientTls ?? null,
+      logger: opts.logger,
+      startedAt: this.startTime,
+    });
     const electionTick = Math.max(2, Math.round(opts.electionMs / opts.heartbeatMs));
     this.raft = new Raft({
       id: b.id,
@@ -152,12 +164,14 @@ export class Member implements KeysService, ClusterService {
       isKnownMember: (id) => b.sm.registry.has(id) && !b.sm.registry.isRemoved(id),
       membersJSON: () => ({ clusterId: b.clusterId, members: b.sm.registry.list() }),
       onRtt: (id, ms) => opts.metrics.peerRoundTrip.observe({ To: id }, ms / 1000),
+      dashboardJSON: (path) => member?.dashboard.answerPeer(path) ?? null,
     });
     member = new Member(opts, b, transport);
     for (const url of opts.listenPeerURLs) await transport.listen(url);
     for (const m of b.sm.registry.list()) if (m.id !== b.id) transport.addPeer(m.id as MemberId, m.peerURLs);
     member.registerMetrics();
     member.startTimers();
+    member.dashboard.start();
     if (b.voters.length === 1 && b.voters[0] === b.id) member.raft.campaign();
     member.scheduleDrain();
     opts.logger.info(
@@ -253,11 +267,29 @@ export class Member implements KeysService, ClusterService {
     return { leader: this.id, followers };
   }
 
-  storeStats(): unknown {
+  storeStats(): Record<string, number> {
     return this.store.stats();
   }
 
+  /** Where this member stands in raft, for the dashboard. */
+  progress(): RaftProgress {
+    const role = this.role === 'leader' || this.role === 'follower' ? this.role : 'candidate';
+    return { role, leader: this.leader, term: this.raft.currentTerm(), commit: this.raft.log.committed, applied: this.applied, unhealthy: this.healthProblem() };
+  }
+
+  /** The followers' latency over the last `seconds`, when this member leads. */
+  latencyView(now: number, seconds: number): LatencyView | null {
+    if (this.role !== 'leader') return null;
+    const followers = this.registry.ids().filter((id) => id !== this.id);
+    this.latency.retain(followers);
+    return this.latency.view(now, seconds, followers);
+  }
+
   async unhealthyReason(): Promise<string | null> {
+    return this.healthProblem();
+  }
+
+  private healthProblem(): string | null {
     if (this.failure) return this.failure;
     if (this.stopped) return 'member is stopping';
     if (this.leader === NO_MEMBER) return 'no leader';
@@ -282,6 +314,7 @@ export class Member implements KeysService, ClusterService {
   private async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.dashboard.stop();
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.syncTimer) clearInterval(this.syncTimer);
     this.proposer.rejectAll(serverStopped());
@@ -404,10 +437,9 @@ export class Member implements KeysService, ClusterService {
     if (msgs.length === 0) return;
     const now = Date.now();
     for (const m of msgs) {
-      if (m.type === 'append') {
-        this.sendAppend.add(now, entryBytes(m.entries));
-        if (!this.appendSentAt.has(m.to)) this.appendSentAt.set(m.to, performance.now());
-      }
+      if (m.type === 'append') this.sendAppend.add(now, entryBytes(m.entries));
+      // Heartbeats count too: an idle cluster still shows how fast each follower answers.
+      if ((m.type === 'append' || m.type === 'heartbeat') && !this.appendSentAt.has(m.to)) this.appendSentAt.set(m.to, performance.now());
     }
     this.transport.send(msgs);
   }
@@ -426,17 +458,22 @@ export class Member implements KeysService, ClusterService {
     if (!st) this.followerStats.set(from, (st = new LatencyStats()));
     const sentAt = this.appendSentAt.get(from);
     if (sentAt !== undefined) {
-      st.record(performance.now() - sentAt);
+      const ms = performance.now() - sentAt;
+      st.record(ms);
+      this.latency.record(from, ms, Date.now());
       this.appendSentAt.delete(from);
     }
-    if (rejected) st.fail++;
-    else st.success++;
+    if (rejected) {
+      st.fail++;
+      this.latency.failure(from, Date.now());
+    } else st.success++;
   }
 
   private unreachable(id: MemberId): void {
     if (this.stopped) return;
     const st = this.followerStats.get(id);
     if (st && this.role === 'leader') st.fail++;
+    if (this.role === 'leader') this.latency.failure(id, Date.now());
     this.appendSentAt.delete(id);
     this.raft.reportUnreachable(id);
     this.scheduleDrain();

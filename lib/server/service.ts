@@ -54,6 +54,14 @@ export interface ClusterService {
   unhealthyReason(): Promise<string | null>;
 }
 
+/** The dashboard's views beyond the v2 API (JSON shapes in dashboard-types.ts). */
+export interface DashboardService {
+  /** The leader's latency view of its followers over the last `seconds`. */
+  latencyReport(seconds: number): Promise<unknown>;
+  /** Every member's status, with samples newer than `since` (seconds since the epoch). */
+  clusterReport(since: number): Promise<unknown>;
+}
+
 const membershipMessages = {
   PEER_URL_EXISTS: 'membership: peerURL exists',
   ID_NOT_FOUND: 'membership: ID not found',

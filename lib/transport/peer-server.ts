@@ -17,6 +17,7 @@ import {
   HEADER_TO,
   NGHTTP2_CANCEL,
   NGHTTP2_PROTOCOL_ERROR,
+  PATH_DASHBOARD_PREFIX,
   PATH_MEMBERS,
   PATH_SNAPSHOT,
   PATH_STREAM,
@@ -41,6 +42,8 @@ export interface PeerServerHooks {
   verifyPeer: ((cert: tls.PeerCertificate) => string | null) | null;
   membersJSON: (() => unknown) | null;
   versionJSON: (() => unknown) | null;
+  /** Body of a GET under /dashboard/ (given the path and query); null answers 404. */
+  dashboardJSON: ((pathAndQuery: string) => unknown) | null;
   /** Counters of a member, created on first use. */
   countersOf(id: MemberId): PeerCounters;
   deliver(m: Message): void;
@@ -159,6 +162,10 @@ export class PeerServer {
     if (method === 'POST' && path === PATH_SNAPSHOT) return this.acceptSnapshot(stream, headers);
     if (method === 'GET' && path === PATH_MEMBERS) return this.answerJSON(stream, headers, this.hooks.membersJSON);
     if (method === 'GET' && path === PATH_VERSION) return this.answerJSON(stream, headers, this.hooks.versionJSON);
+    const dashboard = this.hooks.dashboardJSON;
+    if (method === 'GET' && typeof path === 'string' && path.startsWith(PATH_DASHBOARD_PREFIX)) {
+      return this.answerJSON(stream, headers, dashboard && (() => dashboard(path)));
+    }
     this.answer(stream, 404, 'not found');
   }
 
@@ -262,7 +269,9 @@ export class PeerServer {
     if (source === null) return this.answer(stream, 404, 'not found');
     let body: string;
     try {
-      body = JSON.stringify(source());
+      const value = source();
+      if (value === null) return this.answer(stream, 404, 'not found');
+      body = JSON.stringify(value);
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'cannot answer a peer request');
       return this.answer(stream, 500, 'internal error');

@@ -6,6 +6,8 @@ export const PATH_STREAM = '/raft/stream';
 export const PATH_SNAPSHOT = '/raft/snapshot';
 export const PATH_MEMBERS = '/members';
 export const PATH_VERSION = '/version';
+/** GETs under it answer the dashboard of a member serving it on its client port. */
+export const PATH_DASHBOARD_PREFIX = '/dashboard/';
 
 export const HEADER_CLUSTER = 'x-kvd-cluster-id';
 export const HEADER_FROM = 'x-kvd-from';

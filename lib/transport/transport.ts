@@ -71,6 +71,8 @@ export interface TransportOptions {
   onRtt?: (id: MemberId, ms: number) => void;
   /** Body of GET /version; 404 without it. */
   versionJSON?: () => unknown;
+  /** Body of a GET under /dashboard/ (given the path and query); 404 without it or when it gives null. */
+  dashboardJSON?: (pathAndQuery: string) => unknown;
   /** The allowed CN/hostname check of a TLS peer's certificate: a rejection reason, or null. */
   verifyPeer?: (cert: tls.PeerCertificate) => string | null;
   readonly tuning?: Partial<TransportTuning>;
@@ -131,6 +133,7 @@ export class PeerTransport {
         verifyPeer: opts.verifyPeer ?? null,
         membersJSON: opts.membersJSON ?? null,
         versionJSON: opts.versionJSON ?? null,
+        dashboardJSON: opts.dashboardJSON ?? null,
         countersOf: (id) => this.countersOf(id),
         deliver: (m) => this.deliver(m),
       },

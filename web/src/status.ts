@@ -1,0 +1,25 @@
+// The strip under the header that says whether the numbers are fresh: when
+// the view last updated, or why it could not. Always one line high.
+
+import { el, setAttr, setText } from './dom.js';
+import { formatClock } from './format.js';
+
+export class StatusLine {
+  readonly root = el('div.status-line', { role: 'status', 'aria-live': 'polite' });
+  private readonly text = el('span');
+
+  constructor() {
+    this.root.append(this.text);
+  }
+
+  updated(what: string): void {
+    setAttr(this.root, 'data-state', 'ok');
+    setText(this.text, `${what} updated ${formatClock(Date.now())}`);
+  }
+
+  failed(what: string, err: unknown): void {
+    setAttr(this.root, 'data-state', 'error');
+    const reason = err instanceof Error ? err.message : String(err);
+    setText(this.text, `⚠ ${what}: this member did not answer (${reason}) at ${formatClock(Date.now())}; retrying`);
+  }
+}

@@ -160,7 +160,7 @@ export class PeerLink {
     }
     this.log.info({ peer: this.id, bytes: m.snapshot.data.length, index: m.snapshot.meta.index }, 'sending snapshot');
     try {
-      sendSnapshot(session, this.headers, m, (outcome: SnapshotOutcome) => {
+      sendSnapshot(session, this.headers, m, this.log.child({ peer: this.id }), (outcome: SnapshotOutcome) => {
         this.counters.sentBytes += outcome.bytes;
         if (outcome.ok) {
           this.counters.sentMsgs++;

@@ -347,7 +347,8 @@ export class PeerServer {
           throw new FrameError(`snapshot from ${m.from} to ${m.to} on a stream of ${from} to ${this.hooks.self}`);
         }
       } catch (err) {
-        fail(err);
+        // A malformed body is the sender's fault; a file we cannot write is ours.
+        fail(err, err instanceof FrameError ? 400 : 500);
       }
     }));
     const gaveUp = (): void => {

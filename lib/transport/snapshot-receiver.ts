@@ -56,7 +56,6 @@ export class IncomingSnapshot {
   private fileError: Error | null = null;
   private readonly partPath: string;
   private received = 0;
-  private ended = false;
 
   constructor(
     private readonly dir: string,
@@ -122,17 +121,16 @@ export class IncomingSnapshot {
     }
   }
 
-  /** Drops what was received; idempotent. */
+  /** Drops what was received; idempotent, never rejects (a file it cannot remove goes at the next start). */
   async abort(): Promise<void> {
     const file = this.file;
-    if (file !== null && !this.ended) {
-      this.ended = true;
+    if (file !== null && !file.closed) {
       await new Promise<void>((resolve) => {
         file.once('close', () => resolve());
         file.destroy();
       });
     }
-    await fs.promises.rm(this.partPath, { force: true });
+    await fs.promises.rm(this.partPath, { force: true }).catch(() => undefined);
   }
 
   private openFile(): fs.WriteStream {
@@ -151,7 +149,6 @@ export class IncomingSnapshot {
   /** Ends the file: everything written, fsynced (flush: true), closed. */
   private async closeFile(): Promise<void> {
     const file = this.openFile();
-    this.ended = true;
     await new Promise<void>((resolve, reject) => {
       if (this.fileError !== null) return reject(this.fileError);
       file.once('error', reject);

@@ -253,8 +253,8 @@ export class PeerLink {
     // Every listener below may run after this dial was given up (a late
     // connect, an answer on a destroyed stream): none may throw, and none acts
     // on a session this link no longer holds.
-    const guard = <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
-      contained(this.log.child({ peer: this.id, url }), what, () => hangUp(dialed), fn);
+    const dialLog = this.log.child({ peer: this.id, url });
+    const guard = <A extends unknown[]>(what: string, fn: (...args: A) => void) => contained(dialLog, what, () => hangUp(dialed), fn);
     socket.on('error', guard('socket error', (err: Error) => {
       this.log.debug({ peer: this.id, url, err: err.message }, 'peer socket error');
     }));

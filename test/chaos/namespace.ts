@@ -21,10 +21,16 @@ export function namespaceUnavailable(): string | null {
 function probe(): string | null {
   if (process.platform !== 'linux') return `needs Linux network namespaces, this is ${process.platform}`;
   if (process.getuid?.() !== 0) return 'needs root (unshare -n and iptables)';
-  const script = 'ip link set lo up && iptables -S OUTPUT && iptables -t mangle -S OUTPUT && iptables -m conntrack -h >/dev/null';
+  // The rules the drivers use, tried once: this checks the kernel's owner, connmark and conntrack matches too.
+  const script = [
+    'ip link set lo up',
+    'iptables -A INPUT -p tcp --dport 1 --syn -j DROP',
+    'iptables -t mangle -A OUTPUT -m owner --uid-owner 40001 -m conntrack --ctstate NEW -j CONNMARK --set-mark 1',
+    'iptables -A OUTPUT -p tcp -m connmark --mark 1 -m conntrack --ctorigdstport 1 -j DROP',
+  ].join(' && ');
   const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--kill-child', '--', 'sh', '-c', script], { encoding: 'utf8', timeout: 10_000 });
   if (r.error) return `cannot run unshare: ${r.error.message}`;
-  if (r.status !== 0) return `unshare -n with ip and iptables does not work here: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`;
+  if (r.status !== 0) return `unshare -n with ip and iptables (owner, connmark, conntrack) does not work here: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`;
   return null;
 }
 

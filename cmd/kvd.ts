@@ -146,6 +146,23 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
   };
 }
 
+/**
+ * The last line. An exception nothing caught, or a rejection nobody handled,
+ * leaves the member in a state no one reasoned about; a Raft member fails
+ * stop rather than serve from it. The transport and the API contain what the
+ * network sends them, so reaching this is a bug: say so with the stack, and exit.
+ */
+function stopOnUncaught(logger: Logger): void {
+  process.on('uncaughtException', (err, origin) => {
+    logger.fatal({ err, origin }, 'uncaught exception; stopping the member');
+    process.exit(70);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection; stopping the member');
+    process.exit(70);
+  });
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let config: KvdConfig;
   try {
@@ -167,6 +184,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     throw err;
   }
   const logger = createLogger({ name: config.name, level: config.logLevel });
+  stopOnUncaught(logger);
   let running: Running;
   let stopping: Promise<void> | null = null;
   let resolveExit: (code: number) => void = () => {};

@@ -6,7 +6,7 @@ import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { Raft } from '../raft/index.js';
 import { NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Message, type Ready, type Role, type Snapshot, type Term } from '../raft/types.js';
-import { type DataDirLock, SnapshotStore, StorageError, Wal } from '../storage/index.js';
+import { type DataDirLock, SnapshotStore, snapDir, StorageError, Wal } from '../storage/index.js';
 import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../store/index.js';
 import { RefusalLog } from '../tls/index.js';
 import { PeerTransport } from '../transport/index.js';
@@ -155,6 +155,7 @@ export class Member implements KeysService, ClusterService {
       self: b.id,
       clusterId: b.clusterId,
       logger: opts.logger,
+      snapshotDir: snapDir(opts.dataDir),
       serverTls: opts.peerServerTls ?? null,
       clientTls: opts.peerClientTls ?? null,
       verifyPeer: opts.verifyPeer,

@@ -3,12 +3,14 @@
 // snapshots on streams of their own). The peer's messages to us come on the
 // session it dials (see peer-server.ts); each direction has one session.
 
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import type tls from 'node:tls';
 import type pino from 'pino';
 import type { MemberId, Message } from '../raft/types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { FrameEncoder } from './codec.js';
+import { contained } from './contain.js';
+import { dialSession, hangUp, type Dialed } from './dial.js';
 import {
   HEADER_CLUSTER,
   HEADER_FROM,
@@ -43,6 +45,7 @@ const REASON_LIMIT = 512;
 export class PeerLink {
   private urls: readonly string[];
   private urlIndex = 0;
+  private dialed: Dialed | null = null;
   private session: http2.ClientHttp2Session | null = null;
   private stream: http2.ClientHttp2Stream | null = null;
   private accepted = false;
@@ -62,7 +65,11 @@ export class PeerLink {
     this.pingSince = 0;
     if (err !== null) return;
     this.counters.rtt.add(durationMs);
-    this.settings.onRtt?.(this.id, durationMs);
+    try {
+      this.settings.onRtt?.(this.id, durationMs);
+    } catch (rttErr) {
+      this.log.error({ peer: this.id, err: rttErr }, 'onRtt threw');
+    }
   };
 
   constructor(
@@ -94,10 +101,10 @@ export class PeerLink {
     this.urlIndex = 0;
     if (this.closed || (this.session !== null && urls.includes(current))) return;
     this.backoff.reset();
-    const session = this.session;
-    if (session !== null) {
+    const dialed = this.dialed;
+    if (dialed !== null) {
       this.detach();
-      session.destroy();
+      hangUp(dialed);
     }
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.dial();
@@ -128,9 +135,16 @@ export class PeerLink {
     const stream = this.stream;
     const chunks = this.encoder.pendingChunks;
     if (chunks === 0 || stream === null) return;
-    if (chunks > 1) stream.cork();
-    this.encoder.flush(this.writeChunk);
-    if (chunks > 1) stream.uncork();
+    try {
+      if (chunks > 1) stream.cork();
+      this.encoder.flush(this.writeChunk);
+      if (chunks > 1) stream.uncork();
+    } catch (err) {
+      // Runs from a timer: a throw here would take the member down with this one session.
+      this.log.error({ peer: this.id, err }, 'cannot write to the peer stream; reconnecting');
+      this.encoder.reset();
+      if (this.dialed !== null) hangUp(this.dialed);
+    }
   }
 
   /**
@@ -146,7 +160,7 @@ export class PeerLink {
     }
     this.log.info({ peer: this.id, bytes: m.snapshot.data.length, index: m.snapshot.meta.index }, 'sending snapshot');
     try {
-      sendSnapshot(session, this.headers, m, (outcome: SnapshotOutcome) => {
+      sendSnapshot(session, this.headers, m, this.log.child({ peer: this.id }), (outcome: SnapshotOutcome) => {
         this.counters.sentBytes += outcome.bytes;
         if (outcome.ok) {
           this.counters.sentMsgs++;
@@ -172,11 +186,12 @@ export class PeerLink {
    */
   ping(now: number): void {
     const session = this.session;
-    if (!this.accepted || session === null) return;
+    if (!this.accepted || session === null || this.dialed === null) return;
     if (this.pingSince !== 0) {
       if (now - this.pingSince > this.settings.pingTimeoutMs) {
         this.log.warn({ peer: this.id, waitedMs: Math.round(now - this.pingSince) }, 'peer did not answer a ping; reconnecting');
-        session.destroy();
+        // The socket too: a graceful end would wait for a FIN the partition never lets out.
+        hangUp(this.dialed);
       }
       return;
     }
@@ -192,17 +207,26 @@ export class PeerLink {
     this.closed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    const session = this.session;
-    if (session === null || session.destroyed) return Promise.resolve();
-    this.flush();
+    const dialed = this.dialed;
+    if (dialed === null || dialed.session.destroyed) {
+      if (dialed !== null) hangUp(dialed);
+      return Promise.resolve();
+    }
+    const session = dialed.session;
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => session.destroy(), this.settings.closeTimeoutMs);
+      const timer = setTimeout(() => hangUp(dialed), this.settings.closeTimeoutMs);
       session.once('close', () => {
         clearTimeout(timer);
         resolve();
       });
-      this.stream?.end();
-      session.close();
+      try {
+        this.flush();
+        this.stream?.end();
+        session.close();
+      } catch (err) {
+        this.log.debug({ peer: this.id, err: (err as Error).message }, 'peer session closed uncleanly');
+        hangUp(dialed);
+      }
     });
   }
 
@@ -214,59 +238,74 @@ export class PeerLink {
       return;
     }
     const url = this.urls[this.urlIndex % this.urls.length];
-    let session: http2.ClientHttp2Session;
-    let stream: http2.ClientHttp2Stream;
+    let dialed: Dialed;
     try {
-      session = http2.connect(url, this.connectOptions(url));
+      dialed = dialSession(url, sessionOptions(this.settings.windows), url.startsWith('https:') ? this.settings.clientTls : null);
     } catch (err) {
       this.log.warn({ peer: this.id, url, err: (err as Error).message }, 'cannot dial peer');
+      this.urlIndex++;
       this.scheduleRetry();
       return;
     }
+    const { session, socket } = dialed;
+    this.dialed = dialed;
     this.session = session;
-    session.on('error', (err) => {
+    // Every listener below may run after this dial was given up (a late
+    // connect, an answer on a destroyed stream): none may throw, and none acts
+    // on a session this link no longer holds.
+    const dialLog = this.log.child({ peer: this.id, url });
+    const guard = <A extends unknown[]>(what: string, fn: (...args: A) => void) => contained(dialLog, what, () => hangUp(dialed), fn);
+    socket.on('error', guard('socket error', (err: Error) => {
+      this.log.debug({ peer: this.id, url, err: err.message }, 'peer socket error');
+    }));
+    session.on('error', guard('session error', (err: Error) => {
       this.log.debug({ peer: this.id, url, err: err.message }, 'peer session error');
-    });
-    session.on('close', () => this.down(session));
+    }));
+    session.on('close', guard('session close', () => {
+      socket.destroy();
+      this.down(session);
+    }));
     // The peer is shutting down or replacing this session: dial again.
-    session.on('goaway', () => session.destroy());
-    session.on('connect', () => {
+    session.on('goaway', guard('goaway', () => hangUp(dialed)));
+    session.on('connect', guard('connect', () => {
+      if (session.destroyed || this.session !== session) return;
       session.setLocalWindowSize(this.settings.windows.sessionWindowBytes);
-    });
+    }));
+    let stream: http2.ClientHttp2Stream;
     try {
       stream = session.request({ ...this.headers, ':method': 'POST', ':path': PATH_STREAM }, { endStream: false });
     } catch (err) {
       this.log.warn({ peer: this.id, url, err: (err as Error).message }, 'cannot open peer stream');
-      session.destroy();
+      hangUp(dialed);
       return;
     }
     this.stream = stream;
     let status = 0;
     let reason = '';
-    stream.on('response', (h) => {
+    stream.on('response', guard('response', (h: http2.IncomingHttpHeaders) => {
       status = Number(h[':status']);
       if (status === 200) this.accept(session, url);
       else stream.setEncoding('utf8');
-    });
-    stream.on('data', (chunk: string | Buffer) => {
+    }));
+    stream.on('data', guard('data', (chunk: string | Buffer) => {
       if (reason.length < REASON_LIMIT) reason += String(chunk);
-    });
-    stream.on('error', () => {
+    }));
+    stream.on('error', guard('stream error', () => {
       // The close that follows tears the session down.
-    });
+    }));
     // The peer ends its side after a refusal, or when it shuts down: this session is done either way.
-    stream.on('end', () => {
-      if (status !== 0 && status !== 200) this.refused(url, status, reason.slice(0, REASON_LIMIT));
-      session.destroy();
-    });
-    stream.on('close', () => session.destroy());
-    this.dialTimer = setTimeout(() => {
+    stream.on('end', guard('stream end', () => {
+      if (status !== 0 && status !== 200 && this.session === session) this.refused(url, status, reason.slice(0, REASON_LIMIT));
+      hangUp(dialed);
+    }));
+    stream.on('close', guard('stream close', () => hangUp(dialed)));
+    this.dialTimer = setTimeout(guard('dial timeout', () => {
       this.dialTimer = null;
       if (!this.accepted && this.session === session) {
         this.log.debug({ peer: this.id, url }, 'peer dial timed out');
-        session.destroy();
+        hangUp(dialed);
       }
-    }, this.settings.dialTimeoutMs);
+    }), this.settings.dialTimeoutMs);
   }
 
   private accept(session: http2.ClientHttp2Session, url: string): void {
@@ -302,6 +341,7 @@ export class PeerLink {
     if (this.dialTimer !== null) clearTimeout(this.dialTimer);
     this.dialTimer = null;
     if (this.accepted) this.log.info({ peer: this.id }, 'peer stream disconnected');
+    this.dialed = null;
     this.session = null;
     this.stream = null;
     this.accepted = false;
@@ -312,12 +352,5 @@ export class PeerLink {
   private scheduleRetry(): void {
     if (this.closed) return;
     this.retryTimer = setTimeout(() => this.dial(), this.backoff.next());
-  }
-
-  /** Read at every dial: a rotated certificate is presented by the sessions dialled after it. */
-  private connectOptions(url: string): http2.SecureClientSessionOptions {
-    const base = sessionOptions(this.settings.windows);
-    if (!url.startsWith('https:')) return base;
-    return { ...base, minVersion: 'TLSv1.2', ...(this.settings.clientTls ?? {}) };
   }
 }

@@ -1,8 +1,9 @@
 // A one-off GET to a member's peer port (h2c or h2 over TLS), for a joining
 // member that asks an existing one for /members or /version.
 
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import type tls from 'node:tls';
+import { dialSession, hangUp, type Dialed } from './dial.js';
 import { HEADER_CLUSTER } from './protocol.js';
 
 export class PeerRequestError extends Error {
@@ -29,30 +30,38 @@ const BODY_LIMIT = 16 << 20;
 export function fetchPeerJSON(baseUrl: string, path: string, opts: PeerRequestOptions = {}): Promise<unknown> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   return new Promise((resolve, reject) => {
-    let session: http2.ClientHttp2Session;
+    let dialed: Dialed;
     try {
-      session = http2.connect(
-        baseUrl,
-        baseUrl.startsWith('https:') ? { minVersion: 'TLSv1.2', ...(opts.clientTls ?? {}) } : {},
-      );
+      dialed = dialSession(baseUrl, {}, baseUrl.startsWith('https:') ? (opts.clientTls ?? null) : null);
     } catch (err) {
       reject(new PeerRequestError(`cannot dial ${baseUrl}: ${(err as Error).message}`, 0));
       return;
     }
+    const session = dialed.session;
     let settled = false;
     const settle = (err: PeerRequestError | null, value?: unknown): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      session.destroy();
+      // The socket too: after a timeout the connect may still be in flight.
+      hangUp(dialed);
       if (err !== null) reject(err);
       else resolve(value);
     };
+    dialed.socket.on('error', () => {
+      // The session reports it.
+    });
     const timer = setTimeout(() => settle(new PeerRequestError(`${baseUrl}${path}: no answer in ${timeoutMs} ms`, 0)), timeoutMs);
     session.on('error', (err) => settle(new PeerRequestError(`${baseUrl}${path}: ${err.message}`, 0)));
     const headers: http2.OutgoingHttpHeaders = { ':method': 'GET', ':path': path };
     if (opts.clusterId !== undefined) headers[HEADER_CLUSTER] = opts.clusterId;
-    const stream = session.request(headers, { endStream: true });
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request(headers, { endStream: true });
+    } catch (err) {
+      settle(new PeerRequestError(`${baseUrl}${path}: ${(err as Error).message}`, 0));
+      return;
+    }
     let status = 0;
     const chunks: Buffer[] = [];
     let size = 0;

@@ -2,20 +2,29 @@
 // calling (cluster id, member id, optionally its certificate), decodes their
 // message streams and snapshot streams, and answers the few plain requests a
 // joining member makes (GET /members, GET /version).
+//
+// Each member has one message stream to us. A live one is replaced only by a
+// stream with the same certificate identity (TLS with client certificates);
+// any other newcomer is refused until the current stream's connection closes
+// or stops answering our pings, so a stranger cannot cut a member off by
+// dialling in its name. Every listener runs through contained(): nothing a peer sends
+// can throw out of here.
 
 import http2 from 'node:http2';
-import type net from 'node:net';
+import net from 'node:net';
 import tls from 'node:tls';
 import type pino from 'pino';
 import type { MemberId, Message } from '../raft/types.js';
 import { presentedCertificate, RefusalLog, TlsGate } from '../tls/index.js';
 import { FrameDecoder, FrameError } from './codec.js';
+import { contained } from './contain.js';
 import {
   HEADER_CLUSTER,
   HEADER_FROM,
   HEADER_SNAPSHOT_BYTES,
   HEADER_TO,
   NGHTTP2_CANCEL,
+  NGHTTP2_NO_ERROR,
   NGHTTP2_PROTOCOL_ERROR,
   PATH_DASHBOARD_PREFIX,
   PATH_MEMBERS,
@@ -25,7 +34,7 @@ import {
   sessionOptions,
   type WindowSizes,
 } from './protocol.js';
-import { SnapshotReceiver } from './snapshot.js';
+import { IncomingSnapshot, prepareSnapshotDir } from './snapshot-receiver.js';
 import type { PeerCounters } from './stats.js';
 
 export type ServerTlsOptions = tls.SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean };
@@ -37,6 +46,14 @@ export interface PeerServerHooks {
   readonly windows: WindowSizes;
   readonly maxFrameBytes: number;
   readonly maxSnapshotBytes: number;
+  /** Where incoming snapshots are written as they arrive. */
+  readonly snapshotDir: string;
+  /** Snapshots received at once, from all members together (one per member at most). */
+  readonly maxIncomingSnapshots: number;
+  /** A snapshot stream that carries nothing for this long is dropped. */
+  readonly snapshotIdleMs: number;
+  /** A session whose last answered ping is older than this is dead. */
+  readonly pingTimeoutMs: number;
   readonly closeTimeoutMs: number;
   isKnownMember(id: MemberId): boolean;
   verifyPeer: ((cert: tls.PeerCertificate) => string | null) | null;
@@ -54,14 +71,29 @@ interface Refusal {
   readonly reason: string;
 }
 
+/** What we know of a session a peer dialled to us. */
+interface Liveness {
+  /** When our outstanding PING was sent (performance.now()), 0 when none is. */
+  pingSince: number;
+}
+
+interface MessageStream {
+  readonly stream: http2.ServerHttp2Stream;
+  /** The sender's certificate identity, null without a client certificate. */
+  readonly identity: string | null;
+}
+
 export class PeerServer {
   private server: http2.Http2Server | http2.Http2SecureServer | null = null;
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
-  /** The open message stream of each member; a newer one replaces it. */
-  private readonly incoming = new Map<MemberId, http2.ServerHttp2Stream>();
+  private readonly sessions = new Map<http2.Http2Session, Liveness>();
+  /** The open message stream of each member. */
+  private readonly incoming = new Map<MemberId, MessageStream>();
+  /** The snapshot each member is sending us. */
+  private readonly receiving = new Map<MemberId, IncomingSnapshot>();
   /** verifyPeer's verdict, once per session. */
   private readonly certVerdicts = new WeakMap<http2.Http2Session, string | null>();
   private gate: TlsGate | null = null;
+  private snapshotDirReady = false;
   /** A refused peer redials, with back-off, for as long as it runs: its refusals are rate-limited. */
   private readonly refusals: RefusalLog;
 
@@ -79,6 +111,12 @@ export class PeerServer {
     const secure = u.protocol === 'https:';
     if (!secure && u.protocol !== 'http:') throw new Error(`peer URL ${url}: only http: and https: are supported`);
     if (secure && this.hooks.serverTls === null) throw new Error(`peer URL ${url} needs TLS options`);
+    if (!this.snapshotDirReady) {
+      // Once, before the first listener: later ones must not remove what peers are sending by then.
+      const leftovers = await prepareSnapshotDir(this.hooks.snapshotDir);
+      if (leftovers.length > 0) this.log.info({ removed: leftovers }, 'removed incoming snapshot files left by an earlier run');
+      this.snapshotDirReady = true;
+    }
     const opts = sessionOptions(this.hooks.windows);
     const serverTls = this.hooks.serverTls;
     let server: http2.Http2Server | http2.Http2SecureServer;
@@ -86,15 +124,22 @@ export class PeerServer {
       const gate = new TlsGate(serverTls, this.log, 'peer');
       const secureServer = http2.createSecureServer({ ...opts, minVersion: 'TLSv1.2', ...gate.serverOptions, allowHTTP1: false });
       // Before the listener http2 registered: a refused socket never carries a stream.
-      secureServer.prependListener('secureConnection', (socket: tls.TLSSocket) => gate.admit(socket));
-      secureServer.on('tlsClientError', (err, socket: tls.TLSSocket) => gate.handshakeFailed(err, socket));
+      secureServer.prependListener('secureConnection', (socket: tls.TLSSocket) => {
+        contained(this.log, 'secureConnection', () => socket.destroy(), () => gate.admit(socket))();
+      });
+      secureServer.on('tlsClientError', (err, socket: tls.TLSSocket) => {
+        contained(this.log, 'tlsClientError', () => socket.destroy(), () => gate.handshakeFailed(err, socket))();
+      });
       this.gate = gate;
       server = secureServer;
     } else {
       server = http2.createServer(opts);
     }
     server.on('session', (session) => this.trackSession(session));
-    server.on('stream', (stream, headers) => this.route(stream, headers));
+    server.on('stream', (stream, headers) => {
+      const guard = contained(this.log, 'stream', () => stream.destroy(), (h: http2.IncomingHttpHeaders) => this.route(stream, h));
+      guard(headers);
+    });
     server.on('sessionError', (err) => this.log.debug({ err: err.message }, 'peer session error'));
     const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = u.port === '' ? (secure ? 443 : 80) : Number(u.port);
@@ -109,15 +154,49 @@ export class PeerServer {
     this.server = server;
     const bound = server.address() as net.AddressInfo;
     const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-    return `${u.protocol}//${shownHost}:${bound.port}`;
+    const boundUrl = `${u.protocol}//${shownHost}:${bound.port}`;
+    if (!secure && !isLoopback(bound.address)) {
+      this.log.warn(
+        { url: boundUrl },
+        'the peer port is plain HTTP on a non-loopback address: anyone who can reach it can send raft messages in a member\'s name; ' +
+          'use https peer URLs with peer client certificates (see docs/tls.md)',
+      );
+    }
+    return boundUrl;
   }
 
   /** Closes the message stream a member has open to us (it was removed). */
   dropMember(id: MemberId): void {
-    const stream = this.incoming.get(id);
-    if (stream === undefined) return;
+    const current = this.incoming.get(id);
+    if (current === undefined) return;
     this.incoming.delete(id);
-    stream.close(NGHTTP2_CANCEL);
+    current.stream.close(NGHTTP2_CANCEL);
+  }
+
+  /**
+   * Pings every session peers dialled to us, and ends those whose last ping
+   * went unanswered for pingTimeoutMs: a peer that vanished without a FIN
+   * (a partition, a dead host) would otherwise hold its stream, and the
+   * member's place, for good.
+   */
+  ping(now: number): void {
+    for (const [session, live] of this.sessions) {
+      if (live.pingSince !== 0) {
+        if (now - live.pingSince > this.hooks.pingTimeoutMs) {
+          this.log.warn({ remote: remoteOf(session), waitedMs: Math.round(now - live.pingSince) }, 'peer session did not answer a ping; closing it');
+          session.destroy();
+        }
+        continue;
+      }
+      try {
+        const sent = session.ping(() => {
+          live.pingSince = 0;
+        });
+        if (sent) live.pingSince = now;
+      } catch {
+        // The session is closing; its 'close' handler forgets it.
+      }
+    }
   }
 
   /** Rotation: new handshakes get the new certificate, established sessions keep theirs. */
@@ -134,28 +213,33 @@ export class PeerServer {
     this.refusals.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // GOAWAY makes a well-behaved peer close its streams and the session with them.
-    for (const s of this.sessions) s.close();
+    for (const s of this.sessions.keys()) s.close();
     const timer = setTimeout(() => {
-      for (const s of this.sessions) s.destroy();
+      for (const s of this.sessions.keys()) s.destroy();
     }, this.hooks.closeTimeoutMs);
     await closed;
     clearTimeout(timer);
+    await Promise.all([...this.receiving.values()].map((r) => r.abort()));
+    this.receiving.clear();
   }
 
   private trackSession(session: http2.ServerHttp2Session): void {
-    // http2 still makes a session for a socket the gate refused.
-    if (session.destroyed || session.socket?.destroyed !== false) {
-      session.destroy();
-      return;
-    }
-    this.sessions.add(session);
-    session.on('close', () => this.sessions.delete(session));
-    session.on('error', (err) => this.log.debug({ err: err.message }, 'peer session error'));
-    session.setLocalWindowSize(this.hooks.windows.sessionWindowBytes);
+    const guard = <A extends unknown[]>(what: string, fn: (...args: A) => void) => contained(this.log, what, () => session.destroy(), fn);
+    guard('session', () => {
+      // http2 still makes a session for a socket the gate refused.
+      if (session.destroyed || session.socket?.destroyed !== false) {
+        session.destroy();
+        return;
+      }
+      this.sessions.set(session, { pingSince: 0 });
+      session.on('close', guard('session close', () => this.sessions.delete(session)));
+      session.on('error', guard('session error', (err: Error) => this.log.debug({ err: err.message }, 'peer session error')));
+      session.setLocalWindowSize(this.hooks.windows.sessionWindowBytes);
+    })();
   }
 
   private route(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', (err) => this.log.debug({ err: err.message }, 'peer stream error'));
+    stream.on('error', this.guard(stream, 'stream error', (err: Error) => this.log.debug({ err: err.message }, 'peer stream error')));
     const method = headers[':method'];
     const path = headers[':path'];
     if (method === 'POST' && path === PATH_STREAM) return this.acceptMessages(stream, headers);
@@ -172,9 +256,14 @@ export class PeerServer {
   private acceptMessages(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     const from = this.checkPeer(stream, headers);
     if (from === null) return;
-    const previous = this.incoming.get(from);
-    if (previous !== undefined) previous.close(NGHTTP2_CANCEL);
-    this.incoming.set(from, stream);
+    const identity = identityOf(stream.session);
+    const current = this.incoming.get(from);
+    if (current !== undefined) {
+      const refusal = this.replacement(from, current, identity, stream);
+      if (refusal !== null) return this.refuse(stream, headers, refusal);
+      current.stream.close(NGHTTP2_CANCEL);
+    }
+    this.incoming.set(from, { stream, identity });
     stream.respond({ ':status': 200, [HEADER_CLUSTER]: this.hooks.clusterId });
     this.log.info({ from, remote: remoteOf(stream.session), ...certificateOf(stream.session) }, 'peer stream accepted');
     const counters = this.hooks.countersOf(from);
@@ -187,7 +276,7 @@ export class PeerServer {
       this.hooks.deliver(m);
     }, this.hooks.maxFrameBytes);
     let failed = false;
-    stream.on('data', (chunk: Buffer) => {
+    stream.on('data', this.guard(stream, 'data', (chunk: Buffer) => {
       if (failed) return;
       counters.recvBytes += chunk.length;
       try {
@@ -197,11 +286,27 @@ export class PeerServer {
         this.log.warn({ from, remote: remoteOf(stream.session), err: (err as Error).message }, 'bad frame on peer stream; closing it');
         stream.close(NGHTTP2_PROTOCOL_ERROR);
       }
-    });
-    stream.on('end', () => stream.end());
-    stream.on('close', () => {
-      if (this.incoming.get(from) === stream) this.incoming.delete(from);
-    });
+    }));
+    stream.on('end', this.guard(stream, 'end', () => stream.end()));
+    stream.on('close', this.guard(stream, 'close', () => {
+      if (this.incoming.get(from)?.stream === stream) this.incoming.delete(from);
+    }));
+  }
+
+  /**
+   * Whether a new message stream from `from` may replace the live one: null
+   * when it may (the same certificate identity), else why not. Without client
+   * certificates nobody's identity is known, so a live stream is never
+   * replaced: the member's place frees when its connection closes or stops
+   * answering our pings (ping()), and its own redial then gets in.
+   */
+  private replacement(from: MemberId, current: MessageStream, identity: string | null, stream: http2.ServerHttp2Stream): Refusal | null {
+    if (identity !== null && identity === current.identity) {
+      this.log.info({ from, remote: remoteOf(stream.session), previous: remoteOf(current.stream.session) }, 'peer stream replaced by one with the same certificate');
+      return null;
+    }
+    const whose = identity === null ? 'another connection' : 'a connection with another certificate';
+    return { status: 409, reason: `member ${from} already has a live message stream; ${whose} may not replace it` };
   }
 
   private acceptSnapshot(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
@@ -213,45 +318,76 @@ export class PeerServer {
     if (bytes > this.hooks.maxSnapshotBytes) {
       return this.refuse(stream, headers, { status: 413, reason: `snapshot of ${bytes} bytes exceeds ${this.hooks.maxSnapshotBytes}` });
     }
+    if (this.receiving.has(from)) {
+      return this.refuse(stream, headers, { status: 429, reason: `a snapshot from ${from} is already being received` });
+    }
+    if (this.receiving.size >= this.hooks.maxIncomingSnapshots) {
+      return this.refuse(stream, headers, { status: 429, reason: `${this.receiving.size} snapshots are already being received` });
+    }
     const counters = this.hooks.countersOf(from);
-    const receiver = new SnapshotReceiver(bytes);
-    let failed = false;
-    const fail = (err: unknown): void => {
-      failed = true;
-      const reason = (err as Error).message;
-      this.log.warn({ from, remote: remoteOf(stream.session), reason }, 'bad snapshot stream');
-      this.answer(stream, 400, reason);
+    const receiver = new IncomingSnapshot(this.hooks.snapshotDir, from, bytes, () => stream.resume());
+    this.receiving.set(from, receiver);
+    let state: 'receiving' | 'finishing' | 'over' = 'receiving';
+    const release = (): void => {
+      if (this.receiving.get(from) === receiver) this.receiving.delete(from);
     };
-    stream.on('data', (chunk: Buffer) => {
-      if (failed) return;
+    const fail = (err: unknown, status = 400): void => {
+      if (state === 'over') return;
+      state = 'over';
+      release();
+      void receiver.abort();
+      const reason = (err as Error).message;
+      this.log.warn({ from, remote: remoteOf(stream.session), reason, received: receiver.bytes }, 'bad snapshot stream');
+      this.answer(stream, status, reason);
+    };
+    stream.setTimeout(this.hooks.snapshotIdleMs, this.guard(stream, 'snapshot timeout', () => {
+      if (state === 'receiving') fail(new Error(`snapshot stream idle for ${this.hooks.snapshotIdleMs} ms`), 408);
+    }));
+    stream.on('data', this.guard(stream, 'snapshot data', (chunk: Buffer) => {
+      if (state !== 'receiving') return;
       counters.recvBytes += chunk.length;
       try {
-        receiver.push(chunk);
+        const hadHeader = receiver.message !== null;
+        if (!receiver.push(chunk)) stream.pause();
+        const m = receiver.message;
+        if (!hadHeader && m !== null && (m.from !== from || m.to !== this.hooks.self)) {
+          throw new FrameError(`snapshot from ${m.from} to ${m.to} on a stream of ${from} to ${this.hooks.self}`);
+        }
       } catch (err) {
-        fail(err);
+        // A malformed body is the sender's fault; a file we cannot write is ours.
+        fail(err, err instanceof FrameError ? 400 : 500);
       }
-    });
-    stream.on('end', () => {
-      if (failed) return;
-      let m: Message;
-      try {
-        m = receiver.finish();
-      } catch (err) {
-        fail(err);
-        return;
-      }
-      if (m.from !== from || m.to !== this.hooks.self) {
-        fail(new FrameError(`snapshot from ${m.from} to ${m.to} on a stream of ${from} to ${this.hooks.self}`));
-        return;
-      }
-      counters.recvMsgs++;
-      this.log.info({ from, bytes }, 'snapshot received');
-      this.hooks.deliver(m);
-      if (!stream.destroyed) {
-        stream.respond({ ':status': 204, [HEADER_CLUSTER]: this.hooks.clusterId });
-        stream.end();
-      }
-    });
+    }));
+    const gaveUp = (): void => {
+      if (state !== 'receiving') return;
+      state = 'over';
+      release();
+      void receiver.abort();
+      this.log.warn({ from, received: receiver.bytes, declared: bytes }, 'snapshot stream closed before its end');
+    };
+    stream.on('end', this.guard(stream, 'snapshot end', () => {
+      // A reset stream ends its readable side too: that is the sender giving up, not finishing.
+      if (stream.aborted) return gaveUp();
+      if (state !== 'receiving') return;
+      state = 'finishing';
+      receiver.finish().then(
+        (m) => {
+          if (state !== 'finishing') return;
+          state = 'over';
+          release();
+          counters.recvMsgs++;
+          this.log.info({ from, bytes }, 'snapshot received');
+          this.hooks.deliver(m);
+          if (!stream.destroyed && !stream.closed && !stream.headersSent) {
+            stream.respond({ ':status': 204, [HEADER_CLUSTER]: this.hooks.clusterId });
+            stream.end();
+          }
+        },
+        (err: unknown) => fail(err, err instanceof FrameError ? 400 : 500),
+      ).catch((err: unknown) => this.log.error({ err, from }, 'cannot finish receiving a snapshot'));
+    }));
+    stream.on('aborted', this.guard(stream, 'snapshot aborted', gaveUp));
+    stream.on('close', this.guard(stream, 'snapshot close', gaveUp));
   }
 
   private answerJSON(
@@ -338,15 +474,28 @@ export class PeerServer {
     this.answer(stream, r.status, r.reason);
   }
 
+  /** A listener for an event of stream; a throw in it ends only that stream. */
+  private guard<A extends unknown[]>(stream: http2.ServerHttp2Stream, what: string, fn: (...args: A) => void): (...args: A) => void {
+    return contained(this.log, what, () => stream.destroy(), fn);
+  }
+
   private answer(stream: http2.ServerHttp2Stream, status: number, text: string): void {
-    if (stream.destroyed) return;
+    if (stream.destroyed || stream.closed) return;
     if (!stream.headersSent) {
       stream.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8', [HEADER_CLUSTER]: this.hooks.clusterId });
     }
     stream.end(text);
-    // Whatever the peer still sends is not wanted.
-    stream.resume();
+    // Whatever the peer still sends is not wanted: after a complete answer,
+    // RST_STREAM(NO_ERROR) asks it to stop sending (RFC 7540, 8.1).
+    stream.close(NGHTTP2_NO_ERROR);
   }
+}
+
+/** Whether an address a server is bound to is reachable only from this host. */
+export function isLoopback(address: string): boolean {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (net.isIPv4(v4)) return v4.startsWith('127.');
+  return address === '::1';
 }
 
 function remoteOf(session: http2.Http2Session | undefined): string {
@@ -360,10 +509,36 @@ function remoteOf(session: http2.Http2Session | undefined): string {
 
 /** The certificate a TLS peer presented, as log fields; none for h2c. */
 function certificateOf(session: http2.Http2Session | undefined): { certificate?: ReturnType<typeof presentedCertificate> } {
-  const socket = session?.socket;
-  if (!(socket instanceof tls.TLSSocket)) return {};
+  const socket = tlsSocketOf(session);
+  if (socket === null) return {};
   const certificate = presentedCertificate(socket);
   return certificate === undefined ? {} : { certificate };
+}
+
+/**
+ * Who a TLS client certificate says its holder is: issuer, subject and
+ * alternative names (a renewed certificate for the same holder keeps them).
+ * Null without a client certificate.
+ */
+function identityOf(session: http2.Http2Session | undefined): string | null {
+  const socket = tlsSocketOf(session);
+  if (socket === null) return null;
+  try {
+    const cert = socket.getPeerX509Certificate();
+    return cert === undefined ? null : `${cert.issuer}\n--\n${cert.subject}\n--\n${cert.subjectAltName ?? ''}`;
+  } catch {
+    return null;
+  }
+}
+
+/** The session's TLS socket, or null for h2c or a session that let go of its socket. */
+function tlsSocketOf(session: http2.Http2Session | undefined): tls.TLSSocket | null {
+  try {
+    const socket = session?.socket;
+    return socket instanceof tls.TLSSocket ? socket : null;
+  } catch {
+    return null;
+  }
 }
 
 function remoteOfSocket(socket: net.Socket | undefined): string {

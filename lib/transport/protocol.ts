@@ -38,4 +38,5 @@ export function sessionOptions(w: WindowSizes): http2.SessionOptions {
 }
 
 export const NGHTTP2_CANCEL = http2.constants.NGHTTP2_CANCEL;
+export const NGHTTP2_NO_ERROR = http2.constants.NGHTTP2_NO_ERROR;
 export const NGHTTP2_PROTOCOL_ERROR = http2.constants.NGHTTP2_PROTOCOL_ERROR;

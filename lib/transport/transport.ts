@@ -23,8 +23,12 @@ export interface TransportTuning {
   readonly sessionWindowBytes: number;
   /** Largest message frame sent or accepted; raft's largest append must fit. */
   readonly maxFrameBytes: number;
-  /** Largest snapshot accepted. */
+  /** Largest snapshot accepted; a stream declaring more is refused before its body is read. */
   readonly maxSnapshotBytes: number;
+  /** Snapshots received at once from all members together (never more than one per member). */
+  readonly maxIncomingSnapshots: number;
+  /** An incoming snapshot stream that carries nothing for this long is dropped. */
+  readonly snapshotIdleMs: number;
   /** Bytes queued toward one peer beyond which its messages are dropped. */
   readonly maxPendingBytes: number;
   /** Size of the buffers frames are encoded into. */
@@ -41,6 +45,8 @@ export const DEFAULT_TUNING: TransportTuning = {
   sessionWindowBytes: DEFAULT_WINDOWS.sessionWindowBytes,
   maxFrameBytes: 64 * MiB,
   maxSnapshotBytes: 2048 * MiB,
+  maxIncomingSnapshots: 2,
+  snapshotIdleMs: 10_000,
   maxPendingBytes: 64 * MiB,
   slabBytes: 256 * 1024,
   dialTimeoutMs: 1000,
@@ -54,6 +60,11 @@ export interface TransportOptions {
   readonly self: MemberId;
   readonly clusterId: string;
   readonly logger: pino.Logger;
+  /**
+   * Where incoming snapshots are written while they arrive (the member's
+   * snapshot directory); created if missing.
+   */
+  readonly snapshotDir: string;
   /** Needed to listen on an https: URL. */
   readonly serverTls?: ServerTlsOptions | null;
   /** Used to dial https: peer URLs. */
@@ -128,6 +139,10 @@ export class PeerTransport {
         windows,
         maxFrameBytes: t.maxFrameBytes,
         maxSnapshotBytes: t.maxSnapshotBytes,
+        snapshotDir: opts.snapshotDir,
+        maxIncomingSnapshots: t.maxIncomingSnapshots,
+        snapshotIdleMs: t.snapshotIdleMs,
+        pingTimeoutMs: t.pingTimeoutMs,
         closeTimeoutMs: t.closeTimeoutMs,
         isKnownMember: (id) => opts.isKnownMember(id),
         verifyPeer: opts.verifyPeer ?? null,
@@ -144,7 +159,10 @@ export class PeerTransport {
   /** Listens for peers on url (http: h2c, https: h2 over TLS); resolves to the bound URL (port 0 allowed). */
   listen(url: string): Promise<string> {
     if (this.closing !== null) return Promise.reject(new Error('transport is closed'));
-    return this.server.listen(url);
+    return this.server.listen(url).then((bound) => {
+      this.startPinging();
+      return bound;
+    });
   }
 
   addPeer(id: MemberId, urls: readonly string[]): void {
@@ -285,10 +303,13 @@ export class PeerTransport {
   }
 
   private startPinging(): void {
-    if (this.pingTimer !== null) return;
+    if (this.pingTimer !== null || this.closing !== null) return;
     this.pingTimer = setInterval(() => {
       const now = performance.now();
       for (const link of this.links.values()) link.ping(now);
+      this.server.ping(now);
     }, this.tuning.pingIntervalMs);
+    // Pings are for connections that exist; they alone keep no process alive.
+    this.pingTimer.unref();
   }
 }

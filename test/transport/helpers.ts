@@ -1,6 +1,9 @@
 // Shared fixtures for the transport tests: transports on 127.0.0.1:0 with
 // recording callbacks, a log that can be inspected, and bounded waiting.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { asIndex, asMemberId, asTerm, type MemberId, type Message } from '../../lib/raft/types.js';
@@ -31,7 +34,21 @@ export interface Node {
   readonly unreachable: MemberId[];
   readonly snapshotStatus: Array<{ id: MemberId; ok: boolean }>;
   readonly lines: LogLine[];
+  /** Where the node writes incoming snapshots. */
+  readonly snapshotDir: string;
   url: string;
+}
+
+const scratch: string[] = [];
+process.on('exit', () => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A directory removed when the test process exits. */
+export function scratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kvd-transport-'));
+  scratch.push(dir);
+  return dir;
 }
 
 export const FAST: Partial<TransportTuning> = {
@@ -46,11 +63,13 @@ export async function startNode(
   overrides: Partial<TransportOptions> & { url?: string } = {},
 ): Promise<Node> {
   const { logger, lines } = captureLogger();
-  const node: Node = { id, transport: undefined!, received: [], unreachable: [], snapshotStatus: [], lines, url: '' };
+  const snapshotDir = join(scratchDir(), 'snap');
+  const node: Node = { id, transport: undefined!, received: [], unreachable: [], snapshotStatus: [], lines, snapshotDir, url: '' };
   const transport = new PeerTransport({
     self: id,
     clusterId: CLUSTER,
     logger,
+    snapshotDir,
     onMessage: (m) => void node.received.push(m),
     onUnreachable: (to) => void node.unreachable.push(to),
     onSnapshotStatus: (to, ok) => void node.snapshotStatus.push({ id: to, ok }),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type tls from 'node:tls';
+import { encodeFrame } from '../../lib/transport/codec.js';
 import { fetchPeerJSON, PeerRequestError } from '../../lib/transport/index.js';
 import { A, B, connected, heartbeat, rawRequest, startNode, waitFor, CLUSTER, type Node } from './helpers.js';
 
@@ -94,6 +95,43 @@ test('a client with a certificate answers plain requests', async () => {
   const b = await secureNode(B, 'member-b');
   const version = await fetchPeerJSON(b.url, '/version', { clientTls: { ...certs['member-a'], ca } });
   assert.deepStrictEqual(version, { etcdserver: '3.4.0', etcdcluster: '3.4.0' });
+});
+
+test('a message stream presenting the same certificate replaces the live one', async () => {
+  const a = await secureNode(A, 'member-a');
+  const b = await secureNode(B, 'member-b');
+  a.transport.addPeer(B, [b.url]);
+  await waitFor('connected', connected(a, B));
+  const answer = await rawRequest(
+    b.url,
+    { ':path': '/raft/stream', 'x-kvd-cluster-id': CLUSTER, 'x-kvd-from': A, 'x-kvd-to': B },
+    encodeFrame(heartbeat(A, B, 5)),
+    { clientOptions: { ...certs['member-a'], ca } },
+  );
+  assert.equal(answer.status, 200);
+  await waitFor('the replacement delivered', () => b.received.length === 1);
+  await waitFor('a reconnected', connected(a, B));
+  a.transport.send([heartbeat(A, B, 6)]);
+  await waitFor('a delivers again', () => b.received.length === 2);
+});
+
+test('a message stream presenting another member\'s certificate is refused while the live one answers', async () => {
+  const a = await secureNode(A, 'member-a');
+  const b = await secureNode(B, 'member-b');
+  a.transport.addPeer(B, [b.url]);
+  await waitFor('connected', connected(a, B));
+  const answer = await rawRequest(
+    b.url,
+    { ':path': '/raft/stream', 'x-kvd-cluster-id': CLUSTER, 'x-kvd-from': A, 'x-kvd-to': B },
+    encodeFrame(heartbeat(A, B, 99)),
+    { clientOptions: { ...certs['member-b'], ca } },
+  );
+  assert.equal(answer.status, 409);
+  assert.match(answer.body, /already has a live message stream; a connection with another certificate may not replace it/);
+  a.transport.send([heartbeat(A, B, 1)]);
+  await waitFor('a still delivers', () => b.received.length === 1);
+  assert.equal((b.received[0] as { commit: number }).commit, 1);
+  assert.equal(connected(a, B)(), true);
 });
 
 test('listening on an https URL without TLS options is an error', async () => {

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { asIndex, asMemberId, asTerm, type MemberId, type Message } from '../../lib/raft/types.js';
 import { fetchPeerJSON, PeerRequestError } from '../../lib/transport/index.js';
 import { encodeFrame } from '../../lib/transport/codec.js';
+import { isLoopback } from '../../lib/transport/peer-server.js';
 import {
   A,
   append,
@@ -382,12 +383,12 @@ test('a peer with several URLs is reached on one that works', async () => {
   await waitFor('delivered', () => b.received.length === 1);
 });
 
-test('a peer that stops answering pings is disconnected and redialled', async () => {
-  const b = await node(B, [A, B]);
-  // A TCP relay to b that can be frozen: bytes stop flowing without a FIN, as in a partition.
+/** A TCP relay to url whose connections can be frozen: bytes stop flowing without a FIN, as in a partition. */
+async function freezableRelay(url: string): Promise<{ url: string; freeze(): void; close(): void }> {
   const relayed: net.Socket[] = [];
+  const frozen: net.Socket[] = [];
   const relay = net.createServer((inbound) => {
-    const outbound = net.connect(Number(new URL(b.url).port), '127.0.0.1');
+    const outbound = net.connect(Number(new URL(url).port), '127.0.0.1');
     relayed.push(inbound, outbound);
     inbound.on('error', () => {});
     outbound.on('error', () => {});
@@ -395,24 +396,75 @@ test('a peer that stops answering pings is disconnected and redialled', async ()
     outbound.pipe(inbound);
   });
   await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
-  const a = await node(A, [A, B], { tuning: { ...FAST, pingIntervalMs: 10, pingTimeoutMs: 100 } });
+  return {
+    url: `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`,
+    freeze() {
+      for (const s of relayed.splice(0)) {
+        s.unpipe();
+        s.pause();
+        frozen.push(s);
+      }
+    },
+    close() {
+      for (const s of [...relayed, ...frozen]) s.destroy();
+      relay.close();
+    },
+  };
+}
+
+const PINGY = { ...FAST, pingIntervalMs: 10, pingTimeoutMs: 100 };
+
+test('a peer that stops answering pings is disconnected and redialled', async () => {
+  const b = await node(B, [A, B], { tuning: PINGY });
+  const relay = await freezableRelay(b.url);
+  const a = await node(A, [A, B], { tuning: PINGY });
   try {
-    a.transport.addPeer(B, [`http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`]);
+    a.transport.addPeer(B, [relay.url]);
     await waitFor('connected', connected(a, B));
-    const frozen = relayed.splice(0);
-    for (const s of frozen) {
-      s.unpipe();
-      s.pause();
-    }
+    relay.freeze();
     await waitFor('disconnected', () => !connected(a, B)());
-    assert.ok(a.lines.some((l) => l.msg === 'peer did not answer a ping; reconnecting'));
+    assert.ok(a.lines.some((l) => l.msg === 'peer did not answer a ping; reconnecting'), 'a says why it reconnects');
     await waitFor('redialled', connected(a, B));
-    for (const s of frozen) s.destroy();
+    a.transport.send([heartbeat(A, B, 1)]);
+    await waitFor('delivered on the new session', () => b.received.length === 1);
   } finally {
     await a.transport.close();
-    for (const s of relayed) s.destroy();
     relay.close();
   }
+});
+
+test('a session dialled to us that stops answering our pings is closed, freeing the member\'s place', async () => {
+  const b = await node(B, [A, B], { tuning: PINGY });
+  const relay = await freezableRelay(b.url);
+  // a itself would not notice for a minute.
+  const a = await node(A, [A, B], { tuning: { ...FAST, pingTimeoutMs: 60_000 } });
+  try {
+    a.transport.addPeer(B, [relay.url]);
+    await waitFor('connected', connected(a, B));
+    relay.freeze();
+    await waitFor('b closed the silent session', () => b.lines.some((l) => l.msg === 'peer session did not answer a ping; closing it'));
+    const answer = await rawRequest(b.url, streamHeaders(A, B), encodeFrame(heartbeat(A, B, 3)));
+    assert.equal(answer.status, 200, 'a new stream from A is accepted');
+    await waitFor('delivered', () => b.received.length === 1);
+  } finally {
+    await a.transport.close();
+    relay.close();
+  }
+});
+
+test('a message stream claiming a member whose own stream is live is refused, and the member keeps its place', async () => {
+  const a = await node(A, [A, B]);
+  const b = await node(B, [A, B]);
+  a.transport.addPeer(B, [b.url]);
+  await waitFor('connected', connected(a, B));
+  const answer = await rawRequest(b.url, streamHeaders(A, B), encodeFrame(heartbeat(A, B, 99)));
+  assert.equal(answer.status, 409);
+  assert.match(answer.body, /member 000000000000000a already has a live message stream; another connection may not replace it/);
+  assert.ok(b.lines.some((l) => l.msg === 'refused peer stream' && l.status === 409), 'the refusal is a warning');
+  a.transport.send([heartbeat(A, B, 1)]);
+  await waitFor('a still delivers', () => b.received.length === 1);
+  assert.deepStrictEqual(commits(b, A), [1]);
+  assert.equal(connected(a, B)(), true);
 });
 
 test('close() leaves no open handles behind', async () => {
@@ -446,4 +498,9 @@ test('a member id is what the peer sees as the sender', async () => {
   await waitFor('delivered', () => b.received.length === 1);
   assert.equal(b.received[0].from, '8e9e05c52164694d');
   assert.equal(b.transport.stats().peers['8e9e05c52164694d'].recvMsgs, 1);
+});
+
+test('only addresses of this host count as loopback for the peer port warning', () => {
+  for (const address of ['127.0.0.1', '127.3.2.1', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopback(address), true, address);
+  for (const address of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.5', '::ffff:10.0.0.1', 'fe80::1']) assert.equal(isLoopback(address), false, address);
 });

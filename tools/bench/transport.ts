@@ -3,6 +3,9 @@
 // messages in flight (as a leader's pipeline would have).
 // Run: node --import tsx tools/bench/transport.ts [seconds] [batch]
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { asIndex, asMemberId, asTerm, type Entry, type Message } from '../../lib/raft/types.js';
 import { PeerTransport } from '../../lib/transport/index.js';
@@ -16,6 +19,8 @@ const IN_FLIGHT = 8192;
 const A = asMemberId('000000000000000a');
 const B = asMemberId('000000000000000b');
 const logger = pino({ level: 'warn' });
+const snapshotDir = mkdtempSync(join(tmpdir(), 'kvd-bench-transport-'));
+process.on('exit', () => rmSync(snapshotDir, { recursive: true, force: true }));
 let received = 0;
 let dropped = 0;
 
@@ -24,6 +29,7 @@ function transport(self: typeof A, onMessage: (m: Message) => void): PeerTranspo
     self,
     clusterId: 'bench',
     logger,
+    snapshotDir,
     onMessage,
     onUnreachable: () => void dropped++,
     onSnapshotStatus: () => {},

@@ -1,13 +1,15 @@
 // Forged frames on a real cluster's peer port (plain HTTP peer URLs, as many
 // internal deployments run): what one message from a stranger or a buggy
 // member can do. Built with kvd's own codec; ids read from GET /members.
+// A member accepts one live message stream per peer, so the forger speaks in
+// the name of a member that is down (stopped, crashed, being restarted).
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { asIndex, asMemberId, asTerm, type Entry, type Message } from '../../lib/raft/types.js';
-import { peerMembers, sendForged, type PeerView } from '../support/forge.js';
+import { peerMembers, sendForgedAs, type PeerView } from '../support/forge.js';
 import { eventually, httpRequest, type MemberProcess, startCluster, waitReady } from '../support/procs.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -54,9 +56,12 @@ test('a forged undecodable proposal sent to the leader is dropped with a warning
   const view = await peerMembers(leader.peerURL);
   const from = idOf(view, follower);
   const forged: Message = { type: 'propose', from, to: idOf(view, leader), term: asTerm(0), entries: [garbage('normal'), garbage('confChange')] };
-  assert.equal(await sendForged(leader.peerURL, view.clusterId, from, idOf(view, leader), [forged]), 200);
+  await follower.kill('SIGKILL');
+  assert.equal(await sendForgedAs(leader.peerURL, view.clusterId, from, idOf(view, leader), [forged]), 200);
   await eventually(async () => /dropped a message from a peer/.test(leader.stderr), 5000, 'the warning');
   assert.match(leader.stderr, new RegExp(`dropped 2 of 2 proposals forwarded by ${from}`));
+  follower.start();
+  await waitReady(follower);
   await assertWriting(members, 'after-forged-proposal');
   await restartAll(members);
   await assertWriting(members, 'after-restart');
@@ -67,13 +72,24 @@ test('a forged vote with the transfer flag and term 2^53-2 leaves a leader in pl
   const leader = await leaderOf(members);
   const view = await peerMembers(leader.peerURL);
   const huge = 2 ** 53 - 2;
-  for (const target of members) {
-    const to = idOf(view, target);
-    const from = idOf(view, members.find((m) => m !== target)!);
-    const vote: Message = { type: 'vote', from, to, term: asTerm(huge), lastIndex: asIndex(huge), lastTerm: asTerm(huge - 1), transfer: true };
-    assert.equal(await sendForged(target.peerURL, view.clusterId, from, to, [vote]), 200);
+  // Speak as a member that is down: first the leader to both followers, then a follower to the leader.
+  const followers = members.filter((m) => m !== leader);
+  const plan = [
+    { as: leader, targets: followers },
+    { as: followers[0]!, targets: [leader] },
+  ];
+  for (const { as, targets } of plan) {
+    await as.kill('SIGKILL');
+    for (const target of targets) {
+      const to = idOf(view, target);
+      const from = idOf(view, as);
+      const vote: Message = { type: 'vote', from, to, term: asTerm(huge), lastIndex: asIndex(huge), lastTerm: asTerm(huge - 1), transfer: true };
+      assert.equal(await sendForgedAs(target.peerURL, view.clusterId, from, to, [vote]), 200);
+    }
+    await eventually(async () => targets.every((m) => /ahead of ours/.test(m.stderr)), 5000, 'every target to log the dropped vote');
+    as.start();
+    await waitReady(as);
   }
-  await eventually(async () => members.every((m) => /ahead of ours/.test(m.stderr)), 5000, 'every member to log the dropped vote');
   await assertWriting(members, 'after-forged-vote');
   await restartAll(members);
   await assertWriting(members, 'after-restart');
@@ -103,7 +119,9 @@ test('a committed entry that cannot be applied stops the member with a fatal lin
     entries: [{ term, index: asIndex(index + 1), type: 'normal', data: Buffer.from([0x02]) }],
     commit: asIndex(index + 1),
   };
-  await sendForged(victim.peerURL, view.clusterId, idOf(view, leader), idOf(view, victim), [append]);
+  // Sent the moment the leader is gone, in its name, before the victim stops believing in it.
+  await leader.kill('SIGKILL');
+  await sendForgedAs(victim.peerURL, view.clusterId, idOf(view, leader), idOf(view, victim), [append]);
   assert.equal(await victim.waitExit(15_000), 1);
   assert.match(victim.stderr, new RegExp(`log entry ${index + 1} \\(term ${term}, normal, 1 bytes\\) cannot be applied: truncated buffer`));
   assert.match(victim.stderr, new RegExp(`segdump dump ${victim.spec.dataDir} --from ${index + 1} --to ${index + 1}`));
@@ -114,6 +132,8 @@ test('a committed entry that cannot be applied stops the member with a fatal lin
   victim.start();
   assert.equal(await victim.waitExit(15_000), 1);
   assert.match(victim.stderr, new RegExp(`log entry ${index + 1} \\(term ${term}, normal, 1 bytes\\) cannot be applied`));
+  leader.start();
+  await waitReady(leader);
   const rest = members.filter((m) => m !== victim);
   const put = await httpRequest('PUT', `${(await leaderOf(rest)).clientURL}/v2/keys/after`, 'value=2');
   assert.equal(put.status, 201);

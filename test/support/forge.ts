@@ -61,3 +61,18 @@ export async function sendForged(peerURL: string, clusterId: string, from: strin
     session.destroy();
   }
 }
+
+/**
+ * sendForged in the name of a member whose own stream to `to` is down (it
+ * was just stopped): the receiver refuses a second live stream in one
+ * member's name (409) until it has seen the real one close, so retry until then.
+ */
+export async function sendForgedAs(peerURL: string, clusterId: string, from: string, to: string, msgs: readonly Message[]): Promise<number> {
+  let status = 0;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    status = await sendForged(peerURL, clusterId, from, to, msgs);
+    if (status !== 409) return status;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return status;
+}

@@ -46,8 +46,8 @@ describe('medianFigures', () => {
     assert.equal(m.cpuPer1000, 1.5);
   });
 
-  it('keeps the mark of a leader change in any round', () => {
-    assert.equal(medianFigures([figures(1, 1), figures(1, 1, { leaderChanged: true }), figures(1, 1)]).leaderChanged, true);
-    assert.equal(medianFigures([figures(1, 1), figures(1, 1)]).leaderChanged, undefined);
+  it('keeps the mark of an election in any round', () => {
+    assert.equal(medianFigures([figures(1, 1), figures(1, 1, { termChanged: true }), figures(1, 1)]).termChanged, true);
+    assert.equal(medianFigures([figures(1, 1), figures(1, 1)]).termChanged, undefined);
   });
 });

@@ -69,8 +69,7 @@ export class Cluster {
           : spawnLogged('etcd', ['--enable-v2', '--logger', 'zap', ...args], logFile);
       return { name: s.name, proc, clientURL: `http://127.0.0.1:${s.client}`, tlsClientURL: `https://127.0.0.1:${s.tls}`, logFile };
     });
-    const cluster = new Cluster(system, members);
-    return cluster;
+    return new Cluster(system, members);
   }
 
   /** Waits (bounded) until every member is up and all agree on one leader; returns it. */
@@ -93,13 +92,16 @@ export class Cluster {
     throw new Error(`${this.system}: no agreed leader within ${timeoutMs / 1000} s (${last})`);
   }
 
-  /** The leader's member id as `member` sees it, or '' when it cannot say. */
-  async leaderIdSeenBy(member: Member): Promise<string> {
-    try {
-      return (await getJson<StatsSelf>(`${member.clientURL}/v2/stats/self`)).leaderInfo?.leader ?? '';
-    } catch {
-      return '';
-    }
+  /** The Raft term `member` is in (X-Raft-Term of a GET of `key`), or '' when it cannot say: a new term means an election. */
+  async termSeenBy(member: Member, key: string): Promise<string> {
+    return new Promise((resolve) => {
+      const req = http.get(`${member.clientURL}/v2/keys${key}`, { timeout: 5000 }, (res) => {
+        res.resume();
+        resolve(String(res.headers['x-raft-term'] ?? ''));
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(''));
+    });
   }
 
   /** Throws, with the end of its log, when a member has exited. */

@@ -24,8 +24,8 @@ export interface Figures {
   readonly errors: number;
   /** CPU seconds of all members together per 1000 requests (set by the harness). */
   readonly cpuPer1000?: number;
-  /** The cluster's leader was not the same before and after the load. */
-  readonly leaderChanged?: boolean;
+  /** The Raft term moved during the load: there was an election. */
+  readonly termChanged?: boolean;
 }
 
 /** Nearest-rank percentile (the smallest sample with at least p % of samples at or below it) of ascending samples. */
@@ -69,6 +69,6 @@ export function medianFigures(rounds: readonly Figures[]): Figures {
     latencyMs,
     errors: med((f) => f.errors)!,
     ...(cpuPer1000 !== undefined ? { cpuPer1000 } : {}),
-    ...(rounds.some((f) => f.leaderChanged) ? { leaderChanged: true } : {}),
+    ...(rounds.some((f) => f.termChanged) ? { termChanged: true } : {}),
   };
 }

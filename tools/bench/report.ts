@@ -67,7 +67,7 @@ export function formatRun(r: BenchResult): string[] {
   for (const load of r.parameters.loads) {
     for (const [i, s] of systems.entries()) {
       const f = r.systems[s]!.median[load.id];
-      const notes = f ? `${num(f.errors, 0)}${f.leaderChanged ? ' leader changed' : ''}` : 'not measured';
+      const notes = f ? `${num(f.errors, 0)}${f.termChanged ? ' election' : ''}` : 'not measured';
       rows.push([i === 0 ? load.label : '', s, ...METRICS.map((m) => (f ? num(m.pick(f), m.digits) : '-')), notes]);
     }
     if (both) {
@@ -81,10 +81,10 @@ export function formatRun(r: BenchResult): string[] {
   const flagged = r.parameters.loads.flatMap((l) =>
     systems.flatMap((s) => {
       const f = r.systems[s]!.median[l.id];
-      return f && (f.errors > 0 || f.leaderChanged) ? [`${s} ${l.label}`] : [];
+      return f && (f.errors > 0 || f.termChanged) ? [`${s} ${l.label}`] : [];
     }),
   );
-  if (flagged.length > 0) out.push('', `warning: errors or a leader change during: ${flagged.join('; ')} (their figures are suspect)`);
+  if (flagged.length > 0) out.push('', `warning: errors or an election during: ${flagged.join('; ')} (their figures are suspect)`);
   return out;
 }
 

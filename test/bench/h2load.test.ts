@@ -41,6 +41,12 @@ describe('parseH2loadLog', () => {
     assert.equal(log.badStatus, 2);
   });
 
+  it('leaves out the requests logged with status 0, which straddled the end of the warm-up', () => {
+    const log = parseH2loadLog('1796409277680112\t0\t8684\n1796409277690000\t200\t700\n');
+    assert.deepEqual([...log.durationsUs], [700]);
+    assert.equal(log.badStatus, 0);
+  });
+
   it('refuses a line that is not start, status and duration', () => {
     assert.throws(() => parseH2loadLog('1796408278201888\t200\n'), /line 1/);
   });

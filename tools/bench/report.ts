@@ -112,10 +112,17 @@ export function formatFloor(r: BenchResult): string[] {
   const f = r.floor;
   if (!f) return ['floor: not measured'];
   const seq = (s: System) => r.systems[s]?.median['seq-put']?.latencyMs.p50;
+  const parts = table(
+    [
+      ['fdatasync of a 512-byte write into a preallocated file', `${num(f.fsyncP50Ms, 3)} ms`, `${num(f.fsyncP99Ms, 3)} ms`],
+      ['peer round trip: h2 PING between two node processes', `${num(f.pingP50Ms, 3)} ms`, `${num(f.pingP99Ms, 3)} ms`],
+      ['(for reference: a 512-byte echo by the peer\'s JavaScript)', `${num(f.echoP50Ms, 3)} ms`, `${num(f.echoP99Ms, 3)} ms`],
+    ],
+    'l',
+  );
   const lines = [
-    `floor of a sequential PUT on this machine: fdatasync p50 ${num(f.fsyncP50Ms, 3)} ms (p99 ${num(f.fsyncP99Ms, 3)}), ` +
-      `peer round trip (h2 PING between two node processes) p50 ${num(f.pingP50Ms, 3)} ms (p99 ${num(f.pingP99Ms, 3)}), ` +
-      `512-byte echo on an h2 stream p50 ${num(f.echoP50Ms, 3)} ms`,
+    'floor of a sequential PUT on this machine (p50, p99):',
+    ...parts.map((l) => `  ${l}`),
     r.parameters.members > 1
       ? `  floor = max(leader fsync, RTT + follower fsync) = ${num(f.floorMs, 3)} ms`
       : `  floor = the leader's fsync = ${num(f.floorMs, 3)} ms (one member)`,

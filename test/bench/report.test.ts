@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { Figures } from '../../tools/bench/figures.js';
-import { formatCompare, formatRatios, parameterDifferences } from '../../tools/bench/report.js';
+import { formatCompare, formatFloor, formatRatios, parameterDifferences } from '../../tools/bench/report.js';
 import { medianOfRounds, readResult, RESULT_FORMAT, writeResult, type BenchResult } from '../../tools/bench/result.js';
 
 const figures = (rate: number, p99: number): Figures => ({
@@ -80,6 +80,30 @@ describe('formatRatios', () => {
   it('says which way each kvd/etcd ratio is better', () => {
     const line = rowOf(formatRatios(result('a', figures(1190, 67), figures(1000, 14))), /^PUT c=16/);
     assert.match(line, /1\.19\s+\(kvd faster\)\s+4\.79\s+\(kvd worse: 67\.0 vs 14\.0 ms\)/);
+  });
+});
+
+describe('formatFloor', () => {
+  const floor = { fsyncP50Ms: 0.2, fsyncP99Ms: 1, pingP50Ms: 0.05, pingP99Ms: 0.1, echoP50Ms: 0.08, echoP99Ms: 0.2, floorMs: 0.25 };
+
+  it('gives each system\'s sequential PUT p50 as a multiple of the floor', () => {
+    const r = result('a', figures(1, 1), figures(1, 1));
+    const withSeq: BenchResult = {
+      ...r,
+      floor,
+      systems: {
+        kvd: { ...r.systems.kvd!, median: { 'seq-put': { ...figures(400, 9), latencyMs: { ...figures(400, 9).latencyMs, p50: 0.5 } } } },
+        etcd: { ...r.systems.etcd!, median: { 'seq-put': { ...figures(400, 9), latencyMs: { ...figures(400, 9).latencyMs, p50: 0.3 } } } },
+      },
+    };
+    const lines = formatFloor(withSeq);
+    assert.match(rowOf(lines, /floor =/), /max\(leader fsync, RTT \+ follower fsync\) = 0\.250 ms/);
+    assert.match(rowOf(lines, /kvd sequential/), /p50 0\.500 ms = 2\.00x the floor/);
+    assert.match(rowOf(lines, /etcd sequential/), /p50 0\.300 ms = 1\.20x the floor/);
+  });
+
+  it('says so when the floor was not measured', () => {
+    assert.deepEqual(formatFloor(result('a', figures(1, 1), figures(1, 1))), ['floor: not measured']);
   });
 });
 

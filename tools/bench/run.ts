@@ -1,196 +1,267 @@
-// npm run bench [-- --members 1|3] [--duration 10] [--only kvd|etcd] [--connections 16,64,256]
+// npm run bench [-- options]            kvd against etcd 3.4, side by side, in one run
+// npm run bench -- --compare old.json new.json
 //
-// Starts kvd (from dist/, run `npm run build` first) and, when installed, a
-// real etcd 3.4 with --enable-v2 of the same shape, each on fresh data dirs in
-// a temp folder on 127.0.0.1, and measures both in one run with wrk:
-// sequential PUT latency, PUT / GET / quorum GET throughput with latency
-// percentiles, and CPU seconds per 1000 requests summed over the members.
+// Starts kvd (from dist/) and a real etcd 3.4 (--enable-v2) of the same
+// shape on fresh data dirs in a temp dir, on 127.0.0.1 only, each member
+// also listening on a TLS client URL, and puts the loads of issue 16 on the
+// leader: sequential PUT from one client, PUT at 16/64/256 connections,
+// local and quorum GET at 64 (wrk, HTTP/1.1 keep-alive), GET and POST over
+// h2 with TLS at 4 connections x 16 streams (h2load). Every latency figure
+// comes from the load generator's distribution of every request. It also
+// measures the floor of a sequential PUT (fdatasync + peer round trip),
+// prints ratios kvd/etcd, and writes every figure to a JSON file that
+// `--compare` sets against another run's.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { cac } from 'cac';
+import { Cluster, preload, type Certs, type System } from './cluster.js';
+import type { Figures } from './figures.js';
+import { measureFloor, type Floor } from './floor.js';
+import { LOAD_KINDS, plannedLoads, READ_PREFIX, runLoad, type Load, type LoadContext, type LoadKind } from './loads.js';
+import { atExit, firstLine, installed, removeDir, run } from './procs.js';
+import { formatCompare, formatRun } from './report.js';
+import { medianFloor, medianOfRounds, readResult, RESULT_FORMAT, writeResult, type BenchResult, type SystemResult } from './result.js';
 
-interface Target {
-  readonly label: 'kvd' | 'etcd';
-  readonly procs: ChildProcess[];
-  readonly clientURL: string;
+const root = new URL('../..', import.meta.url).pathname.replace(/\/dist\/$/, '/');
+
+const cli = cac('npm run bench --');
+cli.option('--members <n>', 'members per cluster (1 to 7)', { default: '3' });
+cli.option('--duration <s>', 'seconds per load', { default: '8' });
+cli.option('--rounds <n>', 'rounds (each starts fresh clusters); figures are the medians', { default: '1' });
+cli.option('--only <system>', 'kvd or etcd (default: both)');
+cli.option('--loads <list>', `which loads, of ${LOAD_KINDS.join(',')}`, { default: LOAD_KINDS.join(',') });
+cli.option('--connections <list>', 'connections of the PUT loads', { default: '16,64,256' });
+cli.option('--get-connections <n>', 'connections of the GET loads', { default: '64' });
+cli.option('--h2 <CxS>', 'h2 loads: connections x streams per connection', { default: '4x16' });
+cli.option('--wrk-threads <n>', 'wrk threads (at most the connections)', { default: '2' });
+cli.option('--warmup <s>', 'seconds of PUT load on each new cluster before measuring (0: none)', { default: '2' });
+cli.option('--floor-seconds <s>', 'seconds to measure fsync and peer round trip (0: skip)', { default: '2' });
+cli.option('--value-bytes <n>', 'bytes of each value', { default: '256' });
+cli.option('--read-keys <n>', 'keys the GET loads cycle through', { default: '1000' });
+cli.option('--out <file>', 'the JSON result file (default: in the OS temp dir, printed)');
+cli.option('--keep', 'keep the temp dir (member logs, data dirs) and print where it is');
+cli.option('--compare', 'print the differences between two result files: --compare old.json new.json');
+cli.help();
+
+class UsageError extends Error {}
+
+function int(name: string, v: unknown, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${String(v)}`);
+  return n;
 }
 
-const cli = cac('bench');
-cli.option('--members <n>', 'members per cluster (1 or 3)', { default: '1' });
-cli.option('--duration <s>', 'seconds per wrk run', { default: '10' });
-cli.option('--only <name>', 'kvd or etcd');
-cli.option('--connections <list>', 'connection counts for PUT', { default: '64' });
-cli.option('--sequential <n>', 'sequential PUTs for latency', { default: '2000' });
-const { options } = cli.parse();
-const members = Number(options.members);
-const duration = Number(options.duration);
-const conns = String(options.connections).split(',').map(Number);
-const sequential = Number(options.sequential);
-
-const root = new URL('../..', import.meta.url).pathname;
-const work = mkdtempSync(join(tmpdir(), 'kvd-bench-'));
-const value = 'v'.repeat(256);
-let nextPort = 31000 + Math.floor(Math.random() * 2000) * 10;
-
-function startCluster(label: 'kvd' | 'etcd'): Target {
-  const names = Array.from({ length: members }, (_, i) => `${label}${i + 1}`);
-  const ports = names.map(() => ({ client: nextPort++, peer: nextPort++ }));
-  const initial = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]!.peer}`).join(',');
-  const procs = names.map((name, i) => {
-    const args = [
-      '--name', name,
-      '--data-dir', join(work, name),
-      '--listen-client-urls', `http://127.0.0.1:${ports[i]!.client}`,
-      '--advertise-client-urls', `http://127.0.0.1:${ports[i]!.client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${ports[i]!.peer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${ports[i]!.peer}`,
-      '--initial-cluster', initial,
-      '--initial-cluster-state', 'new',
-      '--initial-cluster-token', `bench-${label}`,
-    ];
-    const cmd = label === 'kvd' ? process.execPath : 'etcd';
-    const full = label === 'kvd' ? [join(root, 'dist/cmd/kvd.js'), ...args, '--log-level', 'warn'] : ['--enable-v2', ...args, '--log-level', 'error'];
-    return spawn(cmd, full, { stdio: ['ignore', 'ignore', 'inherit'] });
-  });
-  return { label, procs, clientURL: `http://127.0.0.1:${ports[0]!.client}` };
+function list(v: unknown): string[] {
+  return String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
-function request(method: string, url: string, body?: string, agent?: http.Agent): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers: body ? { 'content-type': 'application/x-www-form-urlencoded' } : {} }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+interface Options {
+  readonly members: number;
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly systems: System[];
+  readonly loads: Load[];
+  readonly wrkThreads: number;
+  readonly warmupSeconds: number;
+  readonly floorSeconds: number;
+  readonly valueBytes: number;
+  readonly readKeys: number;
+  readonly out: string | null;
+  readonly keep: boolean;
 }
 
-async function waitForLeader(t: Target): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      const r = await request('PUT', `${t.clientURL}/v2/keys/bench/ready`, 'value=1');
-      if (r.status < 300) return;
-    } catch {
-      // not listening yet
+function options(o: Record<string, unknown>): Options {
+  const kinds = list(o.loads);
+  for (const k of kinds) if (!LOAD_KINDS.includes(k as LoadKind)) throw new UsageError(`--loads: unknown load ${k} (known: ${LOAD_KINDS.join(', ')})`);
+  const h2 = /^(\d+)x(\d+)$/.exec(String(o.h2));
+  if (!h2) throw new UsageError(`--h2 must be <connections>x<streams>, e.g. 4x16, not ${String(o.h2)}`);
+  if (o.only !== undefined && o.only !== 'kvd' && o.only !== 'etcd') throw new UsageError(`--only must be kvd or etcd, not ${String(o.only)}`);
+  return {
+    members: int('members', o.members, 1, 7),
+    seconds: int('duration', o.duration, 1, 3600),
+    rounds: int('rounds', o.rounds, 1, 100),
+    systems: o.only ? [o.only as System] : ['kvd', 'etcd'],
+    loads: plannedLoads({
+      kinds: kinds as LoadKind[],
+      putConnections: list(o.connections).map((c) => int('connections', c, 1, 10_000)),
+      getConnections: int('get-connections', o.getConnections, 1, 10_000),
+      h2Connections: int('h2', h2[1], 1, 1000),
+      h2Streams: int('h2', h2[2], 1, 1000),
+    }),
+    wrkThreads: int('wrk-threads', o.wrkThreads, 1, 64),
+    warmupSeconds: int('warmup', o.warmup, 0, 600),
+    floorSeconds: int('floor-seconds', o.floorSeconds, 0, 600),
+    valueBytes: int('value-bytes', o.valueBytes, 1, 1 << 20),
+    readKeys: int('read-keys', o.readKeys, 1, 1_000_000),
+    out: o.out === undefined ? null : String(o.out),
+    keep: o.keep === true,
+  };
+}
+
+/** Stops with a message naming what to install when a tool the run needs is missing. */
+function checkTools(opts: Options): void {
+  const missing: string[] = [];
+  const needs = (kinds: LoadKind[]) => opts.loads.some((l) => kinds.includes(l.kind));
+  if (needs(['seq', 'put', 'get', 'qget']) && !installed('wrk', '-v')) missing.push('wrk (apt-get install wrk), or leave its loads out with --loads h2get,h2post');
+  if (needs(['h2get', 'h2post']) && !installed('h2load', '--version')) missing.push('h2load (apt-get install nghttp2-client), or leave it out with --loads seq,put,get,qget');
+  if (opts.systems.includes('etcd') && !installed('etcd', '--version')) missing.push('etcd 3.4 (apt-get install etcd-server), or run kvd alone with --only kvd');
+  if (!installed('openssl', 'version')) missing.push('openssl (apt-get install openssl), for the TLS client URLs');
+  if (opts.systems.includes('kvd') && !existsSync(join(root, 'dist/cmd/kvd.js'))) missing.push('dist/cmd/kvd.js: run npm run build');
+  if (missing.length > 0) throw new UsageError(`cannot run the benchmark; missing:\n  ${missing.join('\n  ')}`);
+}
+
+function valueOf(bytes: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < bytes; i++) s += alphabet[i % alphabet.length];
+  return s;
+}
+
+function git(args: string[]): string | null {
+  const r = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function etcdVersion(): string {
+  return /etcd Version: (\S+)/.exec(firstLine('etcd', ['--version']))?.[1] ?? 'unknown';
+}
+
+const log = (line: string) => console.error(line);
+
+function brief(f: Figures): string {
+  const l = f.latencyMs;
+  return `${f.rate.toFixed(0)} req/s, p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} p99.9 ${l.p999.toFixed(2)} ms` +
+    `${f.cpuPer1000 !== undefined ? `, CPU ${f.cpuPer1000.toFixed(3)} s/1k` : ''}` +
+    `${f.errors > 0 ? `, ${f.errors} errors` : ''}${f.termChanged ? ', AN ELECTION HAPPENED' : ''}`;
+}
+
+async function measureSystem(system: System, opts: Options, dir: string, certs: Certs, ctx: LoadContext): Promise<Record<string, Figures>> {
+  mkdirSync(dir, { recursive: true });
+  const cluster = await Cluster.start(system, opts.members, dir, certs);
+  try {
+    const leader = await cluster.leader();
+    log(`${system}: ${opts.members} member${opts.members > 1 ? 's' : ''} up, leader ${leader.name} (${leader.clientURL}, ${leader.tlsClientURL})`);
+    await preload(leader.clientURL, READ_PREFIX, opts.readKeys, ctx.value);
+    if (opts.warmupSeconds > 0) {
+      const warmup: Load = { id: 'warmup', label: 'warm-up', kind: 'put', connections: 16, streams: 1 };
+      await runLoad(warmup, leader, { ...ctx, seconds: opts.warmupSeconds });
     }
-    await new Promise((r) => setTimeout(r, 200));
+    const out: Record<string, Figures> = {};
+    for (const load of opts.loads) {
+      cluster.checkAlive(`before ${load.label}`);
+      const term = await cluster.termSeenBy(leader, `${READ_PREFIX}0`);
+      const cpu0 = cluster.cpuSeconds();
+      const f = await runLoad(load, leader, ctx);
+      cluster.checkAlive(`during ${load.label}`);
+      const cpu = cluster.cpuSeconds() - cpu0;
+      const termChanged = (await cluster.termSeenBy(leader, `${READ_PREFIX}0`)) !== term;
+      const figures: Figures = { ...f, cpuPer1000: f.requests > 0 ? (cpu / f.requests) * 1000 : 0, ...(termChanged ? { termChanged } : {}) };
+      log(`  ${system} ${load.label}: ${brief(figures)}`);
+      out[load.id] = figures;
+    }
+    return out;
+  } finally {
+    cluster.stop();
   }
-  throw new Error(`${t.label} did not become ready`);
 }
 
-function cpuSeconds(procs: ChildProcess[]): number {
-  let ticks = 0;
-  for (const p of procs) {
-    const fields = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / 100;
+async function makeCerts(dir: string): Promise<Certs> {
+  const r = await run(join(root, 'tools/make-certs.sh'), [dir, '2'], 60_000);
+  if (r.code !== 0) throw new Error(`tools/make-certs.sh failed: ${r.stderr}`);
+  return { certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server-key.pem') };
 }
 
-async function sequentialPuts(t: Target): Promise<{ p50: number; p99: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const times: number[] = [];
-  for (let i = 0; i < sequential; i++) {
-    const start = process.hrtime.bigint();
-    await request('PUT', `${t.clientURL}/v2/keys/bench/seq${i % 100}`, `value=${value}`, agent);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+async function bench(opts: Options): Promise<void> {
+  checkTools(opts);
+  const work = mkdtempSync(join(os.tmpdir(), 'kvd-bench-'));
+  if (opts.keep) log(`temp dir (kept): ${work}`);
+  else atExit(() => removeDir(work));
+  if (opts.systems.includes('etcd') && !etcdVersion().startsWith('3.4.')) log(`warning: etcd ${etcdVersion()} is not the 3.4 the figures are meant against`);
+  const certs = await makeCerts(join(work, 'certs'));
+  const value = valueOf(opts.valueBytes);
+  const ctx: LoadContext = { dir: work, seconds: opts.seconds, value, readKeys: opts.readKeys, wrkThreads: opts.wrkThreads };
+
+  const rounds: Record<System, Record<string, Figures>[]> = { kvd: [], etcd: [] };
+  const floors: Floor[] = [];
+  for (let round = 1; round <= opts.rounds; round++) {
+    if (opts.rounds > 1) log(`round ${round} of ${opts.rounds}`);
+    if (opts.floorSeconds > 0) {
+      const floor = await measureFloor(work, opts.members, opts.floorSeconds);
+      log(`floor: fsync p50 ${floor.fsyncP50Ms.toFixed(3)} ms, PING p50 ${floor.pingP50Ms.toFixed(3)} ms → ${floor.floorMs.toFixed(3)} ms`);
+      floors.push(floor);
+    }
+    // Alternate which system goes first, so neither always gets the quieter minutes.
+    const order = round % 2 === 1 ? opts.systems : [...opts.systems].reverse();
+    for (const system of order) {
+      const dir = join(work, `round${round}`, system);
+      rounds[system].push(await measureSystem(system, opts, dir, certs, ctx));
+      if (!opts.keep) removeDir(dir);
+    }
   }
-  agent.destroy();
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]! };
-}
 
-const putScript = join(work, 'put.lua');
-writeFileSync(
-  putScript,
-  `wrk.method = "PUT"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.body = "value=${value}"
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format(nil, "/v2/keys/bench/k" .. (n % 1000))
-end
-`,
-);
-
-interface WrkResult {
-  rps: number;
-  p50: string;
-  p99: string;
-  requests: number;
-}
-
-function wrk(url: string, c: number, script?: string): WrkResult {
-  const args = ['-t', '2', '-c', String(c), '-d', `${duration}s`, '--latency', ...(script ? ['-s', script] : []), url];
-  const out = spawnSync('wrk', args, { encoding: 'utf8' }).stdout;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  const p50 = /\s50%\s+(\S+)/.exec(out)?.[1] ?? '?';
-  const p99 = /\s99%\s+(\S+)/.exec(out)?.[1] ?? '?';
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
-  if (errors) console.error(`  (${errors} non-2xx responses)`);
-  return { rps, p50, p99, requests };
-}
-
-async function measure(t: Target): Promise<Record<string, string>> {
-  await waitForLeader(t);
-  const row: Record<string, string> = {};
-  const seq = await sequentialPuts(t);
-  row['seq PUT p50/p99 ms'] = `${seq.p50.toFixed(2)}/${seq.p99.toFixed(2)}`;
-  for (const c of conns) {
-    const cpu0 = cpuSeconds(t.procs);
-    const r = wrk(`${t.clientURL}/v2/keys/bench/k`, c, putScript);
-    const cpu = cpuSeconds(t.procs) - cpu0;
-    row[`PUT c=${c} req/s`] = r.rps.toFixed(0);
-    row[`PUT c=${c} p50/p99`] = `${r.p50}/${r.p99}`;
-    row[`PUT c=${c} CPU s/1000`] = ((cpu / Math.max(1, r.requests)) * 1000).toFixed(3);
+  const systems: Partial<Record<System, SystemResult>> = {};
+  for (const s of opts.systems) {
+    const version = s === 'kvd' ? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version : etcdVersion();
+    systems[s] = { version, median: medianOfRounds(rounds[s]), rounds: rounds[s] };
   }
-  for (const [name, q] of [['GET', ''], ['quorum GET', '?quorum=true']] as const) {
-    const cpu0 = cpuSeconds(t.procs);
-    const r = wrk(`${t.clientURL}/v2/keys/bench/k1${q}`, 64);
-    const cpu = cpuSeconds(t.procs) - cpu0;
-    row[`${name} c=64 req/s`] = r.rps.toFixed(0);
-    row[`${name} c=64 p50/p99`] = `${r.p50}/${r.p99}`;
-    row[`${name} CPU s/1000`] = ((cpu / Math.max(1, r.requests)) * 1000).toFixed(3);
-  }
-  return row;
+  const commit = git(['rev-parse', 'HEAD']);
+  const result: BenchResult = {
+    format: RESULT_FORMAT,
+    commit,
+    dirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
+    date: new Date().toISOString(),
+    machine: {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      kernel: os.release(),
+      node: process.version,
+      fs: firstLine('stat', ['-f', '-c', '%T', work]),
+      wrk: firstLine('wrk', ['-v']),
+      h2load: firstLine('h2load', ['--version']),
+    },
+    parameters: {
+      members: opts.members,
+      seconds: opts.seconds,
+      rounds: opts.rounds,
+      warmupSeconds: opts.warmupSeconds,
+      floorSeconds: opts.floorSeconds,
+      valueBytes: opts.valueBytes,
+      readKeys: opts.readKeys,
+      wrkThreads: opts.wrkThreads,
+      loads: opts.loads,
+    },
+    floor: medianFloor(floors),
+    floorRounds: floors,
+    systems,
+  };
+  const out = opts.out ?? join(os.tmpdir(), `kvd-bench-${result.date.replace(/[:.]/g, '-')}-${(commit ?? 'nocommit').slice(0, 10)}.json`);
+  writeResult(out, result);
+  console.log(`\n${formatRun(result).join('\n')}`);
+  console.log(`\nresult file: ${out}\ncompare with another run: npm run bench -- --compare OLD.json ${out}`);
 }
 
 async function main(): Promise<void> {
-  const hasEtcd = spawnSync('etcd', ['--version']).status === 0;
-  const labels = (['kvd', 'etcd'] as const).filter((l) => (!options.only || options.only === l) && (l === 'kvd' || hasEtcd));
-  const results: Record<string, Record<string, string>> = {};
-  for (const label of labels) {
-    const t = startCluster(label);
-    try {
-      console.error(`measuring ${label} (${members} member${members > 1 ? 's' : ''})...`);
-      results[label] = await measure(t);
-    } finally {
-      for (const p of t.procs) p.kill('SIGKILL');
-    }
+  const parsed = cli.parse();
+  if (parsed.options.help) return;
+  if (parsed.options.compare) {
+    if (parsed.args.length !== 2) throw new UsageError('--compare takes two result files: --compare old.json new.json');
+    console.log(formatCompare(readResult(String(parsed.args[0])), readResult(String(parsed.args[1]))).join('\n'));
+    return;
   }
-  const keys = Object.keys(results[labels[0]!] ?? {});
-  console.log(`\n${members}-member, ${duration}s per wrk run, 256-byte values, wrk -t2 on the same 2-core machine`);
-  console.log(['metric'.padEnd(26), ...labels.map((l) => l.padStart(16)), labels.length === 2 ? 'kvd/etcd'.padStart(10) : ''].join(''));
-  for (const k of keys) {
-    const vals = labels.map((l) => results[l]![k] ?? '');
-    const ratio = labels.length === 2 && k.endsWith('req/s') ? (Number(vals[0]) / Number(vals[1])).toFixed(2) : '';
-    console.log([k.padEnd(26), ...vals.map((v) => v.padStart(16)), ratio.padStart(10)].join(''));
-  }
-  rmSync(work, { recursive: true, force: true });
+  if (parsed.args.length > 0) throw new UsageError(`unexpected argument ${String(parsed.args[0])} (see --help)`);
+  await bench(options(parsed.options));
 }
 
-main().catch((err) => {
-  console.error(err);
-  rmSync(work, { recursive: true, force: true });
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);

@@ -34,7 +34,7 @@ describe('raft Ready/advance protocol', () => {
   it('advance() without an outstanding Ready is a usage error', () => {
     const r = new Raft(config);
     assert.throws(
-      () => r.advance({ hardState: null, entries: [], snapshot: null, messages: [], committed: [], readStates: [], softState: null }),
+      () => r.advance({ hardState: null, entries: [], snapshot: null, sendNow: [], sendAfterSync: [], mustSync: false, committed: [], readStates: [], softState: null }),
       (e: unknown) => e instanceof RaftError && e.code === 'no-ready-outstanding',
     );
   });

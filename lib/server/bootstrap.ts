@@ -5,7 +5,7 @@
 // into a one-member cluster of its own.
 
 import type { RaftConfig } from '../raft/index.js';
-import type { Clock } from '../runtime/index.js';
+import { realRuntime } from '../runtime/index.js';
 import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Snapshot, type Term } from '../raft/types.js';
 import { DiscoveryError, joinCluster as discoverCluster, srvCluster, type DiscoveredMember } from '../discovery/index.js';
 import { DEFAULT_PROGRESS_INTERVAL_MS, Progress } from '../progress/index.js';
@@ -51,7 +51,8 @@ export class BootstrapError extends Error {
   }
 }
 
-export async function bootstrap(opts: MemberOptions, clock: Clock): Promise<Bootstrapped> {
+export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
+  const clock = (opts.runtime ?? realRuntime).clock;
   const started = clock.monotonic();
   const lock = DataDirLock.acquire(opts.dataDir);
   try {

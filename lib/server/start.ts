@@ -63,7 +63,7 @@ export interface MemberEnvironment {
 /** Recovers or bootstraps the member's state, then starts raft, timers and the peer listener. */
 export async function startMember(opts: MemberOptions): Promise<Member> {
   const runtime = opts.runtime ?? realRuntime;
-  const b = await bootstrap(opts, runtime.clock);
+  const b = await bootstrap({ ...opts, runtime });
   let member: Member | null = null;
   const peers = new RemotePeers(opts, b, () => member?.peerEvents ?? null, (path) => member?.dashboard.answerPeer(path) ?? null);
   member = assembleMember({ opts, runtime, state: b, log: b.wal, snapshots: b.snapshots, lock: b.lock, transport: peers });

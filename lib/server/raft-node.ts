@@ -70,7 +70,7 @@ export class RaftNode implements PeerEvents {
 
   constructor(private readonly opts: RaftNodeOptions) {
     this.raft = opts.raft;
-    this.droppedMessages = new RefusalLog(opts.logger, 'dropped a message from a peer');
+    this.droppedMessages = new RefusalLog(opts.logger, 'dropped a message from a peer', { now: () => opts.runtime.clock.now() });
   }
 
   get failure(): NodeFailure | null {

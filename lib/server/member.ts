@@ -4,6 +4,7 @@
 
 import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import { AuthError, type AuthChange, type AuthOperation, type AuthService, type AuthView } from '../auth/index.js';
 import { Raft } from '../raft/index.js';
 import { NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Message, type Ready, type Role, type Snapshot, type Term } from '../raft/types.js';
 import { type DataDirLock, SnapshotStore, snapDir, StorageError, Wal } from '../storage/index.js';
@@ -42,7 +43,7 @@ const MAX_READ_ROUNDS = 64;
 /** ReadIndex requests a leader holds for itself and its followers. */
 const MAX_LEADER_READ_REQUESTS = 4096;
 
-export class Member implements KeysService, ClusterService {
+export class Member implements KeysService, ClusterService, AuthService {
   readonly id: MemberId;
   readonly clusterId: string;
   readonly name: string;
@@ -215,6 +216,19 @@ export class Member implements KeysService, ClusterService {
 
   indexes(): ResponseIndexes {
     return { clusterId: this.clusterId, etcdIndex: this.store.index, raftIndex: this.raft.log.committed, raftTerm: this.raft.currentTerm() };
+  }
+
+  // ---- AuthService ------------------------------------------------------
+
+  /** The applied users, roles and enabled flag (the same object across snapshot installs). */
+  get authView(): AuthView {
+    return this.sm.auth;
+  }
+
+  async changeAuth(op: AuthOperation): Promise<AuthChange> {
+    const r = await this.propose(op);
+    if (r instanceof AuthError) throw r;
+    return r as AuthChange;
   }
 
   // ---- ClusterService ---------------------------------------------------

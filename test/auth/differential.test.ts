@@ -206,6 +206,7 @@ test('with auth enabled, keys answer by role permissions and refuse with error 1
     { method: 'HEAD', path: '/v2/keys/foo/x', as: 'alice:a' },
     { method: 'GET', path: '/v2/keys/foo/x', as: 'alice:wrong' },
     { method: 'GET', path: '/v2/keys/foo/x', as: 'nobody:x' },
+    { method: 'GET', path: '/v2/keys/foo/x', headers: { authorization: 'bAsIc ' + Buffer.from('alice:a').toString('base64') } },
     { method: 'GET', path: '/v2/keys/foo/x', headers: { authorization: 'Bearer xyz' } },
     { method: 'GET', path: '/v2/keys/foo/x', headers: { authorization: 'Basic !!!' } },
     { method: 'GET', path: '/v2/keys/foo/x', headers: { authorization: 'Basic ' + Buffer.from('alice').toString('base64') } },

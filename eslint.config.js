@@ -53,9 +53,11 @@ export default tseslint.config(
     },
   },
   {
+    // The tree may pace its own work (a snapshot encoded a millisecond at a
+    // time reads performance.now), but no mutation may depend on the clock.
     files: ['lib/store/**/*.ts'],
     rules: {
-      'no-restricted-properties': ['error', ...CLOCK_AND_CHANCE],
+      'no-restricted-properties': ['error', ...CLOCK_AND_CHANCE.filter((r) => r.object !== 'performance')],
       'no-restricted-globals': ['error', ...TIMERS],
     },
   },

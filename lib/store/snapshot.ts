@@ -129,10 +129,8 @@ let sizeHint = 1 << 16;
  * immutable, numbers are copied), so encoding it may take its time while the
  * tree changes.
  */
-function collectSnapshot(s: StoreState): { record: SnapshotRecord; bytes: number } {
+function collectSnapshot(s: StoreState): SnapshotRecord {
   const n = s.nodeCount;
-  // Bytes the record will take, near enough to size the output buffer (a character counted as one byte).
-  let bytes = 64 + n * 16;
   const names = new Array<string>(n);
   const childCounts = new Array<number>(n);
   const created = new Array<number>(n);
@@ -150,14 +148,12 @@ function collectSnapshot(s: StoreState): { record: SnapshotRecord; bytes: number
     }
     const node = r.value;
     names[i] = node.name;
-    bytes += node.name.length;
     created[i] = node.createdIndex;
     modified[i] = node.modifiedIndex;
     if (node.expiry !== null) expiries.push({ node: i, deadline: node.expiry.deadline });
     if (node.children === null) {
       childCounts[i] = KEY;
       values.push(node.value);
-      bytes += node.value.length;
     } else {
       childCounts[i] = node.children.size;
       if (node.children.size > 0) iters.push(node.children.values());
@@ -165,7 +161,6 @@ function collectSnapshot(s: StoreState): { record: SnapshotRecord; bytes: number
     i++;
   }
   if (i !== n) throw new Error(`store snapshot: counted ${n} nodes but found ${i}`);
-  bytes += expiries.length * 12;
   const record: SnapshotRecord = {
     format: FORMAT,
     index: s.index,
@@ -186,15 +181,11 @@ function collectSnapshot(s: StoreState): { record: SnapshotRecord; bytes: number
     })),
     counters: { ...s.counters },
   };
-  for (const h of record.history) {
-    bytes += 48 + h.node.key.length + (h.node.value?.length ?? 0);
-    if (h.prevNode !== null) bytes += 32 + h.prevNode.key.length + (h.prevNode.value?.length ?? 0);
-  }
-  return { record, bytes };
+  return record;
 }
 
 export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
-  const { record } = collectSnapshot(s);
+  const record = collectSnapshot(s);
   let buf = Buffer.allocUnsafe(headroom + sizeHint);
   let end = SNAPSHOT_TYPE.encode(record, buf, headroom);
   if (end < 0) {
@@ -203,6 +194,142 @@ export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
   }
   sizeHint = Math.max(1 << 16, Math.ceil((end - headroom) * 1.1));
   return buf.subarray(0, end);
+}
+
+/**
+ * The tree as it was when a snapshot began, while the snapshot is collected
+ * a slice at a time and the tree goes on changing: the store calls the
+ * `before*` hooks right before it changes a directory's children or a
+ * node's value, modifiedIndex or TTL, and the first such call keeps what was
+ * there (copy-on-write). A copy kept for a node the collection has already
+ * passed is never read; the copies last until the collection ends and are at
+ * most one per node changed meanwhile.
+ */
+export class FrozenView {
+  private readonly children = new Map<Node, Node[]>();
+  private readonly fields = new Map<Node, { value: string; modifiedIndex: number; deadline: number | null }>();
+
+  beforeChildrenChange(dir: Node): void {
+    if (!this.children.has(dir)) this.children.set(dir, Array.from(dir.children!.values()));
+  }
+
+  beforeFieldsChange(n: Node): void {
+    if (!this.fields.has(n)) this.fields.set(n, { value: n.value, modifiedIndex: n.modifiedIndex, deadline: n.expiry === null ? null : n.expiry.deadline });
+  }
+
+  /** The directory's children at the start, if they have changed since. */
+  frozenChildren(dir: Node): Node[] | undefined {
+    return this.children.get(dir);
+  }
+
+  valueOf(n: Node): string {
+    return this.fields.get(n)?.value ?? n.value;
+  }
+
+  modifiedIndexOf(n: Node): number {
+    return this.fields.get(n)?.modifiedIndex ?? n.modifiedIndex;
+  }
+
+  deadlineOf(n: Node): number | null {
+    const f = this.fields.get(n);
+    if (f !== undefined) return f.deadline;
+    return n.expiry === null ? null : n.expiry.deadline;
+  }
+}
+
+/** Nodes collected between two looks at the clock. */
+const COLLECT_CHECK_NODES = 256;
+
+/**
+ * What collectSnapshot collects, a slice of about SLICE_MS at a time with
+ * `pause()` awaited between slices, reading the tree through `view` (which
+ * the store keeps at its state when `s` was taken). `s` must have been taken
+ * at the call, with its history and counters copied.
+ */
+async function collectSnapshotInSlices(s: StoreState, view: FrozenView, pause: () => Promise<void>): Promise<{ record: SnapshotRecord; bytes: number }> {
+  const n = s.nodeCount;
+  let bytes = 64 + n * 16;
+  const names = new Array<string>(n);
+  const childCounts = new Array<number>(n);
+  const created = new Array<number>(n);
+  const modified = new Array<number>(n);
+  const values: string[] = [];
+  const expiries: { node: number; deadline: number }[] = [];
+  // A directory being walked: its children as a live iterator until they change, then as the copy kept at the start.
+  interface Frame {
+    readonly dir: Node;
+    readonly iter: Iterator<Node>;
+    pos: number;
+  }
+  const rootChildren = view.frozenChildren(s.root)?.length ?? s.root.children!.size;
+  const frames: Frame[] = [{ dir: s.root, iter: s.root.children!.values(), pos: 0 }];
+  const childCount = (dir: Node): number => view.frozenChildren(dir)?.length ?? dir.children!.size;
+  let i = 0;
+  let sliceStart = performance.now();
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1]!;
+    const frozen = view.frozenChildren(f.dir);
+    let node: Node | undefined;
+    if (frozen !== undefined) node = frozen[f.pos];
+    else {
+      const r = f.iter.next();
+      node = r.done === true ? undefined : r.value;
+    }
+    if (node === undefined) {
+      frames.pop();
+      continue;
+    }
+    f.pos++;
+    if (i >= n) throw new Error(`store snapshot: counted ${n} nodes but found more`);
+    names[i] = node.name;
+    bytes += node.name.length;
+    created[i] = node.createdIndex;
+    modified[i] = view.modifiedIndexOf(node);
+    const deadline = view.deadlineOf(node);
+    if (deadline !== null) expiries.push({ node: i, deadline });
+    if (node.children === null) {
+      childCounts[i] = KEY;
+      const v = view.valueOf(node);
+      values.push(v);
+      bytes += v.length;
+    } else {
+      const kids = childCount(node);
+      childCounts[i] = kids;
+      if (kids > 0) frames.push({ dir: node, iter: node.children.values(), pos: 0 });
+    }
+    i++;
+    if (i % COLLECT_CHECK_NODES === 0 && performance.now() - sliceStart >= SLICE_MS) {
+      await pause();
+      sliceStart = performance.now();
+    }
+  }
+  if (i !== n) throw new Error(`store snapshot: counted ${n} nodes but found ${i}`);
+  bytes += expiries.length * 12;
+  const record: SnapshotRecord = {
+    format: FORMAT,
+    index: s.index,
+    historySize: s.historySize,
+    rootChildren,
+    names,
+    childCounts,
+    createdIndexes: created,
+    modifiedIndexes: modified,
+    values,
+    expiries,
+    history: s.history.map((h) => ({
+      action: h.event.action,
+      node: toRecord(h.event.node),
+      prevNode: h.event.prevNode === undefined ? null : toRecord(h.event.prevNode),
+      etcdIndex: h.event.etcdIndex,
+      refresh: h.refresh,
+    })),
+    counters: s.counters,
+  };
+  for (const h of record.history) {
+    bytes += 48 + h.node.key.length + (h.node.value?.length ?? 0);
+    if (h.prevNode !== null) bytes += 32 + h.prevNode.key.length + (h.prevNode.value?.length ?? 0);
+  }
+  return { record, bytes };
 }
 
 /** Items per Avro array block: one block encodes in well under a millisecond. */
@@ -234,14 +361,15 @@ class Output {
 }
 
 /**
- * The same state as encodeSnapshot, encoded in slices of about a
- * millisecond with `pause()` awaited between them, so a large tree does not
- * stall the event loop: only collecting the columns (a point-in-time copy)
- * is one synchronous step. Arrays are written as Avro blocks of BLOCK_ITEMS
- * items, which decode the same as one block.
+ * The same state as encodeSnapshot, collected and encoded in slices of
+ * about a millisecond with `pause()` awaited between them, so a large tree
+ * does not stall the event loop. The tree is read through `view`, which the
+ * store keeps at the state `s` was taken in (its history and counters must
+ * be copies). Arrays are written as Avro blocks of BLOCK_ITEMS items, which
+ * decode the same as one block.
  */
-export async function encodeSnapshotInPieces(s: StoreState, headroom: number, pause: () => Promise<void>): Promise<Buffer> {
-  const { record, bytes } = collectSnapshot(s);
+export async function encodeSnapshotInPieces(s: StoreState, view: FrozenView, headroom: number, pause: () => Promise<void>): Promise<Buffer> {
+  const { record, bytes } = await collectSnapshotInSlices(s, view, pause);
   const out = new Output(Math.max(sizeHint, Math.ceil(bytes * 1.05)), headroom);
   const fields = record as unknown as Record<string, unknown>;
   let sliceStart = performance.now();

@@ -107,6 +107,13 @@ interface SnapshotRecord {
   counters: StoreCounters;
 }
 
+/** A SnapshotRecord whose number columns may be typed arrays (the encoder turns them into arrays a block at a time). */
+type SlicedRecord = Omit<SnapshotRecord, 'childCounts' | 'createdIndexes' | 'modifiedIndexes'> & {
+  childCounts: number[] | Int32Array;
+  createdIndexes: number[] | Float64Array;
+  modifiedIndexes: number[] | Float64Array;
+};
+
 export interface StoreState {
   index: number;
   historySize: number;
@@ -131,10 +138,11 @@ let sizeHint = 1 << 16;
  */
 function collectSnapshot(s: StoreState): SnapshotRecord {
   const n = s.nodeCount;
-  const names = new Array<string>(n);
-  const childCounts = new Array<number>(n);
-  const created = new Array<number>(n);
-  const modified = new Array<number>(n);
+  // Grown by push: new Array(n) of a large n makes a slow dictionary-mode array in V8.
+  const names: string[] = [];
+  const childCounts: number[] = [];
+  const created: number[] = [];
+  const modified: number[] = [];
   const values: string[] = [];
   const expiries: { node: number; deadline: number }[] = [];
   let i = 0;
@@ -147,15 +155,15 @@ function collectSnapshot(s: StoreState): SnapshotRecord {
       continue;
     }
     const node = r.value;
-    names[i] = node.name;
-    created[i] = node.createdIndex;
-    modified[i] = node.modifiedIndex;
+    names.push(node.name);
+    created.push(node.createdIndex);
+    modified.push(node.modifiedIndex);
     if (node.expiry !== null) expiries.push({ node: i, deadline: node.expiry.deadline });
     if (node.children === null) {
-      childCounts[i] = KEY;
+      childCounts.push(KEY);
       values.push(node.value);
     } else {
-      childCounts[i] = node.children.size;
+      childCounts.push(node.children.size);
       if (node.children.size > 0) iters.push(node.children.values());
     }
     i++;
@@ -246,13 +254,15 @@ const COLLECT_CHECK_NODES = 256;
  * the store keeps at its state when `s` was taken). `s` must have been taken
  * at the call, with its history and counters copied.
  */
-async function collectSnapshotInSlices(s: StoreState, view: FrozenView, pause: () => Promise<void>): Promise<{ record: SnapshotRecord; bytes: number }> {
+async function collectSnapshotInSlices(s: StoreState, view: FrozenView, pause: () => Promise<void>): Promise<{ record: SlicedRecord; bytes: number }> {
   const n = s.nodeCount;
   let bytes = 64 + n * 16;
-  const names = new Array<string>(n);
-  const childCounts = new Array<number>(n);
-  const created = new Array<number>(n);
-  const modified = new Array<number>(n);
+  // Grown by push: new Array(n) of a large n makes a slow dictionary-mode array in V8. The
+  // number columns are typed arrays, outside the heap the GC copies while the snapshot runs.
+  const names: string[] = [];
+  const childCounts = new Int32Array(n);
+  const created = new Float64Array(n);
+  const modified = new Float64Array(n);
   const values: string[] = [];
   const expiries: { node: number; deadline: number }[] = [];
   // A directory being walked: its children as a live iterator until they change, then as the copy kept at the start.
@@ -281,7 +291,7 @@ async function collectSnapshotInSlices(s: StoreState, view: FrozenView, pause: (
     }
     f.pos++;
     if (i >= n) throw new Error(`store snapshot: counted ${n} nodes but found more`);
-    names[i] = node.name;
+    names.push(node.name);
     bytes += node.name.length;
     created[i] = node.createdIndex;
     modified[i] = view.modifiedIndexOf(node);
@@ -305,7 +315,7 @@ async function collectSnapshotInSlices(s: StoreState, view: FrozenView, pause: (
   }
   if (i !== n) throw new Error(`store snapshot: counted ${n} nodes but found ${i}`);
   bytes += expiries.length * 12;
-  const record: SnapshotRecord = {
+  const record: SlicedRecord = {
     format: FORMAT,
     index: s.index,
     historySize: s.historySize,
@@ -375,12 +385,15 @@ export async function encodeSnapshotInPieces(s: StoreState, view: FrozenView, he
   let sliceStart = performance.now();
   for (const field of (SNAPSHOT_TYPE as avro.types.RecordType).fields) {
     const value = fields[field.name];
-    if (!Array.isArray(value) || value.length <= BLOCK_ITEMS) {
+    const typed = value instanceof Int32Array || value instanceof Float64Array;
+    if (!typed && !Array.isArray(value)) {
       out.put(field.type, value);
       continue;
     }
-    for (let from = 0; from < value.length; from += BLOCK_ITEMS) {
-      out.put(field.type, value.slice(from, from + BLOCK_ITEMS));
+    const items = value as ArrayLike<unknown> & { slice(from: number, to: number): ArrayLike<unknown> };
+    for (let from = 0; from < items.length; from += BLOCK_ITEMS) {
+      const block = items.slice(from, from + BLOCK_ITEMS);
+      out.put(field.type, typed ? Array.from(block) : block);
       // Each block ends with the array's terminating zero count: keep only the last one.
       out.pos--;
       if (performance.now() - sliceStart >= SLICE_MS) {

@@ -129,8 +129,10 @@ let sizeHint = 1 << 16;
  * immutable, numbers are copied), so encoding it may take its time while the
  * tree changes.
  */
-function collectSnapshot(s: StoreState): SnapshotRecord {
+function collectSnapshot(s: StoreState): { record: SnapshotRecord; bytes: number } {
   const n = s.nodeCount;
+  // Bytes the record will take, near enough to size the output buffer (a character counted as one byte).
+  let bytes = 64 + n * 16;
   const names = new Array<string>(n);
   const childCounts = new Array<number>(n);
   const created = new Array<number>(n);
@@ -148,12 +150,14 @@ function collectSnapshot(s: StoreState): SnapshotRecord {
     }
     const node = r.value;
     names[i] = node.name;
+    bytes += node.name.length;
     created[i] = node.createdIndex;
     modified[i] = node.modifiedIndex;
     if (node.expiry !== null) expiries.push({ node: i, deadline: node.expiry.deadline });
     if (node.children === null) {
       childCounts[i] = KEY;
       values.push(node.value);
+      bytes += node.value.length;
     } else {
       childCounts[i] = node.children.size;
       if (node.children.size > 0) iters.push(node.children.values());
@@ -161,6 +165,7 @@ function collectSnapshot(s: StoreState): SnapshotRecord {
     i++;
   }
   if (i !== n) throw new Error(`store snapshot: counted ${n} nodes but found ${i}`);
+  bytes += expiries.length * 12;
   const record: SnapshotRecord = {
     format: FORMAT,
     index: s.index,
@@ -181,11 +186,15 @@ function collectSnapshot(s: StoreState): SnapshotRecord {
     })),
     counters: { ...s.counters },
   };
-  return record;
+  for (const h of record.history) {
+    bytes += 48 + h.node.key.length + (h.node.value?.length ?? 0);
+    if (h.prevNode !== null) bytes += 32 + h.prevNode.key.length + (h.prevNode.value?.length ?? 0);
+  }
+  return { record, bytes };
 }
 
 export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
-  const record = collectSnapshot(s);
+  const { record } = collectSnapshot(s);
   let buf = Buffer.allocUnsafe(headroom + sizeHint);
   let end = SNAPSHOT_TYPE.encode(record, buf, headroom);
   if (end < 0) {
@@ -196,42 +205,65 @@ export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
   return buf.subarray(0, end);
 }
 
-/** Items encoded per piece, between two yields to the event loop. */
-const CHUNK_ITEMS = 20_000;
+/** Items per Avro array block: one block encodes in well under a millisecond. */
+const BLOCK_ITEMS = 512;
+/** How long the encoder may hold the event loop before it awaits `pause()`. */
+const SLICE_MS = 1;
+
+/** An output buffer that Avro types encode into at `pos`, growing when one does not fit. */
+class Output {
+  buf: Buffer;
+  pos: number;
+
+  constructor(size: number, headroom: number) {
+    this.buf = Buffer.allocUnsafe(headroom + size);
+    this.pos = headroom;
+  }
+
+  put(type: avro.Type, value: unknown): void {
+    let end = type.encode(value, this.buf, this.pos);
+    if (end < 0) {
+      // encode returns minus the bytes missing; grow by at least half, so that growing stays rare.
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length - end, Math.ceil(this.buf.length * 1.5)));
+      this.buf.copy(bigger, 0, 0, this.pos);
+      this.buf = bigger;
+      end = type.encode(value, this.buf, this.pos);
+    }
+    this.pos = end;
+  }
+}
 
 /**
- * The same state as encodeSnapshot, encoded a piece at a time with
- * `pause()` awaited between pieces, so a large tree does not stall the
- * event loop: only collecting the columns is one synchronous step. Large
- * arrays are written as several Avro blocks, which decode the same.
+ * The same state as encodeSnapshot, encoded in slices of about a
+ * millisecond with `pause()` awaited between them, so a large tree does not
+ * stall the event loop: only collecting the columns (a point-in-time copy)
+ * is one synchronous step. Arrays are written as Avro blocks of BLOCK_ITEMS
+ * items, which decode the same as one block.
  */
 export async function encodeSnapshotInPieces(s: StoreState, headroom: number, pause: () => Promise<void>): Promise<Buffer> {
-  const record = collectSnapshot(s) as unknown as Record<string, unknown>;
-  const pieces: Buffer[] = [];
+  const { record, bytes } = collectSnapshot(s);
+  const out = new Output(Math.max(sizeHint, Math.ceil(bytes * 1.05)), headroom);
+  const fields = record as unknown as Record<string, unknown>;
+  let sliceStart = performance.now();
   for (const field of (SNAPSHOT_TYPE as avro.types.RecordType).fields) {
-    const value = record[field.name];
-    const type = field.type;
-    if (Array.isArray(value) && value.length > CHUNK_ITEMS) {
-      for (let from = 0; from < value.length; from += CHUNK_ITEMS) {
-        const block = type.toBuffer(value.slice(from, from + CHUNK_ITEMS));
-        // Each block ends with the array's terminating zero count: keep only the last one.
-        pieces.push(block.subarray(0, block.length - 1));
-        await pause();
-      }
-      pieces.push(Buffer.from([0]));
-    } else {
-      pieces.push(type.toBuffer(value));
+    const value = fields[field.name];
+    if (!Array.isArray(value) || value.length <= BLOCK_ITEMS) {
+      out.put(field.type, value);
+      continue;
     }
+    for (let from = 0; from < value.length; from += BLOCK_ITEMS) {
+      out.put(field.type, value.slice(from, from + BLOCK_ITEMS));
+      // Each block ends with the array's terminating zero count: keep only the last one.
+      out.pos--;
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await pause();
+        sliceStart = performance.now();
+      }
+    }
+    out.buf[out.pos++] = 0;
   }
-  const total = pieces.reduce((n, p) => n + p.length, 0);
-  const out = Buffer.allocUnsafe(headroom + total);
-  let at = headroom;
-  for (const p of pieces) {
-    p.copy(out, at);
-    at += p.length;
-    if (p.length > 1 << 20) await pause();
-  }
-  return out;
+  sizeHint = Math.max(1 << 16, Math.ceil((out.pos - headroom) * 1.1));
+  return out.buf.subarray(0, out.pos);
 }
 
 export function decodeSnapshot(buf: Buffer): RestoredState {

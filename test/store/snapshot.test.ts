@@ -118,3 +118,10 @@ test('a snapshot encoded in pieces leaves the headroom it was asked for', async 
   const data = await s.snapshotInPieces(9, nextTurn);
   assert.deepEqual(Store.restore(data.subarray(9)).get('/', true, true, T0), Store.restore(s.snapshot()).get('/', true, true, T0));
 });
+
+test('a snapshot encoded in pieces is whole when its values take more bytes than characters', async () => {
+  const s = new Store();
+  for (let i = 0; i < 20_000; i++) s.apply(put(`/wide/k${i}`, `${'é'.repeat(100)}${i}`), T0);
+  const restored = Store.restore(await s.snapshotInPieces(0, nextTurn));
+  assert.deepEqual(restored.get('/', true, true, T0), s.get('/', true, true, T0));
+});

@@ -1,6 +1,6 @@
 // node --import tsx tools/bench/profile.ts [--connections 16,64] [--duration 4]
 //
-// Where the tail of a PUT load comes from: starts a kvd cluster of the
+// Where the tail of a PUT load (or the time of a GET load) goes: starts a kvd cluster of the
 // benchmark's shape (dist/ must be built) with tools/bench/probe loaded into
 // every member, then for each PUT load on the leader opens a measurement
 // window on every member and reports, for the leader and a follower: a CPU
@@ -25,7 +25,8 @@ const probeJs = join(root, 'dist/tools/bench/probe.js');
 
 const cli = cac('node --import tsx tools/bench/profile.ts');
 cli.option('--members <n>', 'members', { default: '3' });
-cli.option('--connections <list>', 'connections of the PUT loads', { default: '16,64' });
+cli.option('--connections <list>', 'connections of the loads', { default: '16,64' });
+cli.option('--kind <kind>', 'put (a new key each request) or get (local GET of the 1000 preloaded keys)', { default: 'put' });
 cli.option('--duration <s>', 'seconds per load', { default: '4' });
 cli.option('--top <n>', 'functions and files shown per member', { default: '15' });
 cli.option('--snapshot-count <n>', "the members' snapshot-count (default: kvd's own)");
@@ -135,7 +136,8 @@ async function main(): Promise<void> {
     await runLoad({ id: 'warmup', label: 'warm-up', kind: 'put', connections: 16, streams: 1 }, leader, { ...ctx, seconds: 2 });
     let window = 0;
     for (const c of String(o.connections).split(',').map(Number)) {
-      const load: Load = { id: `put-c${c}`, label: `PUT c=${c}`, kind: 'put', connections: c, streams: 1 };
+      const kind = o.kind === 'get' ? 'get' : 'put';
+      const load: Load = { id: `${kind}-c${c}`, label: `${kind === 'get' ? 'local GET' : 'PUT'} c=${c}`, kind, connections: c, streams: 1 };
       const before = await Promise.all(watched.map(metrics));
       for (const m of cluster.members) m.proc.kill('SIGUSR2');
       // Starting the profiler stalls the loop for a while: let that pass before the load.

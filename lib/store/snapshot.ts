@@ -107,6 +107,13 @@ interface SnapshotRecord {
   counters: StoreCounters;
 }
 
+/** A SnapshotRecord whose number columns may be typed arrays (the encoder turns them into arrays a block at a time). */
+type SlicedRecord = Omit<SnapshotRecord, 'childCounts' | 'createdIndexes' | 'modifiedIndexes'> & {
+  childCounts: number[] | Int32Array;
+  createdIndexes: number[] | Float64Array;
+  modifiedIndexes: number[] | Float64Array;
+};
+
 export interface StoreState {
   index: number;
   historySize: number;
@@ -129,14 +136,13 @@ let sizeHint = 1 << 16;
  * immutable, numbers are copied), so encoding it may take its time while the
  * tree changes.
  */
-function collectSnapshot(s: StoreState): { record: SnapshotRecord; bytes: number } {
+function collectSnapshot(s: StoreState): SnapshotRecord {
   const n = s.nodeCount;
-  // Bytes the record will take, near enough to size the output buffer (a character counted as one byte).
-  let bytes = 64 + n * 16;
-  const names = new Array<string>(n);
-  const childCounts = new Array<number>(n);
-  const created = new Array<number>(n);
-  const modified = new Array<number>(n);
+  // Grown by push: new Array(n) of a large n makes a slow dictionary-mode array in V8.
+  const names: string[] = [];
+  const childCounts: number[] = [];
+  const created: number[] = [];
+  const modified: number[] = [];
   const values: string[] = [];
   const expiries: { node: number; deadline: number }[] = [];
   let i = 0;
@@ -149,23 +155,20 @@ function collectSnapshot(s: StoreState): { record: SnapshotRecord; bytes: number
       continue;
     }
     const node = r.value;
-    names[i] = node.name;
-    bytes += node.name.length;
-    created[i] = node.createdIndex;
-    modified[i] = node.modifiedIndex;
+    names.push(node.name);
+    created.push(node.createdIndex);
+    modified.push(node.modifiedIndex);
     if (node.expiry !== null) expiries.push({ node: i, deadline: node.expiry.deadline });
     if (node.children === null) {
-      childCounts[i] = KEY;
+      childCounts.push(KEY);
       values.push(node.value);
-      bytes += node.value.length;
     } else {
-      childCounts[i] = node.children.size;
+      childCounts.push(node.children.size);
       if (node.children.size > 0) iters.push(node.children.values());
     }
     i++;
   }
   if (i !== n) throw new Error(`store snapshot: counted ${n} nodes but found ${i}`);
-  bytes += expiries.length * 12;
   const record: SnapshotRecord = {
     format: FORMAT,
     index: s.index,
@@ -186,15 +189,11 @@ function collectSnapshot(s: StoreState): { record: SnapshotRecord; bytes: number
     })),
     counters: { ...s.counters },
   };
-  for (const h of record.history) {
-    bytes += 48 + h.node.key.length + (h.node.value?.length ?? 0);
-    if (h.prevNode !== null) bytes += 32 + h.prevNode.key.length + (h.prevNode.value?.length ?? 0);
-  }
-  return { record, bytes };
+  return record;
 }
 
 export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
-  const { record } = collectSnapshot(s);
+  const record = collectSnapshot(s);
   let buf = Buffer.allocUnsafe(headroom + sizeHint);
   let end = SNAPSHOT_TYPE.encode(record, buf, headroom);
   if (end < 0) {
@@ -203,6 +202,144 @@ export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
   }
   sizeHint = Math.max(1 << 16, Math.ceil((end - headroom) * 1.1));
   return buf.subarray(0, end);
+}
+
+/**
+ * The tree as it was when a snapshot began, while the snapshot is collected
+ * a slice at a time and the tree goes on changing: the store calls the
+ * `before*` hooks right before it changes a directory's children or a
+ * node's value, modifiedIndex or TTL, and the first such call keeps what was
+ * there (copy-on-write). A copy kept for a node the collection has already
+ * passed is never read; the copies last until the collection ends and are at
+ * most one per node changed meanwhile.
+ */
+export class FrozenView {
+  private readonly children = new Map<Node, Node[]>();
+  private readonly fields = new Map<Node, { value: string; modifiedIndex: number; deadline: number | null }>();
+
+  beforeChildrenChange(dir: Node): void {
+    if (!this.children.has(dir)) this.children.set(dir, Array.from(dir.children!.values()));
+  }
+
+  beforeFieldsChange(n: Node): void {
+    if (!this.fields.has(n)) this.fields.set(n, { value: n.value, modifiedIndex: n.modifiedIndex, deadline: n.expiry === null ? null : n.expiry.deadline });
+  }
+
+  /** The directory's children at the start, if they have changed since. */
+  frozenChildren(dir: Node): Node[] | undefined {
+    return this.children.get(dir);
+  }
+
+  valueOf(n: Node): string {
+    return this.fields.get(n)?.value ?? n.value;
+  }
+
+  modifiedIndexOf(n: Node): number {
+    return this.fields.get(n)?.modifiedIndex ?? n.modifiedIndex;
+  }
+
+  deadlineOf(n: Node): number | null {
+    const f = this.fields.get(n);
+    if (f !== undefined) return f.deadline;
+    return n.expiry === null ? null : n.expiry.deadline;
+  }
+}
+
+/** Nodes collected between two looks at the clock. */
+const COLLECT_CHECK_NODES = 256;
+
+/**
+ * What collectSnapshot collects, a slice of about SLICE_MS at a time with
+ * `pause()` awaited between slices, reading the tree through `view` (which
+ * the store keeps at its state when `s` was taken). `s` must have been taken
+ * at the call, with its history and counters copied.
+ */
+async function collectSnapshotInSlices(s: StoreState, view: FrozenView, pause: () => Promise<void>): Promise<{ record: SlicedRecord; bytes: number }> {
+  const n = s.nodeCount;
+  let bytes = 64 + n * 16;
+  // Grown by push: new Array(n) of a large n makes a slow dictionary-mode array in V8. The
+  // number columns are typed arrays, outside the heap the GC copies while the snapshot runs.
+  const names: string[] = [];
+  const childCounts = new Int32Array(n);
+  const created = new Float64Array(n);
+  const modified = new Float64Array(n);
+  const values: string[] = [];
+  const expiries: { node: number; deadline: number }[] = [];
+  // A directory being walked: its children as a live iterator until they change, then as the copy kept at the start.
+  interface Frame {
+    readonly dir: Node;
+    readonly iter: Iterator<Node>;
+    pos: number;
+  }
+  const rootChildren = view.frozenChildren(s.root)?.length ?? s.root.children!.size;
+  const frames: Frame[] = [{ dir: s.root, iter: s.root.children!.values(), pos: 0 }];
+  const childCount = (dir: Node): number => view.frozenChildren(dir)?.length ?? dir.children!.size;
+  let i = 0;
+  let sliceStart = performance.now();
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1]!;
+    const frozen = view.frozenChildren(f.dir);
+    let node: Node | undefined;
+    if (frozen !== undefined) node = frozen[f.pos];
+    else {
+      const r = f.iter.next();
+      node = r.done === true ? undefined : r.value;
+    }
+    if (node === undefined) {
+      frames.pop();
+      continue;
+    }
+    f.pos++;
+    if (i >= n) throw new Error(`store snapshot: counted ${n} nodes but found more`);
+    names.push(node.name);
+    bytes += node.name.length;
+    created[i] = node.createdIndex;
+    modified[i] = view.modifiedIndexOf(node);
+    const deadline = view.deadlineOf(node);
+    if (deadline !== null) expiries.push({ node: i, deadline });
+    if (node.children === null) {
+      childCounts[i] = KEY;
+      const v = view.valueOf(node);
+      values.push(v);
+      bytes += v.length;
+    } else {
+      const kids = childCount(node);
+      childCounts[i] = kids;
+      if (kids > 0) frames.push({ dir: node, iter: node.children.values(), pos: 0 });
+    }
+    i++;
+    if (i % COLLECT_CHECK_NODES === 0 && performance.now() - sliceStart >= SLICE_MS) {
+      await pause();
+      sliceStart = performance.now();
+    }
+  }
+  if (i !== n) throw new Error(`store snapshot: counted ${n} nodes but found ${i}`);
+  bytes += expiries.length * 12;
+  const record: SlicedRecord = {
+    format: FORMAT,
+    index: s.index,
+    historySize: s.historySize,
+    rootChildren,
+    names,
+    childCounts,
+    createdIndexes: created,
+    modifiedIndexes: modified,
+    values,
+    expiries,
+    history: s.history.map((h) => ({
+      action: h.event.action,
+      node: toRecord(h.event.node),
+      prevNode: h.event.prevNode === undefined ? null : toRecord(h.event.prevNode),
+      etcdIndex: h.event.etcdIndex,
+      refresh: h.refresh,
+    })),
+    counters: s.counters,
+  };
+  for (const h of record.history) {
+    bytes += 48 + h.node.key.length + (h.node.value?.length ?? 0);
+    if (h.prevNode !== null) bytes += 32 + h.prevNode.key.length + (h.prevNode.value?.length ?? 0);
+  }
+  return { record, bytes };
 }
 
 /** Items per Avro array block: one block encodes in well under a millisecond. */
@@ -234,25 +371,29 @@ class Output {
 }
 
 /**
- * The same state as encodeSnapshot, encoded in slices of about a
- * millisecond with `pause()` awaited between them, so a large tree does not
- * stall the event loop: only collecting the columns (a point-in-time copy)
- * is one synchronous step. Arrays are written as Avro blocks of BLOCK_ITEMS
- * items, which decode the same as one block.
+ * The same state as encodeSnapshot, collected and encoded in slices of
+ * about a millisecond with `pause()` awaited between them, so a large tree
+ * does not stall the event loop. The tree is read through `view`, which the
+ * store keeps at the state `s` was taken in (its history and counters must
+ * be copies). Arrays are written as Avro blocks of BLOCK_ITEMS items, which
+ * decode the same as one block.
  */
-export async function encodeSnapshotInPieces(s: StoreState, headroom: number, pause: () => Promise<void>): Promise<Buffer> {
-  const { record, bytes } = collectSnapshot(s);
+export async function encodeSnapshotInPieces(s: StoreState, view: FrozenView, headroom: number, pause: () => Promise<void>): Promise<Buffer> {
+  const { record, bytes } = await collectSnapshotInSlices(s, view, pause);
   const out = new Output(Math.max(sizeHint, Math.ceil(bytes * 1.05)), headroom);
   const fields = record as unknown as Record<string, unknown>;
   let sliceStart = performance.now();
   for (const field of (SNAPSHOT_TYPE as avro.types.RecordType).fields) {
     const value = fields[field.name];
-    if (!Array.isArray(value) || value.length <= BLOCK_ITEMS) {
+    const typed = value instanceof Int32Array || value instanceof Float64Array;
+    if (!typed && !Array.isArray(value)) {
       out.put(field.type, value);
       continue;
     }
-    for (let from = 0; from < value.length; from += BLOCK_ITEMS) {
-      out.put(field.type, value.slice(from, from + BLOCK_ITEMS));
+    const items = value as ArrayLike<unknown> & { slice(from: number, to: number): ArrayLike<unknown> };
+    for (let from = 0; from < items.length; from += BLOCK_ITEMS) {
+      const block = items.slice(from, from + BLOCK_ITEMS);
+      out.put(field.type, typed ? Array.from(block) : block);
       // Each block ends with the array's terminating zero count: keep only the last one.
       out.pos--;
       if (performance.now() - sliceStart >= SLICE_MS) {

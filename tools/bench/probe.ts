@@ -24,6 +24,8 @@ export interface ProbeWindow {
 }
 
 const dir = process.env.KVD_PROBE_DIR;
+/** KVD_PROBE_CPU_ONLY=1: no 1 ms timers (they cost CPU of their own, which shows when the member is nearly idle). */
+const cpuOnly = process.env.KVD_PROBE_CPU_ONLY === '1';
 const GC_KINDS: Record<number, string> = { 1: 'scavenge', 2: 'mark-sweep-compact', 4: 'incremental', 8: 'weak-callbacks' };
 
 if (dir) {
@@ -41,7 +43,7 @@ if (dir) {
     await post('Profiler.setSamplingInterval', { interval: 200 });
     await post('Profiler.start');
     const loop = monitorEventLoopDelay({ resolution: 1 });
-    loop.enable();
+    if (!cpuOnly) loop.enable();
     const gc: ProbeWindow['gc'] = {};
     const obs = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
@@ -60,7 +62,7 @@ if (dir) {
       const now = performance.now();
       if (now - last >= 6) stalls.push([Math.round(last - started), Math.round((now - last - 1) * 10) / 10]);
       last = now;
-    }, 1);
+    }, cpuOnly ? 1000 : 1);
     active = { started, loop, gc, stalls, obs, stallTimer };
   };
 

@@ -30,6 +30,7 @@ cli.option('--kind <kind>', 'put (a new key each request) or get (local GET of t
 cli.option('--duration <s>', 'seconds per load', { default: '4' });
 cli.option('--top <n>', 'functions and files shown per member', { default: '15' });
 cli.option('--snapshot-count <n>', "the members' snapshot-count (default: kvd's own)");
+cli.option('--cpu-only', 'no event-loop delay or stall timers (1 ms timers cost CPU that shows on a nearly idle member)');
 cli.option('--out <dir>', 'where profiles and the JSON summary go (default: a temp dir, kept)');
 cli.help();
 
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
   const r = await run(join(root, 'tools/make-certs.sh'), [certsDir, '2'], 60_000);
   if (r.code !== 0) throw new Error(`tools/make-certs.sh failed: ${r.stderr}`);
   process.env.KVD_PROBE_DIR = out;
+  if (o.cpuOnly) process.env.KVD_PROBE_CPU_ONLY = '1';
   const extra = o.snapshotCount ? ['--snapshot-count', String(o.snapshotCount)] : [];
   const cluster = await Cluster.start('kvd', Number(o.members), join(work, 'kvd'), { certFile: join(certsDir, 'server.pem'), keyFile: join(certsDir, 'server-key.pem') }, ['--import', probeJs], extra);
   const ctx: LoadContext = { dir: work, seconds: Number(o.duration), value: valueOf(256), readKeys: 1000, wrkThreads: 2 };

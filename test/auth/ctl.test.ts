@@ -39,8 +39,15 @@ before(async (t) => {
 
 const opts = { skip: etcdSkip || (etcdctlAvailable ? false : 'etcdctl (Debian etcd-client) is not installed; .ci/run installs it') };
 
-function run(tool: Tool, url: string, args: string[]): Promise<RunResult> {
-  return tool === 'kvctl' ? kvctlAt(url, args) : etcdctl(['--endpoints', url, ...args]);
+/**
+ * Generous timeouts for both tools alike: etcd runs bcrypt on every request
+ * with a password, and four servers share a loaded machine here.
+ */
+const TIMEOUTS = ['--timeout', '10s', '--total-timeout', '30s'];
+
+function run(tool: Tool, url: string, args: string[], stdin?: string): Promise<RunResult> {
+  const all = [...TIMEOUTS, ...args];
+  return tool === 'kvctl' ? kvctlAt(url, all, stdin === undefined ? {} : { stdin }) : etcdctl(['--endpoints', url, ...all], stdin === undefined ? {} : { stdin });
 }
 
 /** Runs every step four ways and asserts each matches etcdctl against etcd. */
@@ -138,9 +145,7 @@ test('passwords typed at the prompt: user add without one, passwd, and --usernam
     { args: ['--username', 'root', 'auth', 'disable'], stdin: 'rootpw\n' },
   ];
   for (const { args, stdin } of steps) {
-    const results = await Promise.all(
-      targets.map((t) => (t.tool === 'kvctl' ? kvctlAt(t.url, args, { stdin }) : etcdctl(['--endpoints', t.url, ...args], { stdin }))),
-    );
+    const results = await Promise.all(targets.map((t) => run(t.tool, t.url, args, stdin)));
     const [want, ...got] = results.map((r) => ({ code: r.code, stdout: r.stdout }));
     targets.slice(1).forEach((t, i) => assert.deepEqual(got[i], want, `${t.who}: ${args.join(' ')}`));
   }

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { eventually, freePort, httpRequest, MemberProcess, memberArgs, startCluster, tempDir, waitReady, type Reply } from '../support/procs.js';
+import { eventually, freePort, MemberProcess, memberArgs, startCluster, tempDir, waitReady, type Reply } from '../support/procs.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const segdumpBin = join(root, 'dist/tools/segdump.js');

@@ -1,7 +1,7 @@
 // The server knows what an entry's bytes and a snapshot's bytes mean; segdump
 // shows them in those terms.
 
-import type { EntryType } from '../../lib/raft/types.js';
+import type { EntryType } from '../../lib/wire/index.js';
 import { describeProposal } from '../../lib/server/proposal.js';
 import { describeSnapshotData } from '../../lib/server/snapshot-describe.js';
 

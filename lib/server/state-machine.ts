@@ -1,6 +1,7 @@
 // What committed entries build: the key tree, the member list, the voter
-// set and the auth data (users, roles, the enabled flag). One deterministic function applies an entry, used both when replaying
-// the log at start-up and by the live apply loop.
+// set and the auth data (users, roles, the enabled flag). One deterministic
+// function applies an entry, used both when replaying the log at start-up
+// and by the live apply loop.
 
 import { AuthState, isAuthOperation, type AuthChange, type AuthError } from '../auth/index.js';
 import { NO_MEMBER, type Entry, type MemberId } from '../raft/types.js';

@@ -2,7 +2,7 @@
 // /v2/stats/{self,leader,store} and /metrics.
 
 import type { Logger } from 'pino';
-import type { ClusterService } from '../server/service.js';
+import type { ClusterService } from '../server/index.js';
 import type { Exchange } from './exchange.js';
 import { httpErrorJson, marshal } from './json-out.js';
 import { JSON_TYPE, reply, replyGoError, replyMethodNotAllowed, TEXT_TYPE } from './respond.js';

@@ -38,6 +38,6 @@ export {
 } from './inspect.js';
 export type { FileIo } from './file-io.js';
 export type { SegmentFile } from './files.js';
-export { snapDir } from './files.js';
+export { listSnapshotFiles, snapDir, walDir } from './files.js';
 export type { ScanDamage } from './scan.js';
-export type { RecordKind, SegmentHeader, SnapshotMarker } from './schema.js';
+export { RECORD_KINDS, type RecordKind, type SegmentHeader, type SnapshotMarker } from './schema.js';

@@ -5,6 +5,7 @@
 
 import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import { AuthError, type AuthChange, type AuthOperation, type AuthService, type AuthView } from '../auth/index.js';
 import { NO_MEMBER, type MemberId, type Role } from '../raft/types.js';
 import type { Runtime } from '../runtime/index.js';
 import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../store/index.js';
@@ -42,7 +43,7 @@ export interface MemberParts {
   readonly lock: Releasable;
 }
 
-export class Member implements KeysService, ClusterService {
+export class Member implements KeysService, ClusterService, AuthService {
   readonly id: MemberId;
   readonly clusterId: string;
   readonly name: string;
@@ -101,6 +102,19 @@ export class Member implements KeysService, ClusterService {
   indexes(): ResponseIndexes {
     const raft = this.p.node.raft;
     return { clusterId: this.clusterId, etcdIndex: this.store.index, raftIndex: raft.log.committed, raftTerm: raft.currentTerm() };
+  }
+
+  // ---- AuthService ------------------------------------------------------
+
+  /** The applied users, roles and enabled flag (the same object across snapshot installs). */
+  get authView(): AuthView {
+    return this.p.sm.auth;
+  }
+
+  async changeAuth(op: AuthOperation): Promise<AuthChange> {
+    const r = await this.propose(op);
+    if (r instanceof AuthError) throw r;
+    return r as AuthChange;
   }
 
   // ---- ClusterService ---------------------------------------------------

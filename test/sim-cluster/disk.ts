@@ -145,16 +145,13 @@ export class SimDisk {
     let entries: Entry[] = [];
     let hardState: HardState | null = null;
     const end = allWritten ? this.records.length : this.synced;
-    for (let i = 0; i < end; i++) {
-      const r = this.records[i]!;
+    for (const r of this.records.slice(0, end)) {
       if (r.kind === 'marker') {
         if (r.resetsLog) entries = [];
         continue;
       }
-      if (r.entries.length > 0) {
-        const first = r.entries[0]!.index;
-        entries = entries.filter((e) => e.index < first).concat(r.entries);
-      }
+      const first = r.entries[0];
+      if (first !== undefined) entries = entries.filter((e) => e.index < first.index).concat(r.entries);
       if (r.hardState) hardState = r.hardState;
     }
     entries = entries.filter((e) => e.index > from);
@@ -254,7 +251,9 @@ class SimSnapshots implements SnapshotStorage {
 
 function describeBatch(entries: readonly Entry[], hs: HardState | null): string {
   const parts: string[] = [];
-  if (entries.length > 0) parts.push(`entries ${entries[0]!.index}..${entries.at(-1)!.index} (terms ${[...new Set(entries.map((e) => e.term))].join(',')})`);
+  const first = entries[0];
+  const last = entries.at(-1);
+  if (first && last) parts.push(`entries ${first.index}..${last.index} (terms ${[...new Set(entries.map((e) => e.term))].join(',')})`);
   if (hs) parts.push(`hardState term=${hs.term} vote=${hs.vote || '-'} commit=${hs.commit}`);
   return parts.join(', ');
 }

@@ -53,7 +53,9 @@ export function checkRegister(ops: readonly Op[], initial: State = null, budget 
   });
   // At the same instant, calls come first: operations that touch in time are concurrent (the generous reading).
   events.sort((a, b) => a.at - b.at || (a.isCall === b.isCall ? 0 : a.isCall ? -1 : 1));
-  const head: Node = { op: ops[0]!, index: -1, isCall: false, match: null, prev: null, next: null };
+  const first = ops[0];
+  if (first === undefined) return { ok: true };
+  const head: Node = { op: first, index: -1, isCall: false, match: null, prev: null, next: null };
   let last = head;
   const calls = new Map<number, Node>();
   for (const e of events) {
@@ -62,25 +64,29 @@ export function checkRegister(ops: readonly Op[], initial: State = null, budget 
     last = node;
     if (e.isCall) calls.set(e.index, node);
     else {
-      const call = calls.get(e.index)!;
+      const call = calls.get(e.index);
+      if (call === undefined) throw new Error('a return without its call');
       call.match = node;
       node.match = call;
     }
   }
 
-  const lift = (n: Node): void => {
-    n.prev!.next = n.next;
+  // Every node but the head has a prev, and every call its return: both are set above.
+  const unlink = (n: Node): void => {
+    if (n.prev) n.prev.next = n.next;
     if (n.next) n.next.prev = n.prev;
-    const m = n.match!;
-    m.prev!.next = m.next;
-    if (m.next) m.next.prev = m.prev;
+  };
+  const relink = (n: Node): void => {
+    if (n.prev) n.prev.next = n;
+    if (n.next) n.next.prev = n;
+  };
+  const lift = (n: Node): void => {
+    unlink(n);
+    if (n.match) unlink(n.match);
   };
   const unlift = (n: Node): void => {
-    const m = n.match!;
-    m.prev!.next = m;
-    if (m.next) m.next.prev = m;
-    n.prev!.next = n;
-    if (n.next) n.next.prev = n;
+    if (n.match) relink(n.match);
+    relink(n);
   };
 
   const words = Math.ceil(ops.length / 16) || 1;
@@ -97,7 +103,7 @@ export function checkRegister(ops: readonly Op[], initial: State = null, budget 
     if (entry.isCall) {
       const r = step(state, entry.op);
       if (r !== null) {
-        bits[entry.index >> 4]! |= 1 << (entry.index & 15);
+        setBit(bits, entry.index, true);
         const k = key(r.next);
         if (!cache.has(k)) {
           cache.add(k);
@@ -108,17 +114,23 @@ export function checkRegister(ops: readonly Op[], initial: State = null, budget 
           entry = head.next;
           continue;
         }
-        bits[entry.index >> 4]! &= ~(1 << (entry.index & 15));
+        setBit(bits, entry.index, false);
       }
       entry = entry.next;
     } else {
       const top = stack.pop();
       if (top === undefined) return { ok: false, stuckAt: entry.op, linearized: longest.map((n) => n.op) };
       state = top.state;
-      bits[top.node.index >> 4]! &= ~(1 << (top.node.index & 15));
+      setBit(bits, top.node.index, false);
       unlift(top.node);
       entry = top.node.next;
     }
   }
   return { ok: true };
+}
+
+function setBit(bits: Uint16Array, i: number, on: boolean): void {
+  const w = i >> 4;
+  const mask = 1 << (i & 15);
+  bits[w] = on ? (bits[w] ?? 0) | mask : (bits[w] ?? 0) & ~mask;
 }

@@ -47,11 +47,9 @@ export class SimNetwork {
   /** Cuts the members into groups that only talk within themselves. */
   partition(groups: readonly (readonly MemberId[])[]): void {
     this.cut.clear();
-    for (let i = 0; i < groups.length; i++) {
-      for (let j = i + 1; j < groups.length; j++) {
-        for (const a of groups[i]!) for (const b of groups[j]!) this.cut.add(pair(a, b));
-      }
-    }
+    groups.forEach((g, i) => {
+      for (const other of groups.slice(i + 1)) for (const a of g) for (const b of other) this.cut.add(pair(a, b));
+    });
     this.trace(() => `network: partition ${groups.map((g) => `{${g.map(short).join(',')}}`).join(' ')}`);
   }
 

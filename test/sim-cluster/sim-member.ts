@@ -98,6 +98,7 @@ export class SimMember {
       appliedTerm = e.term;
     }
     const voters = sm.voters();
+    const runtime = { clock, random, scheduler };
     const opts: MemberOptions = {
       name: c.name,
       dataDir: `/sim/${c.name}`,
@@ -116,14 +117,14 @@ export class SimMember {
       requestTimeoutMs: 3000,
       logger: silent,
       metrics: (sharedMetrics ??= new SimMetrics()),
-      runtime: { clock, random, scheduler },
+      runtime,
       onFatal: (err) => c.onFatal(c.id, err),
     };
     let member: Member;
     try {
       member = assembleMember({
       opts,
-      runtime: opts.runtime!,
+      runtime,
       state: {
         id: c.id,
         clusterId: c.clusterId,

@@ -76,7 +76,8 @@ class ClusterSimulation {
     const names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
     const ids = names.map((n) => computeMemberId([`http://${n}:2380`], 'sim'));
     const clusterId = computeClusterId(ids);
-    const sorted = names.map((name, i) => ({ name, id: ids[i]! })).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const named = names.map((name) => ({ name, id: computeMemberId([`http://${name}:2380`], 'sim') }));
+    const sorted = [...named].sort((a, b) => (a.id < b.id ? -1 : 1));
     const bootstrap: Entry[] = sorted.map((m, i) => ({
       term: asTerm(1),
       index: asIndex(i + 1),
@@ -84,8 +85,7 @@ class ClusterSimulation {
       data: encodeMembershipChange({ type: 'add', id: m.id, name: m.name, peerURLs: [`http://${m.name}:2380`], origin: '', seq: 0 }),
     }));
     const snapshotCount = rng.pick([20, 50, 200]);
-    names.forEach((name, i) => {
-      const id = ids[i]!;
+    named.forEach(({ name, id }, i) => {
       const disk = new SimDisk(new SeededRandom(o.seed * 31 + i), {
         fsyncFailure: rng.chance(0.2) ? 0.002 : 0,
         fsyncMs: rng.pick([[0, 2], [1, 10], [5, 40]] as const),
@@ -152,13 +152,17 @@ class ClusterSimulation {
 
   private crash(m: SimMember): void {
     const { lostRecords } = m.crash();
-    this.stats.crashes!++;
-    this.stats.lostRecords! += lostRecords;
+    this.count('crashes');
+    this.count('lostRecords', lostRecords);
     this.trace(() => `${m.cfg.name}: CRASH (lost ${lostRecords} unsynced records)`);
   }
 
+  private count(what: string, n = 1): void {
+    this.stats[what] = (this.stats[what] ?? 0) + n;
+  }
+
   private observeApply(member: MemberId, e: Entry): void {
-    this.appliedBy.get(member)!.set(e.index, e);
+    this.appliedBy.get(member)?.set(e.index, e);
   }
 
   // ---- the nemesis ----
@@ -172,26 +176,26 @@ class ClusterSimulation {
       const up = this.members.filter((m) => m.up);
       for (const m of up) {
         // A member whose disk failed refuses requests; its operator restarts it.
-        if ((await m.member!.unhealthyReason())?.startsWith('write-ahead log failed')) {
-          this.stats.fsyncFailures!++;
+        if ((await m.member?.unhealthyReason())?.startsWith('write-ahead log failed')) {
+          this.count('fsyncFailures');
           this.crash(m);
         }
       }
       const roll = rng.next();
       if (roll < 0.3 && down.length > 0) {
         const m = rng.pick(down);
-        this.stats.restarts!++;
+        this.count('restarts');
         this.startMember(m);
       } else if (roll < 0.5 && up.length > 0) {
         this.crash(rng.pick(up));
       } else if (roll < 0.56) {
-        this.stats.powerLosses!++;
+        this.count('powerLosses');
         this.trace(() => 'POWER LOSS: every member crashes');
         for (const m of this.members.filter((x) => x.up)) this.crash(m);
         await sleep(this.time, 100 + rng.below(500));
         for (const m of this.members) this.startMember(m);
       } else if (roll < 0.8) {
-        this.stats.partitions!++;
+        this.count('partitions');
         const shuffled = [...this.members].sort(() => rng.next() - 0.5);
         const cut = 1 + rng.below(shuffled.length - 1);
         this.network.partition([shuffled.slice(0, cut).map((m) => m.id), shuffled.slice(cut).map((m) => m.id)]);
@@ -231,7 +235,8 @@ class ClusterSimulation {
 
   /** Runs one operation and records it; returns the value it saw or wrote (undefined when unknown). */
   private async perform(client: number, target: SimMember, key: string, call: OpCall, local: boolean): Promise<string | null | undefined> {
-    const member = target.member!;
+    const member = target.member;
+    if (member === null) return undefined;
     const op = this.history.invoke(client, target.cfg.name, key, call, this.time.elapsed, local);
     this.trace(() => `client ${client} → ${target.cfg.name}: ${call.f} ${key}${call.f === 'write' ? ` ${call.value}` : call.f === 'cas' ? ` ${call.from}→${call.to}` : ''}${local ? ' (local)' : ''}`);
     let pending: Promise<Event>;
@@ -339,10 +344,9 @@ class ClusterSimulation {
     for (const key of this.keys) {
       let done = false;
       for (let attempt = 0; attempt < 20 && !done; attempt++) {
-        const target = this.members[attempt % this.members.length]!;
-        const value = await this.perform(-1, target, key, { f: 'read' }, false);
-        const last = this.history.ops.at(-1)!;
-        done = last.outcome.type === 'ok' && value !== undefined;
+        const target = this.members[attempt % this.members.length];
+        const value = target === undefined ? undefined : await this.perform(-1, target, key, { f: 'read' }, false);
+        done = this.history.ops.at(-1)?.outcome.type === 'ok' && value !== undefined;
         if (!done) await sleep(this.time, 500);
       }
       if (!done) this.fail('no progress', `the final quorum read of ${key} never succeeded after the cluster healed`);

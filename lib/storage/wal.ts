@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { assert } from '../assert.js';
 import { asIndex, asTerm, type Entry, type HardState, type Index, type SnapshotMeta } from '../wire/index.js';
 import { ioError, StorageError } from './errors.js';
 import { nodeFileIo, type FileIo } from './file-io.js';
@@ -201,6 +202,7 @@ export class Wal {
       wal.close();
       throw err;
     }
+    checkRecovered(entries, r.hardState, fromIndex);
     return { wal, recovered: { hardState: r.hardState, entries, torn: r.torn } };
   }
 
@@ -240,6 +242,7 @@ export class Wal {
     this.checkWritable();
     if (entries.length === 0 && hardState === null) return;
     if (entries.length > 0) this.checkContiguous(entries);
+    this.checkPair(entries, hardState);
     this.rollIfFull();
     let expected = hardState ? 64 + hardState.vote.length : 0;
     for (const e of entries) expected += e.data.length + 40;
@@ -379,6 +382,31 @@ export class Wal {
     }
   }
 
+  /**
+   * Before a write, what the batch says must fit what the log holds (a
+   * violation is a bug in the caller, not a disk fault): terms never go back
+   * along the log, nor the hard state's term and commit index, and no
+   * committed entry is replaced.
+   */
+  private checkPair(entries: readonly Entry[], hardState: HardState | null): void {
+    if (entries.length > 0) {
+      const committed = this.hardState?.commit ?? 0;
+      assert(entries[0].index > committed, `WAL append: entry ${entries[0].index} would replace a committed entry (commit index ${committed})`);
+      const before = this.tracker.termAt(entries[0].index - 1) ?? 0;
+      let term = before;
+      for (const e of entries) {
+        assert(e.term >= term, `WAL append: entry ${e.index} of term ${e.term} follows one of term ${term}`);
+        term = e.term;
+      }
+    }
+    if (hardState === null) return;
+    const prev = this.hardState;
+    if (prev !== null) {
+      assert(hardState.term >= prev.term, `WAL append: hard state term ${hardState.term} after ${prev.term}`);
+      assert(hardState.commit >= prev.commit, `WAL append: commit index ${hardState.commit} after ${prev.commit}`);
+    }
+  }
+
   private writeBatch(sync: boolean): void {
     const enc = this.encoder;
     const file = this.currentFile().path;
@@ -506,4 +534,23 @@ function zeroRange(io: FileIo, fd: number, offset: number, length: number): void
   for (let done = 0; done < length; done += zeros.length) {
     writeAll(io, fd, zeros, Math.min(zeros.length, length - done), offset + done);
   }
+}
+
+/**
+ * After a read, what recovery hands raft must be a log raft could have
+ * written: consecutive entries after the snapshot, terms that never go back,
+ * and a commit index no further than the log (or the snapshot) reaches.
+ */
+function checkRecovered(entries: readonly Entry[], hardState: HardState | null, fromIndex: Index): void {
+  let prev: Entry | null = null;
+  for (const e of entries) {
+    if (prev !== null) {
+      assert(e.index === prev.index + 1, `WAL read: entry ${e.index} follows ${prev.index}`);
+      assert(e.term >= prev.term, `WAL read: entry ${e.index} of term ${e.term} follows one of term ${prev.term}`);
+    } else assert(e.index === fromIndex + 1, `WAL read: the log after the snapshot at ${fromIndex} starts at ${e.index}`);
+    prev = e;
+  }
+  if (hardState === null) return;
+  const reach = Math.max(fromIndex, prev?.index ?? 0);
+  assert(hardState.commit <= reach, `WAL read: commit index ${hardState.commit} is beyond the log, which ends at ${reach}`);
 }

@@ -118,7 +118,7 @@ describe('the applier', () => {
     }
     assert.deepEqual(t.snapshots.saved.map((s) => s.meta.index), [3]);
     assert.deepEqual(t.compacted, [3]);
-    assert.equal(StateMachine.fromSnapshotData(t.snapshots.saved[0]!.data).store.get('/a', false, false, 0).node.value, '3');
+    assert.equal(StateMachine.fromSnapshotData(t.snapshots.saved[0]?.data ?? Buffer.alloc(0)).store.get('/a', false, false, 0).node.value, '3');
   });
 
   it('a committed member addition reaches the transport; the removal of this member is reported', () => {

@@ -106,8 +106,8 @@ describe('the raft node (ready loop)', () => {
     t.time.advance(0);
     await settle();
     assert.equal(t.failures.length, 1);
-    assert.equal(t.failures[0]!.kind, 'storage');
-    assert.match(t.failures[0]!.reason, /write-ahead log failed/);
+    assert.equal(t.failures[0]?.kind, 'storage');
+    assert.match(t.failures[0]?.reason ?? '', /write-ahead log failed/);
     assert.equal(t.n.isStopped, false);
   });
 

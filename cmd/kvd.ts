@@ -89,6 +89,7 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     maxSnapshots: config.maxSnapshots,
     maxWals: config.maxWals,
     segmentSize: config.segmentSize,
+    historyScans: config.historyScans,
     requestTimeoutMs: REQUEST_TIMEOUT_BASE_MS + 2 * config.electionTimeoutMs,
     peerServerTls: peer?.loaded.serverOptions ?? null,
     peerClientTls: peer?.dial ?? null,

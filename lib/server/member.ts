@@ -8,6 +8,7 @@ import { Raft } from '../raft/index.js';
 import { NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Message, type Ready, type Role, type Snapshot, type Term } from '../raft/types.js';
 import { type DataDirLock, SnapshotStore, snapDir, StorageError, Wal } from '../storage/index.js';
 import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../store/index.js';
+import { History } from '../history/index.js';
 import { RefusalLog } from '../tls/index.js';
 import { PeerTransport } from '../transport/index.js';
 import { applyCommitted, bootstrap, type Bootstrapped } from './bootstrap.js';
@@ -54,6 +55,8 @@ export class Member implements KeysService, ClusterService {
   private readonly snapshots: SnapshotStore;
   private readonly transport: PeerTransport;
   private readonly log: Logger;
+  /** Watches and reads served from the log. */
+  private readonly history: History;
 
   private readonly proposer: Proposer<ApplyResult>;
   private readonly reads: LinearizableReads;
@@ -145,6 +148,7 @@ export class Member implements KeysService, ClusterService {
       readIndex: (ctx) => this.raft.readIndex(ctx),
     });
     this.droppedMessages = new RefusalLog(opts.logger, 'dropped a message from a peer');
+    this.history = new History({ dataDir: opts.dataDir, store: () => this.sm.store, logger: opts.logger, maxScans: opts.historyScans });
   }
 
   /** Recovers or bootstraps the member's state, then starts raft, timers and the peer listener. */
@@ -198,11 +202,12 @@ export class Member implements KeysService, ClusterService {
 
   async read(path: string, opts: ReadOptions): Promise<Event> {
     if (opts.quorum) await this.linearizableBarrier();
+    if (opts.atIndex !== undefined) return this.history.readAt(path, opts.recursive, opts.sorted, opts.atIndex);
     return this.store.get(path, opts.recursive, opts.sorted, Date.now());
   }
 
   watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void, onEnd?: () => void): WatchHandle {
-    const handle = this.store.watch(path, opts, onEvent);
+    const handle = this.history.watch(path, opts, onEvent, () => onEnd?.());
     if (!onEnd) return handle;
     this.watchEnds.add(onEnd);
     return {
@@ -321,6 +326,7 @@ export class Member implements KeysService, ClusterService {
     this.proposer.rejectAll(serverStopped());
     this.reads.rejectAll(serverStopped());
     this.droppedMessages.close();
+    await this.history.close();
     await this.transport.close();
     await this.betweenDrains();
     this.wal.close();

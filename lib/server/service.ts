@@ -9,6 +9,8 @@ export interface ReadOptions {
   readonly sorted: boolean;
   /** Linearizable: confirm leadership (ReadIndex) and wait for apply before reading. */
   readonly quorum: boolean;
+  /** Read the tree as it was just after this store index (kvd's `atIndex`); absent: now. */
+  readonly atIndex?: number;
 }
 
 /** Values for etcd's response headers, sampled when a response is sent. */

@@ -30,6 +30,10 @@ export const ErrorCode = {
 
   WatcherCleared: 400,
   EventIndexCleared: 401,
+
+  // kvd's own (lib/api/ETCD-NOTES.md): reads at a past index.
+  IndexInFuture: 450,
+  IndexCompacted: 451,
 } as const;
 
 export type ErrorCodeNumber = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -60,6 +64,8 @@ const messages: Record<ErrorCodeNumber, string> = {
   301: 'During Leader Election',
   400: 'watcher is cleared due to etcd recovery',
   401: 'The event in requested index is outdated and cleared',
+  450: 'The requested index is in the future',
+  451: 'The requested index is older than the retained history',
 };
 
 const statuses: Partial<Record<ErrorCodeNumber, number>> = {

@@ -13,7 +13,7 @@ import type { StoreRequest } from './request.js';
 import { decodeSnapshot, encodeSnapshot, encodeSnapshotInPieces, type StoreState } from './snapshot.js';
 import { newCounters, type StatName, type StoreCounters } from './stats.js';
 import { TtlHeap } from './ttl-heap.js';
-import { WatcherHub } from './watcher-hub.js';
+import { WatcherHub, type EventObserver } from './watcher-hub.js';
 
 export interface StoreOptions {
   /** Events kept for watchers that ask for an index in the past (etcd keeps 1000). */
@@ -41,6 +41,8 @@ export class Store {
   private readonly hub: WatcherHub;
   private readonly ttl = new TtlHeap();
   private counters: StoreCounters = newCounters();
+  /** A sync entry stops expiring keys once the index reaches this (a point-in-time replay). */
+  private expireLimit = Infinity;
 
   constructor(opts: StoreOptions = {}) {
     const size = opts.historySize ?? DEFAULT_HISTORY_SIZE;
@@ -119,6 +121,33 @@ export class Store {
   watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void): WatchHandle {
     const since = opts.sinceIndex === null || opts.sinceIndex === 0 ? this.currentIndex + 1 : opts.sinceIndex;
     return this.hub.watch(cleanPath(path), opts.recursive, opts.stream, since, this.currentIndex, onEvent);
+  }
+
+  /**
+   * The oldest index a watch can still ask for from memory: older ones are
+   * cleared (401). One past the current index while no event is held.
+   */
+  get oldestWatchableIndex(): number {
+    const h = this.hub.history;
+    return h.lastIndex === 0 ? this.currentIndex + 1 : h.startIndex;
+  }
+
+  /**
+   * Tells `o` of every event from now on as it happens, refreshes (which
+   * watchers never see) included. Returns the function that stops it.
+   */
+  observe(o: EventObserver): () => void {
+    return this.hub.observe(o);
+  }
+
+  /**
+   * For a replay that must stop at `index`: a sync entry applied from now on
+   * stops expiring keys once the store index reaches it, leaving the state
+   * just after that index even when one entry expired several keys. A store
+   * limited this way must not apply further entries.
+   */
+  stopExpiringAt(index: number): void {
+    this.expireLimit = index;
   }
 
   /** The earliest TTL deadline in the tree (ms), or null when no node has one. */
@@ -365,7 +394,7 @@ export class Store {
   private expire(time: number): void {
     for (;;) {
       const n = this.ttl.top();
-      if (n === null || !(n.expiry!.deadline <= time)) return;
+      if (n === null || !(n.expiry!.deadline <= time) || this.currentIndex >= this.expireLimit) return;
       const key = pathOf(n);
       const next = this.currentIndex + 1;
       const node = makeNodeJSON(key, n.children !== null, undefined, null, time, null, next, n.createdIndex);

@@ -67,6 +67,8 @@ interface Def {
 }
 
 const ttl = flag('ttl', 'int', 'key time-to-live in seconds', '0');
+/** kvd's own: read the tree as it was just after a past index (the server rebuilds it from its log). */
+const atIndex = flag('at-index', 'int', 'read the value as it was just after this index (kvd only)', '0');
 
 const commands: readonly Def[] = [
   {
@@ -135,8 +137,8 @@ const commands: readonly Def[] = [
     name: 'get',
     args: '<key>',
     usage: 'retrieve the value of a key',
-    flags: [flag('sort', 'bool', 'returns result in sorted order'), flag('quorum, q', 'bool', 'require quorum for get request')],
-    examples: ['kvctl get /config/db', 'kvctl -o extended get --quorum /config/db'],
+    flags: [flag('sort', 'bool', 'returns result in sorted order'), flag('quorum, q', 'bool', 'require quorum for get request'), atIndex],
+    examples: ['kvctl get /config/db', 'kvctl -o extended get --quorum /config/db', 'kvctl get --at-index 42 /config/db'],
     action: keys.get,
   },
   {
@@ -148,8 +150,9 @@ const commands: readonly Def[] = [
       flag('recursive, r', 'bool', 'returns all key names recursively for the given path'),
       flag('p', 'bool', 'append slash (/) to directories'),
       flag('quorum, q', 'bool', 'require quorum for get request'),
+      atIndex,
     ],
-    examples: ['kvctl ls', 'kvctl ls --recursive -p --sort /config'],
+    examples: ['kvctl ls', 'kvctl ls --recursive -p --sort /config', 'kvctl ls --recursive --at-index 42 /config'],
     action: keys.ls,
   },
   {

@@ -1,7 +1,8 @@
 // The dashboard in a real headless Chromium (Debian's chromium package)
 // against real member processes: what an operator sees, clicks and waits for.
-// Screenshots of each view go to $KVD_SCREENSHOT_DIR (default: a
-// kvd-dashboard-screenshots folder in the system temp dir) for review.
+// Screenshots of each view go to $KVD_SCREENSHOT_DIR (default: a new
+// kvd-dashboard-screenshots-* folder in the system temp dir per run, so
+// concurrent runs do not clear each other's) for review.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { TestPki } from '../tls/pki.js';
 
 const CHROMIUM = process.env.KVD_CHROMIUM ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run installs it)`;
-const SHOTS = process.env.KVD_SCREENSHOT_DIR ?? join(tmpdir(), 'kvd-dashboard-screenshots');
+const SHOTS = process.env.KVD_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'kvd-dashboard-screenshots-'));
 /** How long a condition in the page may take before the test fails. */
 const WAIT_MS = 15_000;
 

@@ -8,9 +8,9 @@ import { Raft } from '../raft/index.js';
 import { NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Message, type Ready, type Role, type Snapshot, type Term } from '../raft/types.js';
 import { type DataDirLock, SnapshotStore, snapDir, StorageError, Wal } from '../storage/index.js';
 import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../store/index.js';
-import { History } from '../history/index.js';
+import { History, ReplicaHashes, type HashAnswer } from '../history/index.js';
 import { RefusalLog } from '../tls/index.js';
-import { PeerTransport } from '../transport/index.js';
+import { fetchPeerJSON, PeerTransport } from '../transport/index.js';
 import { applyCommitted, bootstrap, type Bootstrapped } from './bootstrap.js';
 import { EntryApplyError, etcdServerError, serverStopped } from './errors.js';
 import { LinearizableReads } from './linearizable-reads.js';
@@ -57,6 +57,8 @@ export class Member implements KeysService, ClusterService {
   private readonly log: Logger;
   /** Watches and reads served from the log. */
   private readonly history: History;
+  /** The replica hash check (the leader's rounds, every member's answers). */
+  private readonly hashes: ReplicaHashes;
 
   private readonly proposer: Proposer<ApplyResult>;
   private readonly reads: LinearizableReads;
@@ -149,6 +151,17 @@ export class Member implements KeysService, ClusterService {
     });
     this.droppedMessages = new RefusalLog(opts.logger, 'dropped a message from a peer');
     this.history = new History({ dataDir: opts.dataDir, store: () => this.sm.store, logger: opts.logger, maxScans: opts.historyScans });
+    this.hashes = new ReplicaHashes({
+      history: this.history,
+      store: () => this.sm.store,
+      logger: opts.logger,
+      self: { id: b.id, name: opts.name, peerURLs: opts.advertisePeerURLs },
+      members: () => this.registry.list(),
+      isLeader: () => this.role === 'leader',
+      askPeer: (url, path) => fetchPeerJSON(url, path, { clientTls: opts.peerClientTls ?? null, clusterId: b.clusterId, timeoutMs: 10_000 }),
+      intervalMs: opts.hashCheckIntervalMs ?? 0,
+      onCorruption: () => opts.metrics.corruptionDetected.set(1),
+    });
   }
 
   /** Recovers or bootstraps the member's state, then starts raft, timers and the peer listener. */
@@ -170,6 +183,7 @@ export class Member implements KeysService, ClusterService {
       membersJSON: () => ({ clusterId: b.clusterId, members: b.sm.registry.list() }),
       onRtt: (id, ms) => opts.metrics.peerRoundTrip.observe({ To: id }, ms / 1000),
       dashboardJSON: (path) => member?.dashboard.answerPeer(path) ?? null,
+      hashJSON: (query) => member?.hashes.answerPeer(query) ?? Promise.resolve(null),
     });
     member = new Member(opts, b, transport);
     for (const url of opts.listenPeerURLs) await transport.listen(url);
@@ -177,6 +191,7 @@ export class Member implements KeysService, ClusterService {
     member.registerMetrics();
     member.startTimers();
     member.dashboard.start();
+    member.hashes.start();
     if (b.voters.length === 1 && b.voters[0] === b.id) member.raft.campaign();
     member.scheduleDrain();
     opts.logger.info(
@@ -277,6 +292,15 @@ export class Member implements KeysService, ClusterService {
     return this.store.stats();
   }
 
+  storeHash(index: number | null): Promise<HashAnswer> {
+    return this.hashes.hashAt(index);
+  }
+
+  /** The test-only corruption hook (KVD_TEST_CORRUPT): a key's value changed here only, bypassing the log. */
+  corruptForTest(path: string, value: string): boolean {
+    return this.store.corruptForTest(path, value);
+  }
+
   /** Where this member stands in raft, for the dashboard. */
   progress(): RaftProgress {
     const role = this.role === 'leader' || this.role === 'follower' ? this.role : 'candidate';
@@ -297,6 +321,7 @@ export class Member implements KeysService, ClusterService {
 
   private healthProblem(): string | null {
     if (this.failure) return this.failure;
+    if (this.hashes.problem) return this.hashes.problem;
     if (this.stopped) return 'member is stopping';
     if (this.leader === NO_MEMBER) return 'no leader';
     return null;
@@ -321,6 +346,7 @@ export class Member implements KeysService, ClusterService {
     if (this.stopped) return;
     this.stopped = true;
     this.dashboard.stop();
+    this.hashes.stop();
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.syncTimer) clearInterval(this.syncTimer);
     this.proposer.rejectAll(serverStopped());
@@ -651,6 +677,7 @@ export class Member implements KeysService, ClusterService {
       m.watchers.set(this.store.stats().watchers ?? 0);
       m.keys.set(this.store.nodeCount);
       m.storeIndex.set(this.store.index);
+      m.historyOldestIndex.set(this.history.oldestWatchIndex());
       for (const [id, p] of Object.entries(this.transport.stats().peers)) {
         m.peerSentBytes.set({ To: id }, p.sentBytes);
         m.peerReceivedBytes.set({ From: id }, p.recvBytes);

@@ -52,6 +52,8 @@ export interface ClusterService {
   selfStats(): unknown;
   leaderStats(): unknown | null;
   storeStats(): unknown;
+  /** The store's hash now, or at a past store index (kvd's /v2/stats/hash). Rejects with V2Error 450/451. */
+  storeHash(index: number | null): Promise<{ readonly index: number; readonly hash: string }>;
   /** null when healthy, else the reason. */
   unhealthyReason(): Promise<string | null>;
 }

@@ -6,6 +6,7 @@
 import type { Action, Event, NodeJSON, WatchHandle, WatchOptions } from './event.js';
 import { ErrorCode, V2Error } from './errors.js';
 import { EventHistory } from './event-history.js';
+import { treeDigests, treeHash, type DigestPage } from './hash.js';
 import { Node, pathOf, visitPostOrder } from './node.js';
 import { listingJSON, makeNodeJSON, nodeJSON } from './node-json.js';
 import { cleanPath } from './path.js';
@@ -148,6 +149,29 @@ export class Store {
    */
   stopExpiringAt(index: number): void {
     this.expireLimit = index;
+  }
+
+  /** SHA-256 (hex) of the tree in key order: keys, values, TTL deadlines and indexes (lib/store/hash.ts). */
+  hash(): string {
+    return treeHash(this.root);
+  }
+
+  /** Per-node digests from position `offset` in the order hash() reads the tree: to find where two trees differ. */
+  digests(offset: number, limit: number): DigestPage {
+    return treeDigests(this.root, offset, limit);
+  }
+
+  /**
+   * A test-only hook: changes a key's value in place, bypassing the log and
+   * the indexes, as a corrupted replica would hold it. Returns false when
+   * there is no such key. Never called outside kvd's corruption tests
+   * (kvd calls it only when KVD_TEST_CORRUPT is set at start).
+   */
+  corruptForTest(path: string, value: string): boolean {
+    const n = this.lookup(cleanPath(path));
+    if (n instanceof Miss || n.children !== null) return false;
+    n.value = value;
+    return true;
   }
 
   /** The earliest TTL deadline in the tree (ms), or null when no node has one. */

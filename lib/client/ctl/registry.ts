@@ -6,6 +6,7 @@
 import { type CAC, type Command, cac } from 'cac';
 
 import { backup } from './commands/backup.js';
+import { checkCommand } from './commands/check.js';
 import * as keys from './commands/keys.js';
 import type { CommandAction } from './commands/keys.js';
 import * as member from './commands/member.js';
@@ -96,6 +97,16 @@ const commands: readonly Def[] = [
     flags: [flag('forever, f', 'bool', 'forever check the health every 10 second until CTRL+C')],
     examples: ['kvctl cluster-health', 'kvctl --endpoints https://10.0.0.1:2379 --ca-file ca.pem cluster-health --forever'],
     action: member.clusterHealth,
+  },
+  {
+    name: 'check',
+    args: '<what>',
+    usage: "kvd only: 'check hash' prints every member's store hash at one index; exits 5 when they differ",
+    details:
+      "check hash asks every member for its store hash (GET /v2/stats/hash) at the lowest index any member\n" +
+      '   is at, prints them, and exits 5 when they differ or a member does not answer.',
+    examples: ['kvctl check hash'],
+    action: checkCommand,
   },
   {
     name: 'mk',

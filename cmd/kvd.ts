@@ -109,6 +109,8 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     tls: clientTls?.serverOptions ?? null,
     metrics: () => metrics.render(),
     onResponse: (method, status) => metrics.observeResponse(method, status),
+    auth: member,
+    onAuthRefused: (reason) => metrics.authRefusals.inc({ reason }),
     dashboard: config.dashboard ? member.dashboard : null,
   });
   const clientURLs: string[] = [];

@@ -10,6 +10,11 @@ import { tmpdir } from 'node:os';
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const filters = args.filter((a) => !a.startsWith('-'));
+// Each test() and it() fails after KVD_TEST_TIMEOUT_MS (default 90 s; see
+// test/support/per-test-timeout.mjs), so a hung test names itself. A whole
+// file gets FILE_TIMEOUT_MS: that catches a file whose tests are done but
+// whose process never exits (a handle left open).
+const FILE_TIMEOUT_MS = 15 * 60_000;
 
 function walk(dir) {
   const out = [];
@@ -33,7 +38,7 @@ if (files.length === 0) {
 const tapFile = join(tmpdir(), `kvd-test-${process.pid}.tap`);
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
+  ['--import', 'tsx', '--import', './test/support/per-test-timeout.mjs', '--test', `--test-timeout=${FILE_TIMEOUT_MS}`, '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', '--test-reporter-destination=' + tapFile,
     '--test-concurrency=2', ...files],
   { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
@@ -44,7 +49,8 @@ child.on('exit', async (code, signal) => {
   rmSync(tapFile, { force: true });
   const num = (k) => Number((tap.match(new RegExp(`^# ${k} (\\d+)`, 'm')) ?? [])[1] ?? 0);
   const pass = num('pass');
-  const fail = num('fail');
+  // A test that timed out is reported as cancelled: it failed.
+  const fail = num('fail') + num('cancelled');
   const skipped = num('skipped') + num('todo');
   console.log(`${pass} passed, ${fail} failed, ${skipped} skipped`);
   if (signal) process.exit(1);

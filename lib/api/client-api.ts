@@ -4,8 +4,11 @@
 import net, { type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { Passwords, type AuthService } from '../auth/index.js';
 import type { ClusterService, DashboardService, KeysService } from '../server/service.js';
 import { TlsConfigError, TlsGate } from '../tls/index.js';
+import { AuthGate, type AuthRefusal } from './auth-gate.js';
+import { AuthHandler } from './auth-handler.js';
 import { Connections } from './connections.js';
 import { defaultDashboardDir, loadAssets } from './dashboard-assets.js';
 import { DashboardHandler } from './dashboard-handler.js';
@@ -36,6 +39,12 @@ export interface ClientApiOptions {
   dashboard?: DashboardService | null;
   /** Where the built dashboard files are (default: this package's dist/dashboard). */
   dashboardDir?: string;
+  /** Serves /v2/auth and checks every request against it when given; without it there is no auth. */
+  auth?: AuthService | null;
+  /** Told of every request refused by auth (for the refusals metric). */
+  onAuthRefused?: (reason: AuthRefusal) => void;
+  /** bcrypt and the verified-credentials cache (default: etcd's cost, 60 s, 4096 entries). */
+  passwords?: Passwords;
 }
 
 
@@ -48,14 +57,24 @@ export class ClientApi {
   private readonly logger: Logger;
   /** Refuses and logs clients without a trusted certificate, on every TLS listener. */
   private gate: TlsGate | null = null;
+  private readonly passwords: Passwords | null = null;
+  private readonly authGate: AuthGate | null = null;
   private closed = false;
 
   constructor(private readonly opts: ClientApiOptions) {
     this.logger = opts.logger;
-    const keys = new KeysHandler(opts.keys, opts.logger, this.watches, opts.watchTimeoutMs ?? DEFAULT_WATCH_TIMEOUT_MS);
-    const members = new MembersHandler(opts.keys, opts.cluster, opts.logger);
+    let authHandler: AuthHandler | null = null;
+    if (opts.auth) {
+      this.passwords = opts.passwords ?? new Passwords();
+      // etcd takes the certificate's name as the user only with client-cert-auth on.
+      const clientCertAuth = opts.tls?.requestCert === true;
+      this.authGate = new AuthGate(opts.auth.authView, this.passwords, clientCertAuth, opts.logger, opts.onAuthRefused ?? (() => {}));
+      authHandler = new AuthHandler(opts.auth, opts.keys, this.authGate, this.passwords, opts.logger);
+    }
+    const keys = new KeysHandler(opts.keys, opts.logger, this.watches, opts.watchTimeoutMs ?? DEFAULT_WATCH_TIMEOUT_MS, this.authGate);
+    const members = new MembersHandler(opts.keys, opts.cluster, opts.logger, this.authGate);
     const info = new InfoHandlers(opts.cluster, opts.logger, opts.version, opts.metrics);
-    const router = new Router(keys, members, info, opts.logger, this.dashboardHandler());
+    const router = new Router(keys, members, info, opts.logger, this.dashboardHandler(), authHandler);
     this.connections = new Connections((ex) => router.handle(ex), opts.logger, opts.onResponse ?? null);
   }
 
@@ -131,6 +150,8 @@ export class ClientApi {
     for (const server of this.servers) server.close();
     for (const watch of [...this.watches]) watch.end();
     this.gate?.close();
+    this.authGate?.close();
+    this.passwords?.close();
     await this.connections.close(this.opts.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
   }
 }

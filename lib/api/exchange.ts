@@ -5,7 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { constants as h2 } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 
 export interface Exchange {
   readonly method: string;
@@ -38,6 +40,19 @@ export interface Exchange {
    * the reason phrase given. HTTP/2 gets an ordinary response.
    */
   sendAndClose(status: number, reason: string, headers: readonly string[], body: string): void;
+  /** The client's address (for logs). */
+  readonly remoteAddress: string;
+  /** The Common Name of the client's verified TLS certificate; null without TLS or a verified certificate. */
+  clientCertName(): string | null;
+}
+
+function certName(socket: Socket | undefined | null): string | null {
+  const tlsSocket = socket as TLSSocket | undefined | null;
+  if (!tlsSocket || typeof tlsSocket.getPeerCertificate !== 'function' || tlsSocket.authorized !== true) return null;
+  const cn = tlsSocket.getPeerCertificate().subject?.CN;
+  // Several CNs come as an array; like Go's Subject.CommonName, take the last.
+  if (Array.isArray(cn)) return (cn[cn.length - 1] as string | undefined) ?? null;
+  return typeof cn === 'string' ? cn : null;
 }
 
 function readLimited(body: Readable, limit: number): Promise<Buffer | 'too-large'> {
@@ -82,6 +97,14 @@ export class Http1Exchange implements Exchange {
   header(name: string): string | undefined {
     const v = this.req.headers[name];
     return Array.isArray(v) ? v[0] : v;
+  }
+
+  get remoteAddress(): string {
+    return this.req.socket.remoteAddress ?? '';
+  }
+
+  clientCertName(): string | null {
+    return certName(this.req.socket);
   }
 
   readBody(limit: number): Promise<Buffer | 'too-large'> {
@@ -186,6 +209,14 @@ export class Http2Exchange implements Exchange {
   header(name: string): string | undefined {
     const v = this.headers[name];
     return Array.isArray(v) ? v[0] : v;
+  }
+
+  get remoteAddress(): string {
+    return this.stream.session?.socket?.remoteAddress ?? '';
+  }
+
+  clientCertName(): string | null {
+    return certName(this.stream.session?.socket);
   }
 
   readBody(limit: number): Promise<Buffer | 'too-large'> {

@@ -3,9 +3,11 @@
 // long-poll and streaming watches.
 
 import type { Logger } from 'pino';
+import type { Identity } from '../auth/index.js';
 import type { KeysService } from '../server/service.js';
 import type { Event, WatchHandle, WatchOptions } from '../store/event.js';
 import { ErrorCode, V2Error } from '../store/errors.js';
+import type { AuthGate } from './auth-gate.js';
 import type { Exchange } from './exchange.js';
 import { eventJson, v2ErrorJson } from './json-out.js';
 import { KEY_METHODS, MAX_FORM_BYTES, parseKeyRequest, wantsFormBody, type KeyMethod } from './keys-request.js';
@@ -35,6 +37,8 @@ export class KeysHandler {
     private readonly logger: Logger,
     private readonly watches: WatchRegistry,
     private readonly watchTimeoutMs: number,
+    /** Checks every request's permissions on its key; null: no auth. */
+    private readonly gate: AuthGate | null = null,
   ) {}
 
   async handle(ex: Exchange, keyPath: string, rawQuery: string): Promise<void> {
@@ -60,6 +64,21 @@ export class KeysHandler {
       this.replyError(ex, clusterId, op);
       return;
     }
+    let who: Identity | null = null;
+    if (this.gate !== null) {
+      const recursive = op.kind === 'write' ? op.recursive : op.options.recursive;
+      try {
+        const access = await this.gate.keyAccess(ex, keyPath, recursive);
+        if (!access.ok) {
+          this.replyError(ex, clusterId, new V2Error(ErrorCode.Unauthorized, 'Insufficient credentials', 0));
+          return;
+        }
+        who = access.who;
+      } catch (err) {
+        this.replyFailure(ex, clusterId, err);
+        return;
+      }
+    }
     switch (op.kind) {
       case 'read':
         try {
@@ -76,7 +95,7 @@ export class KeysHandler {
         }
         return;
       case 'watch':
-        this.watch(ex, clusterId, op.path, op.options);
+        this.watch(ex, clusterId, op.path, op.options, who);
         return;
     }
   }
@@ -121,7 +140,7 @@ export class KeysHandler {
    * Headers go out at once (X-Etcd-Index is the index when the watch began),
    * then one event per line. A long poll ends after its first event.
    */
-  private watch(ex: Exchange, clusterId: string, path: string, options: WatchOptions): void {
+  private watch(ex: Exchange, clusterId: string, path: string, options: WatchOptions, who: Identity | null): void {
     let started = false;
     let ended = false;
     const early: string[] = [];
@@ -147,6 +166,8 @@ export class KeysHandler {
         options,
         (ev) => {
           if (ended) return;
+          // Permissions may change while a watch is open: an event goes out only if its key is readable now.
+          if (who !== null && this.gate !== null && !this.gate.mayRead(who, ev.node.key)) return;
           const line = eventJson(ev);
           if (started) deliver(line);
           else early.push(line);

@@ -31,7 +31,8 @@ export interface KeyHttpRequest {
 export type KeyOperation =
   | { readonly kind: 'read'; readonly path: string; readonly options: ReadOptions }
   | { readonly kind: 'watch'; readonly path: string; readonly options: WatchOptions }
-  | { readonly kind: 'write'; readonly request: StoreRequest; readonly noValueOnSuccess: boolean };
+  /** recursive: the query's flag, whatever the method (etcd's auth checks a write with it too). */
+  | { readonly kind: 'write'; readonly request: StoreRequest; readonly noValueOnSuccess: boolean; readonly recursive: boolean };
 
 /** Whether Go would read this request's body as a form (PUT/POST with a urlencoded type). */
 export function wantsFormBody(method: string, contentType: string | undefined): boolean {
@@ -194,10 +195,10 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
         ...(prevIndex > 0n ? { prevIndex } : {}),
         ...(prevExist !== undefined ? { prevExist } : {}),
       };
-      return { kind: 'write', request, noValueOnSuccess };
+      return { kind: 'write', request, noValueOnSuccess, recursive };
     }
     case 'POST':
-      return { kind: 'write', request: { op: 'post', path, value, dir, ttl }, noValueOnSuccess };
+      return { kind: 'write', request: { op: 'post', path, value, dir, ttl }, noValueOnSuccess, recursive };
     case 'DELETE': {
       const request: StoreRequest = {
         op: 'delete',
@@ -207,7 +208,7 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
         ...(prevValue !== undefined ? { prevValue } : {}),
         ...(prevIndex > 0n ? { prevIndex } : {}),
       };
-      return { kind: 'write', request, noValueOnSuccess };
+      return { kind: 'write', request, noValueOnSuccess, recursive };
     }
   }
 }

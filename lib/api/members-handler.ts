@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { MembershipError, type ClusterService, type KeysService, type MemberInfo } from '../server/service.js';
 import { V2Error } from '../store/errors.js';
+import type { AuthGate } from './auth-gate.js';
 import type { Exchange } from './exchange.js';
 import { GoError } from './go-url.js';
 import { httpErrorJson, memberJson, memberListJson, v2ErrorJson } from './json-out.js';
@@ -38,6 +39,8 @@ export class MembersHandler {
     private readonly keys: KeysService,
     private readonly cluster: ClusterService,
     private readonly logger: Logger,
+    /** Member changes need root once auth is enabled; null: no auth. */
+    private readonly gate: AuthGate | null = null,
   ) {}
 
   /** `rest` is the decoded path after "/v2/members". */
@@ -46,6 +49,7 @@ export class MembersHandler {
       replyMethodNotAllowed(ex, MEMBER_METHODS);
       return;
     }
+    if (ex.method !== 'GET' && this.gate !== null && !(await this.rootAccess(ex, this.gate))) return;
     const clusterId = this.keys.indexes().clusterId;
     const sub = rest.startsWith('/') ? rest.slice(1) : rest;
     switch (ex.method) {
@@ -92,6 +96,17 @@ export class MembersHandler {
         return;
       }
     }
+  }
+
+  /** etcd's hasWriteRootAccess for a change; false when an answer was already sent. */
+  private async rootAccess(ex: Exchange, gate: AuthGate): Promise<boolean> {
+    try {
+      if ((await gate.rootAccess(ex)).ok) return true;
+      reply(ex, 401, ['Content-Type', JSON_TYPE], httpErrorJson('Insufficient credentials'));
+    } catch (err) {
+      this.replyInternal(ex, this.keys.indexes().clusterId, err, 'checking root access failed');
+    }
+    return false;
   }
 
   private get(ex: Exchange, clusterId: string, sub: string): void {

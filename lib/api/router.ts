@@ -4,6 +4,7 @@
 // one, unknown paths a 404), then the endpoint.
 
 import type { Logger } from 'pino';
+import type { AuthHandler } from './auth-handler.js';
 import type { Exchange } from './exchange.js';
 import { bytesToText, cleanPath, escapePath, GoError, hexEscapeNonAscii, textToBytes, unescape } from './go-url.js';
 import { DASHBOARD_PATH, type DashboardHandler } from './dashboard-handler.js';
@@ -45,6 +46,7 @@ export class Router {
     private readonly info: InfoHandlers,
     private readonly logger: Logger,
     private readonly dashboard: DashboardHandler | null = null,
+    private readonly auth: AuthHandler | null = null,
   ) {}
 
   handle(ex: Exchange): void {
@@ -90,6 +92,9 @@ export class Router {
     }
     if (path.startsWith('/v2/members') && (path.length === 11 || path.charCodeAt(11) === 47)) {
       return this.members.handle(ex, bytesToText(path.slice(11)));
+    }
+    if (this.auth !== null && path.startsWith('/v2/auth/')) {
+      return this.auth.handle(ex, bytesToText(path.slice(8)));
     }
     if (this.dashboard !== null && path.startsWith(DASHBOARD_PATH) && (path.length === 10 || path.charCodeAt(10) === 47)) {
       return this.dashboard.handle(ex, path, target.rawQuery);

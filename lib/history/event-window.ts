@@ -3,7 +3,7 @@
 // history are answered from one pass over the log.
 
 import { matchesWatch, type Event } from '../store/index.js';
-import type { RecordedEvent } from './replay.js';
+import type { RecordedEvent } from './codec.js';
 
 export type WindowAnswer =
   /** The first event at or after the index that the watch takes. */

@@ -11,14 +11,24 @@
 // requests waiting on either are limited (past it: etcd's "too many requests").
 
 import type { Logger } from 'pino';
-import { ErrorCode, V2Error, type Event, type Store, type WatchHandle, type WatchOptions } from '../store/index.js';
-import { cleanPath } from '../store/path.js';
+import {
+  cleanPath,
+  ErrorCode,
+  V2Error,
+  type Event,
+  type Store,
+  type WatchHandle,
+  type WatchOptions,
+} from '../store/index.js';
 import { EventWindow } from './event-window.js';
+import type { StateCodec } from './codec.js';
 import { Replay } from './replay.js';
 import { StartPoints, type StartPoint } from './start-points.js';
 
 export interface HistoryOptions {
   readonly dataDir: string;
+  /** How the member's snapshots and entries are decoded. */
+  readonly codec: StateCodec;
   /** The member's live store (a snapshot from the leader replaces it). */
   readonly store: () => Store;
   readonly logger: Logger;
@@ -82,7 +92,7 @@ export class History {
   private closed = false;
 
   constructor(private readonly opts: HistoryOptions) {
-    this.points = new StartPoints(opts.dataDir);
+    this.points = new StartPoints(opts.dataDir, opts.codec);
     this.window = new EventWindow(opts.windowEvents ?? DEFAULT_WINDOW_EVENTS);
     this.maxScans = opts.maxScans ?? DEFAULT_MAX_SCANS;
     this.treeCap = opts.trees ?? DEFAULT_TREES;
@@ -117,7 +127,11 @@ export class History {
     if (since === null || since === 0 || since >= live.oldestWatchableIndex) return live.watch(path, opts, onEvent);
     const oldest = this.oldestWatchIndex();
     if (since < oldest) {
-      throw new V2Error(ErrorCode.EventIndexCleared, `the requested history has been cleared [${oldest}/${since}]`, live.index);
+      throw new V2Error(
+        ErrorCode.EventIndexCleared,
+        `the requested history has been cleared [${oldest}/${since}]`,
+        live.index,
+      );
     }
     const w: DiskWatch = { key: cleanPath(path), opts, onEvent, onEnd, from: since, live: null, done: false };
     this.settle(w);
@@ -153,12 +167,17 @@ export class History {
   async treeAt(index: number): Promise<{ readonly store: Store; readonly time: number | null }> {
     const live = this.opts.store();
     if (index > live.index) {
-      throw new V2Error(ErrorCode.IndexInFuture, `requested index ${index} is past the current index ${live.index}`, live.index);
+      throw new V2Error(
+        ErrorCode.IndexInFuture,
+        `requested index ${index} is past the current index ${live.index}`,
+        live.index,
+      );
     }
     if (index === live.index) return { store: live, time: null };
     const oldest = this.oldestTreeIndex();
     if (oldest === null || index < oldest) {
-      const cause = oldest === null ? 'no snapshot or log reaches back to it' : `the oldest index still available is ${oldest}`;
+      const cause =
+        oldest === null ? 'no snapshot or log reaches back to it' : `the oldest index still available is ${oldest}`;
       throw new V2Error(ErrorCode.IndexCompacted, `${cause} [${oldest ?? live.index}/${index}]`, live.index);
     }
     const now = Date.now();
@@ -263,7 +282,8 @@ export class History {
   private async replayFor(need: number): Promise<Replay | null> {
     const r = this.replay;
     const start = this.points.atOrBelow(need - 1);
-    const usable = r !== null && need >= this.window.first && (start === null || start.storeIndex < r.storeIndex + RESTART_GAP);
+    const usable =
+      r !== null && need >= this.window.first && (start === null || start.storeIndex < r.storeIndex + RESTART_GAP);
     if (usable) return r;
     if (start === null) {
       // The log was released past these watches while they waited.
@@ -279,7 +299,7 @@ export class History {
   private async startReplay(start: StartPoint): Promise<void> {
     await this.dropReplay();
     this.window.reset(start.storeIndex + 1);
-    this.replay = await Replay.from(this.opts.dataDir, start, (e) => this.window.add(e));
+    this.replay = await Replay.from(this.opts.dataDir, this.opts.codec, start, (e) => this.window.add(e));
   }
 
   private async dropReplay(): Promise<void> {
@@ -314,8 +334,13 @@ export class History {
 
   private async buildTree(index: number): Promise<Tree> {
     const start = this.points.atOrBelow(index);
-    if (start === null) throw new V2Error(ErrorCode.IndexCompacted, `the log no longer reaches back to index ${index}`, this.opts.store().index);
-    const replay = await Replay.from(this.opts.dataDir, start, null);
+    if (start === null)
+      throw new V2Error(
+        ErrorCode.IndexCompacted,
+        `the log no longer reaches back to index ${index}`,
+        this.opts.store().index,
+      );
+    const replay = await Replay.from(this.opts.dataDir, this.opts.codec, start, null);
     try {
       let stalled = 0;
       while (replay.storeIndex < index) {
@@ -344,6 +369,9 @@ export class History {
     setTimeout(() => {
       if (this.trees.get(index) === tree) this.trees.delete(index);
     }, this.treeTtlMs).unref();
-    while (this.trees.size > this.treeCap) this.trees.delete(this.trees.keys().next().value!);
+    for (const old of this.trees.keys()) {
+      if (this.trees.size <= this.treeCap) break;
+      this.trees.delete(old);
+    }
   }
 }

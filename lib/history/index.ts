@@ -4,4 +4,12 @@
 // replays them with lib/server's state machine; the server only wires it.
 
 export { History, DEFAULT_MAX_SCANS, type HistoryOptions } from './history.js';
-export { ReplicaHashes, MAX_DIGESTS, type CheckReport, type HashAnswer, type HashPeer, type ReplicaHashOptions } from './replica-hash.js';
+export type { ReplayMachine, StateCodec } from './codec.js';
+export {
+  ReplicaHashes,
+  MAX_DIGESTS,
+  type CheckReport,
+  type HashAnswer,
+  type HashPeer,
+  type ReplicaHashOptions,
+} from './replica-hash.js';

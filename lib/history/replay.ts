@@ -3,18 +3,11 @@
 // entry, with the very function the apply loop uses: the events it records
 // are the events the member recorded, index for index.
 
-import type { Entry } from '../raft/types.js';
+import type { Entry } from '../raft/index.js';
 import { CommittedLogReader, readSnapshotFileAsync } from '../storage/index.js';
-import type { Event } from '../store/index.js';
-import { decodeProposal } from '../server/proposal.js';
-import { StateMachine } from '../server/state-machine.js';
+import type { Store } from '../store/index.js';
+import type { RecordedEvent, ReplayMachine, StateCodec } from './codec.js';
 import type { StartPoint } from './start-points.js';
-
-export interface RecordedEvent {
-  readonly event: Event;
-  /** A refresh: it holds an index but watchers never see it. */
-  readonly refresh: boolean;
-}
 
 /** Entries applied per step: a step is one bounded piece of work between two turns of the event loop. */
 export const STEP_ENTRIES = 256;
@@ -25,7 +18,8 @@ export class Replay {
   private stopped = false;
 
   private constructor(
-    private readonly sm: StateMachine,
+    private readonly sm: ReplayMachine,
+    private readonly codec: StateCodec,
     private readonly reader: CommittedLogReader,
     readonly start: StartPoint,
     private readonly onEvent: ((e: RecordedEvent) => void) | null,
@@ -34,9 +28,14 @@ export class Replay {
   }
 
   /** The state at `start`; the snapshot file is read on the thread pool, its tree decoded here. */
-  static async from(dataDir: string, start: StartPoint, onEvent: ((e: RecordedEvent) => void) | null): Promise<Replay> {
-    const sm = start.path === null ? new StateMachine() : StateMachine.fromSnapshotData((await readSnapshotFileAsync(start.path)).data);
-    return new Replay(sm, new CommittedLogReader(dataDir, start.raftIndex), start, onEvent);
+  static async from(
+    dataDir: string,
+    codec: StateCodec,
+    start: StartPoint,
+    onEvent: ((e: RecordedEvent) => void) | null,
+  ): Promise<Replay> {
+    const sm = start.path === null ? codec.empty() : codec.fromSnapshot((await readSnapshotFileAsync(start.path)).data);
+    return new Replay(sm, codec, new CommittedLogReader(dataDir, start.raftIndex), start, onEvent);
   }
 
   /** The store index the copy is at. */
@@ -45,7 +44,7 @@ export class Replay {
   }
 
   /** The copy's tree (for reads at this point). */
-  get store(): StateMachine['store'] {
+  get store(): Store {
     return this.sm.store;
   }
 
@@ -78,7 +77,7 @@ export class Replay {
 
   private apply(e: Entry): void {
     // Point-in-time copies show TTLs as of their last entry; event replays need no time.
-    if (this.onEvent === null && e.type === 'normal') this.lastTime = decodeProposal(e.data).time;
+    if (this.onEvent === null) this.lastTime = this.codec.entryTime(e) ?? this.lastTime;
     this.sm.apply(e);
   }
 }

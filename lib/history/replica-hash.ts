@@ -139,33 +139,50 @@ export class ReplicaHashes {
     const odd = Object.keys(hashes).filter((id) => hashes[id] !== majority);
     const report: CheckReport = { index, hashes, unanswered, majority, odd };
     if (odd.length === 0) {
-      this.opts.logger.debug({ index, hash: own, members: Object.keys(hashes).length, unanswered }, 'replica hashes agree');
+      this.opts.logger.debug(
+        { index, hash: own, members: Object.keys(hashes).length, unanswered },
+        'replica hashes agree',
+      );
       return report;
     }
     this.opts.onCorruption();
     const diffIndex = this.opts.store().index;
-    const reference = this.opts.members().find((m) => hashes[m.id] === majority)!;
+    const members = this.opts.members();
+    const reference = members.find((m) => hashes[m.id] === majority) ?? self;
     for (const id of odd) {
-      const member = this.opts.members().find((m) => m.id === id)!;
+      const member = members.find((m) => m.id === id) ?? { id, name: '', peerURLs: [] };
       const firstDifferingKey = await this.firstDifference(reference, member, diffIndex);
       this.opts.logger.error(
-        { index, member: id, name: member.name, hash: hashes[id], majorityHash: majority, firstDifferingKey, comparedAt: diffIndex },
+        {
+          index,
+          member: id,
+          name: member.name,
+          hash: hashes[id],
+          majorityHash: majority,
+          firstDifferingKey,
+          comparedAt: diffIndex,
+        },
         'replica hash mismatch: a member holds a different tree at the same index (corrupted replica)',
       );
-      if (id === self.id) this.markCorrupt(`this member's tree at index ${index} hashes to ${own}, the majority's to ${majority}`);
+      if (id === self.id)
+        this.markCorrupt(`this member's tree at index ${index} hashes to ${own}, the majority's to ${majority}`);
       else await this.ask(member, `index=${index}&majority=${majority}`);
     }
     return report;
   }
 
   private markCorrupt(reason: string): void {
-    if (this.problem === null) this.opts.logger.error({ reason }, 'this member holds a corrupted tree: /health reports it unhealthy');
+    if (this.problem === null)
+      this.opts.logger.error({ reason }, 'this member holds a corrupted tree: /health reports it unhealthy');
     this.problem = `corrupted replica: ${reason}`;
     this.opts.onCorruption();
   }
 
   /** Asks a member's peer port; null when it did not answer (or answered an error). */
-  private async ask(m: HashPeer, query: string): Promise<{ index?: number; hash?: string; digests?: [string, string][] } | null> {
+  private async ask(
+    m: HashPeer,
+    query: string,
+  ): Promise<{ index?: number; hash?: string; digests?: [string, string][] } | null> {
     if (m.id === this.opts.self.id) return (await this.answerPeer(query)) as { hash?: string };
     for (const url of m.peerURLs) {
       try {
@@ -182,13 +199,17 @@ export class ReplicaHashes {
 
   /** The first key, in hash order, where the trees of `a` (the majority's) and `b` differ at `index`; null if unknown. */
   private async firstDifference(a: HashPeer, b: HashPeer, index: number): Promise<string | null> {
-    const [da, db] = await Promise.all([this.ask(a, `index=${index}&digests=1`), this.ask(b, `index=${index}&digests=1`)]);
+    const [da, db] = await Promise.all([
+      this.ask(a, `index=${index}&digests=1`),
+      this.ask(b, `index=${index}&digests=1`),
+    ]);
     if (!da?.digests || !db?.digests) return null;
     const n = Math.max(da.digests.length, db.digests.length);
     for (let i = 0; i < n; i++) {
       const x = da.digests[i];
       const y = db.digests[i];
-      if (x === undefined || y === undefined) return (x ?? y)![0];
+      if (x === undefined) return y === undefined ? null : y[0];
+      if (y === undefined) return x[0];
       if (x[0] !== y[0]) return x[0] < y[0] ? x[0] : y[0];
       if (x[1] !== y[1]) return x[0];
     }
@@ -215,7 +236,13 @@ export class ReplicaHashes {
       const timer = setTimeout(() => {
         stop();
         const now = this.opts.store().index;
-        reject(new V2Error(ErrorCode.IndexInFuture, `this member reached index ${now} only, not ${index}, within ${this.waitMs} ms`, now));
+        reject(
+          new V2Error(
+            ErrorCode.IndexInFuture,
+            `this member reached index ${now} only, not ${index}, within ${this.waitMs} ms`,
+            now,
+          ),
+        );
       }, this.waitMs);
       timer.unref();
     });
@@ -223,7 +250,10 @@ export class ReplicaHashes {
 
   private remember(index: number, hash: string): void {
     this.recent.set(index, hash);
-    if (this.recent.size > RECENT_HASHES) this.recent.delete(this.recent.keys().next().value!);
+    for (const old of this.recent.keys()) {
+      if (this.recent.size <= RECENT_HASHES) break;
+      this.recent.delete(old);
+    }
   }
 }
 
@@ -232,7 +262,6 @@ function majorityOf(hashes: Record<string, string>, own: string): string {
   const counts = new Map<string, number>();
   for (const h of Object.values(hashes)) counts.set(h, (counts.get(h) ?? 0) + 1);
   let best = own;
-  for (const [h, c] of counts) if (c > counts.get(best)!) best = h;
+  for (const [h, c] of counts) if (c > (counts.get(best) ?? 0)) best = h;
   return best;
 }
-

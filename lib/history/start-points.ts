@@ -5,7 +5,7 @@
 
 import { listSegments, listSnapshotFiles, peekSnapshotFile } from '../storage/index.js';
 import { snapshotIndexOf } from '../store/index.js';
-import { decodeServerState } from '../server/state-codec.js';
+import type { StateCodec } from './codec.js';
 
 export interface StartPoint {
   /** The snapshot file; null for the empty tree before the first entry. */
@@ -22,7 +22,10 @@ const UNREADABLE = -1;
 export class StartPoints {
   private readonly known = new Map<string, number>();
 
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly codec: StateCodec,
+  ) {}
 
   /** The start points on disk now, by store index then raft index, oldest first. */
   list(): StartPoint[] {
@@ -34,7 +37,7 @@ export class StartPoints {
       seen.add(f.name);
       let storeIndex = this.known.get(f.name);
       if (storeIndex === undefined) {
-        storeIndex = storeIndexOfFile(f.path);
+        storeIndex = storeIndexOfFile(f.path, this.codec);
         this.known.set(f.name, storeIndex);
       }
       if (storeIndex !== UNREADABLE) out.push({ path: f.path, raftIndex: f.index, storeIndex });
@@ -51,10 +54,10 @@ export class StartPoints {
   }
 }
 
-function storeIndexOfFile(path: string): number {
+function storeIndexOfFile(path: string, codec: StateCodec): number {
   try {
     const { dataPrefix } = peekSnapshotFile(path, PEEK_BYTES);
-    return snapshotIndexOf(decodeServerState(dataPrefix).store) ?? UNREADABLE;
+    return snapshotIndexOf(codec.storeBytes(dataPrefix)) ?? UNREADABLE;
   } catch {
     // Damaged, being removed, or a member list past PEEK_BYTES: not a start point.
     return UNREADABLE;

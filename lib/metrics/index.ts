@@ -28,6 +28,12 @@ export class Metrics {
     help: 'Quorum reads waiting for a read point or for the apply loop.',
     registers: [this.registry],
   });
+  readonly authRefusals = new Counter({
+    name: 'kvd_auth_refusals_total',
+    help: 'Client requests refused by auth: bad-credentials (malformed, unknown user, wrong password), no-credentials (root needed), forbidden (no permission).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly proposalsFailed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers: [this.registry] });
   readonly walFsync = new Histogram({
     name: 'etcd_disk_wal_fsync_duration_seconds',

@@ -830,11 +830,18 @@ export class Raft {
       : null;
     const softState =
       this.lead !== this.prevLeader || this.role !== this.prevRole ? { leader: this.lead, role: this.role } : null;
+    const entries = log.unstableEntries();
+    const prev = this.prevHardState;
+    const mustSync = entries.length > 0 || log.pendingSnapshot !== null || (hardState !== null && (hardState.term !== prev.term || hardState.vote !== prev.vote));
+    // Only a leader's messages never speak for its own unsynced state (it counts its own copy after advance).
+    const pipelined = this.role === 'leader' || !mustSync;
     const rd: Ready = {
       hardState,
-      entries: log.unstableEntries(),
+      entries,
       snapshot: log.pendingSnapshot,
-      messages: this.msgs,
+      sendNow: pipelined ? this.msgs : [],
+      sendAfterSync: pipelined ? [] : this.msgs,
+      mustSync,
       committed: log.nextCommitted(),
       readStates: this.readStates,
       softState,

@@ -5,6 +5,7 @@
 // into a one-member cluster of its own.
 
 import type { RaftConfig } from '../raft/index.js';
+import { realRuntime } from '../runtime/index.js';
 import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Snapshot, type Term } from '../raft/types.js';
 import { DiscoveryError, joinCluster as discoverCluster, srvCluster, type DiscoveredMember } from '../discovery/index.js';
 import { DEFAULT_PROGRESS_INTERVAL_MS, Progress } from '../progress/index.js';
@@ -51,12 +52,13 @@ export class BootstrapError extends Error {
 }
 
 export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
-  const started = process.hrtime.bigint();
+  const clock = (opts.runtime ?? realRuntime).clock;
+  const started = clock.monotonic();
   const lock = DataDirLock.acquire(opts.dataDir);
   try {
     settleInterruptedRewrite(opts.dataDir, opts.logger);
     const snapshots = new SnapshotStore(opts.dataDir, { maxSnapshots: unlimitedIfZero(opts.maxSnapshots), logger: opts.logger });
-    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = () => (clock.monotonic() - started) / 1000;
     let b: Omit<Bootstrapped, 'lock' | 'ids'>;
     if (Wal.exists(opts.dataDir)) {
       const source = opts.initialClusterSource?.kind ?? 'static';

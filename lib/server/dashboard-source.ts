@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { ConnectionOptions } from 'node:tls';
 import type { Metrics } from '../metrics/index.js';
+import type { Runtime, Timer } from '../runtime/index.js';
 import { fetchPeerJSON } from '../transport/index.js';
 import type { ClusterReport, DashboardRole, LatencyReport, MemberRow, MemberStatus, PeerLatencyAnswer } from './dashboard-types.js';
 import type { LatencyView } from './latency-history.js';
@@ -50,6 +51,7 @@ export interface DashboardSourceOptions {
   readonly peerClientTls: ConnectionOptions | null;
   readonly logger: Logger;
   readonly startedAt: number;
+  readonly runtime: Runtime;
 }
 
 const READ_COUNTERS = ['getsSuccess', 'getsFail'];
@@ -88,7 +90,7 @@ function parseNumberParam(query: string, name: string, fallback: number, min: nu
 
 export class DashboardSource implements DashboardService {
   private readonly history = new StatusHistory(KEEP_SECONDS);
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private sampling = false;
   private readonly inFlight = new Map<string, Promise<unknown>>();
 
@@ -100,12 +102,11 @@ export class DashboardSource implements DashboardService {
   start(): void {
     if (this.timer !== null) return;
     void this.sample();
-    this.timer = setInterval(() => void this.sample(), SAMPLE_INTERVAL_MS);
-    this.timer.unref();
+    this.timer = this.opts.runtime.scheduler.every(SAMPLE_INTERVAL_MS, () => void this.sample());
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = null;
   }
 
@@ -116,7 +117,7 @@ export class DashboardSource implements DashboardService {
     const query = q < 0 ? '' : pathAndQuery.slice(q + 1);
     if (path === PEER_STATUS_PATH) return this.status(parseNumberParam(query, 'since', 0, 0, Number.MAX_SAFE_INTEGER));
     if (path === PEER_LATENCY_PATH) {
-      const view = this.member.latencyView(Date.now(), parseNumberParam(query, 'seconds', 300, 1, KEEP_SECONDS));
+      const view = this.member.latencyView(this.opts.runtime.clock.now(), parseNumberParam(query, 'seconds', 300, 1, KEEP_SECONDS));
       const answer: PeerLatencyAnswer = view === null ? { notLeader: this.member.progress().leader } : { view };
       return answer;
     }
@@ -157,7 +158,7 @@ export class DashboardSource implements DashboardService {
         }
       }),
     );
-    return { now: Date.now(), servedBy: this.member.id, members: rows };
+    return { now: this.opts.runtime.clock.now(), servedBy: this.member.id, members: rows };
   }
 
   /** The leader's latency view: this member's when it leads, else fetched from the leader. */
@@ -166,7 +167,7 @@ export class DashboardSource implements DashboardService {
     const members = this.member.members();
     const names: Record<string, string> = {};
     for (const m of members) names[m.id] = m.name;
-    const base = { now: Date.now(), servedBy: this.member.id, names };
+    const base = { now: this.opts.runtime.clock.now(), servedBy: this.member.id, names };
     const own = this.member.latencyView(base.now, span);
     const leaderId = this.member.progress().leader;
     const leader = leaderId === '' ? null : { id: leaderId, name: names[leaderId] ?? '' };
@@ -193,7 +194,7 @@ export class DashboardSource implements DashboardService {
       const counters = this.member.storeStats();
       const fsync = await readFsync(this.opts.metrics);
       this.history.add({
-        at: Date.now(),
+        at: this.opts.runtime.clock.now(),
         term: p.term,
         commit: p.commit,
         applied: p.applied,

@@ -5,10 +5,12 @@
 // or with an error, by its deadline. Everything here is bounded: past a limit
 // a read gets etcd's "too many requests" at once.
 
+import type { Scheduler, Timer } from '../runtime/index.js';
 import { requestTimedOut, tooManyRequests } from './errors.js';
 
 export interface LinearizableReadsOptions {
   readonly timeoutMs: number;
+  readonly scheduler: Scheduler;
   /** Reads not yet served (queued or in a round), at most. */
   readonly maxPending: number;
   /** Rounds in flight (sent, and not yet served: waiting for the read point or for the apply loop), at most. */
@@ -24,7 +26,7 @@ export interface LinearizableReadsOptions {
 interface Read {
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly timer: Timer;
   /** The round it is in; null while queued. */
   round: Round | null;
 }
@@ -63,8 +65,7 @@ export class LinearizableReads {
   wait(): Promise<void> {
     if (this.reads >= this.opts.maxPending) return Promise.reject(tooManyRequests());
     return new Promise<void>((resolve, reject) => {
-      const read: Read = { resolve, reject, timer: setTimeout(() => this.expire(read), this.opts.timeoutMs), round: null };
-      read.timer.unref();
+      const read: Read = { resolve, reject, timer: this.opts.scheduler.after(this.opts.timeoutMs, () => this.expire(read)), round: null };
       this.queued.add(read);
       this.reads++;
     });
@@ -128,7 +129,7 @@ export class LinearizableReads {
     this.waitingApply = [];
     this.reads = 0;
     for (const r of all) {
-      clearTimeout(r.timer);
+      r.timer.cancel();
       r.reject(err);
     }
   }
@@ -143,7 +144,7 @@ export class LinearizableReads {
 
   private serve(round: Round): void {
     for (const r of round.reads) {
-      clearTimeout(r.timer);
+      r.timer.cancel();
       this.reads--;
       r.resolve();
     }

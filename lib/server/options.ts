@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/index.js';
 import type { ConnectionOptions, PeerCertificate, SecureContextOptions } from 'node:tls';
 import type { RetryPolicy } from '../discovery/index.js';
+import type { Runtime } from '../runtime/index.js';
 
 export interface InitialMember {
   readonly name: string;
@@ -58,6 +59,8 @@ export interface MemberOptions {
   readonly verifyPeer?: (cert: PeerCertificate) => string | null;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Clock, randomness and scheduling (default: the real ones; tests and the simulation pass virtual ones). */
+  readonly runtime?: Runtime;
   /** Called when a committed change removed this member from the cluster. */
   readonly onRemoved?: () => void;
   /** Called once the member stopped itself on a broken invariant (logged at fatal): the process should exit non-zero. */

@@ -4,6 +4,7 @@
 // MembershipChange. Both are Avro, compiled once.
 
 import avro from 'avsc';
+import { AUTH_OPERATION_SCHEMAS, authOperationFromWire, authOperationToWire, describeAuthOperation, isAuthOperation, type AuthOperation } from '../auth/index.js';
 import type { EntryType } from '../raft/types.js';
 import type { StoreRequest } from '../store/request.js';
 
@@ -15,7 +16,7 @@ export interface PublishRequest {
   readonly clientURLs: readonly string[];
 }
 
-export type ProposalBody = StoreRequest | PublishRequest;
+export type ProposalBody = StoreRequest | PublishRequest | AuthOperation;
 
 export interface Proposal {
   /** Member id of the proposer. */
@@ -100,10 +101,11 @@ const proposalType = avro.Type.forSchema({
             { name: 'clientURLs', type: { type: 'array', items: 'string' } },
           ],
         },
+        ...AUTH_OPERATION_SCHEMAS,
       ],
     },
   ],
-});
+} as avro.Schema);
 
 const membershipType = avro.Type.forSchema({
   type: 'record',
@@ -124,7 +126,8 @@ type WireBody =
   | { Post: Record<string, unknown> }
   | { Delete: Record<string, unknown> }
   | { Sync: Record<string, never> }
-  | { Publish: Record<string, unknown> };
+  | { Publish: Record<string, unknown> }
+  | Record<string, Record<string, unknown>>;
 
 /** The largest value avsc's long reads and writes (it refuses 2^53 - 1). */
 const AVRO_LONG_MAX = 2n ** 53n - 2n;
@@ -143,6 +146,7 @@ function indexFromWire(w: unknown): bigint | undefined {
 }
 
 function toWire(body: ProposalBody): WireBody {
+  if (isAuthOperation(body)) return authOperationToWire(body);
   switch (body.op) {
     case 'put':
       return {
@@ -216,7 +220,9 @@ function fromWire(w: WireBody): ProposalBody {
     };
   }
   if ('Sync' in w) return { op: 'sync' };
-  const p = w.Publish;
+  const auth = authOperationFromWire(w);
+  if (auth !== null) return auth;
+  const p = w.Publish as Record<string, unknown>;
   return { op: 'publish', id: p.id as string, name: p.name as string, clientURLs: p.clientURLs as string[] };
 }
 
@@ -284,6 +290,7 @@ export function describeProposal(data: Buffer, type: EntryType): Record<string, 
   const p = decodeProposal(data);
   const b = p.body;
   const base = { time: new Date(p.time).toISOString(), origin: p.origin };
+  if (isAuthOperation(b)) return { ...base, ...describeAuthOperation(b) };
   switch (b.op) {
     case 'put':
       return { ...base, method: 'PUT', path: b.path, value: b.value, dir: b.dir, ttl: b.ttl, refresh: b.refresh, ...shownConditions({ prevValue: b.prevValue, prevIndex: b.prevIndex, prevExist: b.prevExist }) };

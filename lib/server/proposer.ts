@@ -5,6 +5,7 @@
 // gets etcd's "too many requests" at once.
 
 import type { Logger } from 'pino';
+import type { Scheduler, Timer } from '../runtime/index.js';
 import { RaftError, type Proposal } from '../raft/index.js';
 import { etcdServerError, requestTimedOut, tooManyRequests } from './errors.js';
 import type { ProposalIds } from './proposal-ids.js';
@@ -12,6 +13,7 @@ import type { ProposalIds } from './proposal-ids.js';
 export interface ProposerOptions {
   readonly ids: ProposalIds;
   readonly timeoutMs: number;
+  readonly scheduler: Scheduler;
   /** Requests waiting for their entry to be applied, at most. */
   readonly maxPending: number;
   /** Of those, requests waiting for a leader to be known, at most. */
@@ -29,7 +31,7 @@ export interface ProposerOptions {
 interface Waiter<T> {
   readonly resolve: (v: T) => void;
   readonly reject: (e: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly timer: Timer;
 }
 
 export class Proposer<T> {
@@ -55,8 +57,7 @@ export class Proposer<T> {
     const id = this.opts.ids.next();
     const p = make(id);
     const done = new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => this.expire(id), this.opts.timeoutMs);
-      timer.unref();
+      const timer = this.opts.scheduler.after(this.opts.timeoutMs, () => this.expire(id));
       this.waiting.set(id, { resolve, reject, timer });
     });
     try {
@@ -105,7 +106,7 @@ export class Proposer<T> {
   }
 
   private forget(id: number, w: Waiter<T>): void {
-    clearTimeout(w.timer);
+    w.timer.cancel();
     this.waiting.delete(id);
     this.unproposed.delete(id);
   }

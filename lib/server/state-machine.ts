@@ -1,7 +1,8 @@
-// What committed entries build: the key tree, the member list and the voter
-// set. One deterministic function applies an entry, used both when replaying
+// What committed entries build: the key tree, the member list, the voter
+// set and the auth data (users, roles, the enabled flag). One deterministic function applies an entry, used both when replaying
 // the log at start-up and by the live apply loop.
 
+import { AuthState, isAuthOperation, type AuthChange, type AuthError } from '../auth/index.js';
 import { NO_MEMBER, type Entry, type MemberId } from '../raft/types.js';
 import { ErrorCode, Store, V2Error, type Event } from '../store/index.js';
 import { MemberRegistry } from './members.js';
@@ -9,7 +10,7 @@ import { decodeMembershipChange, decodeProposal, type MembershipChange } from '.
 import { MembershipError, type MemberInfo } from './service.js';
 import { decodeServerState, serverStateHead } from './state-codec.js';
 
-export type ApplyResult = Event | V2Error | MembershipError | MemberInfo | null;
+export type ApplyResult = Event | V2Error | MembershipError | MemberInfo | AuthChange | AuthError | null;
 
 export interface Applied {
   /** Member that proposed the entry ('' for entries nobody waits for). */
@@ -27,19 +28,22 @@ export interface Applied {
 export class StateMachine {
   store: Store;
   readonly registry: MemberRegistry;
+  /** Replaced in place by restore(), so readers may keep hold of it. */
+  readonly auth: AuthState;
 
-  constructor(store = new Store(), registry = new MemberRegistry()) {
+  constructor(store = new Store(), registry = new MemberRegistry(), auth = new AuthState()) {
     this.store = store;
     this.registry = registry;
+    this.auth = auth;
   }
 
   static fromSnapshotData(data: Buffer): StateMachine {
     const s = decodeServerState(data);
-    return new StateMachine(Store.restore(s.store), new MemberRegistry(s.members, s.removed));
+    return new StateMachine(Store.restore(s.store), new MemberRegistry(s.members, s.removed), new AuthState(s.auth));
   }
 
   snapshotData(): Buffer {
-    const head = serverStateHead(this.registry.list(), this.registry.removed());
+    const head = serverStateHead(this.registry.list(), this.registry.removed(), this.auth.data());
     return head.fill(this.store.snapshot(head.headroom));
   }
 
@@ -48,7 +52,7 @@ export class StateMachine {
    * call (synchronously); encoding it yields between pieces.
    */
   snapshotDataInPieces(pause: () => Promise<void>): Promise<Buffer> {
-    const head = serverStateHead(this.registry.list(), this.registry.removed());
+    const head = serverStateHead(this.registry.list(), this.registry.removed(), this.auth.data());
     return this.store.snapshotInPieces(head.headroom, pause).then((data) => head.fill(data));
   }
 
@@ -57,6 +61,7 @@ export class StateMachine {
     const s = decodeServerState(data);
     this.store = Store.restore(s.store);
     this.registry.replace(s.members, s.removed);
+    this.auth.replace(s.auth);
   }
 
   voters(): MemberId[] {
@@ -77,6 +82,9 @@ export class StateMachine {
     if (body.op === 'publish') {
       this.registry.publish(body);
       return { origin: p.origin, seq: p.seq, result: null, change: null, sync: false, internalError: null };
+    }
+    if (isAuthOperation(body)) {
+      return { origin: p.origin, seq: p.seq, result: this.auth.apply(body), change: null, sync: false, internalError: null };
     }
     try {
       const ev = this.store.apply(body, p.time);

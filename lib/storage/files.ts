@@ -102,6 +102,16 @@ export function fsyncDir(io: FileIo, dir: string): void {
   }
 }
 
+/** fsyncDir on the thread pool: the event loop goes on while the disk works. */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** mkdir -p, then fsyncs each directory whose entry changed so the new names survive a crash. */
 export function makeDurableDir(io: FileIo, dir: string): void {
   const first = fs.mkdirSync(dir, { recursive: true });

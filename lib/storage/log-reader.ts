@@ -90,17 +90,21 @@ export class CommittedLogReader {
   /** Reads and parses one chunk; false when there is nothing more on disk now. */
   private async readChunk(): Promise<boolean> {
     if (this.fh === null && !(await this.openNext())) return false;
+    const fh = this.fh;
+    if (fh === null) return false;
     const buf = Buffer.allocUnsafe(this.chunkBytes);
-    const { bytesRead } = await this.fh!.read(buf, 0, buf.length, this.fileOffset);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, this.fileOffset);
     this.fileOffset += bytesRead;
-    this.held = this.held.length === 0 ? buf.subarray(0, bytesRead) : Buffer.concat([this.held, buf.subarray(0, bytesRead)]);
+    this.held =
+      this.held.length === 0 ? buf.subarray(0, bytesRead) : Buffer.concat([this.held, buf.subarray(0, bytesRead)]);
     const parsed = this.parse();
     if (parsed === 'end') return this.moveOn();
     if (parsed === 'wait') return false;
     if (bytesRead === 0) {
       // A record still being written, or the end of the newest segment.
       if (this.isNewest()) return false;
-      if (this.held.length > 0) throw this.corrupt('the segment ends inside a record', this.fileOffset - this.held.length);
+      if (this.held.length > 0)
+        throw this.corrupt('the segment ends inside a record', this.fileOffset - this.held.length);
       return this.moveOn();
     }
     return true;
@@ -222,7 +226,8 @@ export class CommittedLogReader {
     try {
       fh = await fs.promises.open(next.path, 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw this.gap(`segment ${next.name} was removed while reading`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw this.gap(`segment ${next.name} was removed while reading`);
       throw new StorageError('IO', 'cannot open a segment', { file: next.path, cause: err });
     }
     if (this.closed) {
@@ -241,7 +246,7 @@ export class CommittedLogReader {
   /** The open segment's written part is read: go on with the next segment, if there is one yet. */
   private async moveOn(): Promise<boolean> {
     const segs = listSegments(this.dataDir);
-    const seq = this.segment!.seq;
+    const seq = this.segment?.seq ?? -1;
     if (!segs.some((s) => s.seq === seq + 1)) {
       // The newest segment: its end is where the member writes next. Read it again from here later.
       this.fileOffset -= this.held.length;

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { asIndex, asMemberId, asTerm, type Index, type Snapshot, type Term } from '../raft/types.js';
 import { ioError, StorageError } from './errors.js';
 import { nodeFileIo } from './file-io.js';
-import { fsyncDir, listSnapshotFiles, makeDurableDir, parseSnapshotName, snapDir, snapshotName } from './files.js';
+import { fsyncDirAsync, listSnapshotFiles, makeDurableDir, parseSnapshotName, snapDir, snapshotName } from './files.js';
 import { crc32, FRAME_BYTES } from './framing.js';
 import { longType, SNAPSHOT_FORMAT_VERSION, snapshotHeadType, type SnapshotHead } from './schema.js';
 
@@ -35,6 +35,19 @@ export interface SnapshotFileInfo {
 }
 
 let tmpCounter = 0;
+
+/** Bytes of snapshot data checksummed per turn of the event loop (a fraction of a millisecond). */
+const CRC_SLICE_BYTES = 256 * 1024;
+
+/** The CRC of `bytes` chained from `seed`, a slice per turn of the event loop, so a large snapshot does not hold it. */
+async function crc32InSlices(bytes: Uint8Array, seed: number): Promise<number> {
+  let crc = seed;
+  for (let at = 0; at < bytes.length; at += CRC_SLICE_BYTES) {
+    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    crc = crc32(bytes.subarray(at, at + CRC_SLICE_BYTES), crc);
+  }
+  return crc;
+}
 
 export class SnapshotStore {
   private readonly dir: string;
@@ -72,7 +85,7 @@ export class SnapshotStore {
     if (recordBytes > MAX_RECORD_BYTES) throw new RangeError(`snapshot of ${recordBytes} bytes exceeds the 4 GiB file format limit`);
     const frame = Buffer.alloc(FRAME_BYTES);
     frame.writeUInt32LE(recordBytes, 0);
-    frame.writeUInt32LE(crc32(s.data, crc32(dataLen, crc32(head, 0))), 4);
+    frame.writeUInt32LE(await crc32InSlices(s.data, crc32(dataLen, crc32(head, 0))), 4);
 
     this.writing.add(tmp);
     try {
@@ -85,14 +98,14 @@ export class SnapshotStore {
         await fh.close();
       }
       await fs.promises.rename(tmp, path);
-      fsyncDir(nodeFileIo, this.dir);
+      await fsyncDirAsync(this.dir);
     } catch (err) {
       await fs.promises.rm(tmp, { force: true });
       throw ioError('cannot save snapshot', err, path);
     } finally {
       this.writing.delete(tmp);
     }
-    this.prune();
+    await this.prune();
     return path;
   }
 
@@ -122,7 +135,7 @@ export class SnapshotStore {
     return files.length === 0 ? null : asIndex(files[files.length - 1].index);
   }
 
-  private prune(): void {
+  private async prune(): Promise<void> {
     const files = listSnapshotFiles(this.dataDir);
     const doomed = files.slice(this.maxSnapshots).map((f) => f.path);
     for (const name of fs.readdirSync(this.dir)) {
@@ -131,7 +144,7 @@ export class SnapshotStore {
     }
     if (doomed.length === 0) return;
     for (const p of doomed) fs.rmSync(p, { force: true });
-    fsyncDir(nodeFileIo, this.dir);
+    await fsyncDirAsync(this.dir);
     this.logger?.info({ removed: doomed }, 'removed old snapshot files');
   }
 }

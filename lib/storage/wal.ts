@@ -255,13 +255,18 @@ export class Wal {
    * Records that a snapshot at meta.index exists (call after it is saved).
    * If the log does not hold that entry with that term, the log restarts
    * empty after it, as Raft's does when it restores such a snapshot.
+   *
+   * Only a marker that restarts the log is fsynced at once. One that does not
+   * is a note whose loss is harmless (see markUnmarkedSnapshot), and its
+   * fdatasync here would hold the event loop for a disk round at every
+   * snapshot; the next synced batch, a roll or close makes it durable.
    */
   markSnapshot(meta: SnapshotMeta): void {
     this.checkWritable();
     const resetsLog = this.tracker.snapshotResetsLog(meta.index, meta.term);
     this.rollIfFull();
     this.encoder.begin(this.crc).marker({ index: meta.index, term: meta.term, resetsLog });
-    this.writeBatch(true);
+    this.writeBatch(resetsLog);
     if (resetsLog) this.tracker.resetTo(meta.index);
   }
 

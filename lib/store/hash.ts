@@ -10,21 +10,28 @@ import { childKey } from './path.js';
 
 /** One node as hashed: JSON keeps the fields apart whatever bytes keys and values hold. */
 function record(n: Node, key: string): string {
-  return JSON.stringify([key, n.children !== null, n.value, n.expiry === null ? null : n.expiry.deadline, n.createdIndex, n.modifiedIndex]);
+  return JSON.stringify([
+    key,
+    n.children !== null,
+    n.value,
+    n.expiry === null ? null : n.expiry.deadline,
+    n.createdIndex,
+    n.modifiedIndex,
+  ]);
 }
 
 /** Visits every node but the root in key order with its key; stops when visit returns false. */
 function walk(root: Node, visit: (n: Node, key: string) => boolean): void {
   const stack: { node: Node; key: string }[] = [];
-  const pushChildren = (dir: Node, key: string): void => {
-    const names = [...dir.children!.keys()].sort().reverse();
-    for (const name of names) stack.push({ node: dir.children!.get(name)!, key: childKey(key, name) });
+  const pushChildren = (children: Map<string, Node>, key: string): void => {
+    const sorted = [...children.entries()].sort((a, b) => (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0));
+    for (const [name, node] of sorted) stack.push({ node, key: childKey(key, name) });
   };
-  pushChildren(root, '/');
-  while (stack.length > 0) {
-    const { node, key } = stack.pop()!;
+  if (root.children !== null) pushChildren(root.children, '/');
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { node, key } = top;
     if (!visit(node, key)) return;
-    if (node.children !== null) pushChildren(node, key);
+    if (node.children !== null) pushChildren(node.children, key);
   }
 }
 

@@ -107,6 +107,13 @@ interface SnapshotRecord {
   counters: StoreCounters;
 }
 
+/** A SnapshotRecord whose number columns may be typed arrays (the encoder turns them into arrays a block at a time). */
+type SlicedRecord = Omit<SnapshotRecord, 'childCounts' | 'createdIndexes' | 'modifiedIndexes'> & {
+  childCounts: number[] | Int32Array;
+  createdIndexes: number[] | Float64Array;
+  modifiedIndexes: number[] | Float64Array;
+};
+
 export interface StoreState {
   index: number;
   historySize: number;
@@ -131,10 +138,11 @@ let sizeHint = 1 << 16;
  */
 function collectSnapshot(s: StoreState): SnapshotRecord {
   const n = s.nodeCount;
-  const names = new Array<string>(n);
-  const childCounts = new Array<number>(n);
-  const created = new Array<number>(n);
-  const modified = new Array<number>(n);
+  // Grown by push: new Array(n) of a large n makes a slow dictionary-mode array in V8.
+  const names: string[] = [];
+  const childCounts: number[] = [];
+  const created: number[] = [];
+  const modified: number[] = [];
   const values: string[] = [];
   const expiries: { node: number; deadline: number }[] = [];
   let i = 0;
@@ -147,15 +155,15 @@ function collectSnapshot(s: StoreState): SnapshotRecord {
       continue;
     }
     const node = r.value;
-    names[i] = node.name;
-    created[i] = node.createdIndex;
-    modified[i] = node.modifiedIndex;
+    names.push(node.name);
+    created.push(node.createdIndex);
+    modified.push(node.modifiedIndex);
     if (node.expiry !== null) expiries.push({ node: i, deadline: node.expiry.deadline });
     if (node.children === null) {
-      childCounts[i] = KEY;
+      childCounts.push(KEY);
       values.push(node.value);
     } else {
-      childCounts[i] = node.children.size;
+      childCounts.push(node.children.size);
       if (node.children.size > 0) iters.push(node.children.values());
     }
     i++;
@@ -196,42 +204,207 @@ export function encodeSnapshot(s: StoreState, headroom = 0): Buffer {
   return buf.subarray(0, end);
 }
 
-/** Items encoded per piece, between two yields to the event loop. */
-const CHUNK_ITEMS = 20_000;
+/**
+ * The tree as it was when a snapshot began, while the snapshot is collected
+ * a slice at a time and the tree goes on changing: the store calls the
+ * `before*` hooks right before it changes a directory's children or a
+ * node's value, modifiedIndex or TTL, and the first such call keeps what was
+ * there (copy-on-write). A copy kept for a node the collection has already
+ * passed is never read; the copies last until the collection ends and are at
+ * most one per node changed meanwhile.
+ */
+export class FrozenView {
+  private readonly children = new Map<Node, Node[]>();
+  private readonly fields = new Map<Node, { value: string; modifiedIndex: number; deadline: number | null }>();
+
+  beforeChildrenChange(dir: Node): void {
+    if (!this.children.has(dir)) this.children.set(dir, Array.from(dir.children!.values()));
+  }
+
+  beforeFieldsChange(n: Node): void {
+    if (!this.fields.has(n)) this.fields.set(n, { value: n.value, modifiedIndex: n.modifiedIndex, deadline: n.expiry === null ? null : n.expiry.deadline });
+  }
+
+  /** The directory's children at the start, if they have changed since. */
+  frozenChildren(dir: Node): Node[] | undefined {
+    return this.children.get(dir);
+  }
+
+  valueOf(n: Node): string {
+    return this.fields.get(n)?.value ?? n.value;
+  }
+
+  modifiedIndexOf(n: Node): number {
+    return this.fields.get(n)?.modifiedIndex ?? n.modifiedIndex;
+  }
+
+  deadlineOf(n: Node): number | null {
+    const f = this.fields.get(n);
+    if (f !== undefined) return f.deadline;
+    return n.expiry === null ? null : n.expiry.deadline;
+  }
+}
+
+/** Nodes collected between two looks at the clock. */
+const COLLECT_CHECK_NODES = 256;
 
 /**
- * The same state as encodeSnapshot, encoded a piece at a time with
- * `pause()` awaited between pieces, so a large tree does not stall the
- * event loop: only collecting the columns is one synchronous step. Large
- * arrays are written as several Avro blocks, which decode the same.
+ * What collectSnapshot collects, a slice of about SLICE_MS at a time with
+ * `pause()` awaited between slices, reading the tree through `view` (which
+ * the store keeps at its state when `s` was taken). `s` must have been taken
+ * at the call, with its history and counters copied.
  */
-export async function encodeSnapshotInPieces(s: StoreState, headroom: number, pause: () => Promise<void>): Promise<Buffer> {
-  const record = collectSnapshot(s) as unknown as Record<string, unknown>;
-  const pieces: Buffer[] = [];
-  for (const field of (SNAPSHOT_TYPE as avro.types.RecordType).fields) {
-    const value = record[field.name];
-    const type = field.type;
-    if (Array.isArray(value) && value.length > CHUNK_ITEMS) {
-      for (let from = 0; from < value.length; from += CHUNK_ITEMS) {
-        const block = type.toBuffer(value.slice(from, from + CHUNK_ITEMS));
-        // Each block ends with the array's terminating zero count: keep only the last one.
-        pieces.push(block.subarray(0, block.length - 1));
-        await pause();
-      }
-      pieces.push(Buffer.from([0]));
+async function collectSnapshotInSlices(s: StoreState, view: FrozenView, pause: () => Promise<void>): Promise<{ record: SlicedRecord; bytes: number }> {
+  const n = s.nodeCount;
+  let bytes = 64 + n * 16;
+  // Grown by push: new Array(n) of a large n makes a slow dictionary-mode array in V8. The
+  // number columns are typed arrays, outside the heap the GC copies while the snapshot runs.
+  const names: string[] = [];
+  const childCounts = new Int32Array(n);
+  const created = new Float64Array(n);
+  const modified = new Float64Array(n);
+  const values: string[] = [];
+  const expiries: { node: number; deadline: number }[] = [];
+  // A directory being walked: its children as a live iterator until they change, then as the copy kept at the start.
+  interface Frame {
+    readonly dir: Node;
+    readonly iter: Iterator<Node>;
+    pos: number;
+  }
+  const rootChildren = view.frozenChildren(s.root)?.length ?? s.root.children!.size;
+  const frames: Frame[] = [{ dir: s.root, iter: s.root.children!.values(), pos: 0 }];
+  const childCount = (dir: Node): number => view.frozenChildren(dir)?.length ?? dir.children!.size;
+  let i = 0;
+  let sliceStart = performance.now();
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1]!;
+    const frozen = view.frozenChildren(f.dir);
+    let node: Node | undefined;
+    if (frozen !== undefined) node = frozen[f.pos];
+    else {
+      const r = f.iter.next();
+      node = r.done === true ? undefined : r.value;
+    }
+    if (node === undefined) {
+      frames.pop();
+      continue;
+    }
+    f.pos++;
+    if (i >= n) throw new Error(`store snapshot: counted ${n} nodes but found more`);
+    names.push(node.name);
+    bytes += node.name.length;
+    created[i] = node.createdIndex;
+    modified[i] = view.modifiedIndexOf(node);
+    const deadline = view.deadlineOf(node);
+    if (deadline !== null) expiries.push({ node: i, deadline });
+    if (node.children === null) {
+      childCounts[i] = KEY;
+      const v = view.valueOf(node);
+      values.push(v);
+      bytes += v.length;
     } else {
-      pieces.push(type.toBuffer(value));
+      const kids = childCount(node);
+      childCounts[i] = kids;
+      if (kids > 0) frames.push({ dir: node, iter: node.children.values(), pos: 0 });
+    }
+    i++;
+    if (i % COLLECT_CHECK_NODES === 0 && performance.now() - sliceStart >= SLICE_MS) {
+      await pause();
+      sliceStart = performance.now();
     }
   }
-  const total = pieces.reduce((n, p) => n + p.length, 0);
-  const out = Buffer.allocUnsafe(headroom + total);
-  let at = headroom;
-  for (const p of pieces) {
-    p.copy(out, at);
-    at += p.length;
-    if (p.length > 1 << 20) await pause();
+  if (i !== n) throw new Error(`store snapshot: counted ${n} nodes but found ${i}`);
+  bytes += expiries.length * 12;
+  const record: SlicedRecord = {
+    format: FORMAT,
+    index: s.index,
+    historySize: s.historySize,
+    rootChildren,
+    names,
+    childCounts,
+    createdIndexes: created,
+    modifiedIndexes: modified,
+    values,
+    expiries,
+    history: s.history.map((h) => ({
+      action: h.event.action,
+      node: toRecord(h.event.node),
+      prevNode: h.event.prevNode === undefined ? null : toRecord(h.event.prevNode),
+      etcdIndex: h.event.etcdIndex,
+      refresh: h.refresh,
+    })),
+    counters: s.counters,
+  };
+  for (const h of record.history) {
+    bytes += 48 + h.node.key.length + (h.node.value?.length ?? 0);
+    if (h.prevNode !== null) bytes += 32 + h.prevNode.key.length + (h.prevNode.value?.length ?? 0);
   }
-  return out;
+  return { record, bytes };
+}
+
+/** Items per Avro array block: one block encodes in well under a millisecond. */
+const BLOCK_ITEMS = 512;
+/** How long the encoder may hold the event loop before it awaits `pause()`. */
+const SLICE_MS = 1;
+
+/** An output buffer that Avro types encode into at `pos`, growing when one does not fit. */
+class Output {
+  buf: Buffer;
+  pos: number;
+
+  constructor(size: number, headroom: number) {
+    this.buf = Buffer.allocUnsafe(headroom + size);
+    this.pos = headroom;
+  }
+
+  put(type: avro.Type, value: unknown): void {
+    let end = type.encode(value, this.buf, this.pos);
+    if (end < 0) {
+      // encode returns minus the bytes missing; grow by at least half, so that growing stays rare.
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length - end, Math.ceil(this.buf.length * 1.5)));
+      this.buf.copy(bigger, 0, 0, this.pos);
+      this.buf = bigger;
+      end = type.encode(value, this.buf, this.pos);
+    }
+    this.pos = end;
+  }
+}
+
+/**
+ * The same state as encodeSnapshot, collected and encoded in slices of
+ * about a millisecond with `pause()` awaited between them, so a large tree
+ * does not stall the event loop. The tree is read through `view`, which the
+ * store keeps at the state `s` was taken in (its history and counters must
+ * be copies). Arrays are written as Avro blocks of BLOCK_ITEMS items, which
+ * decode the same as one block.
+ */
+export async function encodeSnapshotInPieces(s: StoreState, view: FrozenView, headroom: number, pause: () => Promise<void>): Promise<Buffer> {
+  const { record, bytes } = await collectSnapshotInSlices(s, view, pause);
+  const out = new Output(Math.max(sizeHint, Math.ceil(bytes * 1.05)), headroom);
+  const fields = record as unknown as Record<string, unknown>;
+  let sliceStart = performance.now();
+  for (const field of (SNAPSHOT_TYPE as avro.types.RecordType).fields) {
+    const value = fields[field.name];
+    const typed = value instanceof Int32Array || value instanceof Float64Array;
+    if (!typed && !Array.isArray(value)) {
+      out.put(field.type, value);
+      continue;
+    }
+    const items = value as ArrayLike<unknown> & { slice(from: number, to: number): ArrayLike<unknown> };
+    for (let from = 0; from < items.length; from += BLOCK_ITEMS) {
+      const block = items.slice(from, from + BLOCK_ITEMS);
+      out.put(field.type, typed ? Array.from(block) : block);
+      // Each block ends with the array's terminating zero count: keep only the last one.
+      out.pos--;
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await pause();
+        sliceStart = performance.now();
+      }
+    }
+    out.buf[out.pos++] = 0;
+  }
+  sizeHint = Math.max(1 << 16, Math.ceil((out.pos - headroom) * 1.1));
+  return out.buf.subarray(0, out.pos);
 }
 
 export function decodeSnapshot(buf: Buffer): RestoredState {

@@ -11,7 +11,7 @@ import { Node, pathOf, visitPostOrder } from './node.js';
 import { listingJSON, makeNodeJSON, nodeJSON } from './node-json.js';
 import { cleanPath } from './path.js';
 import type { StoreRequest } from './request.js';
-import { decodeSnapshot, encodeSnapshot, encodeSnapshotInPieces, type StoreState } from './snapshot.js';
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotInPieces, FrozenView, type StoreState } from './snapshot.js';
 import { newCounters, type StatName, type StoreCounters } from './stats.js';
 import { TtlHeap } from './ttl-heap.js';
 import { WatcherHub, type EventObserver } from './watcher-hub.js';
@@ -37,6 +37,8 @@ const MAX_TIME_MS = 8.64e15;
 
 export class Store {
   private root: Node = Node.dir('', null, 0);
+  /** Snapshots being collected in slices, each reading the tree as it was when it began. */
+  private readonly frozenViews: FrozenView[] = [];
   private currentIndex = 0;
   private count = 0;
   private readonly hub: WatcherHub;
@@ -200,8 +202,25 @@ export class Store {
    * awaited between pieces so a large tree does not stall the caller's event
    * loop. The state is the state at the call: later changes are not in it.
    */
-  snapshotInPieces(headroom: number, pause: () => Promise<void>): Promise<Buffer> {
-    return encodeSnapshotInPieces(this.snapshotState(), headroom, pause);
+  async snapshotInPieces(headroom: number, pause: () => Promise<void>): Promise<Buffer> {
+    const state = this.snapshotState();
+    const view = new FrozenView();
+    this.frozenViews.push(view);
+    try {
+      return await encodeSnapshotInPieces({ ...state, counters: { ...state.counters } }, view, headroom, pause);
+    } finally {
+      this.frozenViews.splice(this.frozenViews.indexOf(view), 1);
+    }
+  }
+
+  /** Keeps a directory's children as they are for the snapshots being collected (before they change). */
+  private beforeChildrenChange(dir: Node): void {
+    for (const v of this.frozenViews) v.beforeChildrenChange(dir);
+  }
+
+  /** Keeps a node's value, modifiedIndex and TTL as they are for the snapshots being collected. */
+  private beforeFieldsChange(n: Node): void {
+    for (const v of this.frozenViews) v.beforeFieldsChange(n);
   }
 
   private snapshotState(): StoreState {
@@ -312,6 +331,7 @@ export class Store {
       this.detach(existing, p, null);
     }
     const n = dir ? Node.dir(name, parent, next) : Node.key(name, parent, next, value);
+    this.beforeChildrenChange(parent);
     parent.children!.set(name, n);
     this.count++;
     if (deadline !== null) {
@@ -337,6 +357,7 @@ export class Store {
     const prevNode = nodeJSON(n, p, time);
     // As in etcd, a directory keeps its modifiedIndex: only its TTL changes.
     if (!dir) {
+      this.beforeFieldsChange(n);
       n.value = value;
       n.modifiedIndex = next;
     }
@@ -368,6 +389,7 @@ export class Store {
     if (refresh) value = n.value;
     const next = curr + 1;
     const prevNode = nodeJSON(n, p, time);
+    this.beforeFieldsChange(n);
     n.value = value;
     n.modifiedIndex = next;
     this.setDeadline(n, deadline);
@@ -470,6 +492,7 @@ export class Store {
       let child = cur.children!.get(name);
       if (child === undefined) {
         child = Node.dir(name, cur, next);
+        this.beforeChildrenChange(cur);
         cur.children!.set(name, child);
         this.count++;
       } else if (child.children === null) {
@@ -488,6 +511,7 @@ export class Store {
    * the watchers of every removed node's own path are told, children first.
    */
   private detach(n: Node, key: string, e: Event | null): void {
+    this.beforeChildrenChange(n.parent!);
     n.parent!.children!.delete(n.name);
     const leaf = n.children === null || n.children.size === 0;
     const tell = e !== null && (leaf ? this.hub.watches(key) : this.hub.watchesUnder(key));
@@ -500,6 +524,7 @@ export class Store {
 
   /** etcd's UpdateTTL: null makes the node permanent. */
   private setDeadline(n: Node, deadline: number | null): void {
+    this.beforeFieldsChange(n);
     if (n.expiry !== null) {
       if (deadline === null) {
         this.ttl.remove(n);

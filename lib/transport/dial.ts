@@ -34,6 +34,9 @@ export function dialSession(url: string, options: http2.ClientSessionOptions, cl
         ALPNProtocols: ['h2'],
       })
     : net.connect({ host, port });
+  // Raft messages are small writes answered by small writes: Nagle's algorithm
+  // would hold one back until the peer's delayed ACK (as Go never does).
+  socket.setNoDelay(true);
   let session: http2.ClientHttp2Session;
   try {
     session = http2.connect(url, { ...options, createConnection: () => socket });

@@ -138,6 +138,8 @@ export class PeerServer {
     } else {
       server = http2.createServer(opts);
     }
+    // As on the dialling side: no Nagle delay for small raft messages.
+    server.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
     server.on('session', (session) => this.trackSession(session));
     server.on('stream', (stream, headers) => {
       const guard = contained(this.log, 'stream', () => stream.destroy(), (h: http2.IncomingHttpHeaders) => this.route(stream, h));

@@ -6,6 +6,7 @@
 import type { TestContext } from 'node:test';
 import { pino } from 'pino';
 import { asIndex, asMemberId, asTerm, type Entry } from '../../lib/raft/types.js';
+import { historyCodec } from '../../lib/server/history-codec.js';
 import { encodeProposal } from '../../lib/server/proposal.js';
 import { StateMachine } from '../../lib/server/state-machine.js';
 import { SnapshotStore, Wal } from '../../lib/storage/index.js';
@@ -55,7 +56,11 @@ export class LogFixture {
   }
 
   async snapshot(): Promise<void> {
-    const meta = { index: asIndex(this.raftIndex), term: asTerm(1), conf: { voters: [asMemberId('8e9e05c52164694d')] } };
+    const meta = {
+      index: asIndex(this.raftIndex),
+      term: asTerm(1),
+      conf: { voters: [asMemberId('8e9e05c52164694d')] },
+    };
     await this.snapshots.save({ meta, data: this.sm.snapshotData() });
     this.wal.markSnapshot(meta);
     const oldest = this.snapshots.oldestIndex();
@@ -63,7 +68,13 @@ export class LogFixture {
   }
 
   history(opts: Partial<HistoryOptions> = {}): History {
-    return new History({ dataDir: this.dir, store: () => this.sm.store, logger: pino({ level: 'silent' }), ...opts });
+    return new History({
+      dataDir: this.dir,
+      codec: historyCodec,
+      store: () => this.sm.store,
+      logger: pino({ level: 'silent' }),
+      ...opts,
+    });
   }
 
   /** The tree just after store index `index`, rebuilt from the requests in memory, and the time of its last request. */

@@ -30,7 +30,7 @@ describe('kvctl key commands', () => {
     const p = fresh();
     await run(['set', `${p}/a`, 'first']);
     const r = await run(['-o', 'extended', 'get', `${p}/a`]);
-    const index = /Modified-Index: (\d+)/.exec(r.stdout)![1];
+    const index = /Modified-Index: (\d+)/.exec(r.stdout)?.[1] ?? '';
     await run(['set', `${p}/a`, 'second']);
     assert.deepEqual(await run(['get', '--at-index', index, `${p}/a`]), { code: 0, stdout: 'first\n', stderr: '' });
     assert.deepEqual(await run(['get', `${p}/a`]), { code: 0, stdout: 'second\n', stderr: '' });
@@ -40,7 +40,7 @@ describe('kvctl key commands', () => {
     const p = fresh();
     await run(['set', `${p}/d/a`, '1']);
     const r = await run(['-o', 'extended', 'get', `${p}/d/a`]);
-    const index = /Modified-Index: (\d+)/.exec(r.stdout)![1];
+    const index = /Modified-Index: (\d+)/.exec(r.stdout)?.[1] ?? '';
     await run(['set', `${p}/d/b`, '2']);
     assert.deepEqual(await run(['ls', '--at-index', index, `${p}/d`]), { code: 0, stdout: `${p}/d/a\n`, stderr: '' });
   });

@@ -59,7 +59,7 @@ describe('raft elections', () => {
     assert.equal(rd1.entries.length, 1);
     assert.equal(rd1.entries[0].type, 'empty');
     assert.equal(rd1.committed.length, 0, 'nothing commits before the leader persisted it');
-    assert.equal(rd1.messages.length, 0);
+    assert.equal(rd1.sendNow.length + rd1.sendAfterSync.length, 0);
     n.raft.advance(rd1);
     assert.equal(n.raft.status().commit, 1);
     const rd2 = n.raft.ready();
@@ -67,7 +67,7 @@ describe('raft elections', () => {
       rd2.committed.map((e) => e.index),
       [1],
     );
-    assert.equal(rd2.messages.length, 0);
+    assert.equal(rd2.sendNow.length + rd2.sendAfterSync.length, 0);
   });
 
   it('a stale leader steps down when it hears a higher term', () => {

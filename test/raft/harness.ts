@@ -152,7 +152,7 @@ export class TestNode {
     }
     this.readStates.push(...rd.readStates);
     this.raft.advance(rd);
-    return [...rd.messages];
+    return [...rd.sendNow, ...rd.sendAfterSync];
   }
 
   /** Handles every Ready now pending; returns all messages. */

@@ -34,7 +34,7 @@ describe('raft Ready/advance protocol', () => {
   it('advance() without an outstanding Ready is a usage error', () => {
     const r = new Raft(config);
     assert.throws(
-      () => r.advance({ hardState: null, entries: [], snapshot: null, messages: [], committed: [], readStates: [], softState: null }),
+      () => r.advance({ hardState: null, entries: [], snapshot: null, sendNow: [], sendAfterSync: [], mustSync: false, committed: [], readStates: [], softState: null }),
       (e: unknown) => e instanceof RaftError && e.code === 'no-ready-outstanding',
     );
   });
@@ -135,5 +135,66 @@ describe('raft Ready/advance protocol', () => {
   it('an invalid config is refused with a message naming the field', () => {
     assert.throws(() => new Raft({ ...config, electionTick: 1 }), /electionTick/);
     assert.throws(() => new Raft({ ...config, maxInflight: 0 }), /maxInflight/);
+  });
+
+  describe('what must be durable before a message leaves (sendNow, sendAfterSync, mustSync)', () => {
+    const appendFrom1 = (commit: number) =>
+      ({ type: 'append', from: id(1), to: id(2), term: asTerm(1), prevIndex: asIndex(0), prevTerm: asTerm(0), entries: entries([1]), commit: asIndex(commit) }) as const;
+
+    it("a follower's acknowledgement of new entries waits for the sync", () => {
+      const f = new TestNode(id(2), [id(1), id(2)]);
+      f.raft.step(appendFrom1(0));
+      const rd = f.raft.ready();
+      assert.equal(rd.mustSync, true);
+      assert.deepEqual(rd.sendNow, []);
+      assert.deepEqual(rd.sendAfterSync.map((m) => m.type), ['appendResp']);
+    });
+
+    it('a commit index that moved alone needs no sync, and the answer may leave at once', () => {
+      const f = new TestNode(id(2), [id(1), id(2)]);
+      f.raft.step(appendFrom1(0));
+      f.raft.advance(f.raft.ready());
+      f.raft.step({ type: 'heartbeat', from: id(1), to: id(2), term: asTerm(1), commit: asIndex(1), ctx: '' });
+      const rd = f.raft.ready();
+      assert.deepEqual(rd.hardState, { term: 1, vote: NO_MEMBER, commit: 1 });
+      assert.equal(rd.mustSync, false);
+      assert.deepEqual(rd.sendNow.map((m) => m.type), ['heartbeatResp']);
+      assert.deepEqual(rd.sendAfterSync, []);
+    });
+
+    it('a granted vote waits for the sync of the vote', () => {
+      const f = new TestNode(id(2), [id(1), id(2), id(3)]);
+      f.raft.step({ type: 'vote', from: id(3), to: id(2), term: asTerm(2), lastIndex: asIndex(0), lastTerm: asTerm(0) });
+      const rd = f.raft.ready();
+      assert.equal(rd.mustSync, true);
+      assert.deepEqual(rd.sendAfterSync.map((m) => [m.type, m.type === 'voteResp' && m.reject]), [['voteResp', false]]);
+    });
+
+    it("a leader's appends leave while its own entries are being synced", () => {
+      const c = new TestCluster(3);
+      c.elect(1);
+      const leader = c.node(1).raft;
+      leader.propose([{ type: 'normal', data: Buffer.from('x') }]);
+      const rd = leader.ready();
+      assert.equal(rd.mustSync, true);
+      assert.equal(rd.entries.length, 1);
+      assert.deepEqual(new Set(rd.sendNow.map((m) => m.type)), new Set(['append']));
+      assert.deepEqual(rd.sendAfterSync, []);
+    });
+
+    it('a snapshot from the leader must be synced before it is acknowledged', () => {
+      const f = new TestNode(id(2), [id(1), id(2)]);
+      f.raft.step({
+        type: 'snapshot',
+        from: id(1),
+        to: id(2),
+        term: asTerm(1),
+        snapshot: { meta: { index: asIndex(5), term: asTerm(1), conf: { voters: [id(1), id(2)] } }, data: Buffer.from('[]') },
+      });
+      const rd = f.raft.ready();
+      assert.notEqual(rd.snapshot, null);
+      assert.equal(rd.mustSync, true);
+      assert.deepEqual(rd.sendNow, []);
+    });
   });
 });

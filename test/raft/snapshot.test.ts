@@ -93,7 +93,7 @@ describe('raft snapshots', () => {
     const rd = f.raft.ready();
     assert.equal(rd.snapshot, null);
     assert.deepEqual(
-      rd.messages.map((m) => m.type === 'appendResp' && [m.reject, m.index]),
+      [...rd.sendNow, ...rd.sendAfterSync].map((m) => m.type === 'appendResp' && [m.reject, m.index]),
       [[false, 3]],
     );
   });

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import http from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { freePort, httpRequest, kvdBin, MemberProcess, memberArgs, tempDir, waitReady } from '../support/procs.js';
+import { freePort, httpRequest, MemberProcess, memberArgs, tempDir, waitReady } from '../support/procs.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const segdumpBin = join(root, 'dist/tools/segdump.js');

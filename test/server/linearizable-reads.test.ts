@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { VirtualTime } from '../../lib/runtime/index.js';
 import { LinearizableReads, type LinearizableReadsOptions } from '../../lib/server/linearizable-reads.js';
 import { V2Error } from '../../lib/store/index.js';
 
@@ -12,6 +13,7 @@ function reads(raft: ReturnType<typeof fakeRaft>, opts: Partial<LinearizableRead
   let ctx = 0;
   return new LinearizableReads({
     timeoutMs: 5000,
+    scheduler: new VirtualTime(),
     maxPending: 100,
     maxRounds: 4,
     retryTicks: 10,
@@ -23,15 +25,6 @@ function reads(raft: ReturnType<typeof fakeRaft>, opts: Partial<LinearizableRead
     },
     ...opts,
   });
-}
-
-async function keepingAlive<T>(p: Promise<T>): Promise<T> {
-  const alive = setInterval(() => {}, 1000);
-  try {
-    return await p;
-  } finally {
-    clearInterval(alive);
-  }
 }
 
 const state = async (p: Promise<void>): Promise<'served' | 'failed' | 'waiting'> =>
@@ -100,10 +93,14 @@ describe('quorum reads', () => {
 
   it('a read whose round is never answered fails with request timed out at its deadline and leaves nothing behind', async () => {
     const raft = fakeRaft();
-    const r = reads(raft, { timeoutMs: 20 });
+    const time = new VirtualTime();
+    const r = reads(raft, { timeoutMs: 20, scheduler: time });
     const read = r.wait();
     r.send();
-    await assert.rejects(keepingAlive(read), (e: unknown) => e instanceof V2Error && e.errorCode === 300 && e.cause === 'etcdserver: request timed out');
+    time.advance(19);
+    assert.equal(await state(read), 'waiting');
+    time.advance(1);
+    await assert.rejects(read, (e: unknown) => e instanceof V2Error && e.errorCode === 300 && e.cause === 'etcdserver: request timed out');
     assert.equal(r.pending, 0);
     assert.equal(r.rounds, 0);
     r.confirmed('c1', 1);

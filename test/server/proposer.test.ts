@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import pino from 'pino';
 import { RaftError, type Proposal } from '../../lib/raft/index.js';
+import { VirtualTime } from '../../lib/runtime/index.js';
 import { ProposalIds, type IdReservation } from '../../lib/server/proposal-ids.js';
 import { Proposer, type ProposerOptions } from '../../lib/server/proposer.js';
 import { CounterFile } from '../../lib/storage/index.js';
@@ -34,6 +35,7 @@ function proposer(raft: ReturnType<typeof fakeRaft>, opts: Partial<ProposerOptio
   return new Proposer<string>({
     ids: new ProposalIds(inMemory()),
     timeoutMs: 5000,
+    scheduler: new VirtualTime(),
     maxPending: 100,
     maxUnproposed: 100,
     submit: (p) => raft.submit(p),
@@ -46,16 +48,6 @@ const encodeId = (id: number): Proposal => ({ type: 'normal', data: Buffer.from(
 
 const isTooMany = (e: unknown) =>
   e instanceof V2Error && e.errorCode === 300 && e.cause === 'etcdserver: too many requests' && e.status === 500;
-
-/** Request timers are unref'd (they must not keep a stopping member alive); a test waiting on one keeps the loop up. */
-async function keepingAlive<T>(p: Promise<T>): Promise<T> {
-  const alive = setInterval(() => {}, 1000);
-  try {
-    return await p;
-  } finally {
-    clearInterval(alive);
-  }
-}
 
 const settled = async <T>(p: Promise<T>): Promise<'pending' | 'settled'> =>
   Promise.race([p.then(() => 'settled' as const, () => 'settled' as const), new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
@@ -123,8 +115,13 @@ test('without a leader requests wait, at most maxUnproposed of them, and go to t
 test('a request that times out while waiting for a leader fails with request timed out and is never proposed', async () => {
   const raft = fakeRaft();
   raft.leader = false;
-  const p = proposer(raft, { timeoutMs: 10 });
-  await assert.rejects(keepingAlive(p.propose(encodeId)), (e: unknown) => e instanceof V2Error && e.cause === 'etcdserver: request timed out');
+  const time = new VirtualTime();
+  const p = proposer(raft, { timeoutMs: 10, scheduler: time });
+  const request = p.propose(encodeId);
+  time.advance(9);
+  assert.equal(await settled(request), 'pending');
+  time.advance(1);
+  await assert.rejects(request, (e: unknown) => e instanceof V2Error && e.cause === 'etcdserver: request timed out');
   assert.equal(p.queued, 0);
   assert.equal(p.pending, 0);
   raft.leader = true;
@@ -136,6 +133,7 @@ test('a proposal raft refuses as one that could not be applied fails at once wit
   const p = new Proposer<string>({
     ids: new ProposalIds(inMemory()),
     timeoutMs: 5000,
+    scheduler: new VirtualTime(),
     maxPending: 10,
     maxUnproposed: 10,
     submit: () => {

@@ -118,3 +118,43 @@ test('a snapshot encoded in pieces leaves the headroom it was asked for', async 
   const data = await s.snapshotInPieces(9, nextTurn);
   assert.deepEqual(Store.restore(data.subarray(9)).get('/', true, true, T0), Store.restore(s.snapshot()).get('/', true, true, T0));
 });
+
+test('a snapshot encoded in pieces is whole when its values take more bytes than characters', async () => {
+  const s = new Store();
+  for (let i = 0; i < 20_000; i++) s.apply(put(`/wide/k${i}`, `${'é'.repeat(100)}${i}`), T0);
+  const restored = Store.restore(await s.snapshotInPieces(0, nextTurn));
+  assert.deepEqual(restored.get('/', true, true, T0), s.get('/', true, true, T0));
+});
+
+test('a snapshot taken in slices is the tree at the call, whatever is updated, swapped, refreshed, deleted or added meanwhile', async () => {
+  const s = large(45_000);
+  const expected = Store.restore(s.snapshot());
+  let turn = 0;
+  const attempt = (r: Parameters<Store['apply']>[0]): void => {
+    try {
+      s.apply(r, T0 + turn);
+    } catch {
+      // a key an earlier turn deleted or changed: the other changes still happen
+    }
+  };
+  const data = await s.snapshotInPieces(0, async () => {
+    turn++;
+    const k = (turn * 7919) % 44_990;
+    const at = (i: number) => `/big/d${i % 7}/k${i}`;
+    attempt(put(at(k), 'updated', { prevExist: true }));
+    attempt(put(at(k + 1), 'swapped', { prevValue: `v${k + 1}` }));
+    attempt(put(at(k + 2), '', { ttl: 5, refresh: true, prevExist: true }));
+    attempt(put(at(k + 3), 'no TTL now', { ttl: null, prevExist: true }));
+    attempt(del(at(k + 4)));
+    attempt(put(`/big/d${k % 7}/new${turn}`, 'added'));
+    if (turn === 1) attempt(del('/big/d6', { recursive: true }));
+    await nextTurn();
+  });
+  assert.ok(turn > 3, 'the snapshot should have paused more than three times');
+  const restored = Store.restore(data);
+  assert.deepEqual(restored.get('/', true, true, T0), expected.get('/', true, true, T0));
+  assert.equal(restored.index, expected.index);
+  assert.equal(restored.nodeCount, expected.nodeCount);
+  assert.equal(restored.nextExpiry(), expected.nextExpiry());
+  assert.deepEqual(restored.stats(), expected.stats());
+});

@@ -38,7 +38,8 @@ export class Cluster {
     readonly members: readonly Member[],
   ) {}
 
-  static async start(system: System, size: number, dir: string, certs: Certs): Promise<Cluster> {
+  /** `nodeArgs` go to node before kvd's script (e.g. the profiler's --import), `extraArgs` to kvd; etcd ignores both. */
+  static async start(system: System, size: number, dir: string, certs: Certs, nodeArgs: readonly string[] = [], extraArgs: readonly string[] = []): Promise<Cluster> {
     const specs = [];
     for (let i = 1; i <= size; i++) {
       specs.push({ name: `${system}${i}`, client: await freePort(), tls: await freePort(), peer: await freePort() });
@@ -65,7 +66,7 @@ export class Cluster {
       const logFile = join(dir, `${s.name}.log`);
       const proc =
         system === 'kvd'
-          ? spawnLogged(process.execPath, [kvdBin, ...args], logFile)
+          ? spawnLogged(process.execPath, [...nodeArgs, kvdBin, ...args, ...extraArgs], logFile)
           : spawnLogged('etcd', ['--enable-v2', '--logger', 'zap', ...args], logFile);
       return { name: s.name, proc, clientURL: `http://127.0.0.1:${s.client}`, tlsClientURL: `https://127.0.0.1:${s.tls}`, logFile };
     });

@@ -70,11 +70,17 @@ const log = (s: string): void => void process.stderr.write(s + '\n');
 
 function int(name: string, v: unknown, min: number, max: number): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, not ${String(v)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`--${name} must be an integer from ${min} to ${max}, not ${String(v)}`);
   return n;
 }
 
-function getJson(agent: http.Agent, url: string, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; index: number; body: any }> {
+function getJson(
+  agent: http.Agent,
+  url: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<{ status: number; index: number; body: any }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent, timeout: timeoutMs, ...(signal ? { signal } : {}) }, (res) => {
       let body = '';
@@ -82,7 +88,11 @@ function getJson(agent: http.Agent, url: string, timeoutMs: number, signal?: Abo
       res.on('data', (c: string) => (body += c));
       res.on('end', () => {
         try {
-          resolve({ status: res.statusCode ?? 0, index: Number(res.headers['x-etcd-index']), body: body === '' ? null : JSON.parse(body) });
+          resolve({
+            status: res.statusCode ?? 0,
+            index: Number(res.headers['x-etcd-index']),
+            body: body === '' ? null : JSON.parse(body),
+          });
         } catch {
           reject(new Error(`${url}: ${res.statusCode} ${body.slice(0, 200)}`));
         }
@@ -113,7 +123,8 @@ async function catchUp(
     requests++;
     // kvd keeps the last 1000 events in memory (etcd's window): anything older came from the log.
     if (wait < r.index - 1000) fromLog++;
-    if (r.status !== 200 || r.body === null) throw new Error(`watch ${key} from ${wait}: ${r.status} ${JSON.stringify(r.body)}`);
+    if (r.status !== 200 || r.body === null)
+      throw new Error(`watch ${key} from ${wait}: ${r.status} ${JSON.stringify(r.body)}`);
     events++;
     const modified = r.body.node.modifiedIndex as number;
     if (modified > startIndex) return { requests, fromLog, events, ms: Date.now() - started };
@@ -137,23 +148,23 @@ function startWatchers(leader: Member, opts: Options): { end(): Promise<WatcherS
   const spread = (opts.seconds * 1000 * 0.7) / opts.watchers;
   const all = Promise.all(
     Array.from({ length: opts.watchers }, async (_, i) => {
-        await new Promise((r) => setTimeout(r, i * spread));
-        if (ended.signal.aborted) return;
-        try {
-          const r = await catchUp(agent, leader.clientURL, `${HOT_PREFIX}${i}`, opts.behind, ended.signal);
-          if (r === null) return;
-          caughtUp++;
-          requests += r.requests;
-          fromLog += r.fromLog;
-          events += r.events;
-          maxCatchUpMs = Math.max(maxCatchUpMs, r.ms);
-        } catch (err) {
-          if (ended.signal.aborted) return; // its long poll was cut when the load ended
-          errors++;
-          if (errors === 1) log(`  watcher ${i}: ${(err as Error).message}`);
-        }
-      }),
-    );
+      await new Promise((r) => setTimeout(r, i * spread));
+      if (ended.signal.aborted) return;
+      try {
+        const r = await catchUp(agent, leader.clientURL, `${HOT_PREFIX}${i}`, opts.behind, ended.signal);
+        if (r === null) return;
+        caughtUp++;
+        requests += r.requests;
+        fromLog += r.fromLog;
+        events += r.events;
+        maxCatchUpMs = Math.max(maxCatchUpMs, r.ms);
+      } catch (err) {
+        if (ended.signal.aborted) return; // its long poll was cut when the load ended
+        errors++;
+        if (errors === 1) log(`  watcher ${i}: ${(err as Error).message}`);
+      }
+    }),
+  );
   return {
     async end(): Promise<WatcherStats> {
       ended.abort();
@@ -166,8 +177,23 @@ function startWatchers(leader: Member, opts: Options): { end(): Promise<WatcherS
 
 async function putLoad(leader: Member, opts: Options, dir: string, seconds: number): Promise<Figures> {
   const script = join(dir, 'hot-put.lua');
-  writeFileSync(script, wrkScript({ kind: 'putKeys', prefix: `/v2/keys${HOT_PREFIX}`, count: opts.keys, value: 'x'.repeat(64) }));
-  const args = ['-t', '2', '-c', String(opts.connections), '-d', `${seconds}s`, '--timeout', '60s', '-s', script, leader.clientURL];
+  writeFileSync(
+    script,
+    wrkScript({ kind: 'putKeys', prefix: `/v2/keys${HOT_PREFIX}`, count: opts.keys, value: 'x'.repeat(64) }),
+  );
+  const args = [
+    '-t',
+    '2',
+    '-c',
+    String(opts.connections),
+    '-d',
+    `${seconds}s`,
+    '--timeout',
+    '60s',
+    '-s',
+    script,
+    leader.clientURL,
+  ];
   const r = await run('wrk', args, (seconds + 90) * 1000);
   if (r.code !== 0) throw new Error(`wrk ${args.join(' ')} exited with ${r.code}: ${r.stderr.slice(-2000)}`);
   return parseWrk(r.stdout);
@@ -199,7 +225,8 @@ async function oneRound(round: number, opts: Options, work: string, certs: Certs
     const b = await measure(first);
     const alone = first ? a : b;
     const watched = first ? b : a;
-    return { alone: alone.f, withWatchers: watched.f, watchers: watched.w! };
+    if (watched.w === null) throw new Error('the watchers did not run');
+    return { alone: alone.f, withWatchers: watched.f, watchers: watched.w };
   } finally {
     cluster.stop();
   }
@@ -207,7 +234,8 @@ async function oneRound(round: number, opts: Options, work: string, certs: Certs
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
 };
 
 async function main(): Promise<void> {
@@ -239,8 +267,8 @@ async function main(): Promise<void> {
     rounds.push(r);
     const w = r.watchers;
     log(
-      `round ${round}: PUT alone ${r.alone.rate.toFixed(0)}/s (${r.alone.cpuPer1000!.toFixed(2)} CPU s per 1000), ` +
-        `with watchers ${r.withWatchers.rate.toFixed(0)}/s (${r.withWatchers.cpuPer1000!.toFixed(2)} CPU s per 1000) ` +
+      `round ${round}: PUT alone ${r.alone.rate.toFixed(0)}/s (${(r.alone.cpuPer1000 ?? 0).toFixed(2)} CPU s per 1000), ` +
+        `with watchers ${r.withWatchers.rate.toFixed(0)}/s (${(r.withWatchers.cpuPer1000 ?? 0).toFixed(2)} CPU s per 1000) ` +
         `(${((r.withWatchers.rate / r.alone.rate - 1) * 100).toFixed(1)} %); watchers caught up ${w.caughtUp}/${opts.watchers}, ` +
         `${w.requests} long polls (${w.fromLog} from the log), slowest catch-up ${w.maxCatchUpMs} ms, ${w.errors} errors`,
     );
@@ -267,7 +295,9 @@ async function main(): Promise<void> {
     medianChangePercent: Number(change.toFixed(2)),
   };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  log(`PUT rate while ${opts.watchers} history watchers catch up: ${change >= 0 ? '+' : ''}${change.toFixed(1)} % (median of ${opts.rounds} rounds; budget -5 %)`);
+  log(
+    `PUT rate while ${opts.watchers} history watchers catch up: ${change >= 0 ? '+' : ''}${change.toFixed(1)} % (median of ${opts.rounds} rounds; budget -5 %)`,
+  );
   if (opts.keys < opts.watchers) log('warning: fewer keys than watchers: some watchers wait for a key nobody writes');
   const incomplete = rounds.some((r) => r.watchers.caughtUp < opts.watchers || r.watchers.fromLog === 0);
   if (incomplete) log('warning: not every watcher caught up from the log in every round; see the rounds above');

@@ -261,24 +261,25 @@ class Simulation {
     n.busy = true;
     this.checker.onPersist(n, rd.entries);
     const leader = raft.status().role === 'leader';
-    // A leader sends while its own fsync runs; everyone else only after persisting.
-    if (leader) this.sendAll(rd.messages);
+    // What may leave before the fsync (a leader's appends) leaves now; the rest only after persisting.
+    for (const m of rd.sendNow) this.checker.onSend(n, m, n.storage, m.type === 'appendResp' && !m.reject ? raft.log.term(m.index) : undefined);
+    this.sendAll(rd.sendNow);
     // A leader that dies right after appending or committing leaves the divergent logs that test the commit rule.
     if (leader && (rd.hardState || rd.entries.length > 0) && !this.healing && this.rng.chance(0.02 * this.faultRate)) {
       this.crashSoon(n, this.rng.int(0, 10));
     }
-    const ackTerms = rd.messages.map((m) => (m.type === 'appendResp' && !m.reject ? raft.log.term(m.index) : undefined));
+    const ackTerms = rd.sendAfterSync.map((m) => (m.type === 'appendResp' && !m.reject ? raft.log.term(m.index) : undefined));
     const incarnation = n.incarnation;
     // Disks stall now and then: a slow fsync widens the window in which the log changes under a Ready.
     const fsync = this.rng.chance(0.1) ? this.rng.int(5, 40) : this.rng.int(0, 3);
     this.at(fsync, () => {
       if (n.incarnation !== incarnation || !n.raft) return;
-      this.finishReady(n, rd, leader ? null : ackTerms);
+      this.finishReady(n, rd, ackTerms);
     });
   }
 
-  /** ackTerms: null when the messages already left (a leader's), else the term of each acknowledged entry. */
-  private finishReady(n: SimNode, rd: Ready, ackTerms: (number | undefined)[] | null): void {
+  /** ackTerms: the term of each entry a sendAfterSync message acknowledges. */
+  private finishReady(n: SimNode, rd: Ready, ackTerms: (number | undefined)[]): void {
     const raft = n.raft as Raft;
     const s = n.storage;
     if (rd.snapshot) {
@@ -293,10 +294,8 @@ class Simulation {
       for (const e of rd.entries) s.entries.push(e);
     }
     if (rd.hardState) s.hardState = rd.hardState;
-    if (ackTerms) {
-      rd.messages.forEach((m, k) => this.checker.onSend(n, m, s, ackTerms[k]));
-      this.sendAll(rd.messages);
-    }
+    rd.sendAfterSync.forEach((m, k) => this.checker.onSend(n, m, s, ackTerms[k]));
+    this.sendAll(rd.sendAfterSync);
     if (rd.snapshot) {
       n.sm = decodeState(rd.snapshot.data);
       this.checker.onRestore(n, n.sm);

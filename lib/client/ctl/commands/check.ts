@@ -19,7 +19,12 @@ async function askHash(ctx: Ctx, client: Client, m: Member, index: number | null
   for (const url of m.clientURLs) {
     try {
       const res = await client.getUrl(`${url}/v2/stats/hash${index === null ? '' : `?index=${index}`}`, ctx.io.signal);
-      const body = JSON.parse(res.body.toString('utf8')) as { index?: number; hash?: string; message?: string; cause?: string };
+      const body = JSON.parse(res.body.toString('utf8')) as {
+        index?: number;
+        hash?: string;
+        message?: string;
+        cause?: string;
+      };
       if (res.status === 200 && typeof body.hash === 'string' && typeof body.index === 'number') {
         return { member: m, index: body.index, hash: body.hash };
       }
@@ -49,12 +54,14 @@ export const checkCommand: CommandAction = async (ctx, _flags, args) => {
     ctx.out('no member answered\n');
     throw new Exit(ExitCode.ClusterNotHealthy);
   }
-  const index = Math.min(...reachable.map((h) => h.index!));
+  const index = Math.min(...reachable.map((h) => h.index ?? Infinity));
   const at = await Promise.all(list.map((m) => askHash(ctx, client, m, index)));
   const counts = new Map<string, number>();
   for (const h of at) if (h.hash !== undefined) counts.set(h.hash, (counts.get(h.hash) ?? 0) + 1);
   for (const h of at) {
-    ctx.out(`member ${h.member.id} (${h.member.name}): ${h.hash !== undefined ? `index ${h.index} hash ${h.hash}` : `no hash: ${h.error}`}\n`);
+    ctx.out(
+      `member ${h.member.id} (${h.member.name}): ${h.hash !== undefined ? `index ${h.index} hash ${h.hash}` : `no hash: ${h.error}`}\n`,
+    );
   }
   if (counts.size > 1) {
     ctx.out(`hashes differ at index ${index}: a member holds a different tree\n`);

@@ -105,7 +105,8 @@ export const execWatch: CommandAction = async (ctx, flags, args) => {
     }
   } finally {
     ctx.io.signal?.removeEventListener('abort', onInterrupt);
-    await Promise.all([...running].map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((resolve) => c.once('close', resolve)))));
+    const live = [...running].filter((c) => c.exitCode === null && c.signalCode === null);
+    await Promise.all(live.map((c) => new Promise((resolve) => c.once('close', resolve))));
   }
   if (startFailure !== null) {
     ctx.err(startFailure);

@@ -52,19 +52,19 @@ test('every member answers /v2/stats/hash, with equal hashes at equal indexes, n
   const now = await Promise.all(
     members.map(async (m) => (await httpRequest('GET', `${m.clientURL}/v2/stats/hash`)).json),
   );
-  for (const h of now) assert.deepEqual(h, now[0]);
+  for (const h of now) assert.deepEqual(h, now[0], JSON.stringify(now));
   assert.equal(now[0].index, index);
   assert.match(now[0].hash, /^[0-9a-f]{64}$/);
   const then = await Promise.all(
     members.map(async (m) => (await httpRequest('GET', `${m.clientURL}/v2/stats/hash?index=${past}`)).json),
   );
-  for (const h of then) assert.deepEqual(h, { index: past, hash: then[0].hash });
+  for (const h of then) assert.deepEqual(h, { index: past, hash: then[0].hash }, JSON.stringify(then));
   assert.notEqual(then[0].hash, now[0].hash);
   const future = await httpRequest('GET', `${leader.clientURL}/v2/stats/hash?index=${index + 100}`);
   assert.equal(future.status, 400);
   assert.equal(future.json.errorCode, 450);
 
-  const check = await kvctlAt(leader.clientURL, ['check', 'hash']);
+  const check = await kvctlAt(leader.clientURL, ['--timeout', '20s', '--total-timeout', '60s', 'check', 'hash']);
   assert.equal(check.code, 0, check.stdout + check.stderr);
   assert.match(check.stdout, new RegExp(`all 3 members agree at index ${index}`));
 });
@@ -101,7 +101,7 @@ test('the leader detects a member whose tree was corrupted, which turns unhealth
   assert.match(logged.majorityHash, /^[0-9a-f]{64}$/);
   assert.notEqual(logged.hash, logged.majorityHash);
 
-  const check = await kvctlAt(newLeader.clientURL, ['check', 'hash']);
+  const check = await kvctlAt(newLeader.clientURL, ['--timeout', '20s', '--total-timeout', '60s', 'check', 'hash']);
   assert.equal(check.code, 5, check.stdout + check.stderr);
   assert.match(check.stdout, /hashes differ at index \d+/);
 });

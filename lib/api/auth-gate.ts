@@ -5,7 +5,7 @@
 
 import type { Logger } from 'pino';
 import { Authenticator, parseCredentials, PasswordQueueFull, type AuthView, type Identity, type Passwords } from '../auth/index.js';
-import { tooManyRequests } from '../server/errors.js';
+import { tooManyRequests } from '../errors/index.js';
 import { RefusalLog } from '../tls/index.js';
 import type { Exchange } from './exchange.js';
 

@@ -5,9 +5,8 @@
 
 import type { Logger } from 'pino';
 import { AuthError, PasswordQueueFull, type AuthChange, type AuthOperation, type AuthService, type KvPermissions, type Passwords, type Role } from '../auth/index.js';
-import { tooManyRequests } from '../server/errors.js';
+import { tooManyRequests, V2Error } from '../errors/index.js';
 import type { KeysService } from '../server/service.js';
-import { V2Error } from '../store/errors.js';
 import type { AuthGate } from './auth-gate.js';
 import { decodeRoleBody, decodeUserBody, noPermissions } from './auth-request.js';
 import type { Exchange } from './exchange.js';

@@ -4,7 +4,7 @@
 
 import type { MemberInfo } from '../server/service.js';
 import type { Event, NodeJSON } from '../store/event.js';
-import type { V2Error } from '../store/errors.js';
+import type { V2Error } from '../errors/index.js';
 
 const NEEDS_GO_FIX = /[<>&\u2028\u2029]|\\[bf]/;
 // An escaped backslash is matched as a unit so that `\\b` is not read as `\b`.

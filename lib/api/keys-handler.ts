@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Identity } from '../auth/index.js';
 import type { KeysService } from '../server/service.js';
 import type { Event, WatchHandle, WatchOptions } from '../store/event.js';
-import { ErrorCode, V2Error } from '../store/errors.js';
+import { ErrorCode, etcdServerError, V2Error } from '../errors/index.js';
 import type { AuthGate } from './auth-gate.js';
 import type { Exchange } from './exchange.js';
 import { eventJson, v2ErrorJson } from './json-out.js';
@@ -133,7 +133,7 @@ export class KeysHandler {
     }
     const cause = err instanceof Error ? err.message : String(err);
     this.logger.warn({ err }, 'keys request failed');
-    this.replyError(ex, clusterId, new V2Error(ErrorCode.RaftInternal, cause, 0));
+    this.replyError(ex, clusterId, etcdServerError(cause));
   }
 
   /**

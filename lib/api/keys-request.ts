@@ -4,7 +4,7 @@
 
 import type { ReadOptions } from '../server/service.js';
 import type { WatchOptions } from '../store/event.js';
-import { ErrorCode, V2Error } from '../store/errors.js';
+import { ErrorCode, V2Error } from '../errors/index.js';
 import { MAX_TTL_SECONDS, type StoreRequest } from '../store/request.js';
 import { cleanPath, GoError, parseMediaType, parseQuery, type FormValues } from './go-url.js';
 

@@ -3,8 +3,8 @@
 // a MembershipError (peer URL in use: 409, unknown member: 404, removed: 410).
 
 import type { Logger } from 'pino';
-import { MembershipError, type ClusterService, type KeysService, type MemberInfo } from '../server/service.js';
-import { V2Error } from '../store/errors.js';
+import { MembershipError, V2Error } from '../errors/index.js';
+import type { ClusterService, KeysService, MemberInfo } from '../server/service.js';
 import type { AuthGate } from './auth-gate.js';
 import type { Exchange } from './exchange.js';
 import { GoError } from './go-url.js';
@@ -170,12 +170,8 @@ export class MembersHandler {
 
   /** A refused change as etcd words it; anything else goes to replyInternal. */
   private replyRefused(ex: Exchange, clusterId: string, err: unknown, id: string, what: string): void {
-    if (err instanceof MembershipError && err.code === 'PEER_URL_EXISTS') {
-      this.replyMessage(ex, clusterId, 409, err.message);
-    } else if (err instanceof MembershipError && err.code === 'ID_NOT_FOUND') {
-      this.replyMessage(ex, clusterId, 404, `No such member: ${id}`);
-    } else if (err instanceof MembershipError && err.code === 'ID_REMOVED') {
-      this.replyMessage(ex, clusterId, 410, `Member permanently removed: ${id}`);
+    if (err instanceof MembershipError) {
+      this.replyMessage(ex, clusterId, err.status, err.clientText(id));
     } else {
       this.replyInternal(ex, clusterId, err, what);
     }

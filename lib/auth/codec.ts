@@ -211,10 +211,15 @@ export function decodeAuthData(buf: Buffer, offset: number): { data: AuthData; e
 }
 
 /** For segdump: what a snapshot's auth state holds, without hashes. */
-export function describeAuthData(d: AuthData): Record<string, unknown> {
+export function describeAuthData(d: AuthData): {
+  enabled: boolean;
+  users: { user: string; roles: readonly string[] | null }[];
+  roles: { role: string; permissions: unknown }[];
+} {
+  const byName = <T extends { name: string }>(list: readonly T[]): T[] => [...list].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   return {
     enabled: d.enabled,
-    users: d.users.map((u) => ({ user: u.name, roles: u.roles })),
-    roles: d.roles.map((r) => ({ role: r.name, permissions: showKv(r.kv) })),
+    users: byName(d.users).map((u) => ({ user: u.name, roles: u.roles })),
+    roles: byName(d.roles).map((r) => ({ role: r.name, permissions: showKv(r.kv) })),
   };
 }

@@ -26,6 +26,8 @@ export interface ClusterClientOptions {
   readonly headerTimeoutMs: number;
   /** Called with etcdctl's --debug line for every request sent. */
   readonly onRequest?: (curlLine: string) => void;
+  /** Sent as HTTP basic auth with every request (etcdctl --username). */
+  readonly credentials?: { readonly username: string; readonly password: string };
 }
 
 const maxRedirects = 10;
@@ -90,6 +92,8 @@ export class ClusterClient {
   private async followRedirects(ep: Endpoint, action: Action, call: CallOptions): Promise<HttpResponse> {
     let target = ep;
     let req = action(ep);
+    const cred = this.opts.credentials;
+    if (cred) req = { ...req, headers: { ...req.headers, authorization: 'Basic ' + Buffer.from(`${cred.username}:${cred.password}`).toString('base64') } };
     for (let hop = 0; ; hop++) {
       if (hop > maxRedirects) throw new ClientFailure('protocol', 'client: too many redirects');
       this.opts.onRequest?.(curlLine(target, req));

@@ -1,6 +1,7 @@
 // kvctl's client for the etcd v2 HTTP API (kvd and etcd alike): endpoint
 // failover, HTTP/1.1 or h2 over TLS, etcd's request shapes and error texts.
 
+import { AuthApi } from './auth.js';
 import { type CallOptions, ClusterClient } from './cluster.js';
 import { NoEndpointsError } from './errors.js';
 import { KeysApi } from './keys.js';
@@ -8,6 +9,7 @@ import { MembersApi } from './members.js';
 import { type HttpResponse, type Protocol, type TlsFiles, Transport } from './transport.js';
 import { canonicalPath, escapePath, parseEndpoint } from './url.js';
 
+export { AuthRefusedError, type PermissionType, type RoleInfo } from './auth.js';
 export type { Action, CallOptions } from './cluster.js';
 export {
   ClientFailure,
@@ -34,11 +36,14 @@ export interface ClientConfig {
   readonly dialTimeoutMs: number;
   /** Receives etcdctl's --debug curl line for each request. */
   readonly onRequest?: (curlLine: string) => void;
+  /** HTTP basic auth for every request (etcdctl --username). */
+  readonly credentials?: { readonly username: string; readonly password: string };
 }
 
 export class Client {
   readonly keys: KeysApi;
   readonly members: MembersApi;
+  readonly auth: AuthApi;
   private readonly cluster: ClusterClient;
   private readonly transport: Transport;
 
@@ -49,6 +54,7 @@ export class Client {
       this.cluster = new ClusterClient(config.endpoints, this.transport, {
         headerTimeoutMs: config.headerTimeoutMs,
         ...(config.onRequest && { onRequest: config.onRequest }),
+        ...(config.credentials && { credentials: config.credentials }),
       });
     } catch (e) {
       this.transport.close();
@@ -56,6 +62,7 @@ export class Client {
     }
     this.keys = new KeysApi(this.cluster);
     this.members = new MembersApi(this.cluster);
+    this.auth = new AuthApi(this.cluster);
   }
 
   endpoints(): string[] {

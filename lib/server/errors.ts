@@ -1,16 +1,9 @@
-// etcd's server errors as its v2 API answers them (api/v2http writeKeyError):
-// error code 300 "Raft Internal Error", the Go error's text as the cause,
-// index 0, HTTP 500.
+// The member's own failures. etcd's server errors as the v2 API answers them
+// live in the registry (lib/errors) and are re-exported here.
 
 import type { Entry } from '../raft/types.js';
-import { ErrorCode, V2Error } from '../store/index.js';
 
-export const etcdServerError = (cause: string): V2Error => new V2Error(ErrorCode.RaftInternal, cause, 0);
-
-export const requestTimedOut = (): V2Error => etcdServerError('etcdserver: request timed out');
-export const serverStopped = (): V2Error => etcdServerError('etcdserver: server stopped');
-/** etcdserver.ErrTooManyRequests: a queue of this member is full. */
-export const tooManyRequests = (): V2Error => etcdServerError('etcdserver: too many requests');
+export { etcdServerError, etcdServerRefusal, requestTimedOut, serverStopped, tooManyRequests } from '../errors/index.js';
 
 const DATA_SHOWN = 32;
 

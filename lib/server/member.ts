@@ -13,7 +13,7 @@ import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../s
 import { fetchPeerJSON } from '../transport/index.js';
 import type { Applier } from './applier.js';
 import { DashboardSource, type RaftProgress } from './dashboard-source.js';
-import { etcdServerError, serverStopped } from './errors.js';
+import { etcdServerRefusal, serverStopped } from './errors.js';
 import { historyCodec } from './history-codec.js';
 import type { Housekeeping } from './housekeeping.js';
 import { computeMemberId } from './ids.js';
@@ -280,7 +280,7 @@ export class Member implements KeysService, ClusterService, AuthService {
   /** The raft node failed: refuse everything from now on; a broken invariant also stops the member. */
   failed(f: NodeFailure): void {
     this.failure = f.reason;
-    const refusal = etcdServerError(`etcdserver: ${f.reason}`);
+    const refusal = etcdServerRefusal(f.reason);
     this.p.proposer.rejectAll(refusal);
     this.p.reads.rejectAll(refusal);
     if (f.kind === 'fatal') void this.shutdown().finally(() => this.p.opts.onFatal?.(f.error));
@@ -297,7 +297,7 @@ export class Member implements KeysService, ClusterService, AuthService {
 
   /** Why a request cannot be taken at all now, as etcd's error; null when it can. */
   private refusal(): Error | null {
-    if (this.failure) return etcdServerError(`etcdserver: ${this.failure}`);
+    if (this.failure) return etcdServerRefusal(this.failure);
     if (this.stopped) return serverStopped();
     return null;
   }

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Scheduler, Timer } from '../runtime/index.js';
 import { RaftError, type Proposal } from '../raft/index.js';
-import { etcdServerError, requestTimedOut, tooManyRequests } from './errors.js';
+import { etcdServerRefusal, requestTimedOut, tooManyRequests } from './errors.js';
 import type { ProposalIds } from './proposal-ids.js';
 
 export interface ProposerOptions {
@@ -66,7 +66,7 @@ export class Proposer<T> {
       if (!(err instanceof RaftError) || err.code !== 'invalid-proposal') throw err;
       // A proposal this member made and cannot apply is a bug: refuse it rather than log it.
       this.opts.logger.error({ err: err.message, id }, 'refused an own proposal that could not be applied');
-      this.settle(id, etcdServerError(`etcdserver: ${err.message}`));
+      this.settle(id, etcdServerRefusal(err.message));
     }
     return done;
   }

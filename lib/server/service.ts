@@ -66,16 +66,4 @@ export interface DashboardService {
   clusterReport(since: number): Promise<unknown>;
 }
 
-const membershipMessages = {
-  PEER_URL_EXISTS: 'membership: peerURL exists',
-  ID_NOT_FOUND: 'membership: ID not found',
-  ID_REMOVED: 'membership: ID removed',
-} as const;
-
-/** A refused membership change; its message is etcd's membership error text. */
-export class MembershipError extends Error {
-  constructor(readonly code: keyof typeof membershipMessages) {
-    super(membershipMessages[code]);
-    this.name = 'MembershipError';
-  }
-}
+export { MembershipError } from '../errors/index.js';

@@ -1,13 +1,15 @@
 // What committed entries build: the key tree, the member list, the voter
-// set and the auth data (users, roles, the enabled flag). One deterministic function applies an entry, used both when replaying
-// the log at start-up and by the live apply loop.
+// set and the auth data (users, roles, the enabled flag). One deterministic
+// function applies an entry, used both when replaying the log at start-up
+// and by the live apply loop.
 
 import { AuthState, isAuthOperation, type AuthChange, type AuthError } from '../auth/index.js';
 import { NO_MEMBER, type Entry, type MemberId } from '../raft/types.js';
-import { ErrorCode, Store, V2Error, type Event } from '../store/index.js';
+import { etcdServerError, MembershipError, V2Error } from '../errors/index.js';
+import { Store, type Event } from '../store/index.js';
 import { MemberRegistry } from './members.js';
 import { decodeMembershipChange, decodeProposal, type MembershipChange } from './proposal.js';
-import { MembershipError, type MemberInfo } from './service.js';
+import type { MemberInfo } from './service.js';
 import { decodeServerState, serverStateHead } from './state-codec.js';
 
 export type ApplyResult = Event | V2Error | MembershipError | MemberInfo | AuthChange | AuthError | null;
@@ -91,7 +93,7 @@ export class StateMachine {
       return { origin: p.origin, seq: p.seq, result: ev, change: null, sync: body.op === 'sync', internalError: null };
     } catch (err) {
       if (err instanceof V2Error) return { origin: p.origin, seq: p.seq, result: err, change: null, sync: body.op === 'sync', internalError: null };
-      const wrapped = new V2Error(ErrorCode.RaftInternal, String(err), this.store.index);
+      const wrapped = etcdServerError(String(err), this.store.index);
       return { origin: p.origin, seq: p.seq, result: wrapped, change: null, sync: body.op === 'sync', internalError: err };
     }
   }

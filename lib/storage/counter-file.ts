@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import { dirname } from 'node:path';
-import { MAX_WIRE_INTEGER } from '../raft/types.js';
+import { MAX_WIRE_INTEGER } from '../wire/index.js';
 import { ioError, StorageError } from './errors.js';
 import { nodeFileIo, type FileIo } from './file-io.js';
 import { fsyncDir, makeDurableDir } from './files.js';

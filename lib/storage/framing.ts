@@ -3,7 +3,7 @@
 // CRC of a record vouches for every record before it as well.
 
 import CRC32 from 'crc-32';
-import type { Entry, HardState } from '../raft/types.js';
+import type { Entry, HardState } from '../wire/index.js';
 import {
   entryType,
   hardStateType,

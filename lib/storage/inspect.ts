@@ -2,7 +2,7 @@
 // scanned on its own so one damaged file does not hide the others, and a full
 // verification that runs the same checks a restarting member runs.
 
-import type { Entry, HardState } from '../raft/types.js';
+import type { Entry, HardState } from '../wire/index.js';
 import { StorageError } from './errors.js';
 import { listSegments, listSnapshotFiles, readSegmentFile, type SegmentBytes, type SegmentFile } from './files.js';
 import { checkSequence, replay, startSegment, type TornTail } from './replay.js';

@@ -3,7 +3,7 @@
 // one the writer follows, so a disagreement is corruption and is reported
 // with the file and byte offset; nothing is ever skipped.
 
-import type { Entry, HardState } from '../raft/types.js';
+import type { Entry, HardState } from '../wire/index.js';
 import { StorageError } from './errors.js';
 import { readSegmentFile, type SegmentBytes, type SegmentFile } from './files.js';
 import { LogTracker } from './log-tracker.js';

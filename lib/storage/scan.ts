@@ -9,9 +9,9 @@
 // it and the next provable record is all zero from the bad record on. Anything
 // else, and any bad record in an earlier segment, is corruption.
 
-import type { Entry, HardState } from '../raft/types.js';
+import type { Entry, HardState } from '../wire/index.js';
 import { crc32, crc32Range, FRAME_BYTES } from './framing.js';
-import { decodeEntry } from './entry-codec.js';
+import { decodeEntry } from '../wire/index.js';
 import {
   FORMAT_VERSION,
   hardStateType,

@@ -5,7 +5,7 @@
 // encoding (walRecordType decodes them, as any Avro reader would).
 
 import avro from 'avsc';
-import type { EntryType, Index, Term } from '../raft/types.js';
+import { ENTRY_SCHEMA, type Index, type Term } from '../wire/index.js';
 
 /** Bumped when the meaning of a record changes; readers refuse versions they do not know. */
 export const FORMAT_VERSION = 1;
@@ -32,8 +32,6 @@ export interface SnapshotMarker {
   readonly resetsLog: boolean;
 }
 
-const entryTypeSymbols: EntryType[] = ['normal', 'confChange', 'empty'];
-
 export const walRecordType = avro.Type.forSchema(
   [
     {
@@ -49,17 +47,7 @@ export const walRecordType = avro.Type.forSchema(
         { name: 'prevCrc', type: 'long' },
       ],
     },
-    {
-      type: 'record',
-      name: 'Entry',
-      namespace: 'kvd.wal',
-      fields: [
-        { name: 'term', type: 'long' },
-        { name: 'index', type: 'long' },
-        { name: 'type', type: { type: 'enum', name: 'EntryType', symbols: entryTypeSymbols } },
-        { name: 'data', type: 'bytes' },
-      ],
-    },
+    ENTRY_SCHEMA,
     {
       type: 'record',
       name: 'HardState',

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { asIndex, asMemberId, asTerm, type Index, type Snapshot, type Term } from '../raft/types.js';
+import { asIndex, asMemberId, asTerm, type Index, type Snapshot, type Term } from '../wire/index.js';
 import { ioError, StorageError } from './errors.js';
 import { nodeFileIo } from './file-io.js';
 import { fsyncDirAsync, listSnapshotFiles, makeDurableDir, parseSnapshotName, snapDir, snapshotName } from './files.js';

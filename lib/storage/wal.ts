@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { asIndex, asTerm, type Entry, type HardState, type Index, type SnapshotMeta } from '../raft/types.js';
+import { asIndex, asTerm, type Entry, type HardState, type Index, type SnapshotMeta } from '../wire/index.js';
 import { ioError, StorageError } from './errors.js';
 import { nodeFileIo, type FileIo } from './file-io.js';
 import {

@@ -4,7 +4,7 @@
 // same tree, the same events and the same indexes from the same log.
 
 import type { Action, Event, NodeJSON, WatchHandle, WatchOptions } from './event.js';
-import { ErrorCode, V2Error } from './errors.js';
+import { ErrorCode, V2Error, unknownMethod } from '../errors/index.js';
 import { EventHistory } from './event-history.js';
 import { treeDigests, treeHash, type DigestPage } from './hash.js';
 import { Node, pathOf, visitPostOrder } from './node.js';
@@ -99,7 +99,7 @@ export class Store {
         this.expire(time);
         return null;
       default:
-        throw new V2Error(ErrorCode.RaftInternal, 'etcdserver: unknown method', this.currentIndex);
+        throw unknownMethod(this.currentIndex);
     }
   }
 

@@ -6,7 +6,7 @@
 // union encoding, without wrapping every message in a { Name: record } object.
 
 import avro from 'avsc';
-import type { Message, MessageType } from '../raft/types.js';
+import { ENTRY_NAME, ENTRY_SCHEMA, type Message, type MessageType } from '../wire/index.js';
 
 export class FrameError extends Error {
   readonly code = 'EFRAME';
@@ -27,19 +27,10 @@ const entriesDefined = {
   name: 'entries',
   type: {
     type: 'array',
-    items: {
-      type: 'record',
-      name: 'Entry',
-      fields: [
-        { name: 'term', type: LONG },
-        { name: 'index', type: LONG },
-        { name: 'type', type: { type: 'enum', name: 'EntryType', symbols: ['normal', 'confChange', 'empty'] } },
-        { name: 'data', type: 'bytes' },
-      ],
-    },
+    items: ENTRY_SCHEMA,
   },
 };
-const entriesReferenced = { name: 'entries', type: { type: 'array', items: 'Entry' } };
+const entriesReferenced = { name: 'entries', type: { type: 'array', items: ENTRY_NAME } };
 const snapshot = {
   name: 'snapshot',
   type: {

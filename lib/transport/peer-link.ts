@@ -6,7 +6,7 @@
 import type http2 from 'node:http2';
 import type tls from 'node:tls';
 import type pino from 'pino';
-import type { MemberId, Message } from '../raft/types.js';
+import type { MemberId, Message } from '../wire/index.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { FrameEncoder } from './codec.js';
 import { contained } from './contain.js';

@@ -14,7 +14,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type pino from 'pino';
-import type { MemberId, Message } from '../raft/types.js';
+import type { MemberId, Message } from '../wire/index.js';
 import { presentedCertificate, RefusalLog, TlsGate } from '../tls/index.js';
 import { FrameDecoder, FrameError } from './codec.js';
 import { contained } from './contain.js';

@@ -9,7 +9,7 @@
 
 import fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { MemberId } from '../raft/types.js';
+import type { MemberId } from '../wire/index.js';
 import { decodeMessage, FRAME_HEADER_BYTES, FrameError } from './codec.js';
 import type { SnapshotMessage } from './snapshot.js';
 

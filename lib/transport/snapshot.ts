@@ -7,7 +7,7 @@
 
 import type http2 from 'node:http2';
 import type pino from 'pino';
-import type { Message } from '../raft/types.js';
+import type { Message } from '../wire/index.js';
 import { encodeFrame } from './codec.js';
 import { contained } from './contain.js';
 import { HEADER_SNAPSHOT_BYTES, NGHTTP2_CANCEL, PATH_SNAPSHOT } from './protocol.js';

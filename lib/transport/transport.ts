@@ -5,7 +5,7 @@
 import type tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type pino from 'pino';
-import type { MemberId, Message } from '../raft/types.js';
+import type { MemberId, Message } from '../wire/index.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { FrameError } from './codec.js';
 import { PeerLink, type LinkSettings } from './peer-link.js';

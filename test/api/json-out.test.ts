@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, V2Error } from '../../lib/store/errors.js';
+import { ErrorCode, etcdServerError, V2Error } from '../../lib/errors/index.js';
 import type { Event } from '../../lib/store/event.js';
 import { eventJson, goJson, httpErrorJson, memberListJson, v2ErrorJson } from '../../lib/api/json-out.js';
 
@@ -77,7 +77,7 @@ describe('etcd JSON output', () => {
       v2ErrorJson(new V2Error(ErrorCode.KeyNotFound, '/apit/<x>', 7)),
       '{"errorCode":100,"message":"Key not found","cause":"/apit/\\u003cx\\u003e","index":7}\n',
     );
-    assert.equal(v2ErrorJson(new V2Error(ErrorCode.RaftInternal, '', 0)), '{"errorCode":300,"message":"Raft Internal Error","index":0}\n');
+    assert.equal(v2ErrorJson(etcdServerError('')), '{"errorCode":300,"message":"Raft Internal Error","index":0}\n');
   });
 
   it('writes HTTP errors and member lists as etcd does', () => {

@@ -3,7 +3,7 @@
 // etcd's key patterns (exact, `*` prefix, recursive needing a `*`).
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { Authenticator, AuthState, parseCredentials, Passwords, type Identity } from '../../lib/auth/index.js';
 
 const b64 = (s: string): string => 'Basic ' + Buffer.from(s).toString('base64');
@@ -21,7 +21,7 @@ test('basic auth is parsed as Go parses it', () => {
 
 // Cost 4: these tests are about who gets in, not about bcrypt's cost.
 const passwords = new Passwords({ cost: 4 });
-test.after(() => passwords.close());
+after(() => passwords.close());
 
 async function state(): Promise<AuthState> {
   const s = new AuthState();

@@ -90,6 +90,9 @@ test('users, roles and the enabled flag survive SIGKILL, restored from a snapsho
   for (let i = 0; i < 10; i++) await call('PUT', `${m.clientURL}/v2/keys/pub/k${i}`, { body: 'value=v', type: 'application/x-www-form-urlencoded', as: 'root:rootpw' });
   await eventually(async () => /snapshot saved/.test(m.stderr), 10_000, 'a snapshot');
   await m.kill('SIGKILL');
+  const shown = spawnSync(process.execPath, [segdumpBin, 'snapshot', m.spec.dataDir], { encoding: 'utf8', timeout: 20_000 });
+  assert.match(shown.stdout, /^auth: {4}enabled; users: alice \(app\), root \(root\); roles: app, guest$/m, 'segdump snapshot names users and roles');
+  assert.doesNotMatch(shown.stdout, /\$2[aby]\$/);
   m.start();
   await waitReady(m);
   await assertAuthIntact(m.clientURL);

@@ -283,3 +283,51 @@ test('a one-member cluster over HTTPS with client-cert auth, in a browser presen
     assert.deepEqual(problems, []);
   });
 });
+
+test('with auth enabled, the keys view asks to sign in and then shows what the user may read', { skip, timeout: 90_000 }, async (t) => {
+  const [m] = await startCluster(t, 1);
+  const base = m!.clientURL;
+  const basic = (user: string, password: string) => ({ authorization: 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64') });
+  const send = (method: string, path: string, body: string | undefined, headers: Record<string, string> = {}) =>
+    fetch(base + path, { method, body, headers: { ...headers, ...(body ? { 'content-type': path.startsWith('/v2/keys') ? 'application/x-www-form-urlencoded' : 'application/json' } : {}) } });
+  assert.equal((await send('PUT', '/v2/auth/users/root', JSON.stringify({ user: 'root', password: 'rootpw' }))).status, 201);
+  assert.equal((await send('PUT', '/v2/auth/roles/guest', JSON.stringify({ role: 'guest', permissions: { kv: { read: [], write: [] } } }))).status, 201);
+  assert.equal((await send('PUT', '/v2/keys/secret/k', 'value=behind auth')).status, 201);
+  assert.equal((await send('PUT', '/v2/auth/enable', undefined)).status, 200);
+  assert.equal((await send('GET', '/v2/keys/secret/k', undefined)).status, 401);
+
+  const context = await openBrowser(t);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+
+  await t.test('the first refused request opens the sign-in dialog', async () => {
+    await page.goto(`${base}/dashboard/#keys`);
+    await page.waitForSelector('[data-testid="sign-in-dialog"]', { timeout: WAIT_MS });
+    await shot(page, 'sign-in');
+  });
+
+  await t.test('signed in as root, the tree shows the keys', async () => {
+    await page.fill('[data-testid="sign-in-user"]', 'root');
+    await page.fill('[data-testid="sign-in-password"]', 'rootpw');
+    await page.click('[data-testid="sign-in-submit"]');
+    await page.waitForSelector('[data-testid="key-tree"] li[data-key="/secret"]', { timeout: WAIT_MS });
+    assert.equal(await page.textContent('[data-testid="signed-in-as"]'), 'signed in as root');
+  });
+
+  await t.test('a key set from the page is written as the signed-in user', async () => {
+    await page.fill('[data-testid="set-key"]', '/secret/from-page');
+    await page.fill('[data-testid="set-value"]', 'typed');
+    await page.click('[data-testid="set-submit"]');
+    await page.click('[data-testid="confirm-ok"]');
+    await waitInPage(page, 'the new key shown', () => document.querySelector('[data-testid="detail-value"]')?.textContent === 'typed');
+    const r = await send('GET', '/v2/keys/secret/from-page', undefined, basic('root', 'rootpw'));
+    assert.equal(((await r.json()) as { node: { value: string } }).node.value, 'typed');
+  });
+
+  await t.test('signing out offers to sign in again', async () => {
+    await page.click('[data-testid="sign-out"]');
+    await page.waitForSelector('[data-testid="sign-in"]', { timeout: WAIT_MS });
+    assert.deepEqual(errors, []);
+  });
+});

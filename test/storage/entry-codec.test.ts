@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeEntry } from '../../lib/storage/entry-codec.js';
+import { decodeEntry } from '../../lib/wire/index.js';
 import { entryType } from '../../lib/storage/schema.js';
 
 // avsc's long holds integers up to 2^52: far beyond any term or index a log reaches.

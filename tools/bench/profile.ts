@@ -30,6 +30,7 @@ cli.option('--kind <kind>', 'put (a new key each request) or get (local GET of t
 cli.option('--duration <s>', 'seconds per load', { default: '4' });
 cli.option('--top <n>', 'functions and files shown per member', { default: '15' });
 cli.option('--snapshot-count <n>', "the members' snapshot-count (default: kvd's own)");
+cli.option('--node-args <args>', "more node options for the members, space-separated (e.g. '--max-semi-space-size=64')");
 cli.option('--cpu-only', 'no event-loop delay or stall timers (1 ms timers cost CPU that shows on a nearly idle member)');
 cli.option('--out <dir>', 'where profiles and the JSON summary go (default: a temp dir, kept)');
 cli.help();
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
   process.env.KVD_PROBE_DIR = out;
   if (o.cpuOnly) process.env.KVD_PROBE_CPU_ONLY = '1';
   const extra = o.snapshotCount ? ['--snapshot-count', String(o.snapshotCount)] : [];
-  const cluster = await Cluster.start('kvd', Number(o.members), join(work, 'kvd'), { certFile: join(certsDir, 'server.pem'), keyFile: join(certsDir, 'server-key.pem') }, ['--import', probeJs], extra);
+  const cluster = await Cluster.start('kvd', Number(o.members), join(work, 'kvd'), { certFile: join(certsDir, 'server.pem'), keyFile: join(certsDir, 'server-key.pem') }, ['--import', probeJs, ...(o.nodeArgs ? String(o.nodeArgs).split(' ').filter((a) => a !== '') : [])], extra);
   const ctx: LoadContext = { dir: work, seconds: Number(o.duration), value: valueOf(256), readKeys: 1000, wrkThreads: 2 };
   const reports: Record<string, { wrk: Figures; loadAvg: number[]; members: MemberReport[] }> = {};
   try {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { cac } from 'cac';
-import { asIndex, asMemberId, asTerm, type Entry } from '../../lib/raft/types.js';
+import { asIndex, asMemberId, asTerm, type Entry } from '../../lib/wire/index.js';
 import { Wal, type WalOptions } from '../../lib/storage/index.js';
 
 const ENTRY_BYTES = 256;

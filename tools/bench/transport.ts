@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { asIndex, asMemberId, asTerm, type Entry, type Message } from '../../lib/raft/types.js';
+import { asIndex, asMemberId, asTerm, type Entry, type Message } from '../../lib/wire/index.js';
 import { PeerTransport } from '../../lib/transport/index.js';
 
 const seconds = Number(process.argv[2] ?? 5);

@@ -1,7 +1,7 @@
 // The server knows what an entry's bytes and a snapshot's bytes mean; segdump
 // shows them in those terms.
 
-import type { EntryType } from '../../lib/raft/types.js';
+import type { EntryType } from '../../lib/wire/index.js';
 import { describeProposal } from '../../lib/server/proposal.js';
 import { describeSnapshotData } from '../../lib/server/snapshot-describe.js';
 
@@ -11,6 +11,8 @@ export type EntryDescriber = (data: Buffer, type: EntryType) => Record<string, u
 export interface SnapshotDescription {
   readonly keys: number;
   list(): Iterable<string>;
+  /** Auth: the enabled flag, users with their roles, roles with their patterns; never a password hash. */
+  readonly auth?: { readonly enabled: boolean; readonly users: readonly { user: string; roles: readonly string[] | null }[]; readonly roles: readonly { role: string }[] };
 }
 export type SnapshotDescriber = (data: Buffer) => SnapshotDescription;
 

@@ -1,4 +1,4 @@
-import type { Entry, HardState } from '../../lib/raft/types.js';
+import type { Entry, HardState } from '../../lib/wire/index.js';
 import { scanWal, type RecordKind, type SegmentFile, type SegmentHeader, type SnapshotMarker } from '../../lib/storage/index.js';
 import { UsageError } from './data-dir.js';
 import type { EntryDescriber } from './describers.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { listSnapshotFiles } from '../../lib/storage/files.js';
 import { readSnapshotFile, StorageError } from '../../lib/storage/index.js';
 import { resolveDataDir, UsageError } from './data-dir.js';
-import type { SnapshotDescriber } from './describers.js';
+import type { SnapshotDescriber, SnapshotDescription } from './describers.js';
 import { formatBytes } from './format.js';
 import type { Output } from './output.js';
 
@@ -33,7 +33,7 @@ export function snapshot(arg: string, opts: SnapshotOptions, describe: SnapshotD
     else out.line(`INVALID: ${err.message}`);
     return 1;
   }
-  let described: { keys: number; list(): Iterable<string> } | null = null;
+  let described: SnapshotDescription | null = null;
   let describeError: string | null = null;
   if (describe) {
     try {
@@ -58,6 +58,7 @@ export function snapshot(arg: string, opts: SnapshotOptions, describe: SnapshotD
         voters: s.meta.conf.voters,
         dataBytes: s.data.length,
         ...(described && { keys: described.keys }),
+        ...(described?.auth && { auth: described.auth }),
         ...(describeError !== null && { describeError }),
       }),
     );
@@ -70,6 +71,11 @@ export function snapshot(arg: string, opts: SnapshotOptions, describe: SnapshotD
     out.line(`data:    ${s.data.length} bytes (${formatBytes(s.data.length)})`);
     out.line('status:  ok (CRC checks)');
     out.line(`keys:    ${keysNote}`);
+    const auth = described?.auth;
+    if (auth) {
+      const users = auth.users.map((u) => `${u.user}${u.roles && u.roles.length > 0 ? ` (${u.roles.join(', ')})` : ''}`);
+      out.line(`auth:    ${auth.enabled ? 'enabled' : 'disabled'}; users: ${users.length === 0 ? '(none)' : users.join(', ')}; roles: ${auth.roles.length === 0 ? '(none)' : auth.roles.map((r) => r.role).join(', ')}`);
+    }
     if (opts.keys && described) for (const k of described.list()) out.line(k);
   }
   if (opts.keys && !described) {

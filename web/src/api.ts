@@ -2,6 +2,7 @@
 // URLs only, with a timeout on every one.
 
 import type { ClusterReport, LatencyReport } from '../../lib/server/dashboard-types.js';
+import { authorization, authRequired } from './credentials.js';
 
 /** The v2 API's error body. */
 export interface EtcdError {
@@ -47,8 +48,13 @@ async function request(path: string, init: RequestInit = {}, timeoutMs = 8000, o
   const timer = timeoutMs > 0 ? setTimeout(() => ctl.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs) : null;
   const onOuter = () => ctl.abort(outer?.reason);
   outer?.addEventListener('abort', onOuter);
+  const headers = new Headers(init.headers);
+  const auth = authorization();
+  if (auth !== null) headers.set('Authorization', auth);
   try {
-    return await fetch(new URL(path, ROOT), { ...init, signal: ctl.signal, cache: 'no-store', credentials: 'same-origin' });
+    const res = await fetch(new URL(path, ROOT), { ...init, headers, signal: ctl.signal, cache: 'no-store', credentials: 'same-origin' });
+    if (res.status === 401) authRequired();
+    return res;
   } catch (err) {
     if (ctl.signal.aborted && !outer?.aborted) throw new RequestError(`no answer within ${Math.round(timeoutMs / 1000)} s`, 0);
     throw err;
@@ -76,6 +82,11 @@ async function json<T>(res: Response): Promise<T> {
 
 export async function fetchLatency(seconds: number): Promise<LatencyReport> {
   return json<LatencyReport>(await request(`dashboard/api/latency?seconds=${seconds}`));
+}
+
+/** Whether the cluster has auth enabled (anyone may ask). */
+export async function fetchAuthEnabled(): Promise<boolean> {
+  return (await json<{ enabled: boolean }>(await request('v2/auth/enable'))).enabled === true;
 }
 
 export async function fetchCluster(since: number): Promise<ClusterReport> {

@@ -6,6 +6,7 @@ import type { ClusterReport, LatencyReport } from '../../lib/server/dashboard-ty
 import { fetchLatency } from './api.js';
 import { el, setAttr, setText } from './dom.js';
 import { memberLabel } from './format.js';
+import { SignIn } from './signin.js';
 import { StatusLine } from './status.js';
 import { ClusterView } from './views/cluster.js';
 import { KeysView } from './views/keys.js';
@@ -59,8 +60,9 @@ function start(): void {
     v.root.hidden = true;
     main.append(v.root);
   }
+  const signIn = new SignIn();
   document.body.append(
-    el('header.top', {}, el('h1', {}, 'kvd'), servedBy, nav),
+    el('header.top', {}, el('h1', {}, 'kvd'), servedBy, signIn.root, nav),
     status.root,
     main,
   );

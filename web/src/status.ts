@@ -1,6 +1,7 @@
 // The strip under the header that says whether the numbers are fresh: when
 // the view last updated, or why it could not. Always one line high.
 
+import { RequestError } from './api.js';
 import { el, setAttr, setText } from './dom.js';
 import { formatClock } from './format.js';
 
@@ -20,6 +21,10 @@ export class StatusLine {
   failed(what: string, err: unknown): void {
     setAttr(this.root, 'data-state', 'error');
     const reason = err instanceof Error ? err.message : String(err);
+    if (err instanceof RequestError && err.status === 401) {
+      setText(this.text, `⚠ ${what}: refused (${reason}) at ${formatClock(Date.now())}: sign in as a user who may read it`);
+      return;
+    }
     setText(this.text, `⚠ ${what}: this member did not answer (${reason}) at ${formatClock(Date.now())}; retrying`);
   }
 }

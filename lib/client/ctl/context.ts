@@ -36,6 +36,9 @@ export class Exit extends Error {
 
 const defaultEndpoints = 'http://127.0.0.1:2379,http://127.0.0.1:4001';
 
+/** A typed password longer than this is cut (a bound on what a prompt reads). */
+const MAX_PASSWORD_CHARS = 4096;
+
 export class Ctx {
   private readonly clients: Client[] = [];
 
@@ -86,10 +89,50 @@ export class Ctx {
     return v === '' ? undefined : v;
   }
 
+  /**
+   * speakeasy.Ask as etcdctl uses it: the prompt on stdout, one line read from
+   * stdin (without echo on a terminal), then a newline. End of input gives
+   * what was read so far.
+   */
+  async askPassword(prompt: string): Promise<string> {
+    this.out(prompt);
+    const stdin = this.io.stdin as (NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => void }) | undefined;
+    let line = '';
+    if (stdin) {
+      const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+      if (raw) stdin.setRawMode!(true);
+      try {
+        read: for await (const c of stdin) {
+          for (const ch of typeof c === 'string' ? c : (c as Buffer).toString('utf8')) {
+            if (ch === '\n' || ch === '\r' || ch === '\u0004') break read;
+            // Ctrl+C on a raw terminal: give up as an interrupted read would.
+            if (ch === '\u0003') throw new Exit(ExitCode.BadArgs);
+            if (line.length < MAX_PASSWORD_CHARS) line += ch;
+          }
+        }
+      } finally {
+        if (raw) stdin.setRawMode!(false);
+        if (stdin === process.stdin) stdin.pause();
+      }
+    }
+    this.out('\n');
+    return line;
+  }
+
+  /** etcdctl's getUsernamePassword for --username: "user:password", or "user" and a prompt. */
+  private async credentials(): Promise<{ username: string; password: string } | undefined> {
+    const flag = this.global.string('username');
+    if (flag === '') return undefined;
+    const colon = flag.indexOf(':');
+    if (colon >= 0) return { username: flag.slice(0, colon), password: flag.slice(colon + 1) };
+    return { username: flag, password: await this.askPassword('Password: ') };
+  }
+
   /** etcdctl's mustNewClient (sync: true) and mustNewClientNoSync (sync: false). */
   async client(opts: { sync: boolean }): Promise<Client> {
     const totalMs = this.global.duration('total-timeout');
     const debug = this.global.bool('debug');
+    const credentials = await this.credentials();
     let client: Client;
     try {
       const caFile = this.tlsFile('ca-file', 'CA_FILE');
@@ -101,6 +144,7 @@ export class Ctx {
         headerTimeoutMs: this.global.duration('timeout'),
         dialTimeoutMs: totalMs > 0 && totalMs < 30_000 ? totalMs : 30_000,
         ...(debug && { onRequest: (line: string) => this.err(`cURL Command: ${line}\n`) }),
+        ...(credentials && { credentials }),
       });
     } catch (e) {
       if (e instanceof TlsFileError || e instanceof EndpointParseError) {

@@ -5,7 +5,8 @@
 // other arguments. Values stay the strings typed; each kind is validated here
 // with Go's rules, so "0x10" is 16 for --ttl and "0x10" for --swap-with-value.
 
-export type FlagKind = 'bool' | 'string' | 'int' | 'duration';
+/** strings: urfave's StringSliceFlag, each use adds one value. */
+export type FlagKind = 'bool' | 'string' | 'int' | 'duration' | 'strings';
 
 export interface FlagSpec {
   /** Long name first, then aliases: ['recursive', 'r']. */
@@ -126,7 +127,7 @@ export function parseGoDuration(s0: string): number | null {
   return (neg ? -ns : ns) / 1e6;
 }
 
-export type FlagValue = string | boolean | bigint | number;
+export type FlagValue = string | boolean | bigint | number | readonly string[];
 
 /** Parsed flags, looked up by any of a flag's names. */
 export class Flags {
@@ -163,6 +164,12 @@ export class Flags {
     return typeof d === 'bigint' ? d : 0n;
   }
 
+  /** Every value given to a strings flag, in order. */
+  strings(name: string): readonly string[] {
+    const v = this.values.get(this.spec(name));
+    return Array.isArray(v) ? v : [];
+  }
+
   /** Milliseconds. */
   duration(name: string): number {
     const s = this.spec(name);
@@ -174,6 +181,7 @@ export class Flags {
 function convert(spec: FlagSpec, name: string, raw: string): FlagValue {
   switch (spec.kind) {
     case 'string':
+    case 'strings':
       return raw;
     case 'int': {
       const n = parseGoInt(raw);
@@ -253,7 +261,9 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[]):
         if (next === undefined) throw new UsageError(`flag needs an argument: -${name}`);
         value = next;
       }
-      values.set(spec, convert(spec, name, value));
+      const v = convert(spec, name, value);
+      const before = values.get(spec);
+      values.set(spec, spec.kind === 'strings' ? [...(Array.isArray(before) ? before : []), v as string] : v);
     }
     const names = seen.get(spec) ?? [];
     if (!names.includes(name)) names.push(name);

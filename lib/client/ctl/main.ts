@@ -67,9 +67,9 @@ async function runCommand(reg: Registry, cmd: Command, argv: readonly string[], 
   }
 }
 
-/** urfave's sub-app for "member": its own flag parse (only --help), then a subcommand. */
-async function runMember(reg: Registry, memberCmd: Command, argv: readonly string[], io: CtlIO, global: Flags): Promise<number> {
-  const help = () => subcommandsHelp(reg.member, memberCmd.name, memberCmd.description);
+/** urfave's sub-app for a command with subcommands (member, user, role, auth): its own flag parse (only --help), then a subcommand. */
+async function runGroup(reg: Registry, group: CAC, groupCmd: Command, argv: readonly string[], io: CtlIO, global: Flags): Promise<number> {
+  const help = () => subcommandsHelp(group, groupCmd.name, groupCmd.description);
   let parsed: ReturnType<typeof parseFlags>;
   try {
     parsed = parseFlags([helpFlag], argv);
@@ -84,9 +84,9 @@ async function runMember(reg: Registry, memberCmd: Command, argv: readonly strin
     io.stdout.write(help());
     return ExitCode.Success;
   }
-  const sub = findCommand(reg.member, name);
+  const sub = findCommand(group, name);
   if (!sub) return noHelpTopic(io, name);
-  return runCommand(reg, sub, rest, io, global, 'kvctl member');
+  return runCommand(reg, sub, rest, io, global, `kvctl ${groupCmd.name}`);
 }
 
 /**
@@ -129,13 +129,15 @@ export async function main(argv: readonly string[], io: CtlIO): Promise<number> 
     }
     const target = findCommand(reg.app, topic);
     if (!target) return noHelpTopic(io, topic);
-    if (target.name === 'member') {
-      io.stdout.write(subcommandsHelp(reg.member, target.name, target.description));
+    const targetGroup = reg.groups.get(target.name);
+    if (targetGroup) {
+      io.stdout.write(subcommandsHelp(targetGroup, target.name, target.description));
       return ExitCode.Success;
     }
     io.stdout.write(commandHelp(target, reg.info.get(target)));
     return ExitCode.Success;
   }
-  if (cmd.name === 'member') return runMember(reg, cmd, rest, io, global);
+  const group = reg.groups.get(cmd.name);
+  if (group) return runGroup(reg, group, cmd, rest, io, global);
   return runCommand(reg, cmd, rest, io, global, 'kvctl');
 }

@@ -5,6 +5,7 @@
 
 import { type CAC, type Command, cac } from 'cac';
 
+import * as auth from './commands/auth.js';
 import { backup } from './commands/backup.js';
 import { checkCommand } from './commands/check.js';
 import * as keys from './commands/keys.js';
@@ -53,6 +54,8 @@ export interface Registry {
   readonly app: CAC;
   /** member's subcommands, a CAC of their own. */
   readonly member: CAC;
+  /** Commands with subcommands (member, user, role, auth), each a CAC of its own, by command name. */
+  readonly groups: ReadonlyMap<string, CAC>;
   readonly info: ReadonlyMap<Command, CommandInfo>;
 }
 
@@ -233,6 +236,9 @@ const commands: readonly Def[] = [
     action: execWatch,
   },
   { name: 'member', args: '', usage: 'member add, remove and list subcommands' },
+  { name: 'user', args: '', usage: 'user add, grant and revoke subcommands' },
+  { name: 'role', args: '', usage: 'role add, grant and revoke subcommands' },
+  { name: 'auth', args: '', usage: 'overall auth controls' },
   { name: 'help', args: '[command]', usage: 'Shows a list of commands or help for one command', alias: 'h' },
 ];
 
@@ -261,6 +267,75 @@ const memberCommands: readonly Def[] = [
   },
 ];
 
+const rolesFlag = flag('roles', 'strings', 'List of roles to grant or revoke');
+
+const userCommands: readonly Def[] = [
+  {
+    name: 'add',
+    args: '<user>',
+    usage: 'add a new user for the etcd cluster',
+    examples: ['kvctl --username root:secret user add alice', 'kvctl user add alice:secret'],
+    action: auth.userAdd,
+  },
+  { name: 'get', args: '<user>', usage: 'get details for a user', examples: ['kvctl --username root:secret user get alice'], action: auth.userGet },
+  { name: 'list', args: '<user>', usage: 'list all current users', examples: ['kvctl --username root:secret user list'], action: auth.userList },
+  { name: 'remove', args: '<user>', usage: 'remove a user for the etcd cluster', examples: ['kvctl --username root:secret user remove alice'], action: auth.userRemove },
+  {
+    name: 'grant',
+    args: '<user>',
+    usage: 'grant roles to an etcd user',
+    flags: [rolesFlag],
+    examples: ['kvctl --username root:secret user grant --roles app --roles ops alice'],
+    action: auth.userGrant,
+  },
+  {
+    name: 'revoke',
+    args: '<user>',
+    usage: 'revoke roles for an etcd user',
+    flags: [rolesFlag],
+    examples: ['kvctl --username root:secret user revoke --roles ops alice'],
+    action: auth.userRevoke,
+  },
+  { name: 'passwd', args: '<user>', usage: 'change password for a user', examples: ['kvctl --username root:secret user passwd alice'], action: auth.userPasswd },
+];
+
+function pathFlags(verb: 'granted' | 'revoked', what: readonly [string, string, string]): FlagDef[] {
+  return [
+    flag('path', 'string', `Path ${verb} for the role to access`),
+    flag('read', 'bool', what[0]),
+    flag('write', 'bool', what[1]),
+    flag('readwrite, rw', 'bool', what[2]),
+  ];
+}
+
+const roleCommands: readonly Def[] = [
+  { name: 'add', args: '<role>', usage: 'add a new role for the etcd cluster', examples: ['kvctl --username root:secret role add app'], action: auth.roleAdd },
+  { name: 'get', args: '<role>', usage: 'get details for a role', examples: ['kvctl --username root:secret role get app'], action: auth.roleGet },
+  { name: 'list', args: '', usage: 'list all roles', examples: ['kvctl --username root:secret role list'], action: auth.roleList },
+  { name: 'remove', args: '<role>', usage: 'remove a role from the etcd cluster', examples: ['kvctl --username root:secret role remove app'], action: auth.roleRemove },
+  {
+    name: 'grant',
+    args: '<role>',
+    usage: 'grant path matches to an etcd role',
+    flags: pathFlags('granted', ['Grant read-only access', 'Grant write-only access', 'Grant read-write access']),
+    examples: ["kvctl --username root:secret role grant --path '/app/*' --readwrite app"],
+    action: auth.roleGrant,
+  },
+  {
+    name: 'revoke',
+    args: '<role>',
+    usage: 'revoke path matches for an etcd role',
+    flags: pathFlags('revoked', ['Revoke read access', 'Revoke write access', 'Revoke read-write access']),
+    examples: ["kvctl --username root:secret role revoke --path '/app/*' --write app"],
+    action: auth.roleRevoke,
+  },
+];
+
+const authCommands: readonly Def[] = [
+  { name: 'enable', args: '', usage: 'enable auth access controls', examples: ['kvctl --username root:secret auth enable'], action: auth.authEnable },
+  { name: 'disable', args: '', usage: 'disable auth access controls', examples: ['kvctl --username root:secret auth disable'], action: auth.authDisable },
+];
+
 export const globalFlags: readonly FlagSpec[] = [
   flag('debug', 'bool', 'output cURL commands which can be used to reproduce the request'),
   flag('no-sync', 'bool', "don't synchronize cluster information before sending request"),
@@ -275,6 +350,7 @@ export const globalFlags: readonly FlagSpec[] = [
   flag('cert-file', 'string', 'identify HTTPS client using this SSL certificate file'),
   flag('key-file', 'string', 'identify HTTPS client using this SSL key file'),
   flag('ca-file', 'string', 'verify certificates of HTTPS-enabled servers using this CA bundle'),
+  flag('username, u', 'string', 'provide username[:password] and prompt if password is not supplied.'),
   flag('timeout', 'duration', 'connection timeout per request', '2s'),
   flag('total-timeout', 'duration', 'timeout for the command execution (except watch)', '5s'),
   helpFlag,
@@ -296,7 +372,11 @@ export function buildRegistry(): Registry {
   const app = cac('kvctl');
   for (const f of globalFlags) app.option(rawName(f), f.usage, { type: [f.kind], ...(f.default !== undefined && { default: f.default }) });
   register(app, commands, info);
-  const memberCli = cac('kvctl member');
-  register(memberCli, memberCommands, info);
-  return { app, member: memberCli, info };
+  const groups = new Map<string, CAC>();
+  for (const [name, defs] of [['member', memberCommands], ['user', userCommands], ['role', roleCommands], ['auth', authCommands]] as const) {
+    const cli = cac(`kvctl ${name}`);
+    register(cli, defs, info);
+    groups.set(name, cli);
+  }
+  return { app, member: groups.get('member')!, groups, info };
 }

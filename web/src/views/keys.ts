@@ -6,6 +6,7 @@ import { currentIndex, deleteKey, getKey, RequestError, setKey, watchOnce, type 
 import { confirmAction } from '../confirm.js';
 import { el, replaceChildren, setAttr, setText } from '../dom.js';
 import { formatClock, formatCount, formatDuration, NONE } from '../format.js';
+import { CREDENTIALS_CHANGED } from '../credentials.js';
 import type { StatusLine } from '../status.js';
 
 /** Events kept in the watch list; older ones drop off the bottom. */
@@ -55,6 +56,7 @@ export class KeysView {
   private loadedOnce = false;
 
   constructor(private readonly status: StatusLine) {
+    window.addEventListener(CREDENTIALS_CHANGED, this.onCredentials);
     const rootNode = this.makeNode('/', true);
     this.tree.append(rootNode.li);
     const refresh = el('button', { type: 'button', onclick: () => void this.reloadExpanded() }, 'Refresh');
@@ -91,6 +93,13 @@ export class KeysView {
       ),
     );
   }
+
+  /** Signing in or out changes what the member shows: read it again. */
+  private readonly onCredentials = (): void => {
+    if (!this.loadedOnce) return;
+    const root = this.nodes.get('/');
+    if (root) void this.expand(root).then(() => this.reloadExpanded());
+  };
 
   show(): void {
     this.root.hidden = false;

@@ -1,13 +1,12 @@
 // Replay decodes millions of Entry records; avsc's generic decoder copies each
 // entry's data into a pooled buffer and allocates a cursor and a result per
 // call, which together cost more than the CRC and the read. This decodes the
-// same Avro bytes (schema.ts's Entry: long term, long index, enum type, bytes
+// same Avro bytes (ENTRY_SCHEMA in schema.ts: long term, long index, enum type, bytes
 // data) by hand, with data as a view of the segment buffer. Tests hold it to
 // avsc's decoding of the same bytes.
 
-import type { Entry, EntryType } from '../raft/types.js';
-
-const ENTRY_TYPES: readonly EntryType[] = ['normal', 'confChange', 'empty'];
+import { ENTRY_TYPES } from './schema.js';
+import type { Entry } from './types.js';
 
 let cursor = 0;
 

@@ -1,0 +1,25 @@
+// The Avro schemas of the log vocabulary, defined once: the WAL's record union
+// (lib/storage) and the peer frames (lib/transport) both embed this Entry.
+// Avro's binary encoding carries no names, so both read the same bytes.
+
+import type { schema } from 'avsc';
+import type { EntryType } from './types.js';
+
+/** The entry types in their Avro enum order: the order is the wire format. */
+export const ENTRY_TYPES: readonly EntryType[] = ['normal', 'confChange', 'empty'];
+
+/** The Avro Entry record: long term, long index, enum type, bytes data (decoded by hand in entry-codec.ts). */
+export const ENTRY_SCHEMA: schema.RecordType = {
+  type: 'record',
+  name: 'Entry',
+  namespace: 'kvd.wal',
+  fields: [
+    { name: 'term', type: 'long' },
+    { name: 'index', type: 'long' },
+    { name: 'type', type: { type: 'enum', name: 'EntryType', symbols: [...ENTRY_TYPES] } },
+    { name: 'data', type: 'bytes' },
+  ],
+};
+
+/** The Entry record's full name, by which a schema that defined it earlier refers to it again. */
+export const ENTRY_NAME = 'kvd.wal.Entry';

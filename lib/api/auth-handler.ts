@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { AuthError, PasswordQueueFull, type AuthChange, type AuthOperation, type AuthService, type KvPermissions, type Passwords, type Role } from '../auth/index.js';
 import { tooManyRequests, V2Error } from '../errors/index.js';
-import type { KeysService } from '../server/service.js';
+import type { KeysService } from '../server/index.js';
 import type { AuthGate } from './auth-gate.js';
 import { decodeRoleBody, decodeUserBody, noPermissions } from './auth-request.js';
 import type { Exchange } from './exchange.js';

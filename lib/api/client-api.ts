@@ -5,7 +5,7 @@ import net, { type AddressInfo, type Server as NetServer, type Socket } from 'no
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { Passwords, type AuthService } from '../auth/index.js';
-import type { ClusterService, DashboardService, KeysService } from '../server/service.js';
+import type { ClusterService, DashboardService, KeysService } from '../server/index.js';
 import { TlsConfigError, TlsGate } from '../tls/index.js';
 import { AuthGate, type AuthRefusal } from './auth-gate.js';
 import { AuthHandler } from './auth-handler.js';

@@ -4,7 +4,7 @@
 // Policy tells the browser to load nothing from anywhere else.
 
 import { gzipSync } from 'node:zlib';
-import type { DashboardService } from '../server/service.js';
+import type { DashboardService } from '../server/index.js';
 import { acceptedEncodings, etagMatches, pickVariant, type Asset } from './dashboard-assets.js';
 import type { Exchange } from './exchange.js';
 import { httpDate, replyGoError, replyMethodNotAllowed, replyNotFound, replyRedirect } from './respond.js';

@@ -2,7 +2,7 @@
 // /v2/stats/{self,leader,store}, kvd's /v2/stats/hash and /metrics.
 
 import type { Logger } from 'pino';
-import type { ClusterService } from '../server/service.js';
+import type { ClusterService } from '../server/index.js';
 import type { Exchange } from './exchange.js';
 import { ErrorCode, V2Error } from '../store/errors.js';
 import { parseQuery, type FormValues } from './go-url.js';

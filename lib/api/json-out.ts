@@ -2,8 +2,8 @@
 // and Go's string escaping (<, >, &, U+2028, U+2029 as \u escapes; \b and \f
 // as \u0008 and \u000c), which JSON.stringify does differently.
 
-import type { MemberInfo } from '../server/service.js';
-import type { Event, NodeJSON } from '../store/event.js';
+import type { MemberInfo } from '../server/index.js';
+import type { Event, NodeJSON } from '../store/index.js';
 import type { V2Error } from '../errors/index.js';
 
 const NEEDS_GO_FIX = /[<>&\u2028\u2029]|\\[bf]/;

@@ -4,8 +4,8 @@
 
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/index.js';
-import type { KeysService } from '../server/service.js';
-import type { Event, WatchHandle, WatchOptions } from '../store/event.js';
+import type { KeysService } from '../server/index.js';
+import type { Event, WatchHandle, WatchOptions } from '../store/index.js';
 import { ErrorCode, etcdServerError, V2Error } from '../errors/index.js';
 import type { AuthGate } from './auth-gate.js';
 import type { Exchange } from './exchange.js';

@@ -2,10 +2,10 @@
 // becomes a read, a watch or a StoreRequest, or a V2Error with etcd's code
 // and cause. Pure: no I/O, so it can be fuzzed.
 
-import type { ReadOptions } from '../server/service.js';
-import type { WatchOptions } from '../store/event.js';
+import { MAX_TTL_SECONDS, type ReadOptions } from '../server/index.js';
+import type { WatchOptions } from '../store/index.js';
 import { ErrorCode, V2Error } from '../errors/index.js';
-import { MAX_TTL_SECONDS, type StoreRequest } from '../store/request.js';
+import type { StoreRequest } from '../store/index.js';
 import { cleanPath, GoError, parseMediaType, parseQuery, type FormValues } from './go-url.js';
 
 /** Go's net/http limit on a urlencoded body (maxFormSize). */

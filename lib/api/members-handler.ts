@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino';
 import { MembershipError, V2Error } from '../errors/index.js';
-import type { ClusterService, KeysService, MemberInfo } from '../server/service.js';
+import type { ClusterService, KeysService, MemberInfo } from '../server/index.js';
 import type { AuthGate } from './auth-gate.js';
 import type { Exchange } from './exchange.js';
 import { GoError } from './go-url.js';

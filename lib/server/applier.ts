@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { assert } from '../assert.js';
 import type { Raft } from '../raft/index.js';
-import type { Entry, Index, MemberId, Snapshot, Term } from '../raft/types.js';
+import type { Entry, Index, MemberId, Snapshot, Term } from '../raft/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { yieldTurn } from '../runtime/index.js';

@@ -6,7 +6,7 @@
 
 import type { RaftConfig } from '../raft/index.js';
 import { realRuntime } from '../runtime/index.js';
-import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Snapshot, type Term } from '../raft/types.js';
+import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Snapshot, type Term } from '../raft/index.js';
 import { DiscoveryError, joinCluster as discoverCluster, srvCluster, type DiscoveredMember } from '../discovery/index.js';
 import { DEFAULT_PROGRESS_INTERVAL_MS, Progress } from '../progress/index.js';
 import { join } from 'node:path';

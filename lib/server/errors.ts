@@ -1,7 +1,7 @@
 // The member's own failures. etcd's server errors as the v2 API answers them
 // live in the registry (lib/errors) and are re-exported here.
 
-import type { Entry } from '../raft/types.js';
+import type { Entry } from '../raft/index.js';
 
 export { etcdServerError, etcdServerRefusal, requestTimedOut, serverStopped, tooManyRequests } from '../errors/index.js';
 

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { NO_MEMBER, type Index, type MemberId, type Term } from '../raft/types.js';
+import { NO_MEMBER, type Index, type MemberId, type Term } from '../raft/index.js';
 import { SnapshotStore, Wal, type WalOptions } from '../storage/index.js';
 
 const STAGING = 'force-new-cluster';

@@ -3,7 +3,7 @@
 // (and the same ids etcd would give that configuration).
 
 import { createHash } from 'node:crypto';
-import { asMemberId, type MemberId } from '../raft/types.js';
+import { asMemberId, type MemberId } from '../raft/index.js';
 
 function first8(data: Buffer): bigint {
   return createHash('sha1').update(data).digest().readBigUInt64BE(0);

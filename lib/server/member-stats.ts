@@ -2,8 +2,8 @@
 // /v2/stats/leader, the dashboard's follower latency and the Prometheus
 // gauges read at scrape time.
 
-import type { Entry, MemberId, Message, Role } from '../raft/types.js';
-import { NO_MEMBER } from '../raft/types.js';
+import type { Entry, MemberId, Message, Role } from '../raft/index.js';
+import { NO_MEMBER } from '../raft/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Clock } from '../runtime/index.js';
 import { LatencyHistory, type LatencyView } from './latency-history.js';

@@ -7,7 +7,7 @@ import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { History, ReplicaHashes, type HashAnswer } from '../history/index.js';
 import { AuthError, type AuthChange, type AuthOperation, type AuthService, type AuthView } from '../auth/index.js';
-import { NO_MEMBER, type MemberId, type Role } from '../raft/types.js';
+import { NO_MEMBER, type MemberId, type Role } from '../raft/index.js';
 import type { Runtime } from '../runtime/index.js';
 import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../store/index.js';
 import { fetchPeerJSON } from '../transport/index.js';

@@ -2,7 +2,7 @@
 // committed membership changes and publish proposals, so it is the same on
 // every member, and saved inside every snapshot.
 
-import { asMemberId, type MemberId } from '../raft/types.js';
+import { asMemberId, type MemberId } from '../raft/index.js';
 import type { MemberInfo } from './service.js';
 import type { MembershipChange, PublishRequest } from './proposal.js';
 

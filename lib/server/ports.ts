@@ -4,7 +4,7 @@
 // cluster simulation plugs in a simulated disk and network.
 
 import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
-import type { Entry, HardState, Index, MemberId, Message, Snapshot, SnapshotMeta } from '../raft/types.js';
+import type { Entry, HardState, Index, MemberId, Message, Snapshot, SnapshotMeta } from '../raft/index.js';
 
 /** The write-ahead log as the ready loop uses it. Failures throw lib/storage's StorageError. */
 export interface LogStorage {

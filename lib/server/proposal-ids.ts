@@ -9,7 +9,7 @@
 // next process may use. A restart skips what is left of the block; no clock
 // is involved. One small synchronous write per block (and one per start).
 
-import { MAX_WIRE_INTEGER } from '../raft/types.js';
+import { MAX_WIRE_INTEGER } from '../raft/index.js';
 
 /** Where the first id not yet reserved is kept (a CounterFile in production). */
 export interface IdReservation {

@@ -5,8 +5,8 @@
 
 import avro from 'avsc';
 import { AUTH_OPERATION_SCHEMAS, authOperationFromWire, authOperationToWire, describeAuthOperation, isAuthOperation, type AuthOperation } from '../auth/index.js';
-import type { EntryType } from '../raft/types.js';
-import type { StoreRequest } from '../store/request.js';
+import type { EntryType } from '../raft/index.js';
+import type { StoreRequest } from '../store/index.js';
 
 /** Announces a member's name and client URLs (etcd's "publish"). */
 export interface PublishRequest {

@@ -6,10 +6,10 @@
 import type { Logger } from 'pino';
 import { AssertionFailure, assert } from '../assert.js';
 import type { Raft } from '../raft/index.js';
-import { type Entry, type HardState, type MemberId, type Message, type ReadState, type Ready, type Role, type Snapshot } from '../raft/types.js';
+import { type Entry, type HardState, type MemberId, type Message, type ReadState, type Ready, type Role, type Snapshot } from '../raft/index.js';
 import type { Runtime, Timer } from '../runtime/index.js';
 import { sleep } from '../runtime/index.js';
-import { StorageError } from '../storage/errors.js';
+import { StorageError } from '../storage/index.js';
 import { RefusalLog } from '../tls/index.js';
 import { EntryApplyError } from './errors.js';
 import type { LogStorage, PeerEvents, RaftTransport, SnapshotStorage } from './ports.js';

@@ -3,7 +3,7 @@
 // exactly the members the member list holds.
 
 import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
-import type { MemberId, Message } from '../raft/types.js';
+import type { MemberId, Message } from '../raft/index.js';
 import { snapDir } from '../storage/index.js';
 import { PeerTransport } from '../transport/index.js';
 import type { Bootstrapped } from './bootstrap.js';

@@ -1,8 +1,8 @@
 // What the client API needs from a member. lib/api depends on this interface
 // only; lib/server's Member implements it.
 
-import type { Event, WatchHandle, WatchOptions } from '../store/event.js';
-import type { StoreRequest } from '../store/request.js';
+import type { Event, WatchHandle, WatchOptions } from '../store/index.js';
+import type { StoreRequest } from '../store/index.js';
 
 export interface ReadOptions {
   readonly recursive: boolean;

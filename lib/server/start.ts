@@ -5,7 +5,7 @@
 // members on a simulated disk and network.
 
 import { Raft, type RaftConfig } from '../raft/index.js';
-import type { Index, MemberId, Term } from '../raft/types.js';
+import type { Index, MemberId, Term } from '../raft/index.js';
 import { realRuntime, type Runtime } from '../runtime/index.js';
 import { Applier } from './applier.js';
 import { bootstrap } from './bootstrap.js';

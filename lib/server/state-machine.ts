@@ -4,7 +4,7 @@
 // and by the live apply loop.
 
 import { AuthState, isAuthOperation, type AuthChange, type AuthError } from '../auth/index.js';
-import { NO_MEMBER, type Entry, type MemberId } from '../raft/types.js';
+import { NO_MEMBER, type Entry, type MemberId } from '../raft/index.js';
 import { etcdServerError, MembershipError, V2Error } from '../errors/index.js';
 import { Store, type Event } from '../store/index.js';
 import { MemberRegistry } from './members.js';

@@ -41,6 +41,6 @@ export {
 export { CommittedLogReader, DEFAULT_CHUNK_BYTES, type CommittedLogReaderOptions } from './log-reader.js';
 export type { FileIo } from './file-io.js';
 export type { SegmentFile } from './files.js';
-export { listSegments, listSnapshotFiles, snapDir } from './files.js';
+export { listSegments, listSnapshotFiles, snapDir, walDir } from './files.js';
 export type { ScanDamage } from './scan.js';
-export type { RecordKind, SegmentHeader, SnapshotMarker } from './schema.js';
+export { RECORD_KINDS, type RecordKind, type SegmentHeader, type SnapshotMarker } from './schema.js';

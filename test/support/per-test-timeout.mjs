@@ -15,7 +15,8 @@ function withDefaultTimeout(original) {
     const options = typeof args[0] === 'object' && args[0] !== null ? args.shift() : {};
     return original(name, { timeout: TIMEOUT_MS, ...options }, ...args);
   };
-  for (const key of ['skip', 'todo', 'only']) wrapped[key] = original[key];
+  // test.skip, test.after, test.describe ... stay as they were.
+  for (const key of Object.keys(original)) wrapped[key] = original[key];
   return wrapped;
 }
 

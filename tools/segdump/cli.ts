@@ -1,5 +1,5 @@
 import { cac } from 'cac';
-import { RECORD_KINDS, type RecordKind } from '../../lib/storage/schema.js';
+import { RECORD_KINDS, type RecordKind } from '../../lib/storage/index.js';
 import { resolveDataDir, UsageError } from './data-dir.js';
 import { describeEntry, describeSnapshot, type EntryDescriber, type SnapshotDescriber } from './describers.js';
 import { dump } from './dump.js';

@@ -1,5 +1,5 @@
 import { inspectSnapshotFile, scanWal, type ScanDamage } from '../../lib/storage/index.js';
-import { listSnapshotFiles, snapDir, walDir } from '../../lib/storage/files.js';
+import { listSnapshotFiles, snapDir, walDir } from '../../lib/storage/index.js';
 import { formatBytes, table } from './format.js';
 import type { Output } from './output.js';
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { listSnapshotFiles } from '../../lib/storage/files.js';
+import { listSnapshotFiles } from '../../lib/storage/index.js';
 import { readSnapshotFile, StorageError } from '../../lib/storage/index.js';
 import { resolveDataDir, UsageError } from './data-dir.js';
 import type { SnapshotDescriber, SnapshotDescription } from './describers.js';

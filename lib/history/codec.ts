@@ -1,7 +1,7 @@
 // What lib/history needs to know of a member's snapshots and entries, handed
 // in by the server (lib/history sits below lib/server and never imports it).
 
-import type { Entry } from '../raft/index.js';
+import type { Entry } from '../wire/index.js';
 import type { Event, Store } from '../store/index.js';
 
 /** A private copy of the member's state: its tree, and how an entry changes it. */

@@ -3,7 +3,7 @@
 // entry, with the very function the apply loop uses: the events it records
 // are the events the member recorded, index for index.
 
-import type { Entry } from '../raft/index.js';
+import type { Entry } from '../wire/index.js';
 import { CommittedLogReader, readSnapshotFileAsync } from '../storage/index.js';
 import type { Store } from '../store/index.js';
 import type { RecordedEvent, ReplayMachine, StateCodec } from './codec.js';

@@ -10,8 +10,8 @@
 // and a rewrite of an index drops what it replaces.
 
 import fs from 'node:fs';
-import type { Entry, HardState } from '../raft/types.js';
-import { decodeEntry } from './entry-codec.js';
+import type { Entry, HardState } from '../wire/index.js';
+import { decodeEntry } from '../wire/index.js';
 import { StorageError } from './errors.js';
 import { listSegments, type SegmentFile } from './files.js';
 import { crc32Range, FRAME_BYTES } from './framing.js';

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { ClusterService } from '../server/index.js';
 import type { Exchange } from './exchange.js';
-import { ErrorCode, V2Error } from '../store/errors.js';
+import { ErrorCode, V2Error } from '../errors/index.js';
 import { parseQuery, type FormValues } from './go-url.js';
 import { httpErrorJson, marshal, v2ErrorJson } from './json-out.js';
 import { parseUint64 } from './keys-request.js';

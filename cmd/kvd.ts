@@ -89,6 +89,8 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     maxSnapshots: config.maxSnapshots,
     maxWals: config.maxWals,
     segmentSize: config.segmentSize,
+    historyScans: config.historyScans,
+    hashCheckIntervalMs: config.hashCheckInterval * 1000,
     requestTimeoutMs: REQUEST_TIMEOUT_BASE_MS + 2 * config.electionTimeoutMs,
     peerServerTls: peer?.loaded.serverOptions ?? null,
     peerClientTls: peer?.dial ?? null,
@@ -98,6 +100,7 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
     onRemoved,
     onFatal,
   });
+  corruptForTest(member, logger);
   const api = new ClientApi({
     keys: member,
     cluster: member,
@@ -233,4 +236,17 @@ if (invokedDirectly) {
       process.exit(1);
     },
   );
+}
+
+/**
+ * Test-only: KVD_TEST_CORRUPT="/key=value" changes that key's value in this
+ * member's tree after start-up, bypassing the log, so that the replica hash
+ * check has a corrupted replica to find. Never set it on a real member.
+ */
+function corruptForTest(member: Member, logger: Logger): void {
+  const spec = process.env.KVD_TEST_CORRUPT;
+  if (spec === undefined) return;
+  const eq = spec.indexOf('=');
+  const done = eq > 0 && member.corruptForTest(spec.slice(0, eq), spec.slice(eq + 1));
+  logger.warn({ spec, done }, 'KVD_TEST_CORRUPT: corrupted this member\'s tree on purpose (a test-only hook)');
 }

@@ -1,10 +1,13 @@
 // The small read-only endpoints: /version, /health, /v2/machines,
-// /v2/stats/{self,leader,store} and /metrics.
+// /v2/stats/{self,leader,store}, kvd's /v2/stats/hash and /metrics.
 
 import type { Logger } from 'pino';
 import type { ClusterService } from '../server/index.js';
 import type { Exchange } from './exchange.js';
-import { httpErrorJson, marshal } from './json-out.js';
+import { ErrorCode, V2Error } from '../errors/index.js';
+import { parseQuery, type FormValues } from './go-url.js';
+import { httpErrorJson, marshal, v2ErrorJson } from './json-out.js';
+import { parseUint64 } from './keys-request.js';
 import { JSON_TYPE, reply, replyGoError, replyMethodNotAllowed, TEXT_TYPE } from './respond.js';
 
 export interface VersionInfo {
@@ -81,6 +84,34 @@ export class InfoHandlers {
       return;
     }
     reply(ex, 200, ['Content-Type', JSON_TYPE], marshal(stats));
+  }
+
+  /**
+   * kvd's /v2/stats/hash[?index=N]: {"index":N,"hash":"<sha-256 hex>"} for
+   * the tree now or just after store index N; errors as etcd's error JSON
+   * (203 for a bad index, 450/451 for one out of reach).
+   */
+  async storeHash(ex: Exchange, rawQuery: string): Promise<void> {
+    if (ex.method !== 'GET') return replyMethodNotAllowed(ex, GET_ONLY);
+    const form: FormValues = new Map();
+    const text = parseQuery(rawQuery, form) === null ? form.get('index')?.[0] : 'x';
+    let index: number | null = null;
+    if (text !== undefined) {
+      const n = parseUint64(text);
+      if (n === null) return this.replyV2Error(ex, new V2Error(ErrorCode.IndexNaN, 'invalid value for "index"', 0));
+      index = Number(n);
+    }
+    try {
+      reply(ex, 200, ['Content-Type', JSON_TYPE], marshal(await this.cluster.storeHash(index)));
+    } catch (err) {
+      if (err instanceof V2Error) return this.replyV2Error(ex, err);
+      this.logger.warn({ err }, 'store hash failed');
+      this.replyV2Error(ex, new V2Error(ErrorCode.RaftInternal, err instanceof Error ? err.message : String(err), 0));
+    }
+  }
+
+  private replyV2Error(ex: Exchange, err: V2Error): void {
+    reply(ex, err.status, ['Content-Type', JSON_TYPE, 'X-Etcd-Index', String(err.index)], v2ErrorJson(err));
   }
 
   /** True when a metrics source is configured and answered (any method, as Prometheus' handler). */

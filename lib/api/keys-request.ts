@@ -169,6 +169,10 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
     }
   }
   const value = first(form, 'value') ?? '';
+  // kvd's own: a read of the tree as it was at a past store index (checked after etcd's fields).
+  const atIndex = req.method === 'GET' || req.method === 'HEAD' ? indexField(form, 'atIndex') : 0n;
+  if (atIndex instanceof V2Error) return atIndex;
+  const at = atIndex > 0n ? { atIndex: Number(atIndex) } : {};
 
   switch (req.method) {
     case 'GET':
@@ -176,9 +180,9 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
       if (wait && !quorum) {
         return { kind: 'watch', path, options: { recursive, stream, sinceIndex: waitIndex > 0n ? Number(waitIndex) : null } };
       }
-      return { kind: 'read', path, options: { recursive, sorted, quorum } };
+      return { kind: 'read', path, options: { recursive, sorted, quorum, ...at } };
     case 'HEAD':
-      return { kind: 'read', path, options: { recursive, sorted, quorum: false } };
+      return { kind: 'read', path, options: { recursive, sorted, quorum: false, ...at } };
     case 'PUT': {
       const request: StoreRequest = {
         op: 'put',

@@ -108,6 +108,8 @@ export class Router {
         return this.info.storeStats(ex);
       case '/v2/stats/leader':
         return this.info.leaderStats(ex);
+      case '/v2/stats/hash':
+        return this.info.storeHash(ex, target.rawQuery);
       case '/version':
         return this.info.version(ex);
       case '/health':

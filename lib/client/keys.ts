@@ -17,6 +17,8 @@ export interface GetOptions {
   readonly recursive?: boolean;
   readonly sort?: boolean;
   readonly quorum?: boolean;
+  /** kvd's atIndex: the tree as it was just after this store index; 0 means now. */
+  readonly atIndex?: WireIndex;
 }
 
 export interface SetOptions {
@@ -68,6 +70,7 @@ export class KeysApi {
       ['recursive', String(opts.recursive ?? false)],
       ['sorted', String(opts.sort ?? false)],
       ['quorum', String(opts.quorum ?? false)],
+      ...(opts.atIndex !== undefined && opts.atIndex > 0n ? [['atIndex', String(opts.atIndex)] as [string, string]] : []),
     ]);
     const res = await this.client.do((ep) => request('GET', requestTarget(keyPath(ep, key), query), null), call);
     return decodeKeysResponse(res);

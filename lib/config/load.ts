@@ -51,6 +51,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
   const maxSnapshots = s.uint('max-snapshots', 0, 1_000_000);
   const maxWals = s.uint('max-wals', 0, 1_000_000);
   const segmentSize = s.uint('segment-size', 4096, 1024 * MiB, ' of bytes');
+  const historyScans = s.uint('history-scans', 1, 1_000_000);
+  const hashCheckInterval = s.uint('hash-check-interval', 0, 1_000_000, ' of seconds');
   const dashboard = s.bool('dashboard');
   const logLevel = parseEnum('log-level', s.value('log-level'), LOG_LEVELS);
   parseEnum('logger', s.value('logger'), ['zap', 'capnslog'] as const);
@@ -97,7 +99,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
   return {
     name, dataDir, listenClientUrls, advertiseClientUrls, listenPeerUrls, initialAdvertisePeerUrls, initialCluster,
     initialClusterState, initialClusterToken, bootstrap, forceNewCluster, snapshotCount, heartbeatIntervalMs, electionTimeoutMs, maxSnapshots,
-    maxWals, segmentSize, dashboard, logLevel, clientTransportSecurity, peerTransportSecurity, configFile, notices,
+    maxWals, segmentSize, historyScans, hashCheckInterval, dashboard, logLevel, clientTransportSecurity, peerTransportSecurity, configFile, notices,
   };
 }
 

@@ -41,6 +41,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('max-snapshots', 'uint', 'Member', '5', 'Maximum number of snapshot files to retain (0 is unlimited).'),
   opt('max-wals', 'uint', 'Member', '5', 'Maximum number of log segment files to retain (0 is unlimited).'),
   opt('segment-size', 'uint', 'Member', '67108864', 'Size (in bytes) at which a log segment file rolls over (kvd only).'),
+  opt('history-scans', 'uint', 'Member', '256',
+    'Watches and atIndex reads that may wait for the log at once (older than the in-memory window); more get "too many requests" (kvd only).'),
+  opt('hash-check-interval', 'uint', 'Member', '300',
+    "Seconds between the leader's replica hash checks (every member's tree hash at one index compared); 0 turns them off (kvd only)."),
   opt('dashboard', 'bool', 'Member', 'true',
     'Serve the built-in dashboard at /dashboard/ on the client URLs; false turns it off (kvd only).'),
 

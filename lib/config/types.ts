@@ -80,6 +80,10 @@ export interface KvdConfig {
   readonly maxWals: number;
   /** Bytes after which a log segment rolls. */
   readonly segmentSize: number;
+  /** Watches and atIndex reads that may wait for the log at once. */
+  readonly historyScans: number;
+  /** Seconds between the leader's replica hash checks; 0: none. */
+  readonly hashCheckInterval: number;
   /** Serve the built-in dashboard at /dashboard/ on the client URLs. */
   readonly dashboard: boolean;
   readonly logLevel: LogLevel;

@@ -43,6 +43,10 @@ export const V2_ERRORS = registry({
 
   WatcherCleared: { code: 400, message: 'watcher is cleared due to etcd recovery', status: 400 },
   EventIndexCleared: { code: 401, message: 'The event in requested index is outdated and cleared', status: 400 },
+
+  // kvd's own (lib/api/ETCD-NOTES.md): reads at a past index.
+  IndexInFuture: { code: 450, message: 'The requested index is in the future', status: 400 },
+  IndexCompacted: { code: 451, message: 'The requested index is older than the retained history', status: 400 },
 });
 
 type Name = keyof typeof V2_ERRORS;

@@ -13,6 +13,16 @@ export class Metrics {
   readonly proposalsCommitted = new Gauge({ name: 'etcd_server_proposals_committed_total', help: 'The total number of consensus proposals committed.', registers: [this.registry] });
   readonly proposalsApplied = new Gauge({ name: 'etcd_server_proposals_applied_total', help: 'The total number of consensus proposals applied.', registers: [this.registry] });
   readonly proposalsPending = new Gauge({ name: 'etcd_server_proposals_pending', help: 'The current number of pending proposals to commit.', registers: [this.registry] });
+  readonly corruptionDetected = new Gauge({
+    name: 'kvd_corruption_detected',
+    help: '1 once the replica hash check found a member whose tree differs from the majority (on the leader and on that member).',
+    registers: [this.registry],
+  });
+  readonly historyOldestIndex = new Gauge({
+    name: 'kvd_history_oldest_index',
+    help: 'The oldest store index a watch can still ask for (memory window, snapshots kept and the log after them).',
+    registers: [this.registry],
+  });
   readonly quorumReadsPending = new Gauge({
     name: 'kvd_server_quorum_reads_pending',
     help: 'Quorum reads waiting for a read point or for the apply loop.',

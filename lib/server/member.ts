@@ -5,13 +5,16 @@
 
 import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import { History, ReplicaHashes, type HashAnswer } from '../history/index.js';
 import { AuthError, type AuthChange, type AuthOperation, type AuthService, type AuthView } from '../auth/index.js';
 import { NO_MEMBER, type MemberId, type Role } from '../raft/index.js';
 import type { Runtime } from '../runtime/index.js';
 import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../store/index.js';
+import { fetchPeerJSON } from '../transport/index.js';
 import type { Applier } from './applier.js';
 import { DashboardSource, type RaftProgress } from './dashboard-source.js';
 import { etcdServerRefusal, serverStopped } from './errors.js';
+import { historyCodec } from './history-codec.js';
 import type { Housekeeping } from './housekeeping.js';
 import { computeMemberId } from './ids.js';
 import type { LatencyView } from './latency-history.js';
@@ -50,6 +53,10 @@ export class Member implements KeysService, ClusterService, AuthService {
   readonly dashboard: DashboardSource;
 
   private readonly log: Logger;
+  /** Watches and reads served from the log. */
+  private readonly history: History;
+  /** The replica hash check (the leader's rounds, every member's answers). */
+  private readonly hashes: ReplicaHashes;
   private leader: MemberId = NO_MEMBER;
   /** Why the member refuses every request from now on (the log cannot be written, or an invariant broke). */
   private failure: string | null = null;
@@ -67,6 +74,20 @@ export class Member implements KeysService, ClusterService, AuthService {
       startedAt: p.stats.startTime,
       runtime: p.runtime,
     });
+    const opts = p.opts;
+    this.history = new History({ dataDir: opts.dataDir, codec: historyCodec, store: () => p.sm.store, logger: opts.logger, maxScans: opts.historyScans });
+    this.hashes = new ReplicaHashes({
+      history: this.history,
+      store: () => p.sm.store,
+      logger: opts.logger,
+      self: { id: p.id, name: opts.name, peerURLs: opts.advertisePeerURLs },
+      members: () => p.sm.registry.list(),
+      isLeader: () => p.node.isLeader,
+      askPeer: (url, path) => fetchPeerJSON(url, path, { clientTls: opts.peerClientTls ?? null, clusterId: p.clusterId, timeoutMs: 10_000 }),
+      intervalMs: opts.hashCheckIntervalMs ?? 0,
+      onCorruption: () => opts.metrics.corruptionDetected.set(1),
+    });
+    opts.metrics.onCollect(() => opts.metrics.historyOldestIndex.set(this.history.oldestWatchIndex()));
   }
 
   /** Recovers or bootstraps the member's state, then starts raft, timers and the peer listener. */
@@ -91,11 +112,12 @@ export class Member implements KeysService, ClusterService, AuthService {
 
   async read(path: string, opts: ReadOptions): Promise<Event> {
     if (opts.quorum) await this.linearizableBarrier();
+    if (opts.atIndex !== undefined) return this.history.readAt(path, opts.recursive, opts.sorted, opts.atIndex);
     return this.store.get(path, opts.recursive, opts.sorted, this.p.runtime.clock.now());
   }
 
   watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void, onEnd?: () => void): WatchHandle {
-    const handle = this.store.watch(path, opts, onEvent);
+    const handle = this.history.watch(path, opts, onEvent, () => onEnd?.());
     return onEnd ? this.p.applier.endOnRestore(handle, onEnd) : handle;
   }
 
@@ -149,6 +171,20 @@ export class Member implements KeysService, ClusterService, AuthService {
     return this.store.stats();
   }
 
+  storeHash(index: number | null): Promise<HashAnswer> {
+    return this.hashes.hashAt(index);
+  }
+
+  /** The peer port's GET /hash (the leader's replica hash check). */
+  answerHashPeer(query: string): Promise<unknown> {
+    return this.hashes.answerPeer(query);
+  }
+
+  /** The test-only corruption hook (KVD_TEST_CORRUPT): a key's value changed here only, bypassing the log. */
+  corruptForTest(path: string, value: string): boolean {
+    return this.store.corruptForTest(path, value);
+  }
+
   /** Where this member stands in raft, for the dashboard. */
   progress(): RaftProgress {
     const raft = this.p.node.raft;
@@ -168,6 +204,7 @@ export class Member implements KeysService, ClusterService, AuthService {
 
   private healthProblem(): string | null {
     if (this.failure) return this.failure;
+    if (this.hashes.problem) return this.hashes.problem;
     if (this.stopped) return 'member is stopping';
     if (this.leader === NO_MEMBER) return 'no leader';
     return null;
@@ -185,6 +222,7 @@ export class Member implements KeysService, ClusterService, AuthService {
     this.p.node.start();
     this.p.housekeeping.start();
     this.dashboard.start();
+    this.hashes.start();
     const voters = this.p.node.raft.status().voters;
     if (voters.length === 1 && voters[0] === this.id) this.p.node.raft.campaign();
   }
@@ -203,7 +241,9 @@ export class Member implements KeysService, ClusterService, AuthService {
     if (this.stopped) return;
     this.stopped = true;
     this.dashboard.stop();
+    this.hashes.stop();
     this.p.housekeeping.stop();
+    await this.history.close();
     this.p.proposer.rejectAll(serverStopped());
     this.p.reads.rejectAll(serverStopped());
     await this.p.transport.close();

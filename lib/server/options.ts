@@ -48,6 +48,10 @@ export interface MemberOptions {
   readonly maxSnapshots: number;
   readonly maxWals: number;
   readonly segmentSize: number;
+  /** Watches and atIndex reads that may wait for the log at once (default 256). */
+  readonly historyScans?: number;
+  /** Between the leader's replica hash checks (default 0: none). */
+  readonly hashCheckIntervalMs?: number;
   /** How long a client waits for its write or quorum read before etcd's "request timed out". */
   readonly requestTimeoutMs: number;
   readonly peerServerTls?: (SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean }) | null;

@@ -16,7 +16,13 @@ export class RemotePeers implements RaftTransport {
   readonly transport: PeerTransport;
 
   /** events() is asked at each delivery: null while the member is not built yet (the message is dropped). */
-  constructor(opts: MemberOptions, b: Bootstrapped, events: () => PeerEvents | null, dashboardJSON: (path: string) => unknown) {
+  constructor(
+    opts: MemberOptions,
+    b: Bootstrapped,
+    events: () => PeerEvents | null,
+    dashboardJSON: (path: string) => unknown,
+    hashJSON: (query: string) => Promise<unknown>,
+  ) {
     this.transport = new PeerTransport({
       self: b.id,
       clusterId: b.clusterId,
@@ -32,6 +38,7 @@ export class RemotePeers implements RaftTransport {
       membersJSON: () => ({ clusterId: b.clusterId, members: b.sm.registry.list() }),
       onRtt: (id, ms) => opts.metrics.peerRoundTrip.observe({ To: id }, ms / 1000),
       dashboardJSON,
+      hashJSON,
     });
   }
 

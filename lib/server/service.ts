@@ -9,6 +9,8 @@ export interface ReadOptions {
   readonly sorted: boolean;
   /** Linearizable: confirm leadership (ReadIndex) and wait for apply before reading. */
   readonly quorum: boolean;
+  /** Read the tree as it was just after this store index (kvd's `atIndex`); absent: now. */
+  readonly atIndex?: number;
 }
 
 /** Values for etcd's response headers, sampled when a response is sent. */
@@ -50,6 +52,8 @@ export interface ClusterService {
   selfStats(): unknown;
   leaderStats(): unknown | null;
   storeStats(): unknown;
+  /** The store's hash now, or at a past store index (kvd's /v2/stats/hash). Rejects with V2Error 450/451. */
+  storeHash(index: number | null): Promise<{ readonly index: number; readonly hash: string }>;
   /** null when healthy, else the reason. */
   unhealthyReason(): Promise<string | null>;
 }

@@ -65,7 +65,13 @@ export async function startMember(opts: MemberOptions): Promise<Member> {
   const runtime = opts.runtime ?? realRuntime;
   const b = await bootstrap({ ...opts, runtime });
   let member: Member | null = null;
-  const peers = new RemotePeers(opts, b, () => member?.peerEvents ?? null, (path) => member?.dashboard.answerPeer(path) ?? null);
+  const peers = new RemotePeers(
+    opts,
+    b,
+    () => member?.peerEvents ?? null,
+    (path) => member?.dashboard.answerPeer(path) ?? null,
+    (query) => member?.answerHashPeer(query) ?? Promise.resolve(null),
+  );
   member = assembleMember({ opts, runtime, state: b, log: b.wal, snapshots: b.snapshots, lock: b.lock, transport: peers });
   for (const url of opts.listenPeerURLs) await peers.listen(url);
   for (const m of b.sm.registry.list()) if (m.id !== b.id) peers.addPeer(m.id as MemberId, m.peerURLs);

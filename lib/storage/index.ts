@@ -24,6 +24,8 @@ export {
   SnapshotStore,
   DEFAULT_MAX_SNAPSHOTS,
   readSnapshotFile,
+  readSnapshotFileAsync,
+  peekSnapshotFile,
   inspectSnapshotFile,
   type SnapshotFileInfo,
   type SnapshotStoreOptions,
@@ -36,8 +38,9 @@ export {
   type VerifyReport,
   type WalRecordVisitor,
 } from './inspect.js';
+export { CommittedLogReader, DEFAULT_CHUNK_BYTES, type CommittedLogReaderOptions } from './log-reader.js';
 export type { FileIo } from './file-io.js';
 export type { SegmentFile } from './files.js';
-export { listSnapshotFiles, snapDir, walDir } from './files.js';
+export { listSegments, listSnapshotFiles, snapDir, walDir } from './files.js';
 export type { ScanDamage } from './scan.js';
 export { RECORD_KINDS, type RecordKind, type SegmentHeader, type SnapshotMarker } from './schema.js';

@@ -169,6 +169,58 @@ export function readSnapshotFile(path: string): Snapshot {
   } catch (err) {
     throw ioError('cannot read snapshot file', err, path);
   }
+  return parseSnapshotFile(buf, path);
+}
+
+/** readSnapshotFile reading the file on the thread pool, for readers that must not stall the event loop. */
+export async function readSnapshotFileAsync(path: string): Promise<Snapshot> {
+  let buf: Buffer;
+  try {
+    buf = await fs.promises.readFile(path);
+  } catch (err) {
+    throw ioError('cannot read snapshot file', err, path);
+  }
+  return parseSnapshotFile(buf, path);
+}
+
+/**
+ * The metadata of a snapshot file and the first bytes of its data, reading
+ * only the start of the file and checking no CRC (readSnapshotFile checks
+ * the whole file when it is loaded): for catalogues of snapshots.
+ */
+export function peekSnapshotFile(path: string, prefixBytes: number): { meta: Snapshot['meta']; dataPrefix: Buffer } {
+  const corrupt = (what: string) => new StorageError('CORRUPT', what, { file: path, offset: FRAME_BYTES });
+  let buf: Buffer;
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    throw ioError('cannot read snapshot file', err, path);
+  }
+  try {
+    buf = Buffer.alloc(FRAME_BYTES + prefixBytes);
+    buf = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0));
+  } catch (err) {
+    throw ioError('cannot read snapshot file', err, path);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    const h = snapshotHeadType.decode(buf, FRAME_BYTES);
+    if (h.offset < 0) throw new Error('truncated');
+    const l = longType.decode(buf, h.offset);
+    if (l.offset < 0) throw new Error('truncated');
+    const head = h.value as SnapshotHead;
+    return {
+      meta: { index: asIndex(head.meta.index), term: asTerm(head.meta.term), conf: { voters: head.meta.voters.map(asMemberId) } },
+      dataPrefix: buf.subarray(l.offset),
+    };
+  } catch {
+    throw corrupt('the start of the snapshot file does not decode');
+  }
+}
+
+function parseSnapshotFile(buf: Buffer, path: string): Snapshot {
   const corrupt = (what: string, offset = 0) => new StorageError('CORRUPT', what, { file: path, offset });
   if (buf.length < FRAME_BYTES) throw corrupt(`snapshot file is ${buf.length} bytes, too short for its frame`);
   const len = buf.readUInt32LE(0);

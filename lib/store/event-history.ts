@@ -53,19 +53,11 @@ export class EventHistory {
       );
     }
     if (index > this.lastIndex || this.size === 0) return null;
-    const prefix = key.length === 1 ? key : key + '/';
     for (let off = index - this.startIndex; off < this.size; off++) {
       const slot = (this.front + off) % this.capacity;
       if (this.refresh[slot] === 1) continue;
       const e = this.events[slot]!;
-      const k = e.node.key;
-      let ok = k === key || (recursive && k.startsWith(prefix));
-      // A deleted or expired directory took the watched key with it (etcd
-      // compares plain string prefixes here, so it does too).
-      if (!ok && (e.action === 'delete' || e.action === 'expire') && e.prevNode?.dir === true) {
-        ok = key.startsWith(e.prevNode.key);
-      }
-      if (ok) return e;
+      if (matchesWatch(e, key, recursive)) return e;
     }
     return null;
   }
@@ -79,4 +71,19 @@ export class EventHistory {
     }
     return out;
   }
+}
+
+/**
+ * Whether a watcher of `key` asking for past events takes `e` (etcd's
+ * EventHistory.scan rule, which unlike a live watch does not hide keys
+ * below the watched path). Shared by every reader of past events, in
+ * memory or from the log, so both answer alike.
+ */
+export function matchesWatch(e: Event, key: string, recursive: boolean): boolean {
+  const k = e.node.key;
+  if (k === key) return true;
+  if (recursive && k.startsWith(key.length === 1 ? key : key + '/')) return true;
+  // A deleted or expired directory took the watched key with it (etcd
+  // compares plain string prefixes here, so it does too).
+  return (e.action === 'delete' || e.action === 'expire') && e.prevNode?.dir === true && key.startsWith(e.prevNode.key);
 }

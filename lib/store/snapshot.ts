@@ -500,3 +500,22 @@ function toEvent(action: Action, node: NodeRecord, prevNode: NodeRecord | null, 
   e.etcdIndex = etcdIndex;
   return e;
 }
+
+const intType = avro.Type.forSchema('int');
+const longType = avro.Type.forSchema('long');
+
+/**
+ * The store index a snapshot holds, read from its first bytes only (the
+ * format and index lead the record), or null when `buf` is too short or is
+ * not such a snapshot.
+ */
+export function snapshotIndexOf(buf: Buffer): number | null {
+  try {
+    const f = intType.decode(buf, 0);
+    if (f.offset < 0 || f.value !== FORMAT) return null;
+    const i = longType.decode(buf, f.offset);
+    return i.offset < 0 ? null : (i.value as number);
+  } catch {
+    return null;
+  }
+}

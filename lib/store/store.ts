@@ -6,6 +6,7 @@
 import type { Action, Event, NodeJSON, WatchHandle, WatchOptions } from './event.js';
 import { ErrorCode, V2Error, unknownMethod } from '../errors/index.js';
 import { EventHistory } from './event-history.js';
+import { treeDigests, treeHash, type DigestPage } from './hash.js';
 import { Node, pathOf, visitPostOrder } from './node.js';
 import { listingJSON, makeNodeJSON, nodeJSON } from './node-json.js';
 import { cleanPath } from './path.js';
@@ -13,7 +14,7 @@ import type { StoreRequest } from './request.js';
 import { decodeSnapshot, encodeSnapshot, encodeSnapshotInPieces, FrozenView, type StoreState } from './snapshot.js';
 import { newCounters, type StatName, type StoreCounters } from './stats.js';
 import { TtlHeap } from './ttl-heap.js';
-import { WatcherHub } from './watcher-hub.js';
+import { WatcherHub, type EventObserver } from './watcher-hub.js';
 
 export interface StoreOptions {
   /** Events kept for watchers that ask for an index in the past (etcd keeps 1000). */
@@ -43,6 +44,8 @@ export class Store {
   private readonly hub: WatcherHub;
   private readonly ttl = new TtlHeap();
   private counters: StoreCounters = newCounters();
+  /** A sync entry stops expiring keys once the index reaches this (a point-in-time replay). */
+  private expireLimit = Infinity;
 
   constructor(opts: StoreOptions = {}) {
     const size = opts.historySize ?? DEFAULT_HISTORY_SIZE;
@@ -121,6 +124,56 @@ export class Store {
   watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void): WatchHandle {
     const since = opts.sinceIndex === null || opts.sinceIndex === 0 ? this.currentIndex + 1 : opts.sinceIndex;
     return this.hub.watch(cleanPath(path), opts.recursive, opts.stream, since, this.currentIndex, onEvent);
+  }
+
+  /**
+   * The oldest index a watch can still ask for from memory: older ones are
+   * cleared (401). One past the current index while no event is held.
+   */
+  get oldestWatchableIndex(): number {
+    const h = this.hub.history;
+    return h.lastIndex === 0 ? this.currentIndex + 1 : h.startIndex;
+  }
+
+  /**
+   * Tells `o` of every event from now on as it happens, refreshes (which
+   * watchers never see) included. Returns the function that stops it.
+   */
+  observe(o: EventObserver): () => void {
+    return this.hub.observe(o);
+  }
+
+  /**
+   * For a replay that must stop at `index`: a sync entry applied from now on
+   * stops expiring keys once the store index reaches it, leaving the state
+   * just after that index even when one entry expired several keys. A store
+   * limited this way must not apply further entries.
+   */
+  stopExpiringAt(index: number): void {
+    this.expireLimit = index;
+  }
+
+  /** SHA-256 (hex) of the tree in key order: keys, values, TTL deadlines and indexes (lib/store/hash.ts). */
+  hash(): string {
+    return treeHash(this.root);
+  }
+
+  /** Per-node digests from position `offset` in the order hash() reads the tree: to find where two trees differ. */
+  digests(offset: number, limit: number): DigestPage {
+    return treeDigests(this.root, offset, limit);
+  }
+
+  /**
+   * A test-only hook: changes a key's value in place, bypassing the log and
+   * the indexes, as a corrupted replica would hold it. Returns false when
+   * there is no such key. Never called outside kvd's corruption tests
+   * (kvd calls it only when KVD_TEST_CORRUPT is set at start).
+   */
+  corruptForTest(path: string, value: string): boolean {
+    const n = this.lookup(cleanPath(path));
+    if (n instanceof Miss || n.children !== null) return false;
+    n.value = value;
+    return true;
   }
 
   /** The earliest TTL deadline in the tree (ms), or null when no node has one. */
@@ -387,7 +440,7 @@ export class Store {
   private expire(time: number): void {
     for (;;) {
       const n = this.ttl.top();
-      if (n === null || !(n.expiry!.deadline <= time)) return;
+      if (n === null || !(n.expiry!.deadline <= time) || this.currentIndex >= this.expireLimit) return;
       const key = pathOf(n);
       const next = this.currentIndex + 1;
       const node = makeNodeJSON(key, n.children !== null, undefined, null, time, null, next, n.createdIndex);

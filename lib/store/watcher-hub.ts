@@ -18,11 +18,15 @@ interface Watcher {
 
 const ENDED: WatchHandle = { cancel() {} };
 
+/** Told of every event the store records, refreshes included, as it is recorded. */
+export type EventObserver = (e: Event, refresh: boolean) => void;
+
 export class WatcherHub {
   readonly history: EventHistory;
   private readonly byPath = new Map<string, Watcher[]>();
   /** Watchers registered and not yet ended. */
   count = 0;
+  private observers: EventObserver[] = [];
 
   constructor(history: EventHistory) {
     this.history = history;
@@ -67,11 +71,25 @@ export class WatcherHub {
   /** Records an event that watchers are not told about (a refresh). */
   record(e: Event): void {
     this.history.add(e, true);
+    if (this.observers.length > 0) this.tellObservers(e, true);
+  }
+
+  /** Adds an observer; the function returned removes it. */
+  observe(o: EventObserver): () => void {
+    this.observers = [...this.observers, o];
+    return () => {
+      this.observers = this.observers.filter((x) => x !== o);
+    };
+  }
+
+  private tellObservers(e: Event, refresh: boolean): void {
+    for (const o of this.observers) o(e, refresh);
   }
 
   /** Records an event and offers it to the watchers of its key and of every ancestor. */
   notify(e: Event): void {
     this.history.add(e, false);
+    if (this.observers.length > 0) this.tellObservers(e, false);
     if (this.count === 0) return;
     const key = e.node.key;
     this.notifyWatchers(e, '/', false);

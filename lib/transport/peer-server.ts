@@ -27,6 +27,7 @@ import {
   NGHTTP2_NO_ERROR,
   NGHTTP2_PROTOCOL_ERROR,
   PATH_DASHBOARD_PREFIX,
+  PATH_HASH,
   PATH_MEMBERS,
   PATH_SNAPSHOT,
   PATH_STREAM,
@@ -61,6 +62,8 @@ export interface PeerServerHooks {
   versionJSON: (() => unknown) | null;
   /** Body of a GET under /dashboard/ (given the path and query); null answers 404. */
   dashboardJSON: ((pathAndQuery: string) => unknown) | null;
+  /** Body of a GET /hash (given the query string), once computed; null answers 404. */
+  hashJSON: ((query: string) => Promise<unknown>) | null;
   /** Counters of a member, created on first use. */
   countersOf(id: MemberId): PeerCounters;
   deliver(m: Message): void;
@@ -248,6 +251,11 @@ export class PeerServer {
     if (method === 'POST' && path === PATH_SNAPSHOT) return this.acceptSnapshot(stream, headers);
     if (method === 'GET' && path === PATH_MEMBERS) return this.answerJSON(stream, headers, this.hooks.membersJSON);
     if (method === 'GET' && path === PATH_VERSION) return this.answerJSON(stream, headers, this.hooks.versionJSON);
+    const hash = this.hooks.hashJSON;
+    if (method === 'GET' && typeof path === 'string' && (path === PATH_HASH || path.startsWith(PATH_HASH + '?'))) {
+      void this.answerLaterJSON(stream, headers, hash && (() => hash(path.slice(PATH_HASH.length + 1))));
+      return;
+    }
     const dashboard = this.hooks.dashboardJSON;
     if (method === 'GET' && typeof path === 'string' && path.startsWith(PATH_DASHBOARD_PREFIX)) {
       return this.answerJSON(stream, headers, dashboard && (() => dashboard(path)));
@@ -397,13 +405,8 @@ export class PeerServer {
     headers: http2.IncomingHttpHeaders,
     source: (() => unknown) | null,
   ): void {
-    const cluster = headers[HEADER_CLUSTER];
-    if (cluster !== undefined && cluster !== this.hooks.clusterId) {
-      return this.refuse(stream, headers, { status: 412, reason: `cluster id mismatch: ours is ${this.hooks.clusterId}` });
-    }
-    // A member whose certificate is not allowed may not read the member list to join with either.
-    const certReason = this.certReason(stream.session);
-    if (certReason !== null) return this.refuse(stream, headers, { status: 403, reason: certReason });
+    const refusal = this.jsonRefusal(stream, headers);
+    if (refusal !== null) return this.refuse(stream, headers, refusal);
     if (source === null) return this.answer(stream, 404, 'not found');
     let body: string;
     try {
@@ -416,6 +419,36 @@ export class PeerServer {
     }
     stream.respond({ ':status': 200, 'content-type': 'application/json', [HEADER_CLUSTER]: this.hooks.clusterId });
     stream.end(body);
+  }
+
+  /** Why a GET of JSON is refused (another cluster, a certificate not allowed), or null. */
+  private jsonRefusal(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Refusal | null {
+    const cluster = headers[HEADER_CLUSTER];
+    if (cluster !== undefined && cluster !== this.hooks.clusterId) {
+      return { status: 412, reason: `cluster id mismatch: ours is ${this.hooks.clusterId}` };
+    }
+    // A member whose certificate is not allowed may not read the member list to join with either.
+    const certReason = this.certReason(stream.session);
+    return certReason === null ? null : { status: 403, reason: certReason };
+  }
+
+  /** answerJSON for a body computed asynchronously (after the checks); the stream may have gone meanwhile. */
+  private async answerLaterJSON(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    source: (() => Promise<unknown>) | null,
+  ): Promise<void> {
+    const refusal = this.jsonRefusal(stream, headers);
+    if (refusal !== null) return this.refuse(stream, headers, refusal);
+    let value: unknown;
+    try {
+      value = source === null ? null : await source();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'cannot answer a peer request');
+      return this.answer(stream, 500, 'internal error');
+    }
+    if (stream.destroyed || stream.closed) return;
+    this.answerJSON(stream, headers, source && (() => value));
   }
 
   /** Returns the calling member's id, or refuses the stream and returns null. */

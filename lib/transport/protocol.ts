@@ -8,6 +8,8 @@ export const PATH_MEMBERS = '/members';
 export const PATH_VERSION = '/version';
 /** GETs under it answer the dashboard of a member serving it on its client port. */
 export const PATH_DASHBOARD_PREFIX = '/dashboard/';
+/** GET /hash?index=N...: the store's hash at an index, for the leader's replica hash check. */
+export const PATH_HASH = '/hash';
 
 export const HEADER_CLUSTER = 'x-kvd-cluster-id';
 export const HEADER_FROM = 'x-kvd-from';

@@ -84,6 +84,8 @@ export interface TransportOptions {
   versionJSON?: () => unknown;
   /** Body of a GET under /dashboard/ (given the path and query); 404 without it or when it gives null. */
   dashboardJSON?: (pathAndQuery: string) => unknown;
+  /** Body of GET /hash (given the query string); 404 without it or when it gives null. */
+  hashJSON?: (query: string) => Promise<unknown>;
   /** The allowed CN/hostname check of a TLS peer's certificate: a rejection reason, or null. */
   verifyPeer?: (cert: tls.PeerCertificate) => string | null;
   readonly tuning?: Partial<TransportTuning>;
@@ -149,6 +151,7 @@ export class PeerTransport {
         membersJSON: opts.membersJSON ?? null,
         versionJSON: opts.versionJSON ?? null,
         dashboardJSON: opts.dashboardJSON ?? null,
+        hashJSON: opts.hashJSON ?? null,
         countersOf: (id) => this.countersOf(id),
         deliver: (m) => this.deliver(m),
       },

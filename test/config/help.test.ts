@@ -9,7 +9,7 @@ const KEYS_WITH_DEFAULTS: [string, string][] = [
   ['initial-advertise-peer-urls', 'http://127.0.0.1:2380'], ['initial-cluster', '${name}=${initial-advertise-peer-urls}'],
   ['initial-cluster-state', 'new'], ['initial-cluster-token', 'etcd-cluster'], ['snapshot-count', '10000'],
   ['heartbeat-interval', '100'], ['election-timeout', '1000'], ['max-snapshots', '5'], ['max-wals', '5'],
-  ['segment-size', '67108864'], ['dashboard', 'true'], ['log-level', 'info'], ['enable-v2', 'true'], ['cert-file', ''], ['key-file', ''],
+  ['segment-size', '67108864'], ['history-scans', '256'], ['hash-check-interval', '300'], ['dashboard', 'true'], ['log-level', 'info'], ['enable-v2', 'true'], ['cert-file', ''], ['key-file', ''],
   ['client-cert-auth', 'false'], ['trusted-ca-file', ''], ['auto-tls', 'false'], ['peer-cert-file', ''],
   ['peer-key-file', ''], ['peer-client-cert-auth', 'false'], ['peer-trusted-ca-file', ''], ['peer-cert-allowed-cn', ''],
   ['peer-cert-allowed-hostname', ''], ['peer-auto-tls', 'false'], ['logger', 'zap'], ['log-outputs', 'default'],

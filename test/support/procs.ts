@@ -64,10 +64,10 @@ export class MemberProcess {
     this.peerURL = `http://127.0.0.1:${spec.peerPort}`;
   }
 
-  start(extra: string[] = []): void {
+  start(extra: string[] = [], env: Record<string, string> = {}): void {
     this.stderr = '';
     this.exitCode = null;
-    const p = spawn(process.execPath, [kvdBin, ...this.args, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, [kvdBin, ...this.args, ...extra], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     p.stderr!.setEncoding('utf8');
     p.stderr!.on('data', (c: string) => {
       if (this.stderr.length < 1 << 20) this.stderr += c;

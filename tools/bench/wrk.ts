@@ -12,7 +12,9 @@ export type WrkRequests =
   /** PUT of a new key per request: `<prefix><thread>_<n>`, body `value=<value>` form-encoded. */
   | { readonly kind: 'put'; readonly prefix: string; readonly value: string }
   /** GET of `<prefix><i><query>` for i cycling through 0..count-1, each thread from its own offset. */
-  | { readonly kind: 'get'; readonly prefix: string; readonly count: number; readonly query: string };
+  | { readonly kind: 'get'; readonly prefix: string; readonly count: number; readonly query: string }
+  /** PUT of `<prefix><i>` for i cycling through 0..count-1 (the same keys over and over), each thread from its own offset. */
+  | { readonly kind: 'putKeys'; readonly prefix: string; readonly count: number; readonly value: string };
 
 const MARK = 'KVD_BENCH_WRK ';
 
@@ -21,7 +23,21 @@ const luaString = (s: string): string => JSON.stringify(s);
 /** The Lua script for `requests`; paths are URL paths (`/v2/keys/...`). */
 export function wrkScript(requests: WrkRequests): string {
   const request =
-    requests.kind === 'put'
+    requests.kind === 'putKeys'
+      ? [
+          'wrk.method = "PUT"',
+          'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"',
+          `wrk.body = ${luaString(`value=${encodeURIComponent(requests.value)}`)}`,
+          `local prefix = ${luaString(requests.prefix)}`,
+          `local count = ${requests.count}`,
+          'local n = -1',
+          'request = function()',
+          '  if n < 0 then n = (tid * 7919) % count end',
+          '  n = (n + 1) % count',
+          '  return wrk.format(nil, prefix .. n)',
+          'end',
+        ]
+      : requests.kind === 'put'
       ? [
           'wrk.method = "PUT"',
           'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"',

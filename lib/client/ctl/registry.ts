@@ -7,6 +7,7 @@ import { type CAC, type Command, cac } from 'cac';
 
 import * as auth from './commands/auth.js';
 import { backup } from './commands/backup.js';
+import { checkCommand } from './commands/check.js';
 import * as keys from './commands/keys.js';
 import type { CommandAction } from './commands/keys.js';
 import * as member from './commands/member.js';
@@ -70,6 +71,8 @@ interface Def {
 }
 
 const ttl = flag('ttl', 'int', 'key time-to-live in seconds', '0');
+/** kvd's own: read the tree as it was just after a past index (the server rebuilds it from its log). */
+const atIndex = flag('at-index', 'int', 'read the value as it was just after this index (kvd only)', '0');
 
 const commands: readonly Def[] = [
   {
@@ -97,6 +100,16 @@ const commands: readonly Def[] = [
     flags: [flag('forever, f', 'bool', 'forever check the health every 10 second until CTRL+C')],
     examples: ['kvctl cluster-health', 'kvctl --endpoints https://10.0.0.1:2379 --ca-file ca.pem cluster-health --forever'],
     action: member.clusterHealth,
+  },
+  {
+    name: 'check',
+    args: '<what>',
+    usage: "kvd only: 'check hash' prints every member's store hash at one index; exits 5 when they differ",
+    details:
+      "check hash asks every member for its store hash (GET /v2/stats/hash) at the lowest index any member\n" +
+      '   is at, prints them, and exits 5 when they differ or a member does not answer.',
+    examples: ['kvctl check hash'],
+    action: checkCommand,
   },
   {
     name: 'mk',
@@ -138,8 +151,8 @@ const commands: readonly Def[] = [
     name: 'get',
     args: '<key>',
     usage: 'retrieve the value of a key',
-    flags: [flag('sort', 'bool', 'returns result in sorted order'), flag('quorum, q', 'bool', 'require quorum for get request')],
-    examples: ['kvctl get /config/db', 'kvctl -o extended get --quorum /config/db'],
+    flags: [flag('sort', 'bool', 'returns result in sorted order'), flag('quorum, q', 'bool', 'require quorum for get request'), atIndex],
+    examples: ['kvctl get /config/db', 'kvctl -o extended get --quorum /config/db', 'kvctl get --at-index 42 /config/db'],
     action: keys.get,
   },
   {
@@ -151,8 +164,9 @@ const commands: readonly Def[] = [
       flag('recursive, r', 'bool', 'returns all key names recursively for the given path'),
       flag('p', 'bool', 'append slash (/) to directories'),
       flag('quorum, q', 'bool', 'require quorum for get request'),
+      atIndex,
     ],
-    examples: ['kvctl ls', 'kvctl ls --recursive -p --sort /config'],
+    examples: ['kvctl ls', 'kvctl ls --recursive -p --sort /config', 'kvctl ls --recursive --at-index 42 /config'],
     action: keys.ls,
   },
   {

@@ -5,7 +5,7 @@
 // are counters; membership is a plain list.
 
 import { MembershipError, type ClusterService, type KeysService, type MemberInfo, type ReadOptions, type ResponseIndexes } from '../../../lib/server/service.js';
-import { Store, type Event, type StoreRequest, type WatchHandle, type WatchOptions } from '../../../lib/store/index.js';
+import { ErrorCode, Store, V2Error, type Event, type StoreRequest, type WatchHandle, type WatchOptions } from '../../../lib/store/index.js';
 
 export const TEST_CLUSTER_ID = 'cdf818194e3a8c32';
 
@@ -98,6 +98,12 @@ export class StoreBackedTestService implements KeysService, ClusterService {
 
   storeStats(): unknown {
     return this.store.stats();
+  }
+
+  /** The tree's hash now; past indexes need a log, which this service has not. */
+  async storeHash(index: number | null): Promise<{ index: number; hash: string }> {
+    if (index !== null && index !== this.store.index) throw new V2Error(ErrorCode.IndexCompacted, 'no log', this.store.index);
+    return { index: this.store.index, hash: this.store.hash() };
   }
 
   async unhealthyReason(): Promise<string | null> {

@@ -126,7 +126,7 @@ export const rmdir: CommandAction = async (ctx, _flags, args) => {
 export const get: CommandAction = async (ctx, flags, args) => {
   const key = requireKey(ctx, args);
   const { keys } = await ctx.client({ sync: true });
-  const resp = await call(ctx, (signal) => keys.get(key, { sort: flags.bool('sort'), quorum: flags.bool('quorum') }, { signal }));
+  const resp = await call(ctx, (signal) => keys.get(key, { sort: flags.bool('sort'), quorum: flags.bool('quorum'), atIndex: flags.int('at-index') }, { signal }));
   if (resp.node?.dir) {
     ctx.err(`${resp.node.key}: is a directory\n`);
     throw new Exit(ExitCode.BadArgs);
@@ -143,7 +143,11 @@ export const ls: CommandAction = async (ctx, flags, args) => {
   const key = args.length === 0 ? '/' : args[0]!;
   const { keys } = await ctx.client({ sync: true });
   const resp = await call(ctx, (signal) =>
-    keys.get(key, { sort: flags.bool('sort'), recursive: flags.bool('recursive'), quorum: flags.bool('quorum') }, { signal }),
+    keys.get(
+      key,
+      { sort: flags.bool('sort'), recursive: flags.bool('recursive'), quorum: flags.bool('quorum'), atIndex: flags.int('at-index') },
+      { signal },
+    ),
   );
   if (ctx.format() !== 'simple') {
     printResponseKey(ctx, resp, ctx.format());

@@ -1,0 +1,377 @@
+// The log as an event store. A watch whose waitIndex is older than the
+// store's in-memory window (etcd's last 1000 events) is answered from the
+// committed log: a replay from the nearest start point (snapshot or empty
+// tree) records the very events the member recorded, into a bounded window
+// that every disk-served watch shares, and a watch that catches up with the
+// in-memory window is handed over to the live store. Reads at a past index
+// replay to exactly that index and keep the tree a short while.
+//
+// All log reading is asynchronous and a bounded step at a time; one replay
+// serves all waiting watches, one more builds point-in-time trees, and the
+// requests waiting on either are limited (past it: etcd's "too many requests").
+
+import type { Logger } from 'pino';
+import {
+  cleanPath,
+  ErrorCode,
+  V2Error,
+  type Event,
+  type Store,
+  type WatchHandle,
+  type WatchOptions,
+} from '../store/index.js';
+import { EventWindow } from './event-window.js';
+import type { StateCodec } from './codec.js';
+import { Replay } from './replay.js';
+import { StartPoints, type StartPoint } from './start-points.js';
+
+export interface HistoryOptions {
+  readonly dataDir: string;
+  /** How the member's snapshots and entries are decoded. */
+  readonly codec: StateCodec;
+  /** The member's live store (a snapshot from the leader replaces it). */
+  readonly store: () => Store;
+  readonly logger: Logger;
+  /** Requests waiting for the log at once (watches and point-in-time reads); past it they are refused. */
+  readonly maxScans?: number;
+  /** Events the shared window keeps. */
+  readonly windowEvents?: number;
+  /** Point-in-time trees kept, and for how long. */
+  readonly trees?: number;
+  readonly treeTtlMs?: number;
+  /** The replay and its window are dropped after this long without a disk-served watch. */
+  readonly idleMs?: number;
+}
+
+export const DEFAULT_MAX_SCANS = 256;
+const DEFAULT_WINDOW_EVENTS = 50_000;
+const DEFAULT_TREES = 2;
+const DEFAULT_TREE_TTL_MS = 15_000;
+const DEFAULT_IDLE_MS = 60_000;
+/** A replay this many events behind a newer start point is restarted from it instead of read on. */
+const RESTART_GAP = 20_000;
+/** Steps in a row that find nothing new on disk before a replay gives up (the log cannot be behind the live tree for long). */
+const MAX_STALLED_STEPS = 500;
+const STALL_WAIT_MS = 10;
+
+interface DiskWatch {
+  readonly key: string;
+  readonly opts: WatchOptions;
+  readonly onEvent: (e: Event) => void;
+  readonly onEnd: () => void;
+  /** The next index to look at. */
+  from: number;
+  /** The live watch it was handed to, once it caught up. */
+  live: WatchHandle | null;
+  done: boolean;
+}
+
+interface Tree {
+  readonly store: Store;
+  /** The time of its last entry: TTLs are shown as of then. */
+  readonly time: number | null;
+  readonly expires: number;
+}
+
+const ENDED: WatchHandle = { cancel() {} };
+
+export class History {
+  private readonly points: StartPoints;
+  private readonly window: EventWindow;
+  private readonly maxScans: number;
+  private readonly treeCap: number;
+  private readonly treeTtlMs: number;
+  private readonly idleMs: number;
+  private replay: Replay | null = null;
+  private readonly waiting = new Set<DiskWatch>();
+  private pumping = false;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly trees = new Map<number, Tree>();
+  private readonly building = new Map<number, Promise<Tree>>();
+  private treeChain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly opts: HistoryOptions) {
+    this.points = new StartPoints(opts.dataDir, opts.codec);
+    this.window = new EventWindow(opts.windowEvents ?? DEFAULT_WINDOW_EVENTS);
+    this.maxScans = opts.maxScans ?? DEFAULT_MAX_SCANS;
+    this.treeCap = opts.trees ?? DEFAULT_TREES;
+    this.treeTtlMs = opts.treeTtlMs ?? DEFAULT_TREE_TTL_MS;
+    this.idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
+  }
+
+  /** The oldest store index a watch may ask for, from memory or the log. */
+  oldestWatchIndex(): number {
+    const live = this.opts.store().oldestWatchableIndex;
+    const points = this.points.list();
+    return points.length === 0 ? live : Math.min(live, points[0].storeIndex + 1);
+  }
+
+  /** The oldest store index whose tree can be rebuilt (a read or hash at it), or null when none can. */
+  oldestTreeIndex(): number | null {
+    const points = this.points.list();
+    return points.length === 0 ? null : points[0].storeIndex;
+  }
+
+  /**
+   * Watches `path` like Store.watch, but a sinceIndex older than the store's
+   * window is answered from the log. Throws V2Error: 401 below the oldest
+   * index still available (its cause names that index), or "too many
+   * requests" when too many watches wait for the log. `onEnd` is called when
+   * the log cannot answer after all (it lost the stretch asked for, or a
+   * read failed): the response ends without an event and the client asks again.
+   */
+  watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void, onEnd: () => void): WatchHandle {
+    const live = this.opts.store();
+    const since = opts.sinceIndex;
+    if (since === null || since === 0 || since >= live.oldestWatchableIndex) return live.watch(path, opts, onEvent);
+    const oldest = this.oldestWatchIndex();
+    if (since < oldest) {
+      throw new V2Error(
+        ErrorCode.EventIndexCleared,
+        `the requested history has been cleared [${oldest}/${since}]`,
+        live.index,
+      );
+    }
+    const w: DiskWatch = { key: cleanPath(path), opts, onEvent, onEnd, from: since, live: null, done: false };
+    this.settle(w);
+    if (w.done) return w.live ?? ENDED;
+    if (this.waiting.size + this.building.size >= this.maxScans) {
+      throw new V2Error(ErrorCode.RaftInternal, 'etcdserver: too many requests', 0);
+    }
+    this.waiting.add(w);
+    void this.pump();
+    return {
+      cancel: () => {
+        w.done = true;
+        this.waiting.delete(w);
+        w.live?.cancel();
+      },
+    };
+  }
+
+  /**
+   * The node at `path` as it was just after store index `index`. Rejects
+   * with V2Error: 450 for an index past the current one, 451 for one older
+   * than the oldest start point, or the store's own errors (100 for a key
+   * that did not exist then). The event's etcdIndex is `index`.
+   */
+  async readAt(path: string, recursive: boolean, sorted: boolean, index: number): Promise<Event> {
+    const tree = await this.treeAt(index);
+    const e = tree.store.get(path, recursive, sorted, tree.time ?? Date.now());
+    e.etcdIndex = index;
+    return e;
+  }
+
+  /** The tree just after store index `index` (the live one at the current index). Rejects as readAt does. */
+  async treeAt(index: number): Promise<{ readonly store: Store; readonly time: number | null }> {
+    const live = this.opts.store();
+    if (index > live.index) {
+      throw new V2Error(
+        ErrorCode.IndexInFuture,
+        `requested index ${index} is past the current index ${live.index}`,
+        live.index,
+      );
+    }
+    if (index === live.index) return { store: live, time: null };
+    const oldest = this.oldestTreeIndex();
+    if (oldest === null || index < oldest) {
+      const cause =
+        oldest === null ? 'no snapshot or log reaches back to it' : `the oldest index still available is ${oldest}`;
+      throw new V2Error(ErrorCode.IndexCompacted, `${cause} [${oldest ?? live.index}/${index}]`, live.index);
+    }
+    const now = Date.now();
+    const cached = this.trees.get(index);
+    if (cached !== undefined && cached.expires > now) return cached;
+    const pending = this.building.get(index);
+    if (pending !== undefined) return pending;
+    if (this.waiting.size + this.building.size >= this.maxScans) {
+      throw new V2Error(ErrorCode.RaftInternal, 'etcdserver: too many requests', 0);
+    }
+    // One tree is built at a time: each holds a whole copy of the state.
+    const build = this.treeChain.then(() => this.buildTree(index));
+    this.treeChain = build.catch(() => undefined);
+    this.building.set(index, build);
+    try {
+      return await build;
+    } finally {
+      this.building.delete(index);
+    }
+  }
+
+  /** Drops the replay, the window and the trees; waiting watches end. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.endWaiting();
+    this.trees.clear();
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    await this.dropReplay();
+  }
+
+  // ---- watches ---------------------------------------------------------------
+
+  /** Answers `w` from the window or hands it to the live store when it can; marks it done if so. */
+  private settle(w: DiskWatch): void {
+    for (;;) {
+      const found = this.window.find(w.key, w.opts.recursive, w.from);
+      if (found.kind === 'event') {
+        w.done = true;
+        // As a watch answered from memory: the event as recorded, X-Etcd-Index the store's now.
+        const replay = { action: found.event.action, node: found.event.node } as Event;
+        if (found.event.prevNode !== undefined) replay.prevNode = found.event.prevNode;
+        replay.etcdIndex = this.opts.store().index;
+        w.onEvent(replay);
+        return;
+      }
+      if (found.kind === 'none') {
+        w.from = found.next;
+        continue;
+      }
+      const live = this.opts.store();
+      if (w.from >= live.oldestWatchableIndex) {
+        w.done = true;
+        w.live = live.watch(w.key, { ...w.opts, sinceIndex: w.from }, w.onEvent);
+      }
+      return;
+    }
+  }
+
+  /** Moves the shared replay forward while watches wait, settling them as events arrive. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    let stalled = 0;
+    try {
+      while (!this.closed) {
+        for (const w of this.waiting) {
+          if (!w.done) this.settle(w);
+          if (w.done) this.waiting.delete(w);
+        }
+        if (this.waiting.size === 0) break;
+        let need = Infinity;
+        for (const w of this.waiting) need = Math.min(need, w.from);
+        const replay = await this.replayFor(need);
+        if (replay === null) continue;
+        const applied = await replay.step();
+        if (applied > 0) {
+          stalled = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        } else if (++stalled >= MAX_STALLED_STEPS) {
+          throw new Error(`the log on disk ends at store index ${replay.storeIndex}, behind the live tree`);
+        } else {
+          await new Promise((resolve) => setTimeout(resolve, STALL_WAIT_MS));
+        }
+      }
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message }, 'cannot answer watches from the log; ending them');
+      this.endWaiting();
+      await this.dropReplay();
+    } finally {
+      this.pumping = false;
+      this.scheduleIdle();
+    }
+  }
+
+  /**
+   * The replay that goes on from `need`, restarted from the newest start
+   * point below it when the current one cannot (or a start point is much
+   * closer). null when no start point reaches `need`: the watches that need
+   * it have ended.
+   */
+  private async replayFor(need: number): Promise<Replay | null> {
+    const r = this.replay;
+    const start = this.points.atOrBelow(need - 1);
+    const usable =
+      r !== null && need >= this.window.first && (start === null || start.storeIndex < r.storeIndex + RESTART_GAP);
+    if (usable) return r;
+    if (start === null) {
+      // The log was released past these watches while they waited.
+      for (const w of this.waiting) {
+        if (w.from === need) this.end(w);
+      }
+      return null;
+    }
+    await this.startReplay(start);
+    return this.replay;
+  }
+
+  private async startReplay(start: StartPoint): Promise<void> {
+    await this.dropReplay();
+    this.window.reset(start.storeIndex + 1);
+    this.replay = await Replay.from(this.opts.dataDir, this.opts.codec, start, (e) => this.window.add(e));
+  }
+
+  private async dropReplay(): Promise<void> {
+    const r = this.replay;
+    this.replay = null;
+    this.window.reset(1);
+    await r?.close();
+  }
+
+  private end(w: DiskWatch): void {
+    this.waiting.delete(w);
+    if (w.done) return;
+    w.done = true;
+    w.onEnd();
+  }
+
+  private endWaiting(): void {
+    for (const w of [...this.waiting]) this.end(w);
+  }
+
+  private scheduleIdle(): void {
+    if (this.closed || this.replay === null) return;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (!this.pumping) void this.dropReplay();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  // ---- trees at a past index -----------------------------------------------------
+
+  private async buildTree(index: number): Promise<Tree> {
+    const start = this.points.atOrBelow(index);
+    if (start === null)
+      throw new V2Error(
+        ErrorCode.IndexCompacted,
+        `the log no longer reaches back to index ${index}`,
+        this.opts.store().index,
+      );
+    const replay = await Replay.from(this.opts.dataDir, this.opts.codec, start, null);
+    try {
+      let stalled = 0;
+      while (replay.storeIndex < index) {
+        if ((await replay.step(index)) > 0) {
+          stalled = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        } else if (++stalled >= MAX_STALLED_STEPS) {
+          throw new Error(`the log on disk ends at store index ${replay.storeIndex}, before ${index}`);
+        } else {
+          await new Promise((resolve) => setTimeout(resolve, STALL_WAIT_MS));
+        }
+      }
+    } finally {
+      await replay.close();
+    }
+    const tree: Tree = { store: replay.store, time: replay.lastTime, expires: Date.now() + this.treeTtlMs };
+    this.keepTree(index, tree);
+    return tree;
+  }
+
+  private keepTree(index: number, tree: Tree): void {
+    const now = Date.now();
+    for (const [i, t] of this.trees) if (t.expires <= now) this.trees.delete(i);
+    this.trees.set(index, tree);
+    // Each tree is a whole copy of the state: let it go when it expires even if nobody asks again.
+    setTimeout(() => {
+      if (this.trees.get(index) === tree) this.trees.delete(index);
+    }, this.treeTtlMs).unref();
+    for (const old of this.trees.keys()) {
+      if (this.trees.size <= this.treeCap) break;
+      this.trees.delete(old);
+    }
+  }
+}

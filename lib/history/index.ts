@@ -1,0 +1,15 @@
+// The log as an event store: watches from any index the log still holds,
+// reads of the tree at a past index, and (with lib/store's hash) the replica
+// hash check. Reads segments and snapshot files through lib/storage and
+// replays them with lib/server's state machine; the server only wires it.
+
+export { History, DEFAULT_MAX_SCANS, type HistoryOptions } from './history.js';
+export type { ReplayMachine, StateCodec } from './codec.js';
+export {
+  ReplicaHashes,
+  MAX_DIGESTS,
+  type CheckReport,
+  type HashAnswer,
+  type HashPeer,
+  type ReplicaHashOptions,
+} from './replica-hash.js';

@@ -1,0 +1,83 @@
+// A private copy of the member's state rebuilt from a start point (a snapshot
+// or the empty tree) and moved forward through the committed log, entry by
+// entry, with the very function the apply loop uses: the events it records
+// are the events the member recorded, index for index.
+
+import type { Entry } from '../wire/index.js';
+import { CommittedLogReader, readSnapshotFileAsync } from '../storage/index.js';
+import type { Store } from '../store/index.js';
+import type { RecordedEvent, ReplayMachine, StateCodec } from './codec.js';
+import type { StartPoint } from './start-points.js';
+
+/** Entries applied per step: a step is one bounded piece of work between two turns of the event loop. */
+export const STEP_ENTRIES = 256;
+
+export class Replay {
+  /** The time stamped on the last entry applied (ms), null until one is; kept only by copies without an event observer. */
+  lastTime: number | null = null;
+  private stopped = false;
+
+  private constructor(
+    private readonly sm: ReplayMachine,
+    private readonly codec: StateCodec,
+    private readonly reader: CommittedLogReader,
+    readonly start: StartPoint,
+    private readonly onEvent: ((e: RecordedEvent) => void) | null,
+  ) {
+    if (onEvent !== null) sm.store.observe((event, refresh) => onEvent({ event, refresh }));
+  }
+
+  /** The state at `start`; the snapshot file is read on the thread pool, its tree decoded here. */
+  static async from(
+    dataDir: string,
+    codec: StateCodec,
+    start: StartPoint,
+    onEvent: ((e: RecordedEvent) => void) | null,
+  ): Promise<Replay> {
+    const sm = start.path === null ? codec.empty() : codec.fromSnapshot((await readSnapshotFileAsync(start.path)).data);
+    return new Replay(sm, codec, new CommittedLogReader(dataDir, start.raftIndex), start, onEvent);
+  }
+
+  /** The store index the copy is at. */
+  get storeIndex(): number {
+    return this.sm.store.index;
+  }
+
+  /** The copy's tree (for reads at this point). */
+  get store(): Store {
+    return this.sm.store;
+  }
+
+  /**
+   * Applies up to STEP_ENTRIES more committed entries, stopping early once
+   * the store index reaches `until`. Returns how many were applied: 0 when
+   * the log on disk holds nothing further yet, or `until` is reached.
+   */
+  async step(until = Infinity): Promise<number> {
+    if (this.stopped || this.storeIndex >= until) return 0;
+    if (until !== Infinity) this.sm.store.stopExpiringAt(until);
+    const entries = await this.reader.next(STEP_ENTRIES);
+    let applied = 0;
+    for (const e of entries) {
+      if (this.storeIndex >= until) {
+        // Entries past the point are not needed; this copy ends here.
+        this.stopped = true;
+        break;
+      }
+      this.apply(e);
+      applied++;
+    }
+    return applied;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.reader.close();
+  }
+
+  private apply(e: Entry): void {
+    // Point-in-time copies show TTLs as of their last entry; event replays need no time.
+    if (this.onEvent === null) this.lastTime = this.codec.entryTime(e) ?? this.lastTime;
+    this.sm.apply(e);
+  }
+}

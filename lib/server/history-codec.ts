@@ -1,0 +1,15 @@
+// How lib/history decodes this member's snapshots and entries: the state
+// machine the apply loop uses, so a replay records the very events the
+// member recorded.
+
+import type { StateCodec } from '../history/index.js';
+import { decodeProposal } from './proposal.js';
+import { decodeServerState } from './state-codec.js';
+import { StateMachine } from './state-machine.js';
+
+export const historyCodec: StateCodec = {
+  empty: () => new StateMachine(),
+  fromSnapshot: (data) => StateMachine.fromSnapshotData(data),
+  storeBytes: (data) => decodeServerState(data).store,
+  entryTime: (e) => (e.type === 'normal' ? decodeProposal(e.data).time : null),
+};

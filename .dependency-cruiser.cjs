@@ -27,23 +27,44 @@ function onlyImports(name, from, allowed, comment) {
 module.exports = {
   forbidden: [
     // --- what shared/DESIGN.md says a module must never do ---
-    onlyImports('raft-imports-nothing-of-kvd', 'raft', ['wire'], 'The Raft core is pure: it shares only the wire/log vocabulary.'),
+    onlyImports(
+      'raft-imports-nothing-of-kvd',
+      'raft',
+      ['wire'],
+      'The Raft core is pure: it shares only the wire/log vocabulary.',
+    ),
     {
       name: 'raft-is-pure',
-      comment: 'No I/O, clocks or timers in the Raft core: no Node built-ins and no packages (lib/wire carries avsc for it).',
+      comment:
+        'No I/O, clocks or timers in the Raft core: no Node built-ins and no packages (lib/wire carries avsc for it).',
       severity: 'error',
       from: { path: '^lib/raft/' },
       to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'] },
     },
-    onlyImports('wire-is-a-leaf', 'wire', [], 'The wire and log types are shared by raft, storage, transport and tools: they depend on none of them.'),
-    onlyImports('errors-is-a-leaf', 'errors', [], 'The error registry is shared by api, server and store: it depends on none of them.'),
+    onlyImports(
+      'wire-is-a-leaf',
+      'wire',
+      [],
+      'The wire and log types are shared by raft, storage, transport and tools: they depend on none of them.',
+    ),
+    onlyImports(
+      'errors-is-a-leaf',
+      'errors',
+      [],
+      'The error registry is shared by api, server and store: it depends on none of them.',
+    ),
     onlyImports(
       'store-knows-no-raft',
       'store',
       ['errors'],
       'The key tree knows nothing of Raft, storage, transport or the server: the time of a mutation comes from its log entry.',
     ),
-    onlyImports('storage-knows-no-keys', 'storage', ['wire', 'errors', 'log'], 'Storage keeps records; it never knows what a key is.'),
+    onlyImports(
+      'storage-knows-no-keys',
+      'storage',
+      ['wire', 'errors', 'log'],
+      'Storage keeps records; it never knows what a key is.',
+    ),
     {
       name: 'storage-and-store-never-import-api-or-server',
       comment: 'The layers below the member never reach up to it.',
@@ -59,7 +80,7 @@ module.exports = {
     ),
     {
       name: 'api-touches-the-tree-only-through-the-server',
-      comment: 'lib/api may name the store\'s types, never call into the tree.',
+      comment: "lib/api may name the store's types, never call into the tree.",
       severity: 'error',
       from: { path: '^lib/api/' },
       to: { path: '^lib/store/', dependencyTypesNot: ['type-only'] },
@@ -80,7 +101,7 @@ module.exports = {
     },
     {
       name: 'client-is-standalone',
-      comment: 'kvctl\'s client speaks HTTP to a cluster; it links none of the member.',
+      comment: "kvctl's client speaks HTTP to a cluster; it links none of the member.",
       severity: 'error',
       from: { path: '^lib/client/' },
       to: { path: '^lib/', pathNot: ['^lib/client/', '^lib/(progress|errors|log)/'] },
@@ -146,7 +167,10 @@ module.exports = {
     exclude: { path: '^(dist|node_modules)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

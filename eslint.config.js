@@ -6,7 +6,11 @@ import tseslint from 'typescript-eslint';
 
 /** Globals through which time, randomness or scheduling would enter. */
 const CLOCK_AND_CHANCE = [
-  { object: 'Date', property: 'now', message: 'time enters as an argument (an entry time or tick), never from the clock' },
+  {
+    object: 'Date',
+    property: 'now',
+    message: 'time enters as an argument (an entry time or tick), never from the clock',
+  },
   { object: 'Math', property: 'random', message: 'randomness is handed in, never drawn here' },
   { object: 'performance', property: 'now', message: 'time enters as an argument, never from the clock' },
 ];
@@ -29,7 +33,11 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': [
         'error',
         // node:test runs top-level tests and suites itself; subtests (t.test) must still be awaited.
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': [
@@ -39,7 +47,12 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
       ],
       // The one warning: its count is held by lint/non-null-budget.json (lint/eslint.mjs).
       '@typescript-eslint/no-non-null-assertion': 'warn',
@@ -49,7 +62,11 @@ export default tseslint.config(
     files: ['lib/raft/**/*.ts'],
     rules: {
       'no-restricted-properties': ['error', ...CLOCK_AND_CHANCE],
-      'no-restricted-globals': ['error', ...TIMERS, { name: 'Date', message: 'time enters as tick(), never from the clock' }],
+      'no-restricted-globals': [
+        'error',
+        ...TIMERS,
+        { name: 'Date', message: 'time enters as tick(), never from the clock' },
+      ],
     },
   },
   {

@@ -7,13 +7,27 @@ import { realpathSync } from 'node:fs';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { ClientApi } from '../lib/api/index.js';
-import { commandLineAction, ConfigError, helpText, loadConfig, versionText, type KvdConfig } from '../lib/config/index.js';
+import {
+  commandLineAction,
+  ConfigError,
+  helpText,
+  loadConfig,
+  versionText,
+  type KvdConfig,
+} from '../lib/config/index.js';
 import { DiscoveryError } from '../lib/discovery/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { Metrics } from '../lib/metrics/index.js';
 import { BootstrapError, EntryApplyError, Member, type InitialClusterSource } from '../lib/server/index.js';
 import { StorageError } from '../lib/storage/index.js';
-import { dialTlsOf, loadClientTls, loadServerTls, TlsConfigError, TlsReloader, type ServerTls } from '../lib/tls/index.js';
+import {
+  dialTlsOf,
+  loadClientTls,
+  loadServerTls,
+  TlsConfigError,
+  TlsReloader,
+  type ServerTls,
+} from '../lib/tls/index.js';
 
 /** The etcd API level kvd answers as, in /version. */
 const ETCD_API_VERSION = { etcdserver: '3.4.0', etcdcluster: '3.4.0' };
@@ -37,7 +51,11 @@ interface PeerTls {
 
 function peerTls(config: KvdConfig, logger: Logger): PeerTls | null {
   const sec = config.peerTransportSecurity;
-  const wanted = anyHttps(config.listenPeerUrls) || anyHttps(config.initialAdvertisePeerUrls) || sec.certFile !== undefined || sec.autoTls;
+  const wanted =
+    anyHttps(config.listenPeerUrls) ||
+    anyHttps(config.initialAdvertisePeerUrls) ||
+    sec.certFile !== undefined ||
+    sec.autoTls;
   if (!wanted) return null;
   const hosts = [...config.listenPeerUrls, ...config.initialAdvertisePeerUrls].map((u) => u.host);
   const loaded = loadServerTls(sec, 'peer', config.dataDir, { hosts, logger });
@@ -54,7 +72,9 @@ function initialClusterSource(config: KvdConfig, logger: Logger): InitialCluster
   if (b.kind !== 'discovery') return b;
   let tls: ConnectionOptions | null = null;
   if (b.url.startsWith('https:')) {
-    const dial = loadClientTls({ ...config.clientTransportSecurity, autoTls: false }, 'client', config.dataDir, { logger });
+    const dial = loadClientTls({ ...config.clientTransportSecurity, autoTls: false }, 'client', config.dataDir, {
+      logger,
+    });
     tls = { ...dial, ca: dial.ca === undefined ? undefined : [...rootCertificates, ...[dial.ca].flat()] };
   }
   return { kind: 'discovery', url: b.url, proxy: b.proxy, fallback: b.fallback, tls };
@@ -64,7 +84,12 @@ function initialClusterSource(config: KvdConfig, logger: Logger): InitialCluster
  * Starts a member from a validated configuration. onRemoved: a committed change
  * removed it; onFatal: it stopped itself on a broken invariant.
  */
-export async function startMember(config: KvdConfig, logger: Logger, onRemoved: () => void, onFatal: () => void): Promise<Running> {
+export async function startMember(
+  config: KvdConfig,
+  logger: Logger,
+  onRemoved: () => void,
+  onFatal: () => void,
+): Promise<Running> {
   for (const n of config.notices) logger[n.level]({ key: n.key }, n.message);
   const metrics = new Metrics();
   const peer = peerTls(config, logger);
@@ -122,14 +147,26 @@ export async function startMember(config: KvdConfig, logger: Logger, onRemoved: 
   }
   // Rotation: new handshakes and new peer dials use the new certificate; established sessions keep theirs.
   const reloaders = [
-    clientTls && new TlsReloader({
-      sec: config.clientTransportSecurity, side: 'client', dataDir: config.dataDir, logger, current: clientTls, hosts: clientHosts,
-      onReload: (ctx) => api.setSecureContext(ctx),
-    }),
-    peer && new TlsReloader({
-      sec: config.peerTransportSecurity, side: 'peer', dataDir: config.dataDir, logger, current: peer.loaded, hosts: peer.hosts,
-      onReload: (ctx, next) => member.setPeerTls(ctx, dialTlsOf(next)),
-    }),
+    clientTls &&
+      new TlsReloader({
+        sec: config.clientTransportSecurity,
+        side: 'client',
+        dataDir: config.dataDir,
+        logger,
+        current: clientTls,
+        hosts: clientHosts,
+        onReload: (ctx) => api.setSecureContext(ctx),
+      }),
+    peer &&
+      new TlsReloader({
+        sec: config.peerTransportSecurity,
+        side: 'peer',
+        dataDir: config.dataDir,
+        logger,
+        current: peer.loaded,
+        hosts: peer.hosts,
+        onReload: (ctx, next) => member.setPeerTls(ctx, dialTlsOf(next)),
+      }),
   ].filter((r): r is TlsReloader => r !== null);
   for (const r of reloaders) r.start();
   const onHup = () => {
@@ -206,7 +243,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     );
   };
   try {
-    running = await startMember(config, logger, () => shutdown('removed from the cluster'), () => shutdown('fatal error', 1));
+    running = await startMember(
+      config,
+      logger,
+      () => shutdown('removed from the cluster'),
+      () => shutdown('fatal error', 1),
+    );
   } catch (err) {
     if (
       err instanceof BootstrapError ||
@@ -227,7 +269,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   return exited;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+const invokedDirectly =
+  process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   main(process.argv.slice(2), process.env).then(
     (code) => process.exit(code),
@@ -248,5 +291,5 @@ function corruptForTest(member: Member, logger: Logger): void {
   if (spec === undefined) return;
   const eq = spec.indexOf('=');
   const done = eq > 0 && member.corruptForTest(spec.slice(0, eq), spec.slice(eq + 1));
-  logger.warn({ spec, done }, 'KVD_TEST_CORRUPT: corrupted this member\'s tree on purpose (a test-only hook)');
+  logger.warn({ spec, done }, "KVD_TEST_CORRUPT: corrupted this member's tree on purpose (a test-only hook)");
 }

@@ -6,7 +6,10 @@
 export class AssertionFailure extends Error {
   readonly code = 'ASSERTION_FAILED';
 
-  constructor(message: string, readonly details: Readonly<Record<string, unknown>> = {}) {
+  constructor(
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
     super(message);
     this.name = 'AssertionFailure';
   }

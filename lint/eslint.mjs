@@ -68,7 +68,9 @@ if (over) {
   failed = true;
 }
 if (under) {
-  console.error('eslint: fewer non-null assertions than the budget: run `node lint/eslint.mjs --lower` and commit the new budget');
+  console.error(
+    'eslint: fewer non-null assertions than the budget: run `node lint/eslint.mjs --lower` and commit the new budget',
+  );
   failed = true;
 }
 process.exit(failed ? 1 : 0);

@@ -13,7 +13,10 @@ const root = new URL('..', import.meta.url).pathname;
 /** A scratch copy of the tracked and new files of the work tree, sharing node_modules. */
 function copyRepo() {
   const dir = mkdtempSync(join(tmpdir(), 'kvd-lint-selfcheck-'));
-  const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
+  const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
   for (const file of listed.stdout.split('\0').filter(Boolean)) {
     mkdirSync(join(dir, dirname(file)), { recursive: true });
@@ -31,13 +34,15 @@ function copyRepo() {
 const cases = [
   {
     what: 'lib/raft/raft.ts imports lib/server',
-    breakIn: (dir) => appendFileSync(join(dir, 'lib/raft/raft.ts'), "\nexport * as _server from '../server/index.js';\n"),
+    breakIn: (dir) =>
+      appendFileSync(join(dir, 'lib/raft/raft.ts'), "\nexport * as _server from '../server/index.js';\n"),
     script: 'lint',
     expect: ['raft-imports-nothing-of-kvd'],
   },
   {
     what: 'lib/storage imports lib/store',
-    breakIn: (dir) => appendFileSync(join(dir, 'lib/storage/index.ts'), "\nexport * as _store from '../store/index.js';\n"),
+    breakIn: (dir) =>
+      appendFileSync(join(dir, 'lib/storage/index.ts'), "\nexport * as _store from '../store/index.js';\n"),
     script: 'lint:deps',
     expect: ['storage-knows-no-keys'],
   },
@@ -48,8 +53,9 @@ const cases = [
     expect: ['storage-and-store-never-import-api-or-server', 'store-knows-no-raft'],
   },
   {
-    what: 'a module reaches past another module\'s index.ts',
-    breakIn: (dir) => appendFileSync(join(dir, 'lib/metrics/index.ts'), "\nexport * as _deep from '../store/node.js';\n"),
+    what: "a module reaches past another module's index.ts",
+    breakIn: (dir) =>
+      appendFileSync(join(dir, 'lib/metrics/index.ts'), "\nexport * as _deep from '../store/node.js';\n"),
     script: 'lint:deps',
     expect: ['imports-only-through-index'],
   },
@@ -92,7 +98,8 @@ const cases = [
   },
   {
     what: 'a type error in a test file',
-    breakIn: (dir) => appendFileSync(join(dir, 'test/raft/election.test.ts'), "\nexport const _wrong: number = 'not a number';\n"),
+    breakIn: (dir) =>
+      appendFileSync(join(dir, 'test/raft/election.test.ts'), "\nexport const _wrong: number = 'not a number';\n"),
     script: 'typecheck',
     expect: ['test/raft/election.test.ts', 'TS2322'],
   },
@@ -108,7 +115,9 @@ for (const c of cases) {
     const missing = c.expect.filter((text) => !output.includes(text));
     if (run.status === 0 || missing.length > 0) {
       failures++;
-      console.error(`FAIL ${c.what}: \`npm run ${c.script}\` exited ${run.status}${missing.length ? `, output lacks ${missing.join(', ')}` : ''}`);
+      console.error(
+        `FAIL ${c.what}: \`npm run ${c.script}\` exited ${run.status}${missing.length ? `, output lacks ${missing.join(', ')}` : ''}`,
+      );
       console.error(output.split('\n').slice(-40).join('\n'));
     } else {
       console.log(`ok   ${c.what}: \`npm run ${c.script}\` fails with ${c.expect.join(', ')}`);
@@ -117,5 +126,9 @@ for (const c of cases) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-console.log(failures === 0 ? 'lint self-check: every breakage was caught' : `lint self-check: ${failures} breakage(s) got through`);
+console.log(
+  failures === 0
+    ? 'lint self-check: every breakage was caught'
+    : `lint self-check: ${failures} breakage(s) got through`,
+);
 process.exit(failures === 0 ? 0 : 1);

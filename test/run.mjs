@@ -38,9 +38,20 @@ if (files.length === 0) {
 const tapFile = join(tmpdir(), `kvd-test-${process.pid}.tap`);
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--import', './test/support/per-test-timeout.mjs', '--test', `--test-timeout=${FILE_TIMEOUT_MS}`, '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', '--test-reporter-destination=' + tapFile,
-    '--test-concurrency=2', ...files],
+  [
+    '--import',
+    'tsx',
+    '--import',
+    './test/support/per-test-timeout.mjs',
+    '--test',
+    `--test-timeout=${FILE_TIMEOUT_MS}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    '--test-reporter-destination=' + tapFile,
+    '--test-concurrency=2',
+    ...files,
+  ],
   { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
 );
 child.on('exit', async (code, signal) => {

@@ -38,7 +38,9 @@ writeFileSync(join(out, 'favicon.svg'), readFileSync(join(web, 'favicon.svg')));
 let total = 0;
 for (const name of readdirSync(out)) {
   const body = readFileSync(join(out, name));
-  const br = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } });
+  const br = brotliCompressSync(body, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+  });
   const gz = gzipSync(body, { level: 9 });
   if (br.length < body.length) writeFileSync(join(out, `${name}.br`), br);
   if (gz.length < body.length) writeFileSync(join(out, `${name}.gz`), gz);

@@ -4,7 +4,14 @@
 // client's address and the user name it gave, never the password.
 
 import type { Logger } from 'pino';
-import { Authenticator, parseCredentials, PasswordQueueFull, type AuthView, type Identity, type Passwords } from '../auth/index.js';
+import {
+  Authenticator,
+  parseCredentials,
+  PasswordQueueFull,
+  type AuthView,
+  type Identity,
+  type Passwords,
+} from '../auth/index.js';
 import { tooManyRequests } from '../errors/index.js';
 import { RefusalLog } from '../tls/index.js';
 import type { Exchange } from './exchange.js';
@@ -72,7 +79,8 @@ export class AuthGate {
   }
 
   private refuse(ex: Exchange, who: Identity, what: Record<string, unknown>): void {
-    const reason: AuthRefusal = who.kind === 'refused' ? (who.reason === 'no-credentials' ? 'no-credentials' : 'bad-credentials') : 'forbidden';
+    const reason: AuthRefusal =
+      who.kind === 'refused' ? (who.reason === 'no-credentials' ? 'no-credentials' : 'bad-credentials') : 'forbidden';
     this.onRefused(reason);
     const user = who.kind === 'user' ? who.user.name : who.kind === 'refused' ? who.user : null;
     this.refusals.refused({

@@ -4,7 +4,16 @@
 // passwords are hashed here, before the log, so the log never holds one.
 
 import type { Logger } from 'pino';
-import { AuthError, PasswordQueueFull, type AuthChange, type AuthOperation, type AuthService, type KvPermissions, type Passwords, type Role } from '../auth/index.js';
+import {
+  AuthError,
+  PasswordQueueFull,
+  type AuthChange,
+  type AuthOperation,
+  type AuthService,
+  type KvPermissions,
+  type Passwords,
+  type Role,
+} from '../auth/index.js';
 import { tooManyRequests, V2Error } from '../errors/index.js';
 import type { KeysService } from '../server/index.js';
 import type { AuthGate } from './auth-gate.js';
@@ -90,7 +99,10 @@ export class AuthHandler {
     if (!this.allowed(ex, ['GET'])) return;
     if (!(await this.root(ex))) return;
     const view = this.auth.authView;
-    const roles = view.roleNames().map((n) => view.role(n)).filter((r): r is Role => r !== undefined);
+    const roles = view
+      .roleNames()
+      .map((n) => view.role(n))
+      .filter((r): r is Role => r !== undefined);
     this.replyJson(ex, 200, { roles: roles.map(roleJson) });
   }
 
@@ -116,13 +128,18 @@ export class AuthHandler {
         if (body === null) return;
         const u = decodeUserBody(body);
         if (u === null) return this.replyMessage(ex, 400, 'Invalid JSON in request body.', true);
-        if (u.user !== name) return this.replyMessage(ex, 400, 'User JSON name does not match the name in the URL', true);
+        if (u.user !== name)
+          return this.replyMessage(ex, 400, 'User JSON name does not match the name in the URL', true);
         const grant = u.grant ?? [];
         const revoke = u.revoke ?? [];
         const roles = u.roles ?? [];
         if (grant.length === 0 && revoke.length === 0) {
           if (roles.length > 0) {
-            if (u.password === '') return this.replyAuthError(ex, new AuthError(400, `auth: Cannot create user ${name} with an empty password`));
+            if (u.password === '')
+              return this.replyAuthError(
+                ex,
+                new AuthError(400, `auth: Cannot create user ${name} with an empty password`),
+              );
             const hash = await this.hash(ex, u.password);
             if (hash === null) return;
             return this.change(ex, { op: 'user-create', name, passwordHash: hash, roles: u.roles });
@@ -156,11 +173,16 @@ export class AuthHandler {
         if (body === null) return;
         const r = decodeRoleBody(body);
         if (r === null) return this.replyMessage(ex, 400, 'Invalid JSON in request body.', true);
-        if (r.role !== name) return this.replyMessage(ex, 400, 'Role JSON name does not match the name in the URL', true);
+        if (r.role !== name)
+          return this.replyMessage(ex, 400, 'Role JSON name does not match the name in the URL', true);
         if (noPermissions(r.grant) && noPermissions(r.revoke)) {
-          return this.change(ex, { op: 'role-create', role: { name, kv: r.permissions, grant: r.grant, revoke: r.revoke } });
+          return this.change(ex, {
+            op: 'role-create',
+            role: { name, kv: r.permissions, grant: r.grant, revoke: r.revoke },
+          });
         }
-        if (!noPermissions(r.permissions)) return this.replyMessage(ex, 400, 'Role JSON contains both permissions and grant/revoke', true);
+        if (!noPermissions(r.permissions))
+          return this.replyMessage(ex, 400, 'Role JSON contains both permissions and grant/revoke', true);
         return this.change(ex, { op: 'role-update', name, grant: r.grant, revoke: r.revoke });
       }
       case 'DELETE':
@@ -177,7 +199,10 @@ export class AuthHandler {
       if (err instanceof AuthError) return this.replyAuthError(ex, err);
       return this.replyFailure(ex, err);
     }
-    this.logger.info({ change: op.op, name: 'name' in op ? op.name : op.op === 'role-create' ? op.role.name : undefined }, 'auth changed');
+    this.logger.info(
+      { change: op.op, name: 'name' in op ? op.name : op.op === 'role-create' ? op.role.name : undefined },
+      'auth changed',
+    );
     switch (outcome.kind) {
       case 'done':
         reply(ex, 200, this.headers(true), '');
@@ -237,7 +262,9 @@ export class AuthHandler {
 
   /** The headers etcd sets once a request passed its checks: JSON and the cluster id. */
   private headers(withCluster: boolean): string[] {
-    return withCluster ? ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', this.keys.indexes().clusterId] : ['Content-Type', JSON_TYPE];
+    return withCluster
+      ? ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', this.keys.indexes().clusterId]
+      : ['Content-Type', JSON_TYPE];
   }
 
   /** json.Encoder's output: the value and a newline. */

@@ -113,7 +113,10 @@ function permissionsInto(x: unknown, current: KvPermissions): KvPermissions {
   for (const k of fieldValues(x, 'kv')) {
     if (k === null) continue;
     if (!isObject(k)) throw new TypeMismatch('kv');
-    kv = { read: listField(k, 'read', kv.read as string[] | null), write: listField(k, 'write', kv.write as string[] | null) };
+    kv = {
+      read: listField(k, 'read', kv.read as string[] | null),
+      write: listField(k, 'write', kv.write as string[] | null),
+    };
   }
   return kv;
 }
@@ -151,7 +154,12 @@ export function decodeRoleBody(body: Buffer): RoleBody | null {
     if (!isObject(doc)) return null;
     let permissions = EMPTY;
     for (const x of fieldValues(doc, 'permissions')) permissions = permissionsInto(x, permissions);
-    return { role: stringField(doc, 'role', ''), permissions, grant: optionalPermissions(doc, 'grant'), revoke: optionalPermissions(doc, 'revoke') };
+    return {
+      role: stringField(doc, 'role', ''),
+      permissions,
+      grant: optionalPermissions(doc, 'grant'),
+      revoke: optionalPermissions(doc, 'revoke'),
+    };
   } catch {
     return null;
   }

@@ -47,7 +47,6 @@ export interface ClientApiOptions {
   passwords?: Passwords;
 }
 
-
 const DEFAULT_CLOSE_TIMEOUT_MS = 2000;
 
 export class ClientApi {
@@ -68,10 +67,22 @@ export class ClientApi {
       this.passwords = opts.passwords ?? new Passwords();
       // etcd takes the certificate's name as the user only with client-cert-auth on.
       const clientCertAuth = opts.tls?.requestCert === true;
-      this.authGate = new AuthGate(opts.auth.authView, this.passwords, clientCertAuth, opts.logger, opts.onAuthRefused ?? (() => {}));
+      this.authGate = new AuthGate(
+        opts.auth.authView,
+        this.passwords,
+        clientCertAuth,
+        opts.logger,
+        opts.onAuthRefused ?? (() => {}),
+      );
       authHandler = new AuthHandler(opts.auth, opts.keys, this.authGate, this.passwords, opts.logger);
     }
-    const keys = new KeysHandler(opts.keys, opts.logger, this.watches, opts.watchTimeoutMs ?? DEFAULT_WATCH_TIMEOUT_MS, this.authGate);
+    const keys = new KeysHandler(
+      opts.keys,
+      opts.logger,
+      this.watches,
+      opts.watchTimeoutMs ?? DEFAULT_WATCH_TIMEOUT_MS,
+      this.authGate,
+    );
     const members = new MembersHandler(opts.keys, opts.cluster, opts.logger, this.authGate);
     const info = new InfoHandlers(opts.cluster, opts.logger, opts.version, opts.metrics);
     const router = new Router(keys, members, info, opts.logger, this.dashboardHandler(), authHandler);
@@ -83,7 +94,11 @@ export class ClientApi {
     if (service === null) return null;
     const dir = this.opts.dashboardDir ?? defaultDashboardDir();
     const assets = loadAssets(dir);
-    if (assets === null) this.logger.warn({ dir }, 'the dashboard is not built (no index.html): /dashboard/ answers 503; run npm run build');
+    if (assets === null)
+      this.logger.warn(
+        { dir },
+        'the dashboard is not built (no index.html): /dashboard/ answers 503; run npm run build',
+      );
     return new DashboardHandler(service, assets);
   }
 
@@ -106,7 +121,11 @@ export class ClientApi {
         tlsServer = tls.createServer({ ...gate.serverOptions, ALPNProtocols: ['h2', 'http/1.1'] });
       } catch (err) {
         // lib/tls checks material when it loads it; this catches options that did not come from there.
-        throw new TlsConfigError('CERT_REFUSED', undefined, `client TLS: OpenSSL refuses the TLS options for ${url} (${(err as Error).message})`);
+        throw new TlsConfigError(
+          'CERT_REFUSED',
+          undefined,
+          `client TLS: OpenSSL refuses the TLS options for ${url} (${(err as Error).message})`,
+        );
       }
       tlsServer.on('connection', (socket: Socket) => this.connections.track(socket));
       tlsServer.on('secureConnection', (socket: TLSSocket) => {

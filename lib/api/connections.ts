@@ -19,7 +19,8 @@ import { replyBadRequest } from './respond.js';
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /** What Go answers (and then closes) when it cannot parse a request. */
-const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
+const BAD_REQUEST =
+  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
 const HEADERS_TOO_LARGE =
   'HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large';
 
@@ -89,7 +90,9 @@ export class Connections {
       maxSessionMemory: MAX_SESSION_MEMORY_MB,
       settings: { maxHeaderListSize: MAX_HEADER_BYTES, maxFrameSize: MAX_FRAME_BYTES },
     });
-    this.http2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => this.onStream(stream, headers));
+    this.http2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+      this.onStream(stream, headers),
+    );
     this.http2.on('session', (session: Http2Session) => this.onSession(session));
   }
 
@@ -112,7 +115,8 @@ export class Connections {
     const onError = (err: Error): void => this.logger.debug({ err }, 'client connection error');
     const onReadable = (): void => {
       let chunk: Buffer | null;
-      while ((chunk = socket.read() as Buffer | null) !== null) seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+      while ((chunk = socket.read() as Buffer | null) !== null)
+        seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
       const n = Math.min(seen.length, PREFACE.length);
       const h2 = seen.subarray(0, n).equals(PREFACE.subarray(0, n));
       if (h2 && seen.length < PREFACE.length) return;
@@ -134,7 +138,10 @@ export class Connections {
       socket.destroy();
       return;
     }
-    this.connections.set(socket, h2 ? { kind: 'h2' } : { kind: 'h1', pipeline: new Http1Pipeline(socket, MAX_PIPELINED_REQUESTS), latest: null });
+    this.connections.set(
+      socket,
+      h2 ? { kind: 'h2' } : { kind: 'h1', pipeline: new Http1Pipeline(socket, MAX_PIPELINED_REQUESTS), latest: null },
+    );
     socket.once('close', () => this.connections.delete(socket));
     if (h2) this.http2.emit('connection', socket);
     else this.http1.emit('connection', socket);
@@ -174,7 +181,10 @@ export class Connections {
    * A request Node's parser refused. Its answer waits for the requests before
    * it, and ends the connection: the parser cannot go on after an error.
    */
-  private onClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, socket: Socket): void {
+  private onClientError(
+    err: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number },
+    socket: Socket,
+  ): void {
     this.logger.debug({ err }, 'unparsable HTTP/1.1 request');
     const conn = this.connections.get(socket);
     // An error inside a body leaves that request's handler waiting for the
@@ -185,7 +195,10 @@ export class Connections {
       return;
     }
     conn.pipeline.addLast(() => {
-      const head = err.code === 'HPE_INVALID_METHOD' && err.rawPacket !== undefined ? recoverHead(err.rawPacket, err.bytesParsed ?? 0) : null;
+      const head =
+        err.code === 'HPE_INVALID_METHOD' && err.rawPacket !== undefined
+          ? recoverHead(err.rawPacket, err.bytesParsed ?? 0)
+          : null;
       if (head === null) {
         this.refuse(err, socket);
         return;

@@ -48,7 +48,8 @@ export function defaultDashboardDir(): string {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg)) {
       try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'kvd') return join(dir, 'dist', 'dashboard');
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'kvd')
+          return join(dir, 'dist', 'dashboard');
       } catch {
         // an unreadable package.json is not ours: keep climbing
       }

@@ -24,9 +24,12 @@ const CSP = [
 ].join('; ');
 
 const PAGE_HEADERS: readonly string[] = [
-  'Content-Security-Policy', CSP,
-  'Referrer-Policy', 'no-referrer',
-  'X-Content-Type-Options', 'nosniff',
+  'Content-Security-Policy',
+  CSP,
+  'Referrer-Policy',
+  'no-referrer',
+  'X-Content-Type-Options',
+  'nosniff',
 ];
 
 const READ_METHODS = ['GET', 'HEAD'] as const;
@@ -51,10 +54,16 @@ export class DashboardHandler {
     if (ex.method !== 'GET' && ex.method !== 'HEAD') return replyMethodNotAllowed(ex, READ_METHODS);
     if (path === DASHBOARD_PATH) return replyRedirect(ex, `${DASHBOARD_PATH}/${rawQuery === '' ? '' : `?${rawQuery}`}`);
     const rest = path.slice(DASHBOARD_PATH.length + 1);
-    if (rest === 'api/latency') return this.json(ex, await this.service.latencyReport(queryNumber(rawQuery, 'seconds', 300)));
-    if (rest === 'api/cluster') return this.json(ex, await this.service.clusterReport(queryNumber(rawQuery, 'since', 0)));
+    if (rest === 'api/latency')
+      return this.json(ex, await this.service.latencyReport(queryNumber(rawQuery, 'seconds', 300)));
+    if (rest === 'api/cluster')
+      return this.json(ex, await this.service.clusterReport(queryNumber(rawQuery, 'since', 0)));
     if (this.assets === null) {
-      return replyGoError(ex, 503, 'The dashboard is not built in this installation: run npm run build (or npm ci) and restart kvd.');
+      return replyGoError(
+        ex,
+        503,
+        'The dashboard is not built in this installation: run npm run build (or npm ci) and restart kvd.',
+      );
     }
     const asset = this.assets.get(rest === '' ? 'index.html' : rest);
     if (asset === undefined || rest.includes('/')) return replyNotFound(ex);
@@ -64,11 +73,15 @@ export class DashboardHandler {
   private file(ex: Exchange, asset: Asset): void {
     const [encoding, variant] = pickVariant(asset, acceptedEncodings(ex.header('accept-encoding')));
     const headers = [
-      'Cache-Control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-      'ETag', variant.etag,
-      'Vary', 'Accept-Encoding',
+      'Cache-Control',
+      asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+      'ETag',
+      variant.etag,
+      'Vary',
+      'Accept-Encoding',
       ...PAGE_HEADERS,
-      'Date', httpDate(),
+      'Date',
+      httpDate(),
     ];
     if (etagMatches(ex.header('if-none-match'), variant.etag)) {
       ex.send(304, headers, null);
@@ -84,12 +97,17 @@ export class DashboardHandler {
     const gzip = text.length >= COMPRESS_FROM_BYTES && acceptedEncodings(ex.header('accept-encoding')).has('gzip');
     const body = gzip ? gzipSync(text, { level: 1 }) : text;
     const headers = [
-      'Cache-Control', 'no-store',
-      'Content-Type', 'application/json',
-      'Vary', 'Accept-Encoding',
+      'Cache-Control',
+      'no-store',
+      'Content-Type',
+      'application/json',
+      'Vary',
+      'Accept-Encoding',
       ...PAGE_HEADERS,
-      'Date', httpDate(),
-      'Content-Length', String(body.length),
+      'Date',
+      httpDate(),
+      'Content-Length',
+      String(body.length),
     ];
     if (gzip) headers.push('Content-Encoding', 'gzip');
     ex.send(200, headers, ex.method === 'HEAD' ? null : body);

@@ -196,15 +196,24 @@ export function goQuote(bin: string): string {
 /** One ASCII byte as Go's strconv.Quote writes it (without the quotes). */
 export function quoteAscii(c: number): string {
   switch (c) {
-    case 7: return '\\a';
-    case 8: return '\\b';
-    case 9: return '\\t';
-    case 10: return '\\n';
-    case 11: return '\\v';
-    case 12: return '\\f';
-    case 13: return '\\r';
-    case 34: return '\\"';
-    case 92: return '\\\\';
+    case 7:
+      return '\\a';
+    case 8:
+      return '\\b';
+    case 9:
+      return '\\t';
+    case 10:
+      return '\\n';
+    case 11:
+      return '\\v';
+    case 12:
+      return '\\f';
+    case 13:
+      return '\\r';
+    case 34:
+      return '\\"';
+    case 92:
+      return '\\\\';
   }
   if (c < 32 || c === 127) return '\\x' + (c >> 4).toString(16) + (c & 15).toString(16);
   return String.fromCharCode(c);

@@ -62,7 +62,10 @@ export class InfoHandlers {
 
   machines(ex: Exchange): void {
     if (ex.method !== 'GET' && ex.method !== 'HEAD') return replyMethodNotAllowed(ex, MACHINES_METHODS);
-    const urls = this.cluster.members().flatMap((m) => m.clientURLs).sort();
+    const urls = this.cluster
+      .members()
+      .flatMap((m) => m.clientURLs)
+      .sort();
     reply(ex, 200, [], urls.join(', '), TEXT_TYPE);
   }
 

@@ -12,14 +12,22 @@ const GO_FIX = /\\\\|\\[bf]|[<>&\u2028\u2029]/g;
 
 function goFix(m: string): string {
   switch (m) {
-    case '\\\\': return m;
-    case '\\b': return '\\u0008';
-    case '\\f': return '\\u000c';
-    case '<': return '\\u003c';
-    case '>': return '\\u003e';
-    case '&': return '\\u0026';
-    case '\u2028': return '\\u2028';
-    default: return '\\u2029';
+    case '\\\\':
+      return m;
+    case '\\b':
+      return '\\u0008';
+    case '\\f':
+      return '\\u000c';
+    case '<':
+      return '\\u003c';
+    case '>':
+      return '\\u003e';
+    case '&':
+      return '\\u0026';
+    case '\u2028':
+      return '\\u2028';
+    default:
+      return '\\u2029';
   }
 }
 
@@ -80,7 +88,15 @@ export function httpErrorJson(message: string): string {
 
 export function memberJson(m: MemberInfo): string {
   return goJson(
-    '{"id":' + str(m.id) + ',"name":' + str(m.name) + ',"peerURLs":' + str(m.peerURLs) + ',"clientURLs":' + str(m.clientURLs) + '}',
+    '{"id":' +
+      str(m.id) +
+      ',"name":' +
+      str(m.name) +
+      ',"peerURLs":' +
+      str(m.peerURLs) +
+      ',"clientURLs":' +
+      str(m.clientURLs) +
+      '}',
   );
 }
 

@@ -106,11 +106,16 @@ export class KeysHandler {
       ex,
       isCreated(ev) ? 201 : 200,
       [
-        'Content-Type', JSON_TYPE,
-        'X-Etcd-Cluster-Id', clusterId,
-        'X-Etcd-Index', String(ev.etcdIndex),
-        'X-Raft-Index', String(idx.raftIndex),
-        'X-Raft-Term', String(idx.raftTerm),
+        'Content-Type',
+        JSON_TYPE,
+        'X-Etcd-Cluster-Id',
+        clusterId,
+        'X-Etcd-Index',
+        String(ev.etcdIndex),
+        'X-Raft-Index',
+        String(idx.raftIndex),
+        'X-Raft-Term',
+        String(idx.raftTerm),
       ],
       eventJson(ev, noValueOnSuccess),
     );
@@ -181,12 +186,18 @@ export class KeysHandler {
     const idx = this.keys.indexes();
     ex.startStream(200, [
       ...CORS_HEADERS,
-      'Content-Type', JSON_TYPE,
-      'X-Etcd-Cluster-Id', clusterId,
-      'X-Etcd-Index', String(idx.etcdIndex),
-      'X-Raft-Index', String(idx.raftIndex),
-      'X-Raft-Term', String(idx.raftTerm),
-      'Date', httpDate(),
+      'Content-Type',
+      JSON_TYPE,
+      'X-Etcd-Cluster-Id',
+      clusterId,
+      'X-Etcd-Index',
+      String(idx.etcdIndex),
+      'X-Raft-Index',
+      String(idx.raftIndex),
+      'X-Raft-Term',
+      String(idx.raftTerm),
+      'Date',
+      httpDate(),
     ]);
     started = true;
     this.watches.add(entry);

@@ -32,7 +32,12 @@ export type KeyOperation =
   | { readonly kind: 'read'; readonly path: string; readonly options: ReadOptions }
   | { readonly kind: 'watch'; readonly path: string; readonly options: WatchOptions }
   /** recursive: the query's flag, whatever the method (etcd's auth checks a write with it too). */
-  | { readonly kind: 'write'; readonly request: StoreRequest; readonly noValueOnSuccess: boolean; readonly recursive: boolean };
+  | {
+      readonly kind: 'write';
+      readonly request: StoreRequest;
+      readonly noValueOnSuccess: boolean;
+      readonly recursive: boolean;
+    };
 
 /** Whether Go would read this request's body as a form (PUT/POST with a urlencoded type). */
 export function wantsFormBody(method: string, contentType: string | undefined): boolean {
@@ -50,7 +55,9 @@ export function parseForm(req: KeyHttpRequest): FormValues | V2Error {
   const form: FormValues = new Map();
   let err: GoError | null = null;
   if (req.method === 'PUT' || req.method === 'POST') {
-    const media = parseMediaType(req.contentType === undefined || req.contentType === '' ? 'application/octet-stream' : req.contentType);
+    const media = parseMediaType(
+      req.contentType === undefined || req.contentType === '' ? 'application/octet-stream' : req.contentType,
+    );
     err = media.error;
     if (media.type === FORM_TYPE) {
       if (req.body === 'too-large') return invalidForm('http: POST too large');
@@ -78,9 +85,19 @@ export function parseUint64(s: string): bigint | null {
 /** Go's strconv.ParseBool; null when Go would fail. */
 export function parseGoBool(s: string): boolean | null {
   switch (s) {
-    case '1': case 't': case 'T': case 'TRUE': case 'true': case 'True':
+    case '1':
+    case 't':
+    case 'T':
+    case 'TRUE':
+    case 'true':
+    case 'True':
       return true;
-    case '0': case 'f': case 'F': case 'FALSE': case 'false': case 'False':
+    case '0':
+    case 'f':
+    case 'F':
+    case 'FALSE':
+    case 'false':
+    case 'False':
       return false;
   }
   return null;
@@ -178,7 +195,11 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
     case 'GET':
       // etcd turns a quorum GET into a linearizable read even when it asks to wait.
       if (wait && !quorum) {
-        return { kind: 'watch', path, options: { recursive, stream, sinceIndex: waitIndex > 0n ? Number(waitIndex) : null } };
+        return {
+          kind: 'watch',
+          path,
+          options: { recursive, stream, sinceIndex: waitIndex > 0n ? Number(waitIndex) : null },
+        };
       }
       return { kind: 'read', path, options: { recursive, sorted, quorum, ...at } };
     case 'HEAD':

@@ -12,10 +12,14 @@ function jsonKind(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   if (v === null) return 'null';
   switch (typeof v) {
-    case 'string': return 'string';
-    case 'number': return 'number';
-    case 'boolean': return 'bool';
-    default: return 'object';
+    case 'string':
+      return 'string';
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'bool';
+    default:
+      return 'object';
   }
 }
 
@@ -38,13 +42,18 @@ export function decodePeerURLs(body: Buffer): string[] | GoError {
       continue;
     }
     if (!Array.isArray(value)) {
-      firstError ??= new GoError(`json: cannot unmarshal ${jsonKind(value)} into Go struct field .peerURLs of type []string`);
+      firstError ??= new GoError(
+        `json: cannot unmarshal ${jsonKind(value)} into Go struct field .peerURLs of type []string`,
+      );
       continue;
     }
     urls = value.map((el: unknown) => {
       if (typeof el === 'string') return el;
       // Go leaves a null element as ""; anything else is an error (and "" too).
-      if (el !== null) firstError ??= new GoError(`json: cannot unmarshal ${jsonKind(el)} into Go struct field .peerURLs of type string`);
+      if (el !== null)
+        firstError ??= new GoError(
+          `json: cannot unmarshal ${jsonKind(el)} into Go struct field .peerURLs of type string`,
+        );
       return '';
     });
   }

@@ -111,7 +111,12 @@ export class MembersHandler {
 
   private get(ex: Exchange, clusterId: string, sub: string): void {
     if (sub === '') {
-      reply(ex, 200, ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', clusterId], memberListJson(this.cluster.members()));
+      reply(
+        ex,
+        200,
+        ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', clusterId],
+        memberListJson(this.cluster.members()),
+      );
       return;
     }
     if (sub === 'leader') {
@@ -181,7 +186,12 @@ export class MembersHandler {
   private replyInternal(ex: Exchange, clusterId: string, err: unknown, what: string): void {
     this.logger.warn({ err }, what);
     if (err instanceof V2Error) {
-      reply(ex, err.status, ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', clusterId, 'X-Etcd-Index', String(err.index)], v2ErrorJson(err));
+      reply(
+        ex,
+        err.status,
+        ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', clusterId, 'X-Etcd-Index', String(err.index)],
+        v2ErrorJson(err),
+      );
       return;
     }
     this.replyMessage(ex, clusterId, 500, 'Internal Server Error');

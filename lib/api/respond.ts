@@ -8,9 +8,12 @@ import { htmlEscape } from './go-url.js';
 
 /** etcd's CORS handler with its default allowed origin "*". */
 export const CORS_HEADERS: readonly string[] = [
-  'Access-Control-Allow-Headers', 'accept, content-type, authorization',
-  'Access-Control-Allow-Methods', 'POST, GET, OPTIONS, PUT, DELETE',
-  'Access-Control-Allow-Origin', '*',
+  'Access-Control-Allow-Headers',
+  'accept, content-type, authorization',
+  'Access-Control-Allow-Methods',
+  'POST, GET, OPTIONS, PUT, DELETE',
+  'Access-Control-Allow-Origin',
+  '*',
 ];
 
 export const JSON_TYPE = 'application/json';
@@ -35,7 +38,13 @@ export function httpDate(): string {
  * order), Date and Content-Length. `sniffedType` goes last, where Go puts a
  * Content-Type it detected from the body. A null body sends no length.
  */
-export function reply(ex: Exchange, status: number, headers: readonly string[], body: string | null, sniffedType?: string): void {
+export function reply(
+  ex: Exchange,
+  status: number,
+  headers: readonly string[],
+  body: string | null,
+  sniffedType?: string,
+): void {
   const all = [...CORS_HEADERS, ...headers, 'Date', httpDate()];
   if (body !== null) all.push('Content-Length', String(Buffer.byteLength(body)));
   if (sniffedType !== undefined) all.push('Content-Type', sniffedType);
@@ -43,8 +52,19 @@ export function reply(ex: Exchange, status: number, headers: readonly string[], 
 }
 
 /** Go's http.Error: text/plain, nosniff, message plus newline. `before` holds headers sorting before Content-Type. */
-export function replyGoError(ex: Exchange, status: number, message: string, before: readonly string[] = [], after: readonly string[] = []): void {
-  reply(ex, status, [...before, 'Content-Type', TEXT_TYPE, 'X-Content-Type-Options', 'nosniff', ...after], message + '\n');
+export function replyGoError(
+  ex: Exchange,
+  status: number,
+  message: string,
+  before: readonly string[] = [],
+  after: readonly string[] = [],
+): void {
+  reply(
+    ex,
+    status,
+    [...before, 'Content-Type', TEXT_TYPE, 'X-Content-Type-Options', 'nosniff', ...after],
+    message + '\n',
+  );
 }
 
 /** Go's http.NotFound. */
@@ -60,7 +80,12 @@ export function replyMethodNotAllowed(ex: Exchange, allowed: readonly string[], 
 /** Go's http.Redirect with 301, as ServeMux sends it for an unclean path. */
 export function replyRedirect(ex: Exchange, location: string): void {
   if (ex.method === 'GET') {
-    reply(ex, 301, ['Content-Type', 'text/html; charset=utf-8', 'Location', location], `<a href="${htmlEscape(location)}">Moved Permanently</a>.\n\n`);
+    reply(
+      ex,
+      301,
+      ['Content-Type', 'text/html; charset=utf-8', 'Location', location],
+      `<a href="${htmlEscape(location)}">Moved Permanently</a>.\n\n`,
+    );
   } else if (ex.method === 'HEAD') {
     reply(ex, 301, ['Content-Type', 'text/html; charset=utf-8', 'Location', location], null);
   } else {

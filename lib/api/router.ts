@@ -96,7 +96,11 @@ export class Router {
     if (this.auth !== null && path.startsWith('/v2/auth/')) {
       return this.auth.handle(ex, bytesToText(path.slice(8)));
     }
-    if (this.dashboard !== null && path.startsWith(DASHBOARD_PATH) && (path.length === 10 || path.charCodeAt(10) === 47)) {
+    if (
+      this.dashboard !== null &&
+      path.startsWith(DASHBOARD_PATH) &&
+      (path.length === 10 || path.charCodeAt(10) === 47)
+    ) {
       return this.dashboard.handle(ex, path, target.rawQuery);
     }
     switch (path) {

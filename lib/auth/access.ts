@@ -28,7 +28,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 export function parseCredentials(authorization: string | undefined, certName: string | null): Credentials {
   if (authorization === undefined || authorization === '') return { kind: 'none', certName };
   const prefix = 'basic ';
-  if (authorization.length < prefix.length || authorization.slice(0, prefix.length).toLowerCase() !== prefix) return { kind: 'malformed' };
+  if (authorization.length < prefix.length || authorization.slice(0, prefix.length).toLowerCase() !== prefix)
+    return { kind: 'malformed' };
   // Go's StdEncoding: padding required, line breaks ignored.
   const encoded = authorization.slice(prefix.length).replace(/[\r\n]/g, '');
   if (!BASE64.test(encoded)) return { kind: 'malformed' };
@@ -65,10 +66,13 @@ export class Authenticator {
     }
     const user = this.view.user(c.user);
     if (!user) return { kind: 'refused', reason: 'unknown-user', user: c.user };
-    if (!(await this.passwords.verify(user.name, c.password, user.passwordHash))) return { kind: 'refused', reason: 'wrong-password', user: c.user };
+    if (!(await this.passwords.verify(user.name, c.password, user.passwordHash)))
+      return { kind: 'refused', reason: 'wrong-password', user: c.user };
     // The user may have changed while bcrypt ran: decide with what is there now.
     const now = this.view.user(c.user);
-    return now && now.passwordHash === user.passwordHash ? { kind: 'user', user: now, by: 'password' } : { kind: 'refused', reason: 'wrong-password', user: c.user };
+    return now && now.passwordHash === user.passwordHash
+      ? { kind: 'user', user: now, by: 'password' }
+      : { kind: 'refused', reason: 'wrong-password', user: c.user };
   }
 
   /** Whether the identity may read (or write) the key, or (recursive) everything below it. */

@@ -9,7 +9,14 @@ import type { AuthData } from './state.js';
 const optStrings = ['null', { type: 'array', items: 'string' }];
 
 function kvSchema(): object {
-  return { type: 'record', name: 'KvPermissions', fields: [{ name: 'read', type: optStrings }, { name: 'write', type: optStrings }] };
+  return {
+    type: 'record',
+    name: 'KvPermissions',
+    fields: [
+      { name: 'read', type: optStrings },
+      { name: 'write', type: optStrings },
+    ],
+  };
 }
 
 /** A role record; `kv` is the full KvPermissions definition the first time it appears in a schema, else its name. */
@@ -76,9 +83,17 @@ export const AUTH_OPERATION_SCHEMAS: readonly object[] = [
 
 type Wire = Record<string, Record<string, unknown>>;
 
-const kvToWire = (kv: KvPermissions): Record<string, unknown> => ({ read: kv.read && [...kv.read], write: kv.write && [...kv.write] });
+const kvToWire = (kv: KvPermissions): Record<string, unknown> => ({
+  read: kv.read && [...kv.read],
+  write: kv.write && [...kv.write],
+});
 const optKvToWire = (kv: KvPermissions | null): Record<string, unknown> | null => (kv === null ? null : kvToWire(kv));
-const roleToWire = (r: Role): Record<string, unknown> => ({ name: r.name, kv: kvToWire(r.kv), grant: optKvToWire(r.grant), revoke: optKvToWire(r.revoke) });
+const roleToWire = (r: Role): Record<string, unknown> => ({
+  name: r.name,
+  kv: kvToWire(r.kv),
+  grant: optKvToWire(r.grant),
+  revoke: optKvToWire(r.revoke),
+});
 
 function kvFromWire(w: unknown): KvPermissions {
   const kv = w as { read: string[] | null; write: string[] | null };
@@ -87,7 +102,12 @@ function kvFromWire(w: unknown): KvPermissions {
 const optKvFromWire = (w: unknown): KvPermissions | null => (w === null || w === undefined ? null : kvFromWire(w));
 function roleFromWire(w: unknown): Role {
   const r = w as Record<string, unknown>;
-  return { name: r.name as string, kv: kvFromWire(r.kv), grant: optKvFromWire(r.grant), revoke: optKvFromWire(r.revoke) };
+  return {
+    name: r.name as string,
+    kv: kvFromWire(r.kv),
+    grant: optKvFromWire(r.grant),
+    revoke: optKvFromWire(r.revoke),
+  };
 }
 
 /** The proposal union's wrapped form of a change. */
@@ -102,7 +122,9 @@ export function authOperationToWire(op: AuthOperation): Wire {
     case 'user-put':
       return { UserPut: { name: op.name, passwordHash: op.passwordHash } };
     case 'user-update':
-      return { UserUpdate: { name: op.name, passwordHash: op.passwordHash, grant: [...op.grant], revoke: [...op.revoke] } };
+      return {
+        UserUpdate: { name: op.name, passwordHash: op.passwordHash, grant: [...op.grant], revoke: [...op.revoke] },
+      };
     case 'user-delete':
       return { UserDelete: { name: op.name } };
     case 'role-create':
@@ -123,17 +145,33 @@ export function authOperationFromWire(w: object): AuthOperation | null {
     case 'AuthDisable':
       return { op: 'auth-disable' };
     case 'UserCreate':
-      return { op: 'user-create', name: v.name as string, passwordHash: v.passwordHash as string, roles: v.roles as string[] | null };
+      return {
+        op: 'user-create',
+        name: v.name as string,
+        passwordHash: v.passwordHash as string,
+        roles: v.roles as string[] | null,
+      };
     case 'UserPut':
       return { op: 'user-put', name: v.name as string, passwordHash: v.passwordHash as string | null };
     case 'UserUpdate':
-      return { op: 'user-update', name: v.name as string, passwordHash: v.passwordHash as string | null, grant: v.grant as string[], revoke: v.revoke as string[] };
+      return {
+        op: 'user-update',
+        name: v.name as string,
+        passwordHash: v.passwordHash as string | null,
+        grant: v.grant as string[],
+        revoke: v.revoke as string[],
+      };
     case 'UserDelete':
       return { op: 'user-delete', name: v.name as string };
     case 'RoleCreate':
       return { op: 'role-create', role: roleFromWire(v.role) };
     case 'RoleUpdate':
-      return { op: 'role-update', name: v.name as string, grant: optKvFromWire(v.grant), revoke: optKvFromWire(v.revoke) };
+      return {
+        op: 'role-update',
+        name: v.name as string,
+        grant: optKvFromWire(v.grant),
+        revoke: optKvFromWire(v.revoke),
+      };
     case 'RoleDelete':
       return { op: 'role-delete', name: v.name as string };
     default:
@@ -155,7 +193,13 @@ export function describeAuthOperation(op: AuthOperation): Record<string, unknown
     case 'user-put':
       return { method: 'USER-PUT', user: op.name, password: op.passwordHash === null ? 'unchanged' : 'set' };
     case 'user-update':
-      return { method: 'USER-UPDATE', user: op.name, password: op.passwordHash === null ? 'unchanged' : 'set', grant: op.grant, revoke: op.revoke };
+      return {
+        method: 'USER-UPDATE',
+        user: op.name,
+        password: op.passwordHash === null ? 'unchanged' : 'set',
+        grant: op.grant,
+        revoke: op.revoke,
+      };
     case 'user-delete':
       return { method: 'USER-DELETE', user: op.name };
     case 'role-create':
@@ -206,7 +250,11 @@ export function decodeAuthData(buf: Buffer, offset: number): { data: AuthData; e
   const { value, offset: end } = stateType.decode(buf, offset) as { value: unknown; offset: number };
   if (end < 0) throw new Error(`auth state in snapshot data is truncated (from byte ${offset} of ${buf.length})`);
   const w = value as { enabled: boolean; users: Array<Record<string, unknown>>; roles: unknown[] };
-  const users: User[] = w.users.map((u) => ({ name: u.name as string, passwordHash: u.passwordHash as string, roles: u.roles as string[] | null }));
+  const users: User[] = w.users.map((u) => ({
+    name: u.name as string,
+    passwordHash: u.passwordHash as string,
+    roles: u.roles as string[] | null,
+  }));
   return { data: { enabled: w.enabled, users, roles: w.roles.map(roleFromWire) }, end };
 }
 
@@ -216,7 +264,8 @@ export function describeAuthData(d: AuthData): {
   users: { user: string; roles: readonly string[] | null }[];
   roles: { role: string; permissions: unknown }[];
 } {
-  const byName = <T extends { name: string }>(list: readonly T[]): T[] => [...list].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const byName = <T extends { name: string }>(list: readonly T[]): T[] =>
+    [...list].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   return {
     enabled: d.enabled,
     users: byName(d.users).map((u) => ({ user: u.name, roles: u.roles })),

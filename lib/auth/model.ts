@@ -43,7 +43,12 @@ export type AuthOperation =
   | { readonly op: 'auth-enable' }
   | { readonly op: 'auth-disable' }
   /** PUT of a user with roles: create only. */
-  | { readonly op: 'user-create'; readonly name: string; readonly passwordHash: string; readonly roles: readonly string[] | null }
+  | {
+      readonly op: 'user-create';
+      readonly name: string;
+      readonly passwordHash: string;
+      readonly roles: readonly string[] | null;
+    }
   /** PUT of a user with neither roles nor grant/revoke: create, or change the password. null: no password given. */
   | { readonly op: 'user-put'; readonly name: string; readonly passwordHash: string | null }
   /** PUT of a user with grant or revoke (and perhaps a new password). */
@@ -56,13 +61,26 @@ export type AuthOperation =
     }
   | { readonly op: 'user-delete'; readonly name: string }
   | { readonly op: 'role-create'; readonly role: Role }
-  | { readonly op: 'role-update'; readonly name: string; readonly grant: KvPermissions | null; readonly revoke: KvPermissions | null }
+  | {
+      readonly op: 'role-update';
+      readonly name: string;
+      readonly grant: KvPermissions | null;
+      readonly revoke: KvPermissions | null;
+    }
   | { readonly op: 'role-delete'; readonly name: string };
 
 export type AuthOperationName = AuthOperation['op'];
 
 const OPERATION_NAMES: ReadonlySet<string> = new Set<AuthOperationName>([
-  'auth-enable', 'auth-disable', 'user-create', 'user-put', 'user-update', 'user-delete', 'role-create', 'role-update', 'role-delete',
+  'auth-enable',
+  'auth-disable',
+  'user-create',
+  'user-put',
+  'user-update',
+  'user-delete',
+  'role-create',
+  'role-update',
+  'role-delete',
 ]);
 
 export function isAuthOperation(body: { readonly op: string }): body is AuthOperation {
@@ -71,7 +89,11 @@ export function isAuthOperation(body: { readonly op: string }): body is AuthOper
 
 /** What an applied change gives its client. */
 export type AuthChange =
-  | { readonly kind: 'user'; readonly user: { readonly name: string; readonly roles: readonly string[] | null }; readonly created: boolean }
+  | {
+      readonly kind: 'user';
+      readonly user: { readonly name: string; readonly roles: readonly string[] | null };
+      readonly created: boolean;
+    }
   | { readonly kind: 'role'; readonly role: Role }
   | { readonly kind: 'done' };
 

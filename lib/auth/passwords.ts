@@ -33,7 +33,9 @@ export class PasswordQueueFull extends Error {
   }
 }
 
-type Job = { readonly kind: 'hash'; readonly password: string; readonly cost: number } | { readonly kind: 'compare'; readonly password: string; readonly hash: string };
+type Job =
+  | { readonly kind: 'hash'; readonly password: string; readonly cost: number }
+  | { readonly kind: 'compare'; readonly password: string; readonly hash: string };
 
 // The worker's whole source: bcryptjs is imported by its resolved URL, so the
 // worker needs no file of its own (and runs the same from dist/ and under tsx).
@@ -85,7 +87,13 @@ export class Passwords {
 
   /** Whether the password matches the stored hash. Rejects with PasswordQueueFull when the queue is full. */
   verify(user: string, password: string, hash: string): Promise<boolean> {
-    const key = createHmac('sha256', this.secret).update(user).update('\0').update(password).update('\0').update(hash).digest('base64');
+    const key = createHmac('sha256', this.secret)
+      .update(user)
+      .update('\0')
+      .update(password)
+      .update('\0')
+      .update(hash)
+      .digest('base64');
     const expires = this.verified.get(key);
     if (expires !== undefined) {
       if (expires > this.now()) return Promise.resolve(true);

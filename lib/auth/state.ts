@@ -55,7 +55,12 @@ function samePermissions(a: KvPermissions | null, b: KvPermissions | null): bool
 
 /** Go's reflect.DeepEqual of two roles as etcd stores them. */
 function sameRole(a: Role, b: Role): boolean {
-  return a.name === b.name && samePermissions(a.kv, b.kv) && samePermissions(a.grant, b.grant) && samePermissions(a.revoke, b.revoke);
+  return (
+    a.name === b.name &&
+    samePermissions(a.kv, b.kv) &&
+    samePermissions(a.grant, b.grant) &&
+    samePermissions(a.revoke, b.revoke)
+  );
 }
 
 function grantPermissions(kv: KvPermissions, add: KvPermissions): KvPermissions | AuthError {
@@ -167,14 +172,24 @@ export class AuthState implements AuthView {
     return { kind: 'done' };
   }
 
-  private createUser(name: string, passwordHash: string, roles: readonly string[] | null, created = false): AuthChange | AuthError {
+  private createUser(
+    name: string,
+    passwordHash: string,
+    roles: readonly string[] | null,
+    created = false,
+  ): AuthChange | AuthError {
     if (this.users.has(name)) return authError(409, `User ${name} already exists.`);
     const user = withRootRole({ name, passwordHash, roles });
     this.users.set(name, user);
     return { kind: 'user', user: { name, roles: user.roles }, created };
   }
 
-  private updateUser(name: string, passwordHash: string | null, grant: readonly string[], revoke: readonly string[]): AuthChange | AuthError {
+  private updateUser(
+    name: string,
+    passwordHash: string | null,
+    grant: readonly string[],
+    revoke: readonly string[],
+  ): AuthChange | AuthError {
     const old = this.user(name);
     if (old === undefined) return authError(404, `User ${name} does not exist.`);
     const roles = new Set(old.roles ?? []);

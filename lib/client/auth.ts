@@ -52,7 +52,10 @@ function strings(v: unknown): string[] {
 function toRole(v: unknown): RoleInfo {
   const o = obj(v);
   const kv = obj(field(obj(field(o, 'permissions')), 'kv'));
-  return { role: String(field(o, 'role') ?? ''), permissions: { read: strings(field(kv, 'read')), write: strings(field(kv, 'write')) } };
+  return {
+    role: String(field(o, 'role') ?? ''),
+    permissions: { read: strings(field(kv, 'read')), write: strings(field(kv, 'write')) },
+  };
 }
 
 /** etcd's client: anything but the expected statuses is the body's message. */
@@ -65,7 +68,12 @@ function check(res: HttpResponse, ...ok: number[]): void {
 export class AuthApi {
   constructor(private readonly client: ClusterClient) {}
 
-  private send(method: HttpRequest['method'], parts: string[], body: unknown, call: CallOptions): Promise<HttpResponse> {
+  private send(
+    method: HttpRequest['method'],
+    parts: string[],
+    body: unknown,
+    call: CallOptions,
+  ): Promise<HttpResponse> {
     const text = body === undefined ? null : JSON.stringify(body);
     const action = (ep: Endpoint): HttpRequest => ({
       method,
@@ -97,7 +105,10 @@ export class AuthApi {
     check(res, 200);
     const o = obj(parse(res));
     const roles = field(o, 'roles');
-    return { user: String(field(o, 'user') ?? ''), roles: Array.isArray(roles) ? roles.map((r) => (typeof r === 'string' ? r : toRole(r).role)) : [] };
+    return {
+      user: String(field(o, 'user') ?? ''),
+      roles: Array.isArray(roles) ? roles.map((r) => (typeof r === 'string' ? r : toRole(r).role)) : [],
+    };
   }
 
   async addUser(name: string, password: string, call: CallOptions = {}): Promise<void> {
@@ -135,7 +146,11 @@ export class AuthApi {
   }
 
   async addRole(name: string, call: CallOptions = {}): Promise<void> {
-    check(await this.send('PUT', ['roles', name], { role: name, permissions: { kv: { read: null, write: null } } }, call), 200, 201);
+    check(
+      await this.send('PUT', ['roles', name], { role: name, permissions: { kv: { read: null, write: null } } }, call),
+      200,
+      201,
+    );
   }
 
   async removeRole(name: string, call: CallOptions = {}): Promise<void> {
@@ -143,15 +158,38 @@ export class AuthApi {
   }
 
   async grantRole(name: string, paths: readonly string[], type: PermissionType, call: CallOptions = {}): Promise<void> {
-    check(await this.send('PUT', ['roles', name], { role: name, permissions: { kv: { read: null, write: null } }, grant: { kv: kvOf(paths, type) } }, call), 200);
+    check(
+      await this.send(
+        'PUT',
+        ['roles', name],
+        { role: name, permissions: { kv: { read: null, write: null } }, grant: { kv: kvOf(paths, type) } },
+        call,
+      ),
+      200,
+    );
   }
 
-  async revokeRole(name: string, paths: readonly string[], type: PermissionType, call: CallOptions = {}): Promise<void> {
-    check(await this.send('PUT', ['roles', name], { role: name, permissions: { kv: { read: null, write: null } }, revoke: { kv: kvOf(paths, type) } }, call), 200);
+  async revokeRole(
+    name: string,
+    paths: readonly string[],
+    type: PermissionType,
+    call: CallOptions = {},
+  ): Promise<void> {
+    check(
+      await this.send(
+        'PUT',
+        ['roles', name],
+        { role: name, permissions: { kv: { read: null, write: null } }, revoke: { kv: kvOf(paths, type) } },
+        call,
+      ),
+      200,
+    );
   }
 }
 
-function kvOf(paths: readonly string[], type: PermissionType): { read: readonly string[] | null; write: readonly string[] | null } {
+function kvOf(
+  paths: readonly string[],
+  type: PermissionType,
+): { read: readonly string[] | null; write: readonly string[] | null } {
   return { read: type === 'write' ? null : paths, write: type === 'read' ? null : paths };
 }
-

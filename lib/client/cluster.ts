@@ -73,7 +73,10 @@ export class ClusterClient {
         failure =
           res.status === 500 || res.status === 503
             ? new ClientFailure('server', `client: etcd member ${ep.text} has no leader`)
-            : new ClientFailure('server', `client: etcd member ${ep.text} returns server error [${STATUS_CODES[res.status] ?? res.status}]`);
+            : new ClientFailure(
+                'server',
+                `client: etcd member ${ep.text} returns server error [${STATUS_CODES[res.status] ?? res.status}]`,
+              );
       } catch (e) {
         if (!(e instanceof ClientFailure)) throw e;
         if (e.kind === 'deadline' || e.kind === 'canceled') throw e;
@@ -93,7 +96,14 @@ export class ClusterClient {
     let target = ep;
     let req = action(ep);
     const cred = this.opts.credentials;
-    if (cred) req = { ...req, headers: { ...req.headers, authorization: 'Basic ' + Buffer.from(`${cred.username}:${cred.password}`).toString('base64') } };
+    if (cred)
+      req = {
+        ...req,
+        headers: {
+          ...req.headers,
+          authorization: 'Basic ' + Buffer.from(`${cred.username}:${cred.password}`).toString('base64'),
+        },
+      };
     for (let hop = 0; ; hop++) {
       if (hop > maxRedirects) throw new ClientFailure('protocol', 'client: too many redirects');
       this.opts.onRequest?.(curlLine(target, req));

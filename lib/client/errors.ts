@@ -48,7 +48,10 @@ export function canceled(): ClientFailure {
 }
 
 export const invalidJson = (): ClientFailure =>
-  new ClientFailure('protocol', 'client: response is invalid json. The endpoint is probably not valid etcd cluster endpoint');
+  new ClientFailure(
+    'protocol',
+    'client: response is invalid json. The endpoint is probably not valid etcd cluster endpoint',
+  );
 
 /** A 200 without a body: what a watch gets when the server ends it without an event. */
 export class EmptyBodyError extends ClientFailure {
@@ -69,7 +72,10 @@ export class ClusterError extends Error {
   override readonly name = 'ClusterError';
 
   constructor(readonly errors: readonly Error[]) {
-    super('client: etcd cluster is unavailable or misconfigured' + errors.map((e, i) => `; error #${i}: ${e.message}\n`).join(''));
+    super(
+      'client: etcd cluster is unavailable or misconfigured' +
+        errors.map((e, i) => `; error #${i}: ${e.message}\n`).join(''),
+    );
   }
 
   detail(): string {

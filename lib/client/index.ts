@@ -88,10 +88,14 @@ export class Client {
   getUrl(url: string, signal?: AbortSignal): Promise<HttpResponse> {
     const ep = parseEndpoint(url);
     const target = canonicalPath(ep.path);
-    return this.transport.exchange(ep, { method: 'GET', target: escapePath(target), headers: {}, body: null }, {
-      headerTimeoutMs: 0,
-      ...(signal && { signal }),
-    });
+    return this.transport.exchange(
+      ep,
+      { method: 'GET', target: escapePath(target), headers: {}, body: null },
+      {
+        headerTimeoutMs: 0,
+        ...(signal && { signal }),
+      },
+    );
   }
 
   /** The protocol spoken with an endpoint: h2 when an https member offers it by ALPN. */

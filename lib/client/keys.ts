@@ -70,7 +70,9 @@ export class KeysApi {
       ['recursive', String(opts.recursive ?? false)],
       ['sorted', String(opts.sort ?? false)],
       ['quorum', String(opts.quorum ?? false)],
-      ...(opts.atIndex !== undefined && opts.atIndex > 0n ? [['atIndex', String(opts.atIndex)] as [string, string]] : []),
+      ...(opts.atIndex !== undefined && opts.atIndex > 0n
+        ? [['atIndex', String(opts.atIndex)] as [string, string]]
+        : []),
     ]);
     const res = await this.client.do((ep) => request('GET', requestTarget(keyPath(ep, key), query), null), call);
     return decodeKeysResponse(res);
@@ -92,7 +94,10 @@ export class KeysApi {
     const query = encodeValues(params);
     const body = encodeValues(form);
     const oneShot = opts.prevExist === 'false';
-    const res = await this.client.do((ep) => request('PUT', requestTarget(keyPath(ep, key), query), body), { ...call, oneShot });
+    const res = await this.client.do((ep) => request('PUT', requestTarget(keyPath(ep, key), query), body), {
+      ...call,
+      oneShot,
+    });
     return decodeKeysResponse(res);
   }
 
@@ -111,7 +116,12 @@ export class KeysApi {
   }
 
   /** POST: a new key named by the store's index under dir. */
-  async createInOrder(dir: string, value: string, opts: { ttl?: WireIndex } = {}, call: CallOptions = {}): Promise<KeysResponse> {
+  async createInOrder(
+    dir: string,
+    value: string,
+    opts: { ttl?: WireIndex } = {},
+    call: CallOptions = {},
+  ): Promise<KeysResponse> {
     const form: [string, string][] = [['value', value]];
     if (opts.ttl !== undefined && opts.ttl > 0n) form.push(['ttl', String(opts.ttl)]);
     const body = encodeValues(form);
@@ -132,7 +142,10 @@ export class KeysApi {
             ['waitIndex', String(waitIndex)],
             ['recursive', recursive],
           ]);
-          const res = await client.do((ep) => request('GET', requestTarget(keyPath(ep, key), query), null), { ...call, wait: true });
+          const res = await client.do((ep) => request('GET', requestTarget(keyPath(ep, key), query), null), {
+            ...call,
+            wait: true,
+          });
           let resp: KeysResponse;
           try {
             resp = decodeKeysResponse(res);

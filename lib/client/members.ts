@@ -30,7 +30,8 @@ export function validatePeerUrls(urls: readonly string[]): string[] {
     if (!m || (scheme !== 'http' && scheme !== 'https' && scheme !== 'unix' && scheme !== 'unixs')) {
       throw new PeerUrlError(`URL scheme must be http, https, unix, or unixs: ${u}`);
     }
-    if (!/^(\[[^\]]*\]|[^:[\]]*):[^:]*$/.test(m[2]!)) throw new PeerUrlError(`URL address does not have the form "host:port": ${u}`);
+    if (!/^(\[[^\]]*\]|[^:[\]]*):[^:]*$/.test(m[2]!))
+      throw new PeerUrlError(`URL address does not have the form "host:port": ${u}`);
     if (m[3] !== '') throw new PeerUrlError(`URL must not contain a path: ${u}`);
     return u;
   });
@@ -77,7 +78,8 @@ function expectStatus(res: HttpResponse, ...want: number[]): void {
 
 function refusal(res: HttpResponse): MembersError {
   const body = parse(res);
-  const message = typeof body === 'object' && body !== null ? str(field(body as Record<string, unknown>, 'message')) : '';
+  const message =
+    typeof body === 'object' && body !== null ? str(field(body as Record<string, unknown>, 'message')) : '';
   return new MembersError(message);
 }
 
@@ -85,16 +87,25 @@ export class MembersApi {
   constructor(private readonly client: ClusterClient) {}
 
   async list(call: CallOptions = {}): Promise<Member[]> {
-    const res = await this.client.do((ep) => ({ method: 'GET', target: requestTarget(joinPath(ep.path, membersPrefix), ''), headers: {}, body: null }), call);
+    const res = await this.client.do(
+      (ep) => ({ method: 'GET', target: requestTarget(joinPath(ep.path, membersPrefix), ''), headers: {}, body: null }),
+      call,
+    );
     expectStatus(res, 200);
     const body = parse(res);
-    const members = typeof body === 'object' && body !== null ? field(body as Record<string, unknown>, 'members') : undefined;
+    const members =
+      typeof body === 'object' && body !== null ? field(body as Record<string, unknown>, 'members') : undefined;
     return Array.isArray(members) ? members.map(toMember) : [];
   }
 
   async leader(call: CallOptions = {}): Promise<Member> {
     const res = await this.client.do(
-      (ep) => ({ method: 'GET', target: requestTarget(joinPath(ep.path, membersPrefix, 'leader'), ''), headers: {}, body: null }),
+      (ep) => ({
+        method: 'GET',
+        target: requestTarget(joinPath(ep.path, membersPrefix, 'leader'), ''),
+        headers: {},
+        body: null,
+      }),
       call,
     );
     expectStatus(res, 200);
@@ -106,7 +117,12 @@ export class MembersApi {
     const urls = validatePeerUrls([peerURL]);
     const body = JSON.stringify({ peerURLs: urls });
     const res = await this.client.do(
-      (ep) => ({ method: 'POST', target: requestTarget(joinPath(ep.path, membersPrefix), ''), headers: { 'content-type': 'application/json' }, body }),
+      (ep) => ({
+        method: 'POST',
+        target: requestTarget(joinPath(ep.path, membersPrefix), ''),
+        headers: { 'content-type': 'application/json' },
+        body,
+      }),
       call,
     );
     expectStatus(res, 201, 409);
@@ -118,7 +134,12 @@ export class MembersApi {
     const urls = validatePeerUrls(peerURLs);
     const body = JSON.stringify({ peerURLs: urls });
     const res = await this.client.do(
-      (ep) => ({ method: 'PUT', target: requestTarget(joinPath(ep.path, membersPrefix, id), ''), headers: { 'content-type': 'application/json' }, body }),
+      (ep) => ({
+        method: 'PUT',
+        target: requestTarget(joinPath(ep.path, membersPrefix, id), ''),
+        headers: { 'content-type': 'application/json' },
+        body,
+      }),
       call,
     );
     expectStatus(res, 204, 404, 409);
@@ -127,7 +148,12 @@ export class MembersApi {
 
   async remove(id: string, call: CallOptions = {}): Promise<void> {
     const res = await this.client.do(
-      (ep) => ({ method: 'DELETE', target: requestTarget(joinPath(ep.path, membersPrefix, id), ''), headers: {}, body: null }),
+      (ep) => ({
+        method: 'DELETE',
+        target: requestTarget(joinPath(ep.path, membersPrefix, id), ''),
+        headers: {},
+        body: null,
+      }),
       call,
     );
     expectStatus(res, 204, 410);

@@ -70,7 +70,16 @@ function node(v: unknown): KeyNode | null {
   };
 }
 
-const emptyNode: KeyNode = { key: '', dir: false, value: '', nodes: null, createdIndex: 0, modifiedIndex: 0, expiration: null, ttl: 0 };
+const emptyNode: KeyNode = {
+  key: '',
+  dir: false,
+  value: '',
+  nodes: null,
+  createdIndex: 0,
+  modifiedIndex: 0,
+  expiration: null,
+  ttl: 0,
+};
 
 function parseJson(body: Buffer): unknown {
   try {

@@ -53,7 +53,12 @@ function readTlsFile(path: string | undefined): Buffer | undefined {
     return readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file or directory'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : String((e as Error).message);
     throw new TlsFileError(`open ${path}: ${why}`);
   }
 }
@@ -74,11 +79,13 @@ const unknownAuthority = new Set([
 function certificateFailure(ep: Endpoint, err: NodeJS.ErrnoException): ClientFailure | null {
   if (err.code === undefined) return null;
   if (unknownAuthority.has(err.code)) return new ClientFailure('tls', 'x509: certificate signed by unknown authority');
-  if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return new ClientFailure('tls', `x509: certificate is not valid for ${ep.hostname}`);
+  if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return new ClientFailure('tls', `x509: certificate is not valid for ${ep.hostname}`);
   if (err.code === 'CERT_HAS_EXPIRED' || err.code === 'CERT_NOT_YET_VALID') {
     return new ClientFailure('tls', 'x509: certificate has expired or is not yet valid');
   }
-  if (err.code.startsWith('ERR_SSL_') || err.code.startsWith('CERT_')) return new ClientFailure('tls', `remote error: tls: ${err.message}`);
+  if (err.code.startsWith('ERR_SSL_') || err.code.startsWith('CERT_'))
+    return new ClientFailure('tls', `remote error: tls: ${err.message}`);
   return null;
 }
 
@@ -142,7 +149,9 @@ export class Transport {
     if (ep.scheme === 'http') return this.exchangeH1(ep, req, opts, http.request, this.httpAgent);
     if (ep.scheme !== 'https') throw new ClientFailure('dial', `unsupported protocol scheme "${ep.scheme}"`);
     const protocol = await this.negotiate(ep, opts);
-    return protocol === 'h2' ? this.exchangeH2(ep, req, opts) : this.exchangeH1(ep, req, opts, https.request, this.httpsAgent);
+    return protocol === 'h2'
+      ? this.exchangeH2(ep, req, opts)
+      : this.exchangeH1(ep, req, opts, https.request, this.httpsAgent);
   }
 
   close(): void {
@@ -178,7 +187,10 @@ export class Transport {
         socket.destroy();
         reject(err);
       };
-      const timer = setTimeout(() => fail(new ClientFailure('dial', `dial tcp ${hostPort(ep)}: i/o timeout`)), this.dialTimeoutMs);
+      const timer = setTimeout(
+        () => fail(new ClientFailure('dial', `dial tcp ${hostPort(ep)}: i/o timeout`)),
+        this.dialTimeoutMs,
+      );
       const onAbort = (): void => fail(abortFailure(signal));
       const onError = (err: NodeJS.ErrnoException): void => fail(connectFailure(ep, err, false));
       const cleanup = (): void => {
@@ -321,7 +333,8 @@ export class Transport {
       stream.on('response', (h) => {
         clearTimeout(headerTimer);
         status = Number(h[':status']);
-        for (const [k, v] of Object.entries(h)) if (!k.startsWith(':')) headers[k] = Array.isArray(v) ? v[0] : (v as string | undefined);
+        for (const [k, v] of Object.entries(h))
+          if (!k.startsWith(':')) headers[k] = Array.isArray(v) ? v[0] : (v as string | undefined);
       });
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', (err: NodeJS.ErrnoException) => finish(new ClientFailure('read', err.message)));

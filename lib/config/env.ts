@@ -3,7 +3,10 @@ import type { RawValues } from './source.js';
 import type { ConfigNotice } from './types.js';
 
 const FLAG_BY_ENV: ReadonlyMap<string, string> = new Map(
-  [...OPTIONS, ...IGNORED_ETCD_KEYS, ...UNSUPPORTED_ETCD_KEYS, { flag: CONFIG_FILE_FLAG }].map((o) => [envName(o.flag), o.flag]),
+  [...OPTIONS, ...IGNORED_ETCD_KEYS, ...UNSUPPORTED_ETCD_KEYS, { flag: CONFIG_FILE_FLAG }].map((o) => [
+    envName(o.flag),
+    o.flag,
+  ]),
 );
 
 export interface Environment {
@@ -23,7 +26,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Environment {
     if (!variable.startsWith('KVD_') || text === undefined || text === '') continue;
     const flag = FLAG_BY_ENV.get(variable);
     if (flag === undefined) {
-      notices.push({ level: 'warn', key: variable, message: `unrecognized environment variable ${variable}=${JSON.stringify(text)}: kvd ignores it` });
+      notices.push({
+        level: 'warn',
+        key: variable,
+        message: `unrecognized environment variable ${variable}=${JSON.stringify(text)}: kvd ignores it`,
+      });
       continue;
     }
     values.set(flag, { text, source: { kind: 'env', variable } });

@@ -17,7 +17,9 @@ const pathKey = (parts: readonly string[]) => parts.join('\n');
 /** YAML path → the flag it sets. */
 const KEYS: ReadonlyMap<string, FileKey> = new Map([
   ...OPTIONS.map((o) => [pathKey(o.yamlPath), { flag: o.flag, boolean: o.kind === 'bool' }] as const),
-  ...[...IGNORED_ETCD_KEYS, ...UNSUPPORTED_ETCD_KEYS].map((k) => [k.flag, { flag: k.flag, boolean: k.boolean }] as const),
+  ...[...IGNORED_ETCD_KEYS, ...UNSUPPORTED_ETCD_KEYS].map(
+    (k) => [k.flag, { flag: k.flag, boolean: k.boolean }] as const,
+  ),
 ]);
 
 /** Reads the file named by `ref` (the config-file setting). */
@@ -27,22 +29,31 @@ export function readConfigFile(ref: RawValue): RawValues {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError('FILE_UNREADABLE', 'config-file',
-      `config-file ${JSON.stringify(path)} (from ${describeSource(ref.source)}) cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); give the path of a readable YAML file`);
+    throw new ConfigError(
+      'FILE_UNREADABLE',
+      'config-file',
+      `config-file ${JSON.stringify(path)} (from ${describeSource(ref.source)}) cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); give the path of a readable YAML file`,
+    );
   }
   const doc = parseDocument(text, { version: '1.1' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const where = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw new ConfigError('FILE_INVALID', 'config-file',
-      `config-file ${JSON.stringify(path)} is not valid YAML${where}: ${e.message.split('\n')[0]}; fix the file`);
+    throw new ConfigError(
+      'FILE_INVALID',
+      'config-file',
+      `config-file ${JSON.stringify(path)} is not valid YAML${where}: ${e.message.split('\n')[0]}; fix the file`,
+    );
   }
   const values: RawValues = new Map();
   const root = resolve(doc, doc.contents);
   if (root === null) return values;
   if (!isMap(root)) {
-    throw new ConfigError('FILE_INVALID', 'config-file',
-      `config-file ${JSON.stringify(path)} is not a YAML mapping of etcd keys; write one "key: value" per line`);
+    throw new ConfigError(
+      'FILE_INVALID',
+      'config-file',
+      `config-file ${JSON.stringify(path)} is not a YAML mapping of etcd keys; write one "key: value" per line`,
+    );
   }
   for (const [key, node] of entries(doc, path, root, '')) {
     if (SECURITY_SECTIONS.includes(key)) {
@@ -60,8 +71,11 @@ function readKey(doc: Document, path: string, parts: readonly string[], node: No
   const key = parts.join('.');
   const spec = KEYS.get(pathKey(parts));
   if (spec === undefined) {
-    throw new ConfigError('UNKNOWN_KEY', key,
-      `unknown key ${JSON.stringify(key)} in config-file ${JSON.stringify(path)}; kvd reads etcd's keys (see kvd --help): remove it or fix its spelling`);
+    throw new ConfigError(
+      'UNKNOWN_KEY',
+      key,
+      `unknown key ${JSON.stringify(key)} in config-file ${JSON.stringify(path)}; kvd reads etcd's keys (see kvd --help): remove it or fix its spelling`,
+    );
   }
   const text = scalarText(doc, path, key, node, spec.boolean);
   if (text !== undefined) values.set(spec.flag, { text, source: { kind: 'file', path, key } });
@@ -77,11 +91,13 @@ function scalarText(doc: Document, path: string, key: string, node: Node | null,
     return node.source !== undefined && node.source !== '' ? String(node.source) : String(node.value);
   }
   if (isSeq(node)) {
-    return node.items.map((item) => {
-      const text = scalarText(doc, path, key, resolve(doc, item as Node | null), boolean);
-      if (text === undefined || text.includes(',')) throw notAScalar(path, key);
-      return text;
-    }).join(',');
+    return node.items
+      .map((item) => {
+        const text = scalarText(doc, path, key, resolve(doc, item as Node | null), boolean);
+        if (text === undefined || text.includes(',')) throw notAScalar(path, key);
+        return text;
+      })
+      .join(',');
   }
   throw notAScalar(path, key);
 }
@@ -91,8 +107,11 @@ function* entries(doc: Document, path: string, map: Node, prefix: string): Gener
   for (const pair of map.items) {
     const key = resolve(doc, pair.key as Node | null);
     if (!isScalar(key) || typeof key.value !== 'string') {
-      throw new ConfigError('FILE_INVALID', `${prefix}${String(isScalar(key) ? key.value : key)}`,
-        `config-file ${JSON.stringify(path)} has a key that is not a plain name under ${JSON.stringify(prefix || 'the top level')}; use etcd's key names`);
+      throw new ConfigError(
+        'FILE_INVALID',
+        `${prefix}${String(isScalar(key) ? key.value : key)}`,
+        `config-file ${JSON.stringify(path)} has a key that is not a plain name under ${JSON.stringify(prefix || 'the top level')}; use etcd's key names`,
+      );
     }
     yield [key.value, resolve(doc, pair.value as Node | null)];
   }
@@ -105,11 +124,17 @@ function resolve(doc: Document, node: Node | null | undefined): Node | null {
 }
 
 function notAMapping(path: string, key: string): ConfigError {
-  return new ConfigError('FILE_INVALID', key,
-    `${key} in config-file ${JSON.stringify(path)} is not a mapping; write its settings indented below it (e.g. "  cert-file: server.pem")`);
+  return new ConfigError(
+    'FILE_INVALID',
+    key,
+    `${key} in config-file ${JSON.stringify(path)} is not a mapping; write its settings indented below it (e.g. "  cert-file: server.pem")`,
+  );
 }
 
 function notAScalar(path: string, key: string): ConfigError {
-  return new ConfigError('FILE_INVALID', key,
-    `${key} in config-file ${JSON.stringify(path)} is not a single value or a list of values; give a value such as "${key}: ..."`);
+  return new ConfigError(
+    'FILE_INVALID',
+    key,
+    `${key} in config-file ${JSON.stringify(path)} is not a single value or a list of values; give a value such as "${key}: ..."`,
+  );
 }

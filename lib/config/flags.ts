@@ -23,7 +23,10 @@ const FLAGS: ReadonlyMap<string, boolean> = new Map<string, boolean>([
 
 /** cac's camelCase option key → flag name. */
 const FLAG_BY_CAC_KEY: ReadonlyMap<string, string> = new Map(
-  [...FLAGS.keys()].map((flag) => [flag.replace(/([a-z])-([a-z])/g, (_, a: string, b: string) => a + b.toUpperCase()), flag]),
+  [...FLAGS.keys()].map((flag) => [
+    flag.replace(/([a-z])-([a-z])/g, (_, a: string, b: string) => a + b.toUpperCase()),
+    flag,
+  ]),
 );
 
 export interface CommandLine {
@@ -41,8 +44,11 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const parsed = cli.parse(['node', 'kvd', ...normalized], { run: false });
   const positional = [...parsed.args, ...((parsed.options['--'] as string[] | undefined) ?? [])];
   if (positional.length > 0) {
-    throw new ConfigError('UNEXPECTED_ARGUMENT', String(positional[0]),
-      `unexpected argument ${JSON.stringify(String(positional[0]))}: kvd takes only flags, e.g. --name infra0 (see kvd --help)`);
+    throw new ConfigError(
+      'UNEXPECTED_ARGUMENT',
+      String(positional[0]),
+      `unexpected argument ${JSON.stringify(String(positional[0]))}: kvd takes only flags, e.g. --name infra0 (see kvd --help)`,
+    );
   }
   const values: RawValues = new Map();
   for (const key of Object.keys(parsed.options)) {
@@ -83,8 +89,11 @@ function normalize(argv: readonly string[]): string[] {
     const inline = m[2];
     const boolean = FLAGS.get(flag);
     if (boolean === undefined) {
-      throw new ConfigError('UNKNOWN_KEY', flag,
-        `unknown flag ${JSON.stringify(arg)}: kvd takes etcd's flag names; see kvd --help for the list`);
+      throw new ConfigError(
+        'UNKNOWN_KEY',
+        flag,
+        `unknown flag ${JSON.stringify(arg)}: kvd takes etcd's flag names; see kvd --help for the list`,
+      );
     }
     if (inline !== undefined) {
       out.push(`--${flag}=${inline}`);

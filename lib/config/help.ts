@@ -73,5 +73,12 @@ export function kvdVersion(): string {
 
 /** `kvd --version`, shaped like etcd's. */
 export function versionText(): string {
-  return [`kvd Version: ${kvdVersion()}`, 'API: etcd v2', `Node Version: ${nodeVersion}`, `Node OS/Arch: ${platform}/${arch}`].join('\n') + '\n';
+  return (
+    [
+      `kvd Version: ${kvdVersion()}`,
+      'API: etcd v2',
+      `Node Version: ${nodeVersion}`,
+      `Node OS/Arch: ${platform}/${arch}`,
+    ].join('\n') + '\n'
+  );
 }

@@ -5,9 +5,25 @@ import { ConfigError } from './errors.js';
 import { readConfigFile } from './file.js';
 import { CONFIG_FILE_FLAG, IGNORED_ETCD_KEYS, OPTION_BY_FLAG, UNSUPPORTED_ETCD_KEYS } from './options.js';
 import { describeSource, invalid, type RawValue, type RawValues } from './source.js';
-import type { ClusterBootstrap, ClusterMember, ConfigNotice, KvdConfig, KvdUrl, PeerTransportSecurity, TransportSecurity } from './types.js';
+import type {
+  ClusterBootstrap,
+  ClusterMember,
+  ConfigNotice,
+  KvdConfig,
+  KvdUrl,
+  PeerTransportSecurity,
+  TransportSecurity,
+} from './types.js';
 import {
-  parseBool, parseDiscoveryUrl, parseDnsDomain, parseDnsServers, parseEnum, parseInitialCluster, parseList, parseProxyUrl, parseUint,
+  parseBool,
+  parseDiscoveryUrl,
+  parseDnsDomain,
+  parseDnsServers,
+  parseEnum,
+  parseInitialCluster,
+  parseList,
+  parseProxyUrl,
+  parseUint,
   parseUrlList,
 } from './values.js';
 
@@ -41,7 +57,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
   const initialCluster: ClusterMember[] = initialClusterRaw
     ? parseInitialCluster('initial-cluster', initialClusterRaw)
     : [{ name, peerURLs: initialAdvertisePeerUrls.map((u) => u.href) }];
-  const initialClusterState = parseEnum('initial-cluster-state', s.value('initial-cluster-state'), ['new', 'existing'] as const);
+  const initialClusterState = parseEnum('initial-cluster-state', s.value('initial-cluster-state'), [
+    'new',
+    'existing',
+  ] as const);
   const initialClusterToken = s.text('initial-cluster-token');
   const bootstrap = clusterBootstrap(s, initialClusterRaw, notices);
   const forceNewCluster = s.bool('force-new-cluster');
@@ -58,7 +77,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
   parseEnum('logger', s.value('logger'), ['zap', 'capnslog'] as const);
   const outputs = parseList('log-outputs', s.value('log-outputs')).filter((o) => o !== 'default' && o !== 'stderr');
   if (outputs.length > 0) {
-    notices.push({ level: 'warn', key: 'log-outputs', message: `log-outputs ${outputs.join(',')} ignored: kvd logs JSON lines to stderr` });
+    notices.push({
+      level: 'warn',
+      key: 'log-outputs',
+      message: `log-outputs ${outputs.join(',')} ignored: kvd logs JSON lines to stderr`,
+    });
   }
   if (!s.bool('enable-v2')) {
     notices.push({ level: 'warn', key: 'enable-v2', message: 'enable-v2=false ignored: kvd always serves the v2 API' });
@@ -84,22 +107,61 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
   checkElection(s, heartbeatIntervalMs, electionTimeoutMs);
   if (raw.has('listen-client-urls') && !raw.has('advertise-client-urls')) {
     const lcu = s.value('listen-client-urls');
-    throw new ConfigError('CONFLICT', 'advertise-client-urls',
-      `--advertise-client-urls is required when --listen-client-urls is set explicitly (listen-client-urls ${JSON.stringify(lcu.text)} from ${describeSource(lcu.source)}); set advertise-client-urls to the URLs clients use to reach this member`);
+    throw new ConfigError(
+      'CONFLICT',
+      'advertise-client-urls',
+      `--advertise-client-urls is required when --listen-client-urls is set explicitly (listen-client-urls ${JSON.stringify(lcu.text)} from ${describeSource(lcu.source)}); set advertise-client-urls to the URLs clients use to reach this member`,
+    );
   }
   // An https:// discovery service is dialed with the client TLS settings.
   const httpsDiscovery = bootstrap.kind === 'discovery' && bootstrap.url.startsWith('https:');
-  checkSecurity(s, notices, CLIENT_KEYS, clientTransportSecurity, [listenClientUrls, advertiseClientUrls], httpsDiscovery);
+  checkSecurity(
+    s,
+    notices,
+    CLIENT_KEYS,
+    clientTransportSecurity,
+    [listenClientUrls, advertiseClientUrls],
+    httpsDiscovery,
+  );
   checkSecurity(s, notices, PEER_KEYS, peerTransportSecurity, [listenPeerUrls, initialAdvertisePeerUrls], false);
   checkPeerIdentity(s, peerTransportSecurity);
   if (initialClusterRaw) {
-    checkLocalMember(name, initialClusterRaw, initialCluster, initialAdvertisePeerUrls, initialClusterState === 'new', s);
+    checkLocalMember(
+      name,
+      initialClusterRaw,
+      initialCluster,
+      initialAdvertisePeerUrls,
+      initialClusterState === 'new',
+      s,
+    );
   }
 
   return {
-    name, dataDir, listenClientUrls, advertiseClientUrls, listenPeerUrls, initialAdvertisePeerUrls, initialCluster,
-    initialClusterState, initialClusterToken, bootstrap, forceNewCluster, snapshotCount, heartbeatIntervalMs, electionTimeoutMs, maxSnapshots,
-    maxWals, segmentSize, historyScans, hashCheckInterval, dashboard, logLevel, clientTransportSecurity, peerTransportSecurity, configFile, notices,
+    name,
+    dataDir,
+    listenClientUrls,
+    advertiseClientUrls,
+    listenPeerUrls,
+    initialAdvertisePeerUrls,
+    initialCluster,
+    initialClusterState,
+    initialClusterToken,
+    bootstrap,
+    forceNewCluster,
+    snapshotCount,
+    heartbeatIntervalMs,
+    electionTimeoutMs,
+    maxSnapshots,
+    maxWals,
+    segmentSize,
+    historyScans,
+    hashCheckInterval,
+    dashboard,
+    logLevel,
+    clientTransportSecurity,
+    peerTransportSecurity,
+    configFile,
+    notices,
   };
 }
 
@@ -126,7 +188,8 @@ class Settings {
 
   text(flag: string): string {
     const raw = this.value(flag);
-    if (raw.text.trim() === '') throw invalid('INVALID_VALUE', flag, raw, 'is empty', `give a value, or leave ${flag} out for the default`);
+    if (raw.text.trim() === '')
+      throw invalid('INVALID_VALUE', flag, raw, 'is empty', `give a value, or leave ${flag} out for the default`);
     return raw.text;
   }
 
@@ -134,8 +197,13 @@ class Settings {
     const raw = this.value('name');
     const name = this.text('name');
     if (/[,=]/.test(name) || name.trim() !== name) {
-      throw invalid('INVALID_VALUE', 'name', raw, "contains ',' or '=' or surrounding spaces, which initial-cluster cannot carry",
-        'use letters, digits, dots and dashes, e.g. infra0');
+      throw invalid(
+        'INVALID_VALUE',
+        'name',
+        raw,
+        "contains ',' or '=' or surrounding spaces, which initial-cluster cannot carry",
+        'use letters, digits, dots and dashes, e.g. infra0',
+      );
     }
     return name;
   }
@@ -157,8 +225,11 @@ function checkEtcdOnlyKeys(raw: RawValues, notices: ConfigNotice[]): void {
   for (const { flag } of IGNORED_ETCD_KEYS) {
     const value = raw.get(flag);
     if (value === undefined) continue;
-    notices.push({ level: 'debug', key: flag,
-      message: `ignoring etcd option ${flag} ${JSON.stringify(value.text)} (from ${describeSource(value.source)}): it changes nothing in kvd` });
+    notices.push({
+      level: 'debug',
+      key: flag,
+      message: `ignoring etcd option ${flag} ${JSON.stringify(value.text)} (from ${describeSource(value.source)}): it changes nothing in kvd`,
+    });
   }
   for (const k of UNSUPPORTED_ETCD_KEYS) {
     const value = raw.get(k.flag);
@@ -172,21 +243,36 @@ function checkEtcdOnlyKeys(raw: RawValues, notices: ConfigNotice[]): void {
  * At most one of initial-cluster (given explicitly), discovery and
  * discovery-srv, as etcd requires; settings of the ones not chosen are unused.
  */
-function clusterBootstrap(s: Settings, initialCluster: RawValue | undefined, notices: ConfigNotice[]): ClusterBootstrap {
+function clusterBootstrap(
+  s: Settings,
+  initialCluster: RawValue | undefined,
+  notices: ConfigNotice[],
+): ClusterBootstrap {
   const discovery = s.nonEmpty('discovery');
   const srv = s.nonEmpty('discovery-srv');
-  const chosen = [['initial-cluster', initialCluster], ['discovery', discovery], ['discovery-srv', srv]] as const;
+  const chosen = [
+    ['initial-cluster', initialCluster],
+    ['discovery', discovery],
+    ['discovery-srv', srv],
+  ] as const;
   const given = chosen.filter(([, raw]) => raw !== undefined);
   if (given.length > 1) {
-    throw new ConfigError('CONFLICT', given[1][0],
+    throw new ConfigError(
+      'CONFLICT',
+      given[1][0],
       `multiple discovery or bootstrap flags are set (${given.map(([k, raw]) => `${k} from ${describeSource(raw!.source)}`).join(', ')}). ` +
-        `Choose one of "initial-cluster", "discovery" or "discovery-srv"`);
+        `Choose one of "initial-cluster", "discovery" or "discovery-srv"`,
+    );
   }
   const fallback = parseEnum('discovery-fallback', s.value('discovery-fallback'), ['exit', 'proxy'] as const);
   const unused = (flag: string, needs: string) => {
     const raw = s.nonEmpty(flag);
     if (raw !== undefined) {
-      notices.push({ level: 'warn', key: flag, message: `${flag} ${JSON.stringify(raw.text)} (from ${describeSource(raw.source)}) is unused without ${needs}` });
+      notices.push({
+        level: 'warn',
+        key: flag,
+        message: `${flag} ${JSON.stringify(raw.text)} (from ${describeSource(raw.source)}) is unused without ${needs}`,
+      });
     }
   };
   if (discovery === undefined) unused('discovery-proxy', 'discovery');
@@ -206,7 +292,13 @@ function clusterBootstrap(s: Settings, initialCluster: RawValue | undefined, not
   if (srv !== undefined) {
     const name = s.nonEmpty('discovery-srv-name');
     if (name !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name.text.trim())) {
-      throw invalid('INVALID_VALUE', 'discovery-srv-name', name, 'is not a DNS label', 'use letters, digits and dashes, e.g. prod');
+      throw invalid(
+        'INVALID_VALUE',
+        'discovery-srv-name',
+        name,
+        'is not a DNS label',
+        'use letters, digits and dashes, e.g. prod',
+      );
     }
     const resolvers = s.nonEmpty('discovery-srv-resolver');
     return {
@@ -223,10 +315,13 @@ function checkElection(s: Settings, heartbeatMs: number, electionMs: number): vo
   if (5 * heartbeatMs <= electionMs) return;
   const e = s.value('election-timeout');
   const h = s.value('heartbeat-interval');
-  throw new ConfigError('CONFLICT', 'election-timeout',
+  throw new ConfigError(
+    'CONFLICT',
+    'election-timeout',
     `--election-timeout[${electionMs}ms] should be at least as 5 times as --heartbeat-interval[${heartbeatMs}ms] ` +
       `(election-timeout from ${describeSource(e.source)}, heartbeat-interval from ${describeSource(h.source)}); ` +
-      `raise election-timeout to at least ${5 * heartbeatMs} or lower heartbeat-interval to at most ${Math.floor(electionMs / 5)}`);
+      `raise election-timeout to at least ${5 * heartbeatMs} or lower heartbeat-interval to at most ${Math.floor(electionMs / 5)}`,
+  );
 }
 
 interface SecurityKeys {
@@ -241,12 +336,23 @@ interface SecurityKeys {
 }
 
 const CLIENT_KEYS: SecurityKeys = {
-  side: 'client', section: 'client-transport-security', cert: 'cert-file', key: 'key-file', auth: 'client-cert-auth',
-  ca: 'trusted-ca-file', auto: 'auto-tls', urls: ['listen-client-urls', 'advertise-client-urls'],
+  side: 'client',
+  section: 'client-transport-security',
+  cert: 'cert-file',
+  key: 'key-file',
+  auth: 'client-cert-auth',
+  ca: 'trusted-ca-file',
+  auto: 'auto-tls',
+  urls: ['listen-client-urls', 'advertise-client-urls'],
 };
 const PEER_KEYS: SecurityKeys = {
-  side: 'peer', section: 'peer-transport-security', cert: 'peer-cert-file', key: 'peer-key-file',
-  auth: 'peer-client-cert-auth', ca: 'peer-trusted-ca-file', auto: 'peer-auto-tls',
+  side: 'peer',
+  section: 'peer-transport-security',
+  cert: 'peer-cert-file',
+  key: 'peer-key-file',
+  auth: 'peer-client-cert-auth',
+  ca: 'peer-trusted-ca-file',
+  auto: 'peer-auto-tls',
   urls: ['listen-peer-urls', 'initial-advertise-peer-urls'],
 };
 
@@ -258,29 +364,51 @@ function checkSecurity(
   urlLists: readonly [readonly KvdUrl[], readonly KvdUrl[]],
   usedElsewhere: boolean,
 ): void {
-  for (const [present, missing, what] of [[keys.cert, keys.key, 'private key'], [keys.key, keys.cert, 'certificate']] as const) {
+  for (const [present, missing, what] of [
+    [keys.cert, keys.key, 'private key'],
+    [keys.key, keys.cert, 'certificate'],
+  ] as const) {
     const raw = s.nonEmpty(present);
     if (raw !== undefined && s.nonEmpty(missing) === undefined) {
-      throw invalid('CONFLICT', present, raw, `is set but ${missing} is not`, `set ${missing} to the matching ${what} (${keys.section})`);
+      throw invalid(
+        'CONFLICT',
+        present,
+        raw,
+        `is set but ${missing} is not`,
+        `set ${missing} to the matching ${what} (${keys.section})`,
+      );
     }
   }
   const hasCert = sec.certFile !== undefined || sec.autoTls;
   const httpsList = urlLists.findIndex((list) => list.some((u) => u.scheme === 'https'));
   if (httpsList !== -1 && !hasCert) {
     const flag = keys.urls[httpsList];
-    throw invalid('CONFLICT', flag, s.value(flag), `uses https but no ${keys.side} certificate is configured`,
-      `set ${keys.cert} and ${keys.key} (${keys.section}), or ${keys.auto}`);
+    throw invalid(
+      'CONFLICT',
+      flag,
+      s.value(flag),
+      `uses https but no ${keys.side} certificate is configured`,
+      `set ${keys.cert} and ${keys.key} (${keys.section}), or ${keys.auto}`,
+    );
   }
   if (sec.clientCertAuth && sec.trustedCaFile === undefined) {
-    throw invalid('CONFLICT', keys.auth, s.value(keys.auth), `needs ${keys.ca} to verify ${keys.side} certificates`,
-      `set ${keys.ca} to the CA that signs them (${keys.section})`);
+    throw invalid(
+      'CONFLICT',
+      keys.auth,
+      s.value(keys.auth),
+      `needs ${keys.ca} to verify ${keys.side} certificates`,
+      `set ${keys.ca} to the CA that signs them (${keys.section})`,
+    );
   }
   const tlsKeys = [keys.cert, keys.key, keys.ca].filter((k) => s.nonEmpty(k) !== undefined);
   if (sec.clientCertAuth) tlsKeys.push(keys.auth);
   if (sec.autoTls) tlsKeys.push(keys.auto);
   if (httpsList === -1 && tlsKeys.length > 0 && !usedElsewhere) {
-    notices.push({ level: 'warn', key: tlsKeys[0],
-      message: `${tlsKeys.join(', ')} set but no ${keys.side} URL uses https: ${keys.side} TLS settings are unused` });
+    notices.push({
+      level: 'warn',
+      key: tlsKeys[0],
+      message: `${tlsKeys.join(', ')} set but no ${keys.side} URL uses https: ${keys.side} TLS settings are unused`,
+    });
   }
 }
 
@@ -288,15 +416,23 @@ function checkPeerIdentity(s: Settings, sec: PeerTransportSecurity): void {
   const cn = s.nonEmpty('peer-cert-allowed-cn');
   const host = s.nonEmpty('peer-cert-allowed-hostname');
   if (cn !== undefined && host !== undefined) {
-    throw new ConfigError('CONFLICT', 'peer-cert-allowed-cn',
+    throw new ConfigError(
+      'CONFLICT',
+      'peer-cert-allowed-cn',
       `AllowedCN and AllowedHostname are mutually exclusive (cn=${JSON.stringify(cn.text)} from ${describeSource(cn.source)}, ` +
-        `hostname=${JSON.stringify(host.text)} from ${describeSource(host.source)}); keep only one of peer-cert-allowed-cn and peer-cert-allowed-hostname`);
+        `hostname=${JSON.stringify(host.text)} from ${describeSource(host.source)}); keep only one of peer-cert-allowed-cn and peer-cert-allowed-hostname`,
+    );
   }
   const given = cn ?? host;
   if (given !== undefined && !sec.clientCertAuth) {
     const flag = cn !== undefined ? 'peer-cert-allowed-cn' : 'peer-cert-allowed-hostname';
-    throw invalid('CONFLICT', flag, given, 'is only checked on peer client certificates, which are not requested',
-      'set peer-client-cert-auth to true (with peer-trusted-ca-file)');
+    throw invalid(
+      'CONFLICT',
+      flag,
+      given,
+      'is only checked on peer client certificates, which are not requested',
+      'set peer-client-cert-auth to true (with peer-trusted-ca-file)',
+    );
   }
 }
 
@@ -312,23 +448,32 @@ function checkLocalMember(
   const where = `(initial-cluster ${JSON.stringify(raw.text)} from ${describeSource(raw.source)})`;
   const self = cluster.find((m) => m.name === name);
   if (self === undefined) {
-    throw new ConfigError('INVALID_CLUSTER', 'initial-cluster',
+    throw new ConfigError(
+      'INVALID_CLUSTER',
+      'initial-cluster',
       `couldn't find local name ${JSON.stringify(name)} in the initial cluster configuration ${where}; ` +
-        `add ${name}=<its initial-advertise-peer-urls> to initial-cluster, or set name to one of: ${cluster.map((m) => m.name).join(', ')}`);
+        `add ${name}=<its initial-advertise-peer-urls> to initial-cluster, or set name to one of: ${cluster.map((m) => m.name).join(', ')}`,
+    );
   }
   if (!strict) return;
   const apurls = advertised.map((u) => u.href);
   const apSource = describeSource(s.value('initial-advertise-peer-urls').source);
   const missing = self.peerURLs.filter((u) => !apurls.includes(u));
   if (missing.length > 0) {
-    throw new ConfigError('INVALID_CLUSTER', 'initial-cluster',
+    throw new ConfigError(
+      'INVALID_CLUSTER',
+      'initial-cluster',
       `--initial-cluster has ${missing.map((u) => `${name}=${u}`).join(',')} but missing from --initial-advertise-peer-urls=${apurls.join(',')} ` +
-        `${where}, initial-advertise-peer-urls from ${apSource}; list under ${name} exactly this member's initial-advertise-peer-urls`);
+        `${where}, initial-advertise-peer-urls from ${apSource}; list under ${name} exactly this member's initial-advertise-peer-urls`,
+    );
   }
   const extra = apurls.filter((u) => !self.peerURLs.includes(u));
   if (extra.length > 0) {
-    throw new ConfigError('INVALID_CLUSTER', 'initial-cluster',
+    throw new ConfigError(
+      'INVALID_CLUSTER',
+      'initial-cluster',
       `--initial-advertise-peer-urls has ${extra.join(',')} but missing from --initial-cluster=${self.peerURLs.map((u) => `${name}=${u}`).join(',')} ` +
-        `${where}, initial-advertise-peer-urls from ${apSource}; add ${extra.map((u) => `${name}=${u}`).join(',')} to initial-cluster`);
+        `${where}, initial-advertise-peer-urls from ${apSource}; add ${extra.map((u) => `${name}=${u}`).join(',')} to initial-cluster`,
+    );
   }
 }

@@ -42,9 +42,19 @@ export type DiscoveryFallback = 'exit' | 'proxy';
 export type ClusterBootstrap =
   | { readonly kind: 'static' }
   /** etcd's v2 discovery protocol against the discovery URL (the token is its path). */
-  | { readonly kind: 'discovery'; readonly url: string; readonly fallback: DiscoveryFallback; readonly proxy: string | undefined }
+  | {
+      readonly kind: 'discovery';
+      readonly url: string;
+      readonly fallback: DiscoveryFallback;
+      readonly proxy: string | undefined;
+    }
   /** DNS SRV records of a domain: _etcd-server-ssl[-name]._tcp and _etcd-server[-name]._tcp. */
-  | { readonly kind: 'srv'; readonly domain: string; readonly serviceName: string | undefined; readonly resolvers: readonly string[] };
+  | {
+      readonly kind: 'srv';
+      readonly domain: string;
+      readonly serviceName: string | undefined;
+      readonly resolvers: readonly string[];
+    };
 
 /**
  * Something worth logging about how the configuration was read (an ignored etcd

@@ -6,8 +6,16 @@ import { invalid, type RawValue } from './source.js';
 import type { ClusterMember, KvdUrl } from './types.js';
 
 const BOOL_WORDS: ReadonlyMap<string, boolean> = new Map([
-  ['true', true], ['t', true], ['1', true], ['yes', true], ['on', true],
-  ['false', false], ['f', false], ['0', false], ['no', false], ['off', false],
+  ['true', true],
+  ['t', true],
+  ['1', true],
+  ['yes', true],
+  ['on', true],
+  ['false', false],
+  ['f', false],
+  ['0', false],
+  ['no', false],
+  ['off', false],
 ]);
 
 /** Go's strconv.ParseBool words (any case) plus YAML 1.1's yes/no/on/off. */
@@ -26,7 +34,13 @@ export function parseUint(key: string, raw: RawValue, min: number, max: number, 
   const range = `a whole number${unit} from ${min} to ${max}`;
   if (!/^\d+$/.test(text)) throw invalid('INVALID_NUMBER', key, raw, 'is not a whole decimal number', `use ${range}`);
   if (text.length > 1 && text.startsWith('0')) {
-    throw invalid('INVALID_NUMBER', key, raw, 'has a leading zero (etcd reads that as octal)', `use ${range} without leading zeros`);
+    throw invalid(
+      'INVALID_NUMBER',
+      key,
+      raw,
+      'has a leading zero (etcd reads that as octal)',
+      `use ${range} without leading zeros`,
+    );
   }
   const value = Number(text);
   if (value < min || value > max) throw invalid('INVALID_NUMBER', key, raw, 'is out of range', `use ${range}`);
@@ -51,7 +65,8 @@ export function parseList(key: string, raw: RawValue): string[] {
 }
 
 const URL_SHAPE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
-const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const DNS_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 export interface UrlRules {
   /** A URL to listen on: its host must be an IP address or localhost, and port 0 (any) is allowed. */
@@ -61,7 +76,8 @@ export interface UrlRules {
 /** One URL under etcd's rules (`scheme://host:port`, no path), limited to http and https. */
 export function parseUrl(key: string, raw: RawValue, text: string, rules: UrlRules): KvdUrl {
   const example = `e.g. http://127.0.0.1:2379`;
-  const bad = (problem: string, fix: string) => invalid('INVALID_URL', key, raw, `has URL ${JSON.stringify(text)} ${problem}`, fix);
+  const bad = (problem: string, fix: string) =>
+    invalid('INVALID_URL', key, raw, `has URL ${JSON.stringify(text)} ${problem}`, fix);
   const m = URL_SHAPE.exec(text);
   if (!m) throw bad('that is not a URL', `write scheme://host:port, ${example}`);
   const [, schemeText, authority, rest] = m;
@@ -69,7 +85,8 @@ export function parseUrl(key: string, raw: RawValue, text: string, rules: UrlRul
   if (scheme !== 'http' && scheme !== 'https') {
     throw bad(`with scheme "${schemeText}"`, 'kvd serves only http:// and https:// URLs');
   }
-  if (rest !== '' && rest !== '/') throw bad('with a path, query or fragment', `give only scheme://host:port, ${example}`);
+  if (rest !== '' && rest !== '/')
+    throw bad('with a path, query or fragment', `give only scheme://host:port, ${example}`);
   if (authority.includes('@')) throw bad('with user credentials', 'remove the user:password@ part');
   const hp = /^\[([^\]]*)\](?::(.*))?$/.exec(authority) ?? /^([^:[\]]*)(?::(.*))?$/.exec(authority);
   if (!hp) throw bad('with a malformed host', 'write IPv6 addresses in brackets, e.g. http://[::1]:2379');
@@ -88,7 +105,10 @@ export function parseUrl(key: string, raw: RawValue, text: string, rules: UrlRul
     throw bad('with an invalid port', `use a port from ${rules.bind ? 0 : 1} to 65535`);
   }
   if (rules.bind && host.toLowerCase() !== 'localhost' && isIP(host) === 0) {
-    throw bad('to listen on that names a host, not an IP (expected IP in URL for binding)', 'listen on an IP address such as 127.0.0.1 or 0.0.0.0, or localhost');
+    throw bad(
+      'to listen on that names a host, not an IP (expected IP in URL for binding)',
+      'listen on an IP address such as 127.0.0.1 or 0.0.0.0, or localhost',
+    );
   }
   // WHATWG URL lower-cases names and canonicalizes IP spellings; the port is
   // taken from the text because URL drops a scheme's default port.
@@ -123,14 +143,24 @@ export function parseInitialCluster(key: string, raw: RawValue): ClusterMember[]
   for (const entry of parseList(key, raw)) {
     const eq = entry.indexOf('=');
     if (eq <= 0) {
-      throw invalid('INVALID_CLUSTER', key, raw, `has entry ${JSON.stringify(entry)} that is not name=URL`,
-        'list members as name=http://host:port separated by commas');
+      throw invalid(
+        'INVALID_CLUSTER',
+        key,
+        raw,
+        `has entry ${JSON.stringify(entry)} that is not name=URL`,
+        'list members as name=http://host:port separated by commas',
+      );
     }
     const name = entry.slice(0, eq).trim();
     const url = parseUrl(key, raw, entry.slice(eq + 1).trim(), { bind: false });
     if (seen.has(url.href)) {
-      throw invalid('INVALID_CLUSTER', key, raw, `has duplicate url ${url.href}`,
-        'give every member its own peer URLs');
+      throw invalid(
+        'INVALID_CLUSTER',
+        key,
+        raw,
+        `has duplicate url ${url.href}`,
+        'give every member its own peer URLs',
+      );
     }
     seen.add(url.href);
     const urls = members.get(name) ?? [];
@@ -155,10 +185,13 @@ export function parseDiscoveryUrl(key: string, raw: RawValue): string {
   } catch {
     throw bad('is not a URL', `give the discovery URL with its token, ${example}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`has scheme "${url.protocol.slice(0, -1)}"`, 'use an http:// or https:// discovery URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw bad(`has scheme "${url.protocol.slice(0, -1)}"`, 'use an http:// or https:// discovery URL');
   if (url.username !== '' || url.password !== '') throw bad('has user credentials', 'remove the user:password@ part');
-  if (url.search !== '' || url.hash !== '') throw bad('has a query or fragment', `give only the URL of the token, ${example}`);
-  if (url.pathname === '' || url.pathname === '/') throw bad('has no token path', `append the token the discovery service made, ${example}`);
+  if (url.search !== '' || url.hash !== '')
+    throw bad('has a query or fragment', `give only the URL of the token, ${example}`);
+  if (url.pathname === '' || url.pathname === '/')
+    throw bad('has no token path', `append the token the discovery service made, ${example}`);
   return text;
 }
 
@@ -180,7 +213,8 @@ export function parseProxyUrl(key: string, raw: RawValue): string {
 
 export function parseDnsDomain(key: string, raw: RawValue): string {
   const text = raw.text.trim().replace(/\.$/, '');
-  if (!DNS_NAME.test(text)) throw invalid('INVALID_VALUE', key, raw, 'is not a DNS domain name', 'give a domain such as example.com');
+  if (!DNS_NAME.test(text))
+    throw invalid('INVALID_VALUE', key, raw, 'is not a DNS domain name', 'give a domain such as example.com');
   return text;
 }
 
@@ -191,8 +225,13 @@ export function parseDnsServers(key: string, raw: RawValue): string[] {
     const host = m?.[1];
     const port = m?.[2] === undefined ? 53 : Number(m[2]);
     if (host === undefined || isIP(host) === 0 || port < 1 || port > 65535) {
-      throw invalid('INVALID_VALUE', key, raw, `has ${JSON.stringify(item)}, which is not a DNS server address`,
-        'give ip:port items, e.g. 127.0.0.1:5353 or [::1]:5353');
+      throw invalid(
+        'INVALID_VALUE',
+        key,
+        raw,
+        `has ${JSON.stringify(item)}, which is not a DNS server address`,
+        'give ip:port items, e.g. 127.0.0.1:5353 or [::1]:5353',
+      );
     }
     return item;
   });

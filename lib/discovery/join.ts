@@ -54,7 +54,10 @@ const ERROR_EVENT_INDEX_CLEARED = 401;
 
 /** The value a member registers: `name=peerURL,...`, sorted like etcd's URLsMap. */
 export function registrationValue(name: string, peerURLs: readonly string[]): string {
-  return peerURLs.map((u) => `${name}=${u}`).sort().join(',');
+  return peerURLs
+    .map((u) => `${name}=${u}`)
+    .sort()
+    .join(',');
 }
 
 interface ClusterState {
@@ -99,7 +102,10 @@ class Join {
       await this.refuseIfFull(state);
       if (state.nodes.length >= state.size) {
         const chosen = state.nodes.slice(0, state.size);
-        log.info({ discovery: this.opts.url, members: chosen.map((n) => baseName(n.key)) }, 'found all needed members from the discovery service');
+        log.info(
+          { discovery: this.opts.url, members: chosen.map((n) => baseName(n.key)) },
+          'found all needed members from the discovery service',
+        );
         return toMembers(this.opts.url, chosen);
       }
       log.info(
@@ -114,17 +120,21 @@ class Join {
     const sizeAnswer = await this.withRetry('reading the cluster size', () => this.service.get('/_config/size'));
     if (!sizeAnswer.ok) {
       if (sizeAnswer.errorCode === ERROR_KEY_NOT_FOUND) {
-        throw new DiscoveryError('SIZE_NOT_FOUND',
+        throw new DiscoveryError(
+          'SIZE_NOT_FOUND',
           `discovery: size key not found: ${this.opts.url}/_config/size does not exist: create the token with the discovery service ` +
-            `(GET <service>/new?size=3), or set it in an etcd/kvd keyspace: curl -X PUT ${this.opts.url}/_config/size -d value=3`);
+            `(GET <service>/new?size=3), or set it in an etcd/kvd keyspace: curl -X PUT ${this.opts.url}/_config/size -d value=3`,
+        );
       }
       throw unexpected(this.opts.url, '/_config/size', sizeAnswer);
     }
     const text = sizeAnswer.node.value ?? '';
     if (!/^\d{1,9}$/.test(text.trim()) || Number(text) === 0) {
-      throw new DiscoveryError('BAD_SIZE',
+      throw new DiscoveryError(
+        'BAD_SIZE',
         `discovery: size key is bad: ${this.opts.url}/_config/size holds ${JSON.stringify(text)}, not a cluster size: ` +
-          `set a whole number of members, e.g. curl -X PUT ${this.opts.url}/_config/size -d value=3 (or make a new token)`);
+          `set a whole number of members, e.g. curl -X PUT ${this.opts.url}/_config/size -d value=3 (or make a new token)`,
+      );
     }
     const listing = await this.withRetry('listing the registered members', () => this.service.get(''));
     if (!listing.ok) throw unexpected(this.opts.url, '', listing);
@@ -148,40 +158,56 @@ class Join {
     const running = this.opts.probe && members.length > 0 ? await this.opts.probe(members) : null;
     const registered = `${state.size} member${state.size === 1 ? '' : 's'} (${members.map((m) => m.name).join(', ') || chosen.map((n) => baseName(n.key)).join(', ')}) registered at ${this.opts.url} first`;
     const fallback = this.opts.fallback === 'proxy' ? "; discovery-fallback is 'proxy', but kvd has no proxy mode" : '';
-    const add = `add it to the running cluster instead: kvctl member add ${this.opts.name} ${this.opts.peerURLs[0] ?? '<peer URL>'}, ` +
+    const add =
+      `add it to the running cluster instead: kvctl member add ${this.opts.name} ${this.opts.peerURLs[0] ?? '<peer URL>'}, ` +
       `then start it with initial-cluster listing the members and initial-cluster-state existing`;
     if (running !== null) {
-      throw new DiscoveryError('TOKEN_REUSED',
+      throw new DiscoveryError(
+        'TOKEN_REUSED',
         `discovery: cluster is full: this discovery token already bootstrapped a running cluster (${running}); ${registered}${fallback}: ` +
-          `${add}, or bootstrap a new cluster with a new discovery token`);
+          `${add}, or bootstrap a new cluster with a new discovery token`,
+      );
     }
-    throw new DiscoveryError('FULL',
+    throw new DiscoveryError(
+      'FULL',
       `discovery: cluster is full: ${registered}${fallback}: to bootstrap a new cluster use a new discovery token (one token bootstraps one cluster); ` +
-        `to grow the cluster, ${add}`);
+        `to grow the cluster, ${add}`,
+    );
   }
 
   /** Creates <url>/<id>; a registration this member made before a restart is recognised and kept. */
   private async register(): Promise<void> {
     const log = this.opts.logger;
-    const created = await this.withRetry('registering this member', () => this.service.create(this.selfKey, this.value));
+    const created = await this.withRetry('registering this member', () =>
+      this.service.create(this.selfKey, this.value),
+    );
     if (created.ok) {
-      log.info({ discovery: this.opts.url, id: this.opts.id, value: this.value }, 'registered with the discovery service');
+      log.info(
+        { discovery: this.opts.url, id: this.opts.id, value: this.value },
+        'registered with the discovery service',
+      );
       // The service may answer reads from a replica: wait until the one asked has the registration.
       await this.withRetry('waiting for the registration to be visible', () =>
-        this.service.get(this.selfKey, { wait: 'true', waitIndex: String(created.node.createdIndex) }));
+        this.service.get(this.selfKey, { wait: 'true', waitIndex: String(created.node.createdIndex) }),
+      );
       return;
     }
     if (created.errorCode !== ERROR_NODE_EXIST) throw unexpected(this.opts.url, this.selfKey, created);
-    const existing = await this.withRetry('reading this member\'s registration', () => this.service.get(this.selfKey));
+    const existing = await this.withRetry("reading this member's registration", () => this.service.get(this.selfKey));
     if (existing.ok && existing.node.value === this.value) {
-      log.info({ discovery: this.opts.url, id: this.opts.id }, 'this member registered before (it restarted before the cluster formed); going on');
+      log.info(
+        { discovery: this.opts.url, id: this.opts.id },
+        'this member registered before (it restarted before the cluster formed); going on',
+      );
       return;
     }
     const held = existing.ok ? JSON.stringify(existing.node.value ?? '') : 'a key that cannot be read';
-    throw new DiscoveryError('DUPLICATE_ID',
+    throw new DiscoveryError(
+      'DUPLICATE_ID',
       `discovery: found duplicate id: ${this.opts.url}/${this.opts.id} already holds ${held}, not this member's ${JSON.stringify(this.value)}: ` +
         'member ids come from the peer URLs and the discovery URL, so another member advertises the same peer URLs; ' +
-        'give every member its own initial-advertise-peer-urls, or use a new discovery token');
+        'give every member its own initial-advertise-peer-urls, or use a new discovery token',
+    );
   }
 
   /** An https service that wants a client certificate hangs up on a member that has none, which looks like an outage. */
@@ -194,8 +220,11 @@ class Join {
   private async waitForChange(index: number): Promise<void> {
     const timeoutMs = this.opts.watchTimeoutMs ?? 60_000;
     try {
-      const answer = await this.withRetry('watching for more members', () =>
-        this.service.get('', { wait: 'true', recursive: 'true', waitIndex: String(index + 1) }, timeoutMs), true);
+      const answer = await this.withRetry(
+        'watching for more members',
+        () => this.service.get('', { wait: 'true', recursive: 'true', waitIndex: String(index + 1) }, timeoutMs),
+        true,
+      );
       if (!answer.ok && answer.errorCode !== ERROR_EVENT_INDEX_CLEARED) throw unexpected(this.opts.url, '', answer);
     } catch (err) {
       if (!(err instanceof ServiceUnavailable && err.timedOut)) throw err;
@@ -218,13 +247,17 @@ class Join {
         if (watch && err.timedOut) throw err;
         if (attempt >= this.retry.attempts) {
           const seconds = Math.round((Date.now() - started) / 1000);
-          throw new DiscoveryError('UNREACHABLE',
+          throw new DiscoveryError(
+            'UNREACHABLE',
             `discovery: cannot reach the discovery service at ${this.opts.url}${this.opts.proxy ? ` through proxy ${this.opts.proxy}` : ''} ` +
               `(${what}; ${attempt} attempts over ${seconds} s); last error: ${err.message}: ` +
-              `check the URL and that the service (and its etcd) is up${this.clientCertificateHint()}, then start the member again`);
+              `check the URL and that the service (and its etcd) is up${this.clientCertificateHint()}, then start the member again`,
+          );
         }
-        this.opts.logger.warn({ discovery: this.opts.url, step: what, err: err.message, attempt, backoffMs: delay },
-          'discovery service unavailable; retrying');
+        this.opts.logger.warn(
+          { discovery: this.opts.url, step: what, err: err.message, attempt, backoffMs: delay },
+          'discovery service unavailable; retrying',
+        );
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, this.retry.maxDelayMs);
       }
@@ -237,9 +270,11 @@ function baseName(key: string): string {
 }
 
 function unexpected(url: string, path: string, answer: KeysAnswer & { ok: false }): DiscoveryError {
-  return new DiscoveryError('BAD_ENDPOINT',
+  return new DiscoveryError(
+    'BAD_ENDPOINT',
     `discovery: unexpected answer from ${url}${path}: HTTP ${answer.status}, etcd error ${answer.errorCode} (${answer.message}): ` +
-      'check that the discovery URL names a discovery token');
+      'check that the discovery URL names a discovery token',
+  );
 }
 
 /** The registrations as members: each value is name=peerURL,... with one name. */
@@ -254,22 +289,28 @@ function toMembers(url: string, nodes: readonly KeysNode[]): DiscoveredMember[] 
       const eq = pair.indexOf('=');
       const peerURL = pair.slice(eq + 1).trim();
       if (eq <= 0 || !isPeerURL(peerURL) || (name !== undefined && name !== pair.slice(0, eq))) {
-        throw new DiscoveryError('INVALID_URL',
+        throw new DiscoveryError(
+          'INVALID_URL',
           `discovery: invalid URL: the registration ${url}/${baseName(n.key)} holds ${JSON.stringify(value)}, not name=peerURL,...: ` +
-            'remove it from the discovery service, or use a new discovery token');
+            'remove it from the discovery service, or use a new discovery token',
+        );
       }
       name = pair.slice(0, eq);
       if (seenURLs.has(peerURL)) {
-        throw new DiscoveryError('INVALID_URL',
-          `discovery: peer URL ${peerURL} is registered twice at ${url}: give every member its own initial-advertise-peer-urls and use a new discovery token`);
+        throw new DiscoveryError(
+          'INVALID_URL',
+          `discovery: peer URL ${peerURL} is registered twice at ${url}: give every member its own initial-advertise-peer-urls and use a new discovery token`,
+        );
       }
       seenURLs.add(peerURL);
       urls.push(peerURL);
     }
     if (byName.has(name!)) {
-      throw new DiscoveryError('DUPLICATE_NAME',
+      throw new DiscoveryError(
+        'DUPLICATE_NAME',
         `discovery: found duplicate name: two members registered as ${JSON.stringify(name)} at ${url}: ` +
-          'give every member its own name and use a new discovery token');
+          'give every member its own name and use a new discovery token',
+      );
     }
     byName.set(name!, urls);
   }
@@ -279,7 +320,12 @@ function toMembers(url: string, nodes: readonly KeysNode[]): DiscoveredMember[] 
 function isPeerURL(text: string): boolean {
   try {
     const u = new URL(text);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.port !== '' && (u.pathname === '/' || u.pathname === '');
+    return (
+      (u.protocol === 'http:' || u.protocol === 'https:') &&
+      u.hostname !== '' &&
+      u.port !== '' &&
+      (u.pathname === '/' || u.pathname === '')
+    );
   } catch {
     return false;
   }

@@ -21,7 +21,13 @@ export interface KeysNode {
 /** A keys API answer: a node, or etcd's error body. `index` is X-Etcd-Index. */
 export type KeysAnswer =
   | { readonly ok: true; readonly status: number; readonly index: number; readonly node: KeysNode }
-  | { readonly ok: false; readonly status: number; readonly index: number; readonly errorCode: number; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly status: number;
+      readonly index: number;
+      readonly errorCode: number;
+      readonly message: string;
+    };
 
 /** No answer, or a server error: the service may come back, so the caller retries. */
 export class ServiceUnavailable extends Error {
@@ -49,8 +55,14 @@ export const REQUEST_TIMEOUT_MS = 5000;
 const BODY_LIMIT = 1 << 20;
 
 const CERTIFICATE_ERRORS = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
 ]);
 
 export class DiscoveryService {
@@ -66,7 +78,9 @@ export class DiscoveryService {
     if (opts.proxy === undefined) {
       this.agent = this.https ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
     } else {
-      this.agent = this.https ? new HttpsProxyAgent(opts.proxy, { keepAlive: true }) : new HttpProxyAgent(opts.proxy, { keepAlive: true });
+      this.agent = this.https
+        ? new HttpsProxyAgent(opts.proxy, { keepAlive: true })
+        : new HttpProxyAgent(opts.proxy, { keepAlive: true });
     }
   }
 
@@ -77,7 +91,13 @@ export class DiscoveryService {
 
   /** PUT <url><path>?prevExist=false: creates the key, or answers etcd's "Key already exists". */
   create(path: string, value: string): Promise<KeysAnswer> {
-    return this.exchange('PUT', path, { prevExist: 'false' }, new URLSearchParams({ value }).toString(), REQUEST_TIMEOUT_MS);
+    return this.exchange(
+      'PUT',
+      path,
+      { prevExist: 'false' },
+      new URLSearchParams({ value }).toString(),
+      REQUEST_TIMEOUT_MS,
+    );
   }
 
   close(): void {
@@ -93,7 +113,8 @@ export class DiscoveryService {
   ): Promise<KeysAnswer> {
     const qs = new URLSearchParams(query).toString();
     const target = `${this.url}${path}${qs === '' ? '' : `?${qs}`}`;
-    const headers: http.OutgoingHttpHeaders = body === null ? {} : { 'content-type': 'application/x-www-form-urlencoded' };
+    const headers: http.OutgoingHttpHeaders =
+      body === null ? {} : { 'content-type': 'application/x-www-form-urlencoded' };
     return new Promise((resolve, reject) => {
       let settled = false;
       const settle = (err: Error | null, answer?: KeysAnswer) => {
@@ -137,14 +158,18 @@ export class DiscoveryService {
   private failure(err: NodeJS.ErrnoException): Error {
     const code = err.code ?? '';
     if (CERTIFICATE_ERRORS.has(code)) {
-      return new DiscoveryError('TLS',
+      return new DiscoveryError(
+        'TLS',
         `discovery: the certificate of the discovery service at ${this.url} is refused (${code}: ${err.message}): ` +
-          'set trusted-ca-file (client-transport-security) to the CA that signed it');
+          'set trusted-ca-file (client-transport-security) to the CA that signed it',
+      );
     }
     if (code.startsWith('ERR_SSL_') && /certificate/i.test(err.message)) {
-      return new DiscoveryError('TLS',
+      return new DiscoveryError(
+        'TLS',
         `discovery: the discovery service at ${this.url} refused this member's TLS handshake (${err.message}): ` +
-          'if it asks for a client certificate, set cert-file and key-file (client-transport-security) to one it trusts');
+          'if it asks for a client certificate, set cert-file and key-file (client-transport-security) to one it trusts',
+      );
     }
     return new ServiceUnavailable(code !== '' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message);
   }
@@ -152,7 +177,8 @@ export class DiscoveryService {
 
 function parseAnswer(url: string, res: http.IncomingMessage, text: string): KeysAnswer {
   const status = res.statusCode ?? 0;
-  if (status >= 500) throw new ServiceUnavailable(`HTTP ${status}${text.trim() === '' ? '' : `: ${text.trim().slice(0, 200)}`}`);
+  if (status >= 500)
+    throw new ServiceUnavailable(`HTTP ${status}${text.trim() === '' ? '' : `: ${text.trim().slice(0, 200)}`}`);
   const indexHeader = Number(res.headers['x-etcd-index']);
   const index = Number.isSafeInteger(indexHeader) && indexHeader >= 0 ? indexHeader : 0;
   let json: unknown;
@@ -164,7 +190,13 @@ function parseAnswer(url: string, res: http.IncomingMessage, text: string): Keys
   const body = json as { errorCode?: unknown; message?: unknown; node?: unknown };
   if (typeof body === 'object' && body !== null) {
     if (typeof body.errorCode === 'number') {
-      return { ok: false, status, index, errorCode: body.errorCode, message: typeof body.message === 'string' ? body.message : '' };
+      return {
+        ok: false,
+        status,
+        index,
+        errorCode: body.errorCode,
+        message: typeof body.message === 'string' ? body.message : '',
+      };
     }
     if (isNode(body.node)) return { ok: true, status, index, node: body.node };
   }
@@ -173,12 +205,19 @@ function parseAnswer(url: string, res: http.IncomingMessage, text: string): Keys
 
 function isNode(n: unknown): n is KeysNode {
   const node = n as Partial<KeysNode> | null;
-  return typeof node === 'object' && node !== null && typeof node.key === 'string' && typeof node.createdIndex === 'number' &&
-    (node.nodes === undefined || (Array.isArray(node.nodes) && node.nodes.every(isNode)));
+  return (
+    typeof node === 'object' &&
+    node !== null &&
+    typeof node.key === 'string' &&
+    typeof node.createdIndex === 'number' &&
+    (node.nodes === undefined || (Array.isArray(node.nodes) && node.nodes.every(isNode)))
+  );
 }
 
 function badEndpoint(url: string, status: number, what: string): DiscoveryError {
-  return new DiscoveryError('BAD_ENDPOINT',
+  return new DiscoveryError(
+    'BAD_ENDPOINT',
     `discovery: bad discovery endpoint: ${url} answered HTTP ${status} with ${what}, not an etcd v2 keys response: ` +
-      'give the URL the discovery service made (https://discovery.etcd.io/<token>), or <etcd client URL>/v2/keys/_etcd/registry/<token>');
+      'give the URL the discovery service made (https://discovery.etcd.io/<token>), or <etcd client URL>/v2/keys/_etcd/registry/<token>',
+  );
 }

@@ -54,33 +54,49 @@ export async function srvCluster(opts: SrvOptions): Promise<SrvCluster> {
       records = await resolver.resolveSrv(service.name);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
-      problems.push(NO_RECORDS.has(code) ? `${service.name}: no records` : `${service.name}: ${(err as Error).message}`);
+      problems.push(
+        NO_RECORDS.has(code) ? `${service.name}: no records` : `${service.name}: ${(err as Error).message}`,
+      );
       continue;
     }
     for (const r of records) {
       const target = r.name.replace(/\.$/, '');
       const url = `${service.scheme}://${isIP(target) === 6 ? `[${target}]` : target}:${r.port}`;
-      const mine = (await addresses(resolver, target)).map((a) => selfAddrs.get(`${a}|${r.port}`)).find((u) => u !== undefined);
+      const mine = (await addresses(resolver, target))
+        .map((a) => selfAddrs.get(`${a}|${r.port}`))
+        .find((u) => u !== undefined);
       if (mine !== undefined && !mine.startsWith(`${service.scheme}:`)) {
-        throw new DiscoveryError('SRV',
+        throw new DiscoveryError(
+          'SRV',
           `discovery-srv: bootstrap at ${url} from DNS for ${service.name} has scheme mismatch with expected peer ${mine}: ` +
-            `publish this member under _etcd-server${service.scheme === 'https' ? '' : '-ssl'}${suffix}._tcp instead, or advertise a ${service.scheme} peer URL`);
+            `publish this member under _etcd-server${service.scheme === 'https' ? '' : '-ssl'}${suffix}._tcp instead, or advertise a ${service.scheme} peer URL`,
+        );
       }
-      opts.logger.info({ record: service.name, url, self: mine !== undefined }, 'got bootstrap from DNS for etcd-server');
+      opts.logger.info(
+        { record: service.name, url, self: mine !== undefined },
+        'got bootstrap from DNS for etcd-server',
+      );
       (mine !== undefined ? selfURLs : others).push(url);
     }
   }
   if (selfURLs.length === 0 && others.length === 0) {
-    throw new DiscoveryError('SRV',
+    throw new DiscoveryError(
+      'SRV',
       `discovery-srv: error querying DNS SRV records for ${services.map((s) => s.name).join(' and ')} (${problems.join('; ')}): ` +
-        'publish the members\' peer ports in those records, or bootstrap with initial-cluster');
+        "publish the members' peer ports in those records, or bootstrap with initial-cluster",
+    );
   }
   if (selfURLs.length === 0) {
-    throw new DiscoveryError('SRV',
+    throw new DiscoveryError(
+      'SRV',
       `discovery-srv: cannot find this member in the SRV records of ${opts.domain} (they name ${others.join(', ')}): ` +
-        `add a record whose target and port resolve to one of its initial-advertise-peer-urls (${opts.peerURLs.join(', ')})`);
+        `add a record whose target and port resolve to one of its initial-advertise-peer-urls (${opts.peerURLs.join(', ')})`,
+    );
   }
-  const members: SrvCluster['members'] = [{ name: '', peerURLs: selfURLs }, ...others.map((u) => ({ name: '' as const, peerURLs: [u] }))];
+  const members: SrvCluster['members'] = [
+    { name: '', peerURLs: selfURLs },
+    ...others.map((u) => ({ name: '' as const, peerURLs: [u] })),
+  ];
   return { members, self: 0 };
 }
 

@@ -2,5 +2,12 @@
 // named `etcdserver: ...` causes, and the membership errors.
 
 export { ErrorCode, V2_ERRORS, V2Error, registered, type ErrorCodeNumber } from './v2.js';
-export { etcdServerError, etcdServerRefusal, requestTimedOut, serverStopped, tooManyRequests, unknownMethod } from './etcdserver.js';
+export {
+  etcdServerError,
+  etcdServerRefusal,
+  requestTimedOut,
+  serverStopped,
+  tooManyRequests,
+  unknownMethod,
+} from './etcdserver.js';
 export { MEMBERSHIP_ERRORS, MembershipError, type MembershipErrorCode } from './membership.js';

@@ -2,9 +2,21 @@
 // text its /v2/members answers each with.
 
 export const MEMBERSHIP_ERRORS = {
-  PEER_URL_EXISTS: { message: 'membership: peerURL exists', status: 409, clientText: (_id: string) => 'membership: peerURL exists' },
-  ID_NOT_FOUND: { message: 'membership: ID not found', status: 404, clientText: (id: string) => `No such member: ${id}` },
-  ID_REMOVED: { message: 'membership: ID removed', status: 410, clientText: (id: string) => `Member permanently removed: ${id}` },
+  PEER_URL_EXISTS: {
+    message: 'membership: peerURL exists',
+    status: 409,
+    clientText: (_id: string) => 'membership: peerURL exists',
+  },
+  ID_NOT_FOUND: {
+    message: 'membership: ID not found',
+    status: 404,
+    clientText: (id: string) => `No such member: ${id}`,
+  },
+  ID_REMOVED: {
+    message: 'membership: ID removed',
+    status: 410,
+    clientText: (id: string) => `Member permanently removed: ${id}`,
+  },
 } as const;
 
 export type MembershipErrorCode = keyof typeof MEMBERSHIP_ERRORS;

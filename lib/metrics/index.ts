@@ -7,12 +7,36 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly hasLeader = new Gauge({ name: 'etcd_server_has_leader', help: 'Whether or not a leader exists. 1 is existence, 0 is not.', registers: [this.registry] });
-  readonly isLeader = new Gauge({ name: 'etcd_server_is_leader', help: 'Whether or not this member is a leader. 1 if is, 0 otherwise.', registers: [this.registry] });
-  readonly leaderChanges = new Counter({ name: 'etcd_server_leader_changes_seen_total', help: 'The number of leader changes seen.', registers: [this.registry] });
-  readonly proposalsCommitted = new Gauge({ name: 'etcd_server_proposals_committed_total', help: 'The total number of consensus proposals committed.', registers: [this.registry] });
-  readonly proposalsApplied = new Gauge({ name: 'etcd_server_proposals_applied_total', help: 'The total number of consensus proposals applied.', registers: [this.registry] });
-  readonly proposalsPending = new Gauge({ name: 'etcd_server_proposals_pending', help: 'The current number of pending proposals to commit.', registers: [this.registry] });
+  readonly hasLeader = new Gauge({
+    name: 'etcd_server_has_leader',
+    help: 'Whether or not a leader exists. 1 is existence, 0 is not.',
+    registers: [this.registry],
+  });
+  readonly isLeader = new Gauge({
+    name: 'etcd_server_is_leader',
+    help: 'Whether or not this member is a leader. 1 if is, 0 otherwise.',
+    registers: [this.registry],
+  });
+  readonly leaderChanges = new Counter({
+    name: 'etcd_server_leader_changes_seen_total',
+    help: 'The number of leader changes seen.',
+    registers: [this.registry],
+  });
+  readonly proposalsCommitted = new Gauge({
+    name: 'etcd_server_proposals_committed_total',
+    help: 'The total number of consensus proposals committed.',
+    registers: [this.registry],
+  });
+  readonly proposalsApplied = new Gauge({
+    name: 'etcd_server_proposals_applied_total',
+    help: 'The total number of consensus proposals applied.',
+    registers: [this.registry],
+  });
+  readonly proposalsPending = new Gauge({
+    name: 'etcd_server_proposals_pending',
+    help: 'The current number of pending proposals to commit.',
+    registers: [this.registry],
+  });
   readonly corruptionDetected = new Gauge({
     name: 'kvd_corruption_detected',
     help: '1 once the replica hash check found a member whose tree differs from the majority (on the leader and on that member).',
@@ -34,7 +58,11 @@ export class Metrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
-  readonly proposalsFailed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers: [this.registry] });
+  readonly proposalsFailed = new Counter({
+    name: 'etcd_server_proposals_failed_total',
+    help: 'The total number of failed proposals seen.',
+    registers: [this.registry],
+  });
   readonly walFsync = new Histogram({
     name: 'etcd_disk_wal_fsync_duration_seconds',
     help: 'The latency distributions of fsync called by WAL.',
@@ -51,10 +79,17 @@ export class Metrics {
     name: 'etcd_network_peer_round_trip_time_seconds',
     help: 'Round-Trip-Time histogram between peers.',
     labelNames: ['To'],
-    buckets: [0.0001, 0.0002, 0.0004, 0.0008, 0.0016, 0.0032, 0.0064, 0.0128, 0.0256, 0.0512, 0.1024, 0.2048, 0.4096, 0.8192],
+    buckets: [
+      0.0001, 0.0002, 0.0004, 0.0008, 0.0016, 0.0032, 0.0064, 0.0128, 0.0256, 0.0512, 0.1024, 0.2048, 0.4096, 0.8192,
+    ],
     registers: [this.registry],
   });
-  readonly peerSentBytes = new Gauge({ name: 'etcd_network_peer_sent_bytes_total', help: 'The total number of bytes sent to peers.', labelNames: ['To'], registers: [this.registry] });
+  readonly peerSentBytes = new Gauge({
+    name: 'etcd_network_peer_sent_bytes_total',
+    help: 'The total number of bytes sent to peers.',
+    labelNames: ['To'],
+    registers: [this.registry],
+  });
   readonly peerReceivedBytes = new Gauge({
     name: 'etcd_network_peer_received_bytes_total',
     help: 'The total number of bytes received from peers.',
@@ -79,9 +114,21 @@ export class Metrics {
     labelNames: ['method', 'code'],
     registers: [this.registry],
   });
-  readonly watchers = new Gauge({ name: 'etcd_debugging_store_watchers', help: 'Count of currently active watchers.', registers: [this.registry] });
-  readonly keys = new Gauge({ name: 'kvd_store_nodes', help: 'Keys and directories in the key tree.', registers: [this.registry] });
-  readonly storeIndex = new Gauge({ name: 'kvd_store_index', help: 'The store index (X-Etcd-Index).', registers: [this.registry] });
+  readonly watchers = new Gauge({
+    name: 'etcd_debugging_store_watchers',
+    help: 'Count of currently active watchers.',
+    registers: [this.registry],
+  });
+  readonly keys = new Gauge({
+    name: 'kvd_store_nodes',
+    help: 'Keys and directories in the key tree.',
+    registers: [this.registry],
+  });
+  readonly storeIndex = new Gauge({
+    name: 'kvd_store_index',
+    help: 'The store index (X-Etcd-Index).',
+    registers: [this.registry],
+  });
 
   private collectors: (() => void)[] = [];
 

@@ -5,7 +5,8 @@
  * no-ready-outstanding: advance() was called without a Ready handed out.
  * invalid-proposal: propose() was handed data that RaftConfig.checkProposal refuses.
  */
-export type RaftErrorCode = 'invalid-config' | 'invalid-restore' | 'ready-outstanding' | 'no-ready-outstanding' | 'invalid-proposal';
+export type RaftErrorCode =
+  'invalid-config' | 'invalid-restore' | 'ready-outstanding' | 'no-ready-outstanding' | 'invalid-proposal';
 
 /** Misuse of the raft core by its driver. Messages from peers never throw: bad ones are ignored. */
 export class RaftError extends Error {

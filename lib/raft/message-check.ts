@@ -2,7 +2,8 @@ import { MAX_WIRE_INTEGER, NO_MEMBER } from './types.js';
 import type { MemberId, Message } from './types.js';
 
 /** A term, index or count: an integer from 0 up to what the codecs can encode. */
-export const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= MAX_WIRE_INTEGER;
+export const isCount = (n: unknown): n is number =>
+  Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= MAX_WIRE_INTEGER;
 
 /** Read contexts are short ids (ours are at most 20 characters); a long one is not worth keeping. */
 const MAX_CTX_LENGTH = 64;
@@ -37,8 +38,10 @@ export function messageProblem(m: Message, self: MemberId): string | null {
       let prevTerm = m.prevTerm;
       for (let k = 0; k < m.entries.length; k++) {
         const e = m.entries[k];
-        if (e?.index !== m.prevIndex + 1 + k) return `entry ${k} has index ${String(e?.index)}, expected ${m.prevIndex + 1 + k}`;
-        if (!isCount(e.index) || !isCount(e.term) || e.term < prevTerm || e.term > m.term) return `entry ${e.index} has term ${String(e.term)}`;
+        if (e?.index !== m.prevIndex + 1 + k)
+          return `entry ${k} has index ${String(e?.index)}, expected ${m.prevIndex + 1 + k}`;
+        if (!isCount(e.index) || !isCount(e.term) || e.term < prevTerm || e.term > m.term)
+          return `entry ${e.index} has term ${String(e.term)}`;
         if (!Buffer.isBuffer(e.data)) return `entry ${e.index} has no data`;
         prevTerm = e.term;
       }
@@ -56,7 +59,8 @@ export function messageProblem(m: Message, self: MemberId): string | null {
       if (typeof s !== 'object' || s === null || typeof s.meta !== 'object' || s.meta === null) return 'no snapshot';
       const bad = counts({ 'snapshot index': s.meta.index, 'snapshot term': s.meta.term });
       if (bad !== null) return bad;
-      if (!Array.isArray(s.meta.conf?.voters) || !s.meta.conf.voters.every((v) => typeof v === 'string')) return 'bad snapshot voters';
+      if (!Array.isArray(s.meta.conf?.voters) || !s.meta.conf.voters.every((v) => typeof v === 'string'))
+        return 'bad snapshot voters';
       return Buffer.isBuffer(s.data) ? null : 'no snapshot data';
     }
     case 'snapshotStatus':
@@ -64,7 +68,12 @@ export function messageProblem(m: Message, self: MemberId): string | null {
     case 'propose':
       if (!Array.isArray(m.entries)) return 'entries is not a list';
       for (const e of m.entries) {
-        if (typeof e !== 'object' || e === null || (e.type !== 'normal' && e.type !== 'confChange') || !Buffer.isBuffer(e.data)) {
+        if (
+          typeof e !== 'object' ||
+          e === null ||
+          (e.type !== 'normal' && e.type !== 'confChange') ||
+          !Buffer.isBuffer(e.data)
+        ) {
           return 'a proposal that is neither a normal entry nor a conf change';
         }
       }

@@ -1,11 +1,32 @@
-import { DEFAULT_MAX_PENDING_READS, isProposal, validateConfig, type ConfChange, type Proposal, type ProgressStatus, type RaftConfig, type RaftStatus } from './config.js';
+import {
+  DEFAULT_MAX_PENDING_READS,
+  isProposal,
+  validateConfig,
+  type ConfChange,
+  type Proposal,
+  type ProgressStatus,
+  type RaftConfig,
+  type RaftStatus,
+} from './config.js';
 import { RaftError } from './errors.js';
 import { RaftLog, type ReadonlyRaftLog } from './log.js';
 import { messageProblem } from './message-check.js';
 import { Progress } from './progress.js';
 import { ReadOnly } from './read-only.js';
 import { MAX_TERM_LEAP, MAX_WIRE_INTEGER, NO_MEMBER } from './types.js';
-import type { ConfState, Entry, HardState, Index, MemberId, Message, ReadState, Ready, Role, Snapshot, Term } from './types.js';
+import type {
+  ConfState,
+  Entry,
+  HardState,
+  Index,
+  MemberId,
+  Message,
+  ReadState,
+  Ready,
+  Role,
+  Snapshot,
+  Term,
+} from './types.js';
 
 type CampaignKind = 'preElection' | 'election' | 'transfer';
 
@@ -75,7 +96,10 @@ export class Raft {
     this.raftLog = RaftLog.recover(snapshot, r?.entries ?? [], hs?.commit ?? 0);
     if (r?.applied !== undefined) {
       if (r.applied > this.raftLog.committed) {
-        throw new RaftError('invalid-restore', `applied ${r.applied} is beyond the commit index ${this.raftLog.committed}`);
+        throw new RaftError(
+          'invalid-restore',
+          `applied ${r.applied} is beyond the commit index ${this.raftLog.committed}`,
+        );
       }
       this.raftLog.appliedTo(r.applied);
     }
@@ -281,9 +305,15 @@ export class Raft {
       if (this.role === 'leader') this.handleReadIndex(m.from, m.ctx);
       return null;
     }
-    if (m.term > this.term + MAX_TERM_LEAP) return `term ${m.term} is more than ${MAX_TERM_LEAP} ahead of ours (${this.term})`;
+    if (m.term > this.term + MAX_TERM_LEAP)
+      return `term ${m.term} is more than ${MAX_TERM_LEAP} ahead of ours (${this.term})`;
     if (m.term > this.term) {
-      if ((m.type === 'preVote' || m.type === 'vote') && this.inLease() && !(m.transfer === true && this.transferringTo(m.from))) return null;
+      if (
+        (m.type === 'preVote' || m.type === 'vote') &&
+        this.inLease() &&
+        !(m.transfer === true && this.transferringTo(m.from))
+      )
+        return null;
       if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
         // A pre-vote (or a granted answer to ours) carries a term nobody has entered yet.
       } else if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') {
@@ -326,7 +356,12 @@ export class Raft {
    * voter (its removal is applied here) holds no lease.
    */
   private inLease(): boolean {
-    return this.checkQuorum && this.lead !== NO_MEMBER && this.voters.has(this.lead) && this.electionElapsed < this.electionTimeout;
+    return (
+      this.checkQuorum &&
+      this.lead !== NO_MEMBER &&
+      this.voters.has(this.lead) &&
+      this.electionElapsed < this.electionTimeout
+    );
   }
 
   /**
@@ -449,12 +484,26 @@ export class Raft {
   private handleAppend(m: Extract<Message, { type: 'append' }>): void {
     const log = this.raftLog;
     if (m.prevIndex < log.committed) {
-      this.send({ type: 'appendResp', to: m.from, reject: false, index: ix(log.committed), rejectHint: ix(0), hintTerm: tm(0) });
+      this.send({
+        type: 'appendResp',
+        to: m.from,
+        reject: false,
+        index: ix(log.committed),
+        rejectHint: ix(0),
+        hintTerm: tm(0),
+      });
       return;
     }
     const lastNew = log.maybeAppend(m.prevIndex, m.prevTerm, m.commit, m.entries);
     if (lastNew !== undefined) {
-      this.send({ type: 'appendResp', to: m.from, reject: false, index: ix(lastNew), rejectHint: ix(0), hintTerm: tm(0) });
+      this.send({
+        type: 'appendResp',
+        to: m.from,
+        reject: false,
+        index: ix(lastNew),
+        rejectHint: ix(0),
+        hintTerm: tm(0),
+      });
       return;
     }
     // Point the leader at the last entry that can match: at most our last index, and no entry of a term the leader's prevTerm excludes.
@@ -486,7 +535,14 @@ export class Raft {
         this.voters = new Set(s.meta.conf.voters);
       }
     }
-    this.send({ type: 'appendResp', to: m.from, reject: false, index: ix(log.committed), rejectHint: ix(0), hintTerm: tm(0) });
+    this.send({
+      type: 'appendResp',
+      to: m.from,
+      reject: false,
+      index: ix(log.committed),
+      rejectHint: ix(0),
+      hintTerm: tm(0),
+    });
   }
 
   // ---- leader side ----
@@ -832,7 +888,10 @@ export class Raft {
       this.lead !== this.prevLeader || this.role !== this.prevRole ? { leader: this.lead, role: this.role } : null;
     const entries = log.unstableEntries();
     const prev = this.prevHardState;
-    const mustSync = entries.length > 0 || log.pendingSnapshot !== null || (hardState !== null && (hardState.term !== prev.term || hardState.vote !== prev.vote));
+    const mustSync =
+      entries.length > 0 ||
+      log.pendingSnapshot !== null ||
+      (hardState !== null && (hardState.term !== prev.term || hardState.vote !== prev.vote));
     // Only a leader's messages never speak for its own unsynced state (it counts its own copy after advance).
     const pipelined = this.role === 'leader' || !mustSync;
     const rd: Ready = {

@@ -68,11 +68,15 @@ export class Applier {
   apply(entries: readonly Entry[]): void {
     for (const e of entries) {
       if (e.index <= this.appliedIndex) continue;
-      assert(e.index === this.appliedIndex + 1, `applying entry ${e.index} out of order: applied is ${this.appliedIndex}`);
+      assert(
+        e.index === this.appliedIndex + 1,
+        `applying entry ${e.index} out of order: applied is ${this.appliedIndex}`,
+      );
       const a = applyCommitted(this.opts.sm, e, this.opts.dataDir);
       this.appliedIndex = e.index;
       this.appliedTerm = e.term;
-      if (a.internalError) this.opts.logger.error({ err: a.internalError, index: e.index }, 'store rejected an entry unexpectedly');
+      if (a.internalError)
+        this.opts.logger.error({ err: a.internalError, index: e.index }, 'store rejected an entry unexpectedly');
       if (a.sync) this.opts.onSyncApplied();
       if (a.change) this.changeMembership(a.change);
       if (a.origin === this.opts.self && a.seq > 0) this.opts.settle(a.seq, a.result);
@@ -142,7 +146,10 @@ export class Applier {
       const keep = Math.min(CATCH_UP_ENTRIES, this.opts.snapshotCount);
       if (!(await this.opts.compactTo(snapshot, () => meta.index > this.lastSnapshotIndex, keep))) return;
       this.lastSnapshotIndex = meta.index;
-      this.opts.logger.info({ file, index: meta.index, bytes: snapshot.data.length, pauseMs, ms: Math.round(clock.monotonic() - started) }, 'snapshot saved');
+      this.opts.logger.info(
+        { file, index: meta.index, bytes: snapshot.data.length, pauseMs, ms: Math.round(clock.monotonic() - started) },
+        'snapshot saved',
+      );
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message }, 'snapshot failed; will retry');
     }

@@ -6,8 +6,24 @@
 
 import type { RaftConfig } from '../raft/index.js';
 import { realRuntime } from '../runtime/index.js';
-import { asIndex, asMemberId, asTerm, NO_MEMBER, type Entry, type HardState, type Index, type MemberId, type Snapshot, type Term } from '../raft/index.js';
-import { DiscoveryError, joinCluster as discoverCluster, srvCluster, type DiscoveredMember } from '../discovery/index.js';
+import {
+  asIndex,
+  asMemberId,
+  asTerm,
+  NO_MEMBER,
+  type Entry,
+  type HardState,
+  type Index,
+  type MemberId,
+  type Snapshot,
+  type Term,
+} from '../raft/index.js';
+import {
+  DiscoveryError,
+  joinCluster as discoverCluster,
+  srvCluster,
+  type DiscoveredMember,
+} from '../discovery/index.js';
 import { DEFAULT_PROGRESS_INTERVAL_MS, Progress } from '../progress/index.js';
 import { join } from 'node:path';
 import { CounterFile, DataDirLock, SnapshotStore, Wal } from '../storage/index.js';
@@ -57,24 +73,35 @@ export async function bootstrap(opts: MemberOptions): Promise<Bootstrapped> {
   const lock = DataDirLock.acquire(opts.dataDir);
   try {
     settleInterruptedRewrite(opts.dataDir, opts.logger);
-    const snapshots = new SnapshotStore(opts.dataDir, { maxSnapshots: unlimitedIfZero(opts.maxSnapshots), logger: opts.logger });
+    const snapshots = new SnapshotStore(opts.dataDir, {
+      maxSnapshots: unlimitedIfZero(opts.maxSnapshots),
+      logger: opts.logger,
+    });
     const seconds = () => (clock.monotonic() - started) / 1000;
     let b: Omit<Bootstrapped, 'lock' | 'ids'>;
     if (Wal.exists(opts.dataDir)) {
       const source = opts.initialClusterSource?.kind ?? 'static';
       if (source !== 'static') {
-        opts.logger.info({ dataDir: opts.dataDir }, `the data dir holds a member: ignoring ${source === 'srv' ? 'discovery-srv' : 'discovery'}`);
+        opts.logger.info(
+          { dataDir: opts.dataDir },
+          `the data dir holds a member: ignoring ${source === 'srv' ? 'discovery-srv' : 'discovery'}`,
+        );
       }
       if (opts.forceNewCluster) await forceNewCluster(opts, snapshots);
       b = restart(opts, snapshots, seconds);
     } else {
       if (opts.forceNewCluster) {
-        throw new BootstrapError('NO_DATA',
+        throw new BootstrapError(
+          'NO_DATA',
           `force-new-cluster: data dir ${opts.dataDir} holds no member (no log in member/wal): ` +
-            "point data-dir at a kvctl backup or a surviving member's data dir");
+            "point data-dir at a kvctl backup or a surviving member's data dir",
+        );
       }
       const initial = await initialCluster(opts);
-      b = opts.initialClusterState === 'new' ? createCluster(opts, initial, snapshots, seconds) : await joinCluster(opts, initial, snapshots, seconds);
+      b =
+        opts.initialClusterState === 'new'
+          ? createCluster(opts, initial, snapshots, seconds)
+          : await joinCluster(opts, initial, snapshots, seconds);
     }
     const ids = new ProposalIds(new CounterFile(join(opts.dataDir, 'member', 'proposal-ids')));
     return { ...b, lock, ids };
@@ -120,7 +147,8 @@ function recover(opts: MemberOptions, snapshots: SnapshotStore): Recovered {
   const fromIndex = snapshot ? snapshot.meta.index : asIndex(0);
   const reading = new Progress({
     intervalMs,
-    report: (p) => log.info({ segmentsRead: p.done, segments: p.total, perSecond: round1(p.perSecond) }, 'reading the log'),
+    report: (p) =>
+      log.info({ segmentsRead: p.done, segments: p.total, perSecond: round1(p.perSecond) }, 'reading the log'),
   });
   const { wal, recovered } = Wal.open(opts.dataDir, fromIndex, {
     ...walOptions(opts, identity.memberId, identity.clusterId),
@@ -130,7 +158,8 @@ function recover(opts: MemberOptions, snapshots: SnapshotStore): Recovered {
   const toApply = Math.max(0, Math.min(commit, recovered.entries.at(-1)?.index ?? 0) - fromIndex);
   const applying = new Progress({
     intervalMs,
-    report: (p) => log.info({ replayed: p.done, entries: p.total, perSecond: Math.round(p.perSecond) }, 'replaying the log'),
+    report: (p) =>
+      log.info({ replayed: p.done, entries: p.total, perSecond: Math.round(p.perSecond) }, 'replaying the log'),
   });
   let applied = fromIndex;
   let appliedTerm = snapshot ? snapshot.meta.term : asTerm(0);
@@ -148,12 +177,26 @@ function recover(opts: MemberOptions, snapshots: SnapshotStore): Recovered {
     replayed++;
     if ((replayed & 1023) === 0) applying.update(replayed, toApply);
   }
-  return { identity, snapshot, sm, wal, hardState: recovered.hardState, entries: recovered.entries, applied, appliedTerm, replayed };
+  return {
+    identity,
+    snapshot,
+    sm,
+    wal,
+    hardState: recovered.hardState,
+    entries: recovered.entries,
+    applied,
+    appliedTerm,
+    replayed,
+  };
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-function restart(opts: MemberOptions, snapshots: SnapshotStore, seconds: () => number): Omit<Bootstrapped, 'lock' | 'ids'> {
+function restart(
+  opts: MemberOptions,
+  snapshots: SnapshotStore,
+  seconds: () => number,
+): Omit<Bootstrapped, 'lock' | 'ids'> {
   const r = recover(opts, snapshots);
   const id = asMemberId(r.identity.memberId);
   const self = r.sm.registry.get(id);
@@ -191,7 +234,10 @@ async function forceNewCluster(opts: MemberOptions, snapshots: SnapshotStore): P
   const r = recover(opts, snapshots);
   r.wal.close();
   if (r.applied === 0) {
-    throw new BootstrapError('NO_DATA', `force-new-cluster: data dir ${opts.dataDir} holds no committed entry to start a cluster from`);
+    throw new BootstrapError(
+      'NO_DATA',
+      `force-new-cluster: data dir ${opts.dataDir} holds no committed entry to start a cluster from`,
+    );
   }
   const id = asMemberId(r.identity.memberId);
   const before = r.sm.registry.list();
@@ -207,7 +253,14 @@ async function forceNewCluster(opts: MemberOptions, snapshots: SnapshotStore): P
     wal: { segmentSize: opts.segmentSize, maxWals: unlimitedIfZero(opts.maxWals), logger: opts.logger },
   });
   opts.logger.warn(
-    { id, cluster: clusterId, previousCluster: r.identity.clusterId, removed: others, index: r.applied, keys: r.sm.store.nodeCount },
+    {
+      id,
+      cluster: clusterId,
+      previousCluster: r.identity.clusterId,
+      removed: others,
+      index: r.applied,
+      keys: r.sm.store.nodeCount,
+    },
     'force-new-cluster: started a new one-member cluster from the data dir; remove force-new-cluster before this member restarts, ' +
       'and add members with kvctl member add',
   );
@@ -226,7 +279,11 @@ async function initialCluster(opts: MemberOptions): Promise<InitialCluster> {
   const source = opts.initialClusterSource ?? { kind: 'static' };
   switch (source.kind) {
     case 'static':
-      return { members: opts.initialCluster, self: opts.initialCluster.findIndex((m) => m.name === opts.name), token: opts.initialClusterToken };
+      return {
+        members: opts.initialCluster,
+        self: opts.initialCluster.findIndex((m) => m.name === opts.name),
+        token: opts.initialClusterToken,
+      };
     case 'srv': {
       const found = await srvCluster({
         domain: source.domain,
@@ -239,9 +296,11 @@ async function initialCluster(opts: MemberOptions): Promise<InitialCluster> {
     }
     case 'discovery': {
       if (opts.initialClusterState === 'existing') {
-        throw new BootstrapError('DISCOVERY_EXISTING',
+        throw new BootstrapError(
+          'DISCOVERY_EXISTING',
           'discovery bootstraps a new cluster, but initial-cluster-state is existing: to add this member to a running cluster, ' +
-            'run kvctl member add, then start it with initial-cluster listing the members (and no discovery)');
+            'run kvctl member add, then start it with initial-cluster listing the members (and no discovery)',
+        );
       }
       const token = source.url;
       const id = computeMemberId(opts.advertisePeerURLs, token);
@@ -272,29 +331,45 @@ async function initialCluster(opts: MemberOptions): Promise<InitialCluster> {
  * lists this member as started (it published client URLs), or that runs
  * another cluster, means the token was used up.
  */
-async function refuseIfAlreadyBootstrapped(opts: MemberOptions, initial: InitialCluster, id: MemberId, url: string): Promise<void> {
+async function refuseIfAlreadyBootstrapped(
+  opts: MemberOptions,
+  initial: InitialCluster,
+  id: MemberId,
+  url: string,
+): Promise<void> {
   const others = initial.members.filter((_, i) => i !== initial.self).flatMap((m) => m.peerURLs);
   const running = await fetchCluster(others, opts.peerClientTls, 2000);
   if (!running) return;
   const clusterId = computeClusterId(initial.members.map((m) => computeMemberId(m.peerURLs, initial.token)));
   const me = running.members.find((m) => m.id === id);
   if (me && me.clientURLs.length > 0) {
-    throw new DiscoveryError('TOKEN_REUSED',
+    throw new DiscoveryError(
+      'TOKEN_REUSED',
       `discovery: member ${opts.name} (${id}) has already been bootstrapped: the cluster discovery token ${url} formed runs ` +
         `(cluster ${running.clusterId}, answering at ${running.url}) and lists this member as started, but data dir ${opts.dataDir} holds no member: ` +
         `restore its data dir, or remove it (kvctl member remove ${id}), add it back (kvctl member add ${opts.name} ${opts.advertisePeerURLs[0]}) ` +
-        'and start it with initial-cluster and initial-cluster-state existing');
+        'and start it with initial-cluster and initial-cluster-state existing',
+    );
   }
   if (running.clusterId !== clusterId) {
-    throw new DiscoveryError('TOKEN_REUSED',
+    throw new DiscoveryError(
+      'TOKEN_REUSED',
       `discovery: the members discovery token ${url} lists already run cluster ${running.clusterId} (answering at ${running.url}), ` +
-        `not the cluster ${clusterId} this member would start: use a new discovery token`);
+        `not the cluster ${clusterId} this member would start: use a new discovery token`,
+    );
   }
 }
 
 /** "member m1 answers at http://...: cluster c" when one of these members runs, else null. */
-async function describeRunningCluster(members: readonly DiscoveredMember[], opts: MemberOptions): Promise<string | null> {
-  const running = await fetchCluster(members.flatMap((m) => m.peerURLs), opts.peerClientTls, 2000);
+async function describeRunningCluster(
+  members: readonly DiscoveredMember[],
+  opts: MemberOptions,
+): Promise<string | null> {
+  const running = await fetchCluster(
+    members.flatMap((m) => m.peerURLs),
+    opts.peerClientTls,
+    2000,
+  );
   return running ? `cluster ${running.clusterId} answers at ${running.url}` : null;
 }
 
@@ -311,7 +386,11 @@ function createCluster(
       `member "${opts.name}" is not in initial-cluster (${describeCluster(initial.members)}): add ${opts.name}=${opts.advertisePeerURLs.join(',')} to it`,
     );
   }
-  const members = initial.members.map((m) => ({ id: computeMemberId(m.peerURLs, initial.token), name: m.name, peerURLs: m.peerURLs }));
+  const members = initial.members.map((m) => ({
+    id: computeMemberId(m.peerURLs, initial.token),
+    name: m.name,
+    peerURLs: m.peerURLs,
+  }));
   const id = computeMemberId(self.peerURLs, initial.token);
   const clusterId = computeClusterId(members.map((m) => m.id));
   const wal = Wal.create(opts.dataDir, walOptions(opts, id, clusterId));
@@ -406,8 +485,12 @@ async function fetchCluster(
 ): Promise<{ clusterId: string; members: MemberInfo[]; url: string } | null> {
   if (urls.length === 0) return null;
   const asks = urls.map(async (url) => {
-    const body = (await fetchPeerJSON(url, '/members', { clientTls: tls ?? null, timeoutMs })) as { clusterId?: unknown; members?: unknown };
-    if (typeof body.clusterId === 'string' && Array.isArray(body.members)) return { clusterId: body.clusterId, members: body.members as MemberInfo[], url };
+    const body = (await fetchPeerJSON(url, '/members', { clientTls: tls ?? null, timeoutMs })) as {
+      clusterId?: unknown;
+      members?: unknown;
+    };
+    if (typeof body.clusterId === 'string' && Array.isArray(body.members))
+      return { clusterId: body.clusterId, members: body.members as MemberInfo[], url };
     throw new Error(`${url}: not a member list`);
   });
   try {

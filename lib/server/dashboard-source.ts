@@ -8,7 +8,14 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Metrics } from '../metrics/index.js';
 import type { Runtime, Timer } from '../runtime/index.js';
 import { fetchPeerJSON } from '../transport/index.js';
-import type { ClusterReport, DashboardRole, LatencyReport, MemberRow, MemberStatus, PeerLatencyAnswer } from './dashboard-types.js';
+import type {
+  ClusterReport,
+  DashboardRole,
+  LatencyReport,
+  MemberRow,
+  MemberStatus,
+  PeerLatencyAnswer,
+} from './dashboard-types.js';
 import type { LatencyView } from './latency-history.js';
 import type { DashboardService, MemberInfo } from './service.js';
 import { StatusHistory, type FsyncHistogram } from './status-history.js';
@@ -56,8 +63,19 @@ export interface DashboardSourceOptions {
 
 const READ_COUNTERS = ['getsSuccess', 'getsFail'];
 const WRITE_COUNTERS = [
-  'setsSuccess', 'setsFail', 'deleteSuccess', 'deleteFail', 'updateSuccess', 'updateFail', 'createSuccess', 'createFail',
-  'compareAndSwapSuccess', 'compareAndSwapFail', 'compareAndDeleteSuccess', 'compareAndDeleteFail', 'expireCount',
+  'setsSuccess',
+  'setsFail',
+  'deleteSuccess',
+  'deleteFail',
+  'updateSuccess',
+  'updateFail',
+  'createSuccess',
+  'createFail',
+  'compareAndSwapSuccess',
+  'compareAndSwapFail',
+  'compareAndDeleteSuccess',
+  'compareAndDeleteFail',
+  'expireCount',
 ];
 
 function total(counters: Record<string, number>, names: readonly string[]): number {
@@ -117,7 +135,10 @@ export class DashboardSource implements DashboardService {
     const query = q < 0 ? '' : pathAndQuery.slice(q + 1);
     if (path === PEER_STATUS_PATH) return this.status(parseNumberParam(query, 'since', 0, 0, Number.MAX_SAFE_INTEGER));
     if (path === PEER_LATENCY_PATH) {
-      const view = this.member.latencyView(this.opts.runtime.clock.now(), parseNumberParam(query, 'seconds', 300, 1, KEEP_SECONDS));
+      const view = this.member.latencyView(
+        this.opts.runtime.clock.now(),
+        parseNumberParam(query, 'seconds', 300, 1, KEEP_SECONDS),
+      );
       const answer: PeerLatencyAnswer = view === null ? { notLeader: this.member.progress().leader } : { view };
       return answer;
     }
@@ -173,16 +194,42 @@ export class DashboardSource implements DashboardService {
     const leader = leaderId === '' ? null : { id: leaderId, name: names[leaderId] ?? '' };
     if (own !== null) return { ...base, leader, via: 'self', view: own, problem: null };
     if (leader === null) {
-      return { ...base, leader, via: null, view: null, problem: 'No leader is elected right now: the members that answer are not a majority, or an election is under way.' };
+      return {
+        ...base,
+        leader,
+        via: null,
+        view: null,
+        problem:
+          'No leader is elected right now: the members that answer are not a majority, or an election is under way.',
+      };
     }
     const info = members.find((m) => m.id === leaderId);
-    if (info === undefined) return { ...base, leader, via: null, view: null, problem: `The leader ${leaderId} is not in this member's member list yet.` };
+    if (info === undefined)
+      return {
+        ...base,
+        leader,
+        via: null,
+        view: null,
+        problem: `The leader ${leaderId} is not in this member's member list yet.`,
+      };
     try {
       const answer = (await this.askPeer(info, `${PEER_LATENCY_PATH}?seconds=${span}`)) as PeerLatencyAnswer;
       if ('view' in answer) return { ...base, leader, via: 'leader', view: answer.view, problem: null };
-      return { ...base, leader, via: null, view: null, problem: `${leader.name || leaderId} no longer leads; a new leader is being elected.` };
+      return {
+        ...base,
+        leader,
+        via: null,
+        view: null,
+        problem: `${leader.name || leaderId} no longer leads; a new leader is being elected.`,
+      };
     } catch (err) {
-      return { ...base, leader, via: null, view: null, problem: `Could not reach the leader ${leader.name || leaderId} for its view: ${(err as Error).message}` };
+      return {
+        ...base,
+        leader,
+        via: null,
+        view: null,
+        problem: `Could not reach the leader ${leader.name || leaderId} for its view: ${(err as Error).message}`,
+      };
     }
   }
 
@@ -215,12 +262,17 @@ export class DashboardSource implements DashboardService {
     const key = `${m.id} ${path}`;
     const pending = this.inFlight.get(key);
     if (pending !== undefined) return pending;
-    if (this.inFlight.size >= MAX_PEER_REQUESTS) return Promise.reject(new Error('too many dashboard requests in flight; try again shortly'));
+    if (this.inFlight.size >= MAX_PEER_REQUESTS)
+      return Promise.reject(new Error('too many dashboard requests in flight; try again shortly'));
     const ask = async (): Promise<unknown> => {
       let last: Error = new Error(`${m.name || m.id} has no peer URL`);
       for (const url of m.peerURLs) {
         try {
-          return await fetchPeerJSON(url, path, { clientTls: this.opts.peerClientTls, clusterId: this.member.clusterId, timeoutMs: PEER_TIMEOUT_MS });
+          return await fetchPeerJSON(url, path, {
+            clientTls: this.opts.peerClientTls,
+            clusterId: this.member.clusterId,
+            timeoutMs: PEER_TIMEOUT_MS,
+          });
         } catch (err) {
           last = err as Error;
         }

@@ -3,7 +3,13 @@
 
 import type { Entry } from '../raft/index.js';
 
-export { etcdServerError, etcdServerRefusal, requestTimedOut, serverStopped, tooManyRequests } from '../errors/index.js';
+export {
+  etcdServerError,
+  etcdServerRefusal,
+  requestTimedOut,
+  serverStopped,
+  tooManyRequests,
+} from '../errors/index.js';
 
 const DATA_SHOWN = 32;
 

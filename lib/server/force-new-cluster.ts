@@ -60,7 +60,10 @@ export function settleInterruptedRewrite(dataDir: string, logger: Logger): void 
     logger.warn({ dataDir }, 'finished a force-new-cluster rewrite of the data dir that a crash had interrupted');
   } else {
     rmSync(staging, { recursive: true, force: true });
-    logger.warn({ dataDir }, 'discarded an unfinished force-new-cluster rewrite (a crash interrupted it); the data dir is as it was');
+    logger.warn(
+      { dataDir },
+      'discarded an unfinished force-new-cluster rewrite (a crash interrupted it); the data dir is as it was',
+    );
   }
 }
 

@@ -14,7 +14,8 @@ const hex = (n: bigint): string => n.toString(16);
 
 /** `addedAtSeconds` makes the id of a member added at runtime unique (etcd does the same). */
 export function computeMemberId(peerURLs: readonly string[], clusterToken: string, addedAtSeconds?: number): MemberId {
-  const joined = [...peerURLs].sort().join('') + clusterToken + (addedAtSeconds === undefined ? '' : String(addedAtSeconds));
+  const joined =
+    [...peerURLs].sort().join('') + clusterToken + (addedAtSeconds === undefined ? '' : String(addedAtSeconds));
   return asMemberId(hex(first8(Buffer.from(joined))));
 }
 

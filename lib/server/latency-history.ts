@@ -199,7 +199,15 @@ export class LatencyHistory {
     const list = followers.map((id) => this.followerView(id, now, start, span));
     const voters = followers.length + 1;
     const quorum = Math.floor(voters / 2) + 1;
-    return { now, start, seconds: span, followers: list, voters, quorum, slowestOfMajority: slowestOfMajority(list, quorum) };
+    return {
+      now,
+      start,
+      seconds: span,
+      followers: list,
+      voters,
+      quorum,
+      slowestOfMajority: slowestOfMajority(list, quorum),
+    };
   }
 
   private ring(id: string): FollowerRing {
@@ -270,7 +278,10 @@ export class LatencyHistory {
  * followers by their recent latency, silent ones last, and the one at that
  * rank is the slowest the majority waits for.
  */
-export function slowestOfMajority(followers: readonly Pick<FollowerLatency, 'id' | 'recent' | 'silent'>[], quorum: number): string | null {
+export function slowestOfMajority(
+  followers: readonly Pick<FollowerLatency, 'id' | 'recent' | 'silent'>[],
+  quorum: number,
+): string | null {
   const needed = quorum - 1;
   if (needed < 1 || followers.length < needed) return null;
   const pace = (f: Pick<FollowerLatency, 'recent' | 'silent'>) => (f.silent || f.recent === null ? Infinity : f.recent);

@@ -65,7 +65,12 @@ export class LinearizableReads {
   wait(): Promise<void> {
     if (this.reads >= this.opts.maxPending) return Promise.reject(tooManyRequests());
     return new Promise<void>((resolve, reject) => {
-      const read: Read = { resolve, reject, timer: this.opts.scheduler.after(this.opts.timeoutMs, () => this.expire(read)), round: null };
+      const read: Read = {
+        resolve,
+        reject,
+        timer: this.opts.scheduler.after(this.opts.timeoutMs, () => this.expire(read)),
+        round: null,
+      };
       this.queued.add(read);
       this.reads++;
     });

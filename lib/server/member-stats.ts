@@ -45,7 +45,10 @@ export class MemberStats implements TrafficObserver {
 
   constructor(private readonly opts: MemberStatsOptions) {
     this.startTime = opts.clock.now();
-    this.latency = new LatencyHistory({ keepSeconds: KEEP_SECONDS, silentAfterMs: Math.max(1000, 5 * opts.heartbeatMs) });
+    this.latency = new LatencyHistory({
+      keepSeconds: KEEP_SECONDS,
+      silentAfterMs: Math.max(1000, 5 * opts.heartbeatMs),
+    });
   }
 
   roleChanged(role: Role, leader: MemberId): void {
@@ -61,13 +64,15 @@ export class MemberStats implements TrafficObserver {
     for (const m of msgs) {
       if (m.type === 'append') this.sendAppend.add(now, entryBytes(m.entries));
       // Heartbeats count too: an idle cluster still shows how fast each follower answers.
-      if ((m.type === 'append' || m.type === 'heartbeat') && !this.appendSentAt.has(m.to)) this.appendSentAt.set(m.to, this.opts.clock.monotonic());
+      if ((m.type === 'append' || m.type === 'heartbeat') && !this.appendSentAt.has(m.to))
+        this.appendSentAt.set(m.to, this.opts.clock.monotonic());
     }
   }
 
   received(m: Message): void {
     if (m.type === 'append') this.recvAppend.add(this.opts.clock.now(), entryBytes(m.entries));
-    if (m.type === 'appendResp' || m.type === 'heartbeatResp') this.answered(m.from, m.type === 'appendResp' && m.reject);
+    if (m.type === 'appendResp' || m.type === 'heartbeatResp')
+      this.answered(m.from, m.type === 'appendResp' && m.reject);
   }
 
   unreachable(id: MemberId): void {

@@ -75,7 +75,13 @@ export class Member implements KeysService, ClusterService, AuthService {
       runtime: p.runtime,
     });
     const opts = p.opts;
-    this.history = new History({ dataDir: opts.dataDir, codec: historyCodec, store: () => p.sm.store, logger: opts.logger, maxScans: opts.historyScans });
+    this.history = new History({
+      dataDir: opts.dataDir,
+      codec: historyCodec,
+      store: () => p.sm.store,
+      logger: opts.logger,
+      maxScans: opts.historyScans,
+    });
     this.hashes = new ReplicaHashes({
       history: this.history,
       store: () => p.sm.store,
@@ -83,7 +89,8 @@ export class Member implements KeysService, ClusterService, AuthService {
       self: { id: p.id, name: opts.name, peerURLs: opts.advertisePeerURLs },
       members: () => p.sm.registry.list(),
       isLeader: () => p.node.isLeader,
-      askPeer: (url, path) => fetchPeerJSON(url, path, { clientTls: opts.peerClientTls ?? null, clusterId: p.clusterId, timeoutMs: 10_000 }),
+      askPeer: (url, path) =>
+        fetchPeerJSON(url, path, { clientTls: opts.peerClientTls ?? null, clusterId: p.clusterId, timeoutMs: 10_000 }),
       intervalMs: opts.hashCheckIntervalMs ?? 0,
       onCorruption: () => opts.metrics.corruptionDetected.set(1),
     });
@@ -123,7 +130,12 @@ export class Member implements KeysService, ClusterService, AuthService {
 
   indexes(): ResponseIndexes {
     const raft = this.p.node.raft;
-    return { clusterId: this.clusterId, etcdIndex: this.store.index, raftIndex: raft.log.committed, raftTerm: raft.currentTerm() };
+    return {
+      clusterId: this.clusterId,
+      etcdIndex: this.store.index,
+      raftIndex: raft.log.committed,
+      raftTerm: raft.currentTerm(),
+    };
   }
 
   // ---- AuthService ------------------------------------------------------
@@ -146,7 +158,11 @@ export class Member implements KeysService, ClusterService, AuthService {
   }
 
   async addMember(peerURLs: readonly string[]): Promise<MemberInfo> {
-    const id = computeMemberId(peerURLs, this.p.opts.initialClusterToken, Math.floor(this.p.runtime.clock.now() / 1000));
+    const id = computeMemberId(
+      peerURLs,
+      this.p.opts.initialClusterToken,
+      Math.floor(this.p.runtime.clock.now() / 1000),
+    );
     const r = await this.proposeChange({ type: 'add', id, name: '', peerURLs, origin: this.id, seq: 0 });
     return r as MemberInfo;
   }
@@ -190,7 +206,14 @@ export class Member implements KeysService, ClusterService, AuthService {
     const raft = this.p.node.raft;
     const role = raft.status().role;
     const shown = role === 'leader' || role === 'follower' ? role : 'candidate';
-    return { role: shown, leader: this.leader, term: raft.currentTerm(), commit: raft.log.committed, applied: this.p.applier.applied, unhealthy: this.healthProblem() };
+    return {
+      role: shown,
+      leader: this.leader,
+      term: raft.currentTerm(),
+      commit: raft.log.committed,
+      applied: this.p.applier.applied,
+      unhealthy: this.healthProblem(),
+    };
   }
 
   /** The followers' latency over the last `seconds`, when this member leads. */
@@ -233,7 +256,8 @@ export class Member implements KeysService, ClusterService, AuthService {
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    if (this.p.node.isLeader && this.p.sm.registry.ids().length > 1) await this.p.node.transferLeadershipAway(this.p.opts.electionMs * 2);
+    if (this.p.node.isLeader && this.p.sm.registry.ids().length > 1)
+      await this.p.node.transferLeadershipAway(this.p.opts.electionMs * 2);
     await this.shutdown();
   }
 
@@ -260,7 +284,10 @@ export class Member implements KeysService, ClusterService, AuthService {
     if (leader !== this.leader) {
       if (leader !== NO_MEMBER) m.leaderChanges.inc();
       m.hasLeader.set(leader === NO_MEMBER ? 0 : 1);
-      this.log.info({ leader: leader || null, term: this.p.node.raft.currentTerm(), role }, leader ? 'leader elected' : 'leader lost');
+      this.log.info(
+        { leader: leader || null, term: this.p.node.raft.currentTerm(), role },
+        leader ? 'leader elected' : 'leader lost',
+      );
       this.leader = leader;
       // A read point asked of the previous leader may never come.
       this.p.reads.leaderChanged();
@@ -307,7 +334,10 @@ export class Member implements KeysService, ClusterService, AuthService {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
     const time = this.p.runtime.clock.now();
-    const done = this.p.proposer.propose((seq) => ({ type: 'normal', data: encodeProposal({ origin: this.id, seq, time, body }) }));
+    const done = this.p.proposer.propose((seq) => ({
+      type: 'normal',
+      data: encodeProposal({ origin: this.id, seq, time, body }),
+    }));
     this.p.node.scheduleDrain();
     return done;
   }
@@ -315,7 +345,10 @@ export class Member implements KeysService, ClusterService, AuthService {
   private proposeChange(change: MembershipChange): Promise<ApplyResult> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
-    const done = this.p.proposer.propose((seq) => ({ type: 'confChange', data: encodeMembershipChange({ ...change, origin: this.id, seq }) }));
+    const done = this.p.proposer.propose((seq) => ({
+      type: 'confChange',
+      data: encodeMembershipChange({ ...change, origin: this.id, seq }),
+    }));
     this.p.node.scheduleDrain();
     return done;
   }

@@ -58,7 +58,12 @@ export class MemberRegistry {
     switch (change.type) {
       case 'add': {
         const prev = this.byId.get(id);
-        this.byId.set(id, { id, name: prev?.name ?? change.name, peerURLs: [...change.peerURLs], clientURLs: prev?.clientURLs ?? [] });
+        this.byId.set(id, {
+          id,
+          name: prev?.name ?? change.name,
+          peerURLs: [...change.peerURLs],
+          clientURLs: prev?.clientURLs ?? [],
+        });
         return;
       }
       case 'update': {

@@ -24,7 +24,12 @@ export type InitialClusterSource =
       readonly retry?: RetryPolicy;
     }
   /** DNS SRV records of a domain. */
-  | { readonly kind: 'srv'; readonly domain: string; readonly serviceName?: string; readonly resolvers: readonly string[] };
+  | {
+      readonly kind: 'srv';
+      readonly domain: string;
+      readonly serviceName?: string;
+      readonly resolvers: readonly string[];
+    };
 
 /** Everything a member needs, already validated by lib/config. */
 export interface MemberOptions {

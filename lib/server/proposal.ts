@@ -4,7 +4,14 @@
 // MembershipChange. Both are Avro, compiled once.
 
 import avro from 'avsc';
-import { AUTH_OPERATION_SCHEMAS, authOperationFromWire, authOperationToWire, describeAuthOperation, isAuthOperation, type AuthOperation } from '../auth/index.js';
+import {
+  AUTH_OPERATION_SCHEMAS,
+  authOperationFromWire,
+  authOperationToWire,
+  describeAuthOperation,
+  isAuthOperation,
+  type AuthOperation,
+} from '../auth/index.js';
 import type { EntryType } from '../raft/index.js';
 import type { StoreRequest } from '../store/index.js';
 
@@ -205,7 +212,13 @@ function fromWire(w: WireBody): ProposalBody {
   }
   if ('Post' in w) {
     const p = w.Post;
-    return { op: 'post', path: p.path as string, value: p.value as string, dir: p.dir as boolean, ttl: p.ttl as number | null };
+    return {
+      op: 'post',
+      path: p.path as string,
+      value: p.value as string,
+      dir: p.dir as boolean,
+      ttl: p.ttl as number | null,
+    };
   }
   if ('Delete' in w) {
     const p = w.Delete;
@@ -245,10 +258,15 @@ export function decodeMembershipChange(data: Buffer): MembershipChange {
 }
 
 /** A request's conditions as JSON can show them (a prevIndex beyond 2^53 as its decimal text). */
-function shownConditions(b: { prevValue?: string | undefined; prevIndex?: bigint | undefined; prevExist?: boolean | undefined }): Record<string, unknown> {
+function shownConditions(b: {
+  prevValue?: string | undefined;
+  prevIndex?: bigint | undefined;
+  prevExist?: boolean | undefined;
+}): Record<string, unknown> {
   const shown: Record<string, unknown> = {};
   if (b.prevValue !== undefined) shown.prevValue = b.prevValue;
-  if (b.prevIndex !== undefined) shown.prevIndex = b.prevIndex <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b.prevIndex) : String(b.prevIndex);
+  if (b.prevIndex !== undefined)
+    shown.prevIndex = b.prevIndex <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b.prevIndex) : String(b.prevIndex);
   if (b.prevExist !== undefined) shown.prevExist = b.prevExist;
   return shown;
 }
@@ -260,7 +278,8 @@ function membershipProblem(c: MembershipChange): string | null {
   if (c.type === 'remove') return null;
   if (c.peerURLs.length === 0) return 'no peer URLs';
   for (const u of c.peerURLs) {
-    if (!URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol)) return `peer URL ${JSON.stringify(u)} is not an http(s) URL`;
+    if (!URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol))
+      return `peer URL ${JSON.stringify(u)} is not an http(s) URL`;
   }
   return null;
 }
@@ -293,11 +312,27 @@ export function describeProposal(data: Buffer, type: EntryType): Record<string, 
   if (isAuthOperation(b)) return { ...base, ...describeAuthOperation(b) };
   switch (b.op) {
     case 'put':
-      return { ...base, method: 'PUT', path: b.path, value: b.value, dir: b.dir, ttl: b.ttl, refresh: b.refresh, ...shownConditions({ prevValue: b.prevValue, prevIndex: b.prevIndex, prevExist: b.prevExist }) };
+      return {
+        ...base,
+        method: 'PUT',
+        path: b.path,
+        value: b.value,
+        dir: b.dir,
+        ttl: b.ttl,
+        refresh: b.refresh,
+        ...shownConditions({ prevValue: b.prevValue, prevIndex: b.prevIndex, prevExist: b.prevExist }),
+      };
     case 'post':
       return { ...base, method: 'POST', path: b.path, value: b.value, dir: b.dir, ttl: b.ttl };
     case 'delete':
-      return { ...base, method: 'DELETE', path: b.path, dir: b.dir, recursive: b.recursive, ...shownConditions({ prevValue: b.prevValue, prevIndex: b.prevIndex }) };
+      return {
+        ...base,
+        method: 'DELETE',
+        path: b.path,
+        dir: b.dir,
+        recursive: b.recursive,
+        ...shownConditions({ prevValue: b.prevValue, prevIndex: b.prevIndex }),
+      };
     case 'sync':
       return { ...base, method: 'SYNC' };
     case 'publish':

@@ -6,7 +6,16 @@
 import type { Logger } from 'pino';
 import { AssertionFailure, assert } from '../assert.js';
 import type { Raft } from '../raft/index.js';
-import { type Entry, type HardState, type MemberId, type Message, type ReadState, type Ready, type Role, type Snapshot } from '../raft/index.js';
+import {
+  type Entry,
+  type HardState,
+  type MemberId,
+  type Message,
+  type ReadState,
+  type Ready,
+  type Role,
+  type Snapshot,
+} from '../raft/index.js';
 import type { Runtime, Timer } from '../runtime/index.js';
 import { sleep } from '../runtime/index.js';
 import { StorageError } from '../storage/index.js';
@@ -37,7 +46,9 @@ export interface TrafficObserver {
 }
 
 /** Why the member refuses requests: the log cannot be written (it stays up to say so), or an invariant broke (it stops). */
-export type NodeFailure = { readonly kind: 'storage'; readonly reason: string } | { readonly kind: 'fatal'; readonly reason: string; readonly error: Error };
+export type NodeFailure =
+  | { readonly kind: 'storage'; readonly reason: string }
+  | { readonly kind: 'fatal'; readonly reason: string; readonly error: Error };
 
 export interface RaftNodeOptions {
   readonly raft: Raft;
@@ -70,7 +81,9 @@ export class RaftNode implements PeerEvents {
 
   constructor(private readonly opts: RaftNodeOptions) {
     this.raft = opts.raft;
-    this.droppedMessages = new RefusalLog(opts.logger, 'dropped a message from a peer', { now: () => opts.runtime.clock.now() });
+    this.droppedMessages = new RefusalLog(opts.logger, 'dropped a message from a peer', {
+      now: () => opts.runtime.clock.now(),
+    });
   }
 
   get failure(): NodeFailure | null {
@@ -171,7 +184,9 @@ export class RaftNode implements PeerEvents {
 
   private changeRole(role: Role, leader: MemberId): void {
     // etcd panics on this transition: a leader steps down to follower first.
-    assert(!(this.role === 'leader' && (role === 'candidate' || role === 'preCandidate')), `a leader became ${role}`, { term: this.raft.currentTerm() });
+    assert(!(this.role === 'leader' && (role === 'candidate' || role === 'preCandidate')), `a leader became ${role}`, {
+      term: this.raft.currentTerm(),
+    });
     this.role = role;
     this.opts.handler.softState(role, leader);
   }
@@ -231,7 +246,8 @@ export class RaftNode implements PeerEvents {
     this.scheduleDrain();
     const clock = this.opts.runtime.clock;
     const deadline = clock.monotonic() + waitMs;
-    while (this.role === 'leader' && clock.monotonic() < deadline) await sleep(this.opts.runtime.scheduler, this.opts.heartbeatMs / 2);
+    while (this.role === 'leader' && clock.monotonic() < deadline)
+      await sleep(this.opts.runtime.scheduler, this.opts.heartbeatMs / 2);
   }
 
   /** Stops ticking and handling Readies; waits for the Ready in hand, then closes the log. */
@@ -257,8 +273,16 @@ export class RaftNode implements PeerEvents {
       const error = err instanceof Error ? err : new Error(String(err));
       const reason = error instanceof EntryApplyError ? error.message : `internal error: ${error.message}`;
       this.failed = { kind: 'fatal', reason, error };
-      if (error instanceof EntryApplyError) this.opts.logger.fatal({ index: error.index, term: error.term, type: error.type, data: error.dataHex }, error.message);
-      else if (error instanceof AssertionFailure) this.opts.logger.fatal({ assertion: error.message, ...error.details, stack: error.stack }, `assertion failed: ${error.message}; stopping`);
+      if (error instanceof EntryApplyError)
+        this.opts.logger.fatal(
+          { index: error.index, term: error.term, type: error.type, data: error.dataHex },
+          error.message,
+        );
+      else if (error instanceof AssertionFailure)
+        this.opts.logger.fatal(
+          { assertion: error.message, ...error.details, stack: error.stack },
+          `assertion failed: ${error.message}; stopping`,
+        );
       else this.opts.logger.fatal({ err: error.message, stack: error.stack }, `${reason}; stopping`);
     }
     this.opts.onFailure(this.failed);

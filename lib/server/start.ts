@@ -72,12 +72,27 @@ export async function startMember(opts: MemberOptions): Promise<Member> {
     (path) => member?.dashboard.answerPeer(path) ?? null,
     (query) => member?.answerHashPeer(query) ?? Promise.resolve(null),
   );
-  member = assembleMember({ opts, runtime, state: b, log: b.wal, snapshots: b.snapshots, lock: b.lock, transport: peers });
+  member = assembleMember({
+    opts,
+    runtime,
+    state: b,
+    log: b.wal,
+    snapshots: b.snapshots,
+    lock: b.lock,
+    transport: peers,
+  });
   for (const url of opts.listenPeerURLs) await peers.listen(url);
   for (const m of b.sm.registry.list()) if (m.id !== b.id) peers.addPeer(m.id as MemberId, m.peerURLs);
   member.start();
   opts.logger.info(
-    { id: b.id, cluster: b.clusterId, applied: b.applied, snapshotIndex: b.snapshotIndex, replayed: b.replayed, seconds: b.seconds },
+    {
+      id: b.id,
+      cluster: b.clusterId,
+      applied: b.applied,
+      snapshotIndex: b.snapshotIndex,
+      replayed: b.replayed,
+      seconds: b.seconds,
+    },
     'member started',
   );
   return member;
@@ -183,7 +198,21 @@ export function assembleMember(env: MemberEnvironment): Member {
     compactTo: (snapshot, newerThan, keep) => node.compactTo(snapshot, newerThan, keep),
     saveSnapshot: (snapshot) => env.snapshots.save(snapshot),
   });
-  member = new Member({ opts, runtime, id: state.id, clusterId: state.clusterId, sm: state.sm, node, proposer, reads, applier, stats, housekeeping, transport: env.transport, lock: env.lock });
+  member = new Member({
+    opts,
+    runtime,
+    id: state.id,
+    clusterId: state.clusterId,
+    sm: state.sm,
+    node,
+    proposer,
+    reads,
+    applier,
+    stats,
+    housekeeping,
+    transport: env.transport,
+    lock: env.lock,
+  });
   stats.register(opts.metrics, () => ({
     commit: raft.log.committed,
     applied: applier.applied,

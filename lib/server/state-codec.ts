@@ -53,10 +53,19 @@ export class ServerStateError extends Error {
  * The framed member list, and how many bytes of headroom the store's snapshot
  * (Store.snapshot / snapshotInPieces) must leave for it.
  */
-export function serverStateHead(members: readonly MemberInfo[], removed: readonly string[], auth: AuthData): { headroom: number; fill(data: Buffer): Buffer } {
+export function serverStateHead(
+  members: readonly MemberInfo[],
+  removed: readonly string[],
+  auth: AuthData,
+): { headroom: number; fill(data: Buffer): Buffer } {
   const head = Buffer.concat([
     membersType.toBuffer({
-      members: members.map((m) => ({ id: m.id, name: m.name, peerURLs: [...m.peerURLs], clientURLs: [...m.clientURLs] })),
+      members: members.map((m) => ({
+        id: m.id,
+        name: m.name,
+        peerURLs: [...m.peerURLs],
+        clientURLs: [...m.clientURLs],
+      })),
       removed: [...removed],
     }),
     encodeAuthData(auth),
@@ -74,15 +83,22 @@ export function serverStateHead(members: readonly MemberInfo[], removed: readonl
 export function decodeServerState(data: Buffer): ServerState {
   if (data.length < 4) throw new ServerStateError(`snapshot data of ${data.length} bytes is too short`);
   const length = data.readUInt32BE(0);
-  if (4 + length > data.length) throw new ServerStateError(`snapshot data says its member list has ${length} bytes; only ${data.length - 4} follow`);
+  if (4 + length > data.length)
+    throw new ServerStateError(
+      `snapshot data says its member list has ${length} bytes; only ${data.length - 4} follow`,
+    );
   const head = data.subarray(4, 4 + length);
-  const decoded = membersType.decode(head, 0) as { value: { members: MemberInfo[]; removed: string[] }; offset: number };
+  const decoded = membersType.decode(head, 0) as {
+    value: { members: MemberInfo[]; removed: string[] };
+    offset: number;
+  };
   if (decoded.offset < 0) throw new ServerStateError('the member list in snapshot data is truncated');
   const { members, removed } = decoded.value;
   let auth = NO_AUTH;
   if (decoded.offset < head.length) {
     const a = decodeAuthData(head, decoded.offset);
-    if (a.end !== head.length) throw new ServerStateError(`snapshot data has ${head.length - a.end} unknown bytes after its auth data`);
+    if (a.end !== head.length)
+      throw new ServerStateError(`snapshot data has ${head.length - a.end} unknown bytes after its auth data`);
     auth = a.data;
   }
   return { members, removed, auth, store: data.subarray(4 + length) };

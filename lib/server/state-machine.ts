@@ -71,13 +71,22 @@ export class StateMachine {
   }
 
   apply(e: Entry): Applied {
-    if (e.type === 'empty') return { origin: NO_MEMBER, seq: 0, result: null, change: null, sync: false, internalError: null };
+    if (e.type === 'empty')
+      return { origin: NO_MEMBER, seq: 0, result: null, change: null, sync: false, internalError: null };
     if (e.type === 'confChange') {
       const c = decodeMembershipChange(e.data);
       const refused = this.refusedChange(c);
-      if (refused) return { origin: c.origin, seq: c.seq, result: refused, change: null, sync: false, internalError: null };
+      if (refused)
+        return { origin: c.origin, seq: c.seq, result: refused, change: null, sync: false, internalError: null };
       this.registry.apply(c);
-      return { origin: c.origin, seq: c.seq, result: this.registry.get(c.id) ?? null, change: c, sync: false, internalError: null };
+      return {
+        origin: c.origin,
+        seq: c.seq,
+        result: this.registry.get(c.id) ?? null,
+        change: c,
+        sync: false,
+        internalError: null,
+      };
     }
     const p = decodeProposal(e.data);
     const body = p.body;
@@ -86,15 +95,37 @@ export class StateMachine {
       return { origin: p.origin, seq: p.seq, result: null, change: null, sync: false, internalError: null };
     }
     if (isAuthOperation(body)) {
-      return { origin: p.origin, seq: p.seq, result: this.auth.apply(body), change: null, sync: false, internalError: null };
+      return {
+        origin: p.origin,
+        seq: p.seq,
+        result: this.auth.apply(body),
+        change: null,
+        sync: false,
+        internalError: null,
+      };
     }
     try {
       const ev = this.store.apply(body, p.time);
       return { origin: p.origin, seq: p.seq, result: ev, change: null, sync: body.op === 'sync', internalError: null };
     } catch (err) {
-      if (err instanceof V2Error) return { origin: p.origin, seq: p.seq, result: err, change: null, sync: body.op === 'sync', internalError: null };
+      if (err instanceof V2Error)
+        return {
+          origin: p.origin,
+          seq: p.seq,
+          result: err,
+          change: null,
+          sync: body.op === 'sync',
+          internalError: null,
+        };
       const wrapped = etcdServerError(String(err), this.store.index);
-      return { origin: p.origin, seq: p.seq, result: wrapped, change: null, sync: body.op === 'sync', internalError: err };
+      return {
+        origin: p.origin,
+        seq: p.seq,
+        result: wrapped,
+        change: null,
+        sync: body.op === 'sync',
+        internalError: err,
+      };
     }
   }
 

@@ -19,7 +19,9 @@ function trimFraction(n: number): string {
 
 /** RFC 3339 with nanoseconds, as Go prints time.Time. */
 export function goTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, (_, f: string) => (f === '000' ? 'Z' : `.${f.replace(/0+$/, '')}Z`));
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.(\d{3})Z$/, (_, f: string) => (f === '000' ? 'Z' : `.${f.replace(/0+$/, '')}Z`));
 }
 
 /** Running latency figures for one follower, in milliseconds. */

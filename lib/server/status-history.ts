@@ -153,7 +153,11 @@ export class StatusHistory {
       count += s.fsyncs;
       if (s.fsyncMeanMs !== null) weighted += s.fsyncMeanMs * s.fsyncs;
     }
-    return { count, meanMs: count > 0 ? weighted / count : null, p99Ms: scaled(histogramQuantile(0.99, bounds, merged)) };
+    return {
+      count,
+      meanMs: count > 0 ? weighted / count : null,
+      p99Ms: scaled(histogramQuantile(0.99, bounds, merged)),
+    };
   }
 
   private push(s: StatusSample, buckets: number[]): void {

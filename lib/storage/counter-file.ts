@@ -26,13 +26,15 @@ export class CounterFile {
     }
     const m = /^(\d{1,16})\n$/.exec(text);
     const n = m ? Number(m[1]) : NaN;
-    if (!(n <= MAX_WIRE_INTEGER)) throw new StorageError('CORRUPT', `not a counter (${JSON.stringify(text.slice(0, 40))})`, { file: this.file });
+    if (!(n <= MAX_WIRE_INTEGER))
+      throw new StorageError('CORRUPT', `not a counter (${JSON.stringify(text.slice(0, 40))})`, { file: this.file });
     return n;
   }
 
   /** Replaces the stored value durably; returns once it is on disk. */
   save(n: number): void {
-    if (!Number.isSafeInteger(n) || n < 0 || n > MAX_WIRE_INTEGER) throw new RangeError(`counter value ${n} out of range`);
+    if (!Number.isSafeInteger(n) || n < 0 || n > MAX_WIRE_INTEGER)
+      throw new RangeError(`counter value ${n} out of range`);
     const dir = dirname(this.file);
     const tmp = `${this.file}.tmp`;
     try {

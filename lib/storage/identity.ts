@@ -18,7 +18,10 @@ export function readHeader(file: SegmentFile, dataDir: string): SegmentHeader {
       fs.closeSync(fd);
     }
   } catch (err) {
-    throw new StorageError('IO', `cannot read segment header: ${(err as Error).message}`, { file: file.path, cause: err });
+    throw new StorageError('IO', `cannot read segment header: ${(err as Error).message}`, {
+      file: file.path,
+      cause: err,
+    });
   }
   const parsed = parseHeader(buf);
   if ('error' in parsed) throw new StorageError('CORRUPT', parsed.error, { file: file.path, offset: 0, dataDir });

@@ -76,7 +76,15 @@ function scanOne(file: SegmentFile, isLast: boolean, visitor: WalRecordVisitor):
     return { file, size: 0, used: 0, header: null, counts, lastIndex: last, damage };
   }
   const scan = scanSegment(bytes.buf, isLast, v, bytes.zeroFrom);
-  return { file, size: bytes.buf.length, used: scan.end, header: scan.header, counts, lastIndex: last, damage: scan.damage };
+  return {
+    file,
+    size: bytes.buf.length,
+    used: scan.end,
+    header: scan.header,
+    counts,
+    lastIndex: last,
+    damage: scan.damage,
+  };
 }
 
 export interface VerifyProblem {
@@ -144,10 +152,18 @@ export function verifyDataDir(dataDir: string): VerifyReport {
     const newest = snapshots.find((s) => s.valid);
     if (newest) {
       // What a restart from the newest snapshot does; throws the same GAP it would.
-      replay(segments, { dataDir, start: startSegment(segments, newest.index), keepAfter: newest.index, collect: false });
+      replay(segments, {
+        dataDir,
+        start: startSegment(segments, newest.index),
+        keepAfter: newest.index,
+        collect: false,
+      });
     }
     if (badSnapshot) {
-      return { ...report, problem: { code: 'CORRUPT', message: badSnapshot.problem ?? 'damaged', file: badSnapshot.path } };
+      return {
+        ...report,
+        problem: { code: 'CORRUPT', message: badSnapshot.problem ?? 'damaged', file: badSnapshot.path },
+      };
     }
     return report;
   } catch (err) {

@@ -41,7 +41,9 @@ export class DataDirLock {
       closeSync(fd);
       const owner = readFileSync(file, 'utf8').trim();
       const who = /^\d+$/.test(owner) ? `process ${owner}` : 'another process';
-      throw new StorageError('LOCKED', `data dir ${dataDir} is in use by ${who}: stop it, or use another data-dir`, { file });
+      throw new StorageError('LOCKED', `data dir ${dataDir} is in use by ${who}: stop it, or use another data-dir`, {
+        file,
+      });
     }
     ftruncateSync(fd, 0);
     writeSync(fd, `${process.pid}\n`, 0);

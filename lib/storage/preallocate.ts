@@ -86,7 +86,10 @@ export class SpareSegment {
   private warn(err: unknown): void {
     if (this.closed) return;
     const reason = err instanceof Error ? err.message : String(err);
-    this.logger?.warn({ err: reason, dir: this.dir }, 'could not preallocate the next WAL segment; the roll will do it');
+    this.logger?.warn(
+      { err: reason, dir: this.dir },
+      'could not preallocate the next WAL segment; the roll will do it',
+    );
   }
 }
 

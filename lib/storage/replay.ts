@@ -95,22 +95,38 @@ class Replayer implements RecordVisitor {
     this.counts.header++;
     const f = this.file;
     if (h.seq !== f.seq || h.firstIndex !== f.firstIndex) {
-      throw this.error('MISMATCH', `segment header says seq ${h.seq}, firstIndex ${h.firstIndex}, but the file name says seq ${f.seq}, firstIndex ${f.firstIndex}`, offset);
+      throw this.error(
+        'MISMATCH',
+        `segment header says seq ${h.seq}, firstIndex ${h.firstIndex}, but the file name says seq ${f.seq}, firstIndex ${f.firstIndex}`,
+        offset,
+      );
     }
     this.memberId ??= h.memberId;
     this.clusterId ??= h.clusterId;
     if (h.memberId !== this.memberId || h.clusterId !== this.clusterId) {
-      throw this.error('MISMATCH', `segment belongs to member ${h.memberId} of cluster ${h.clusterId}, not member ${this.memberId} of cluster ${this.clusterId}`, offset);
+      throw this.error(
+        'MISMATCH',
+        `segment belongs to member ${h.memberId} of cluster ${h.clusterId}, not member ${this.memberId} of cluster ${this.clusterId}`,
+        offset,
+      );
     }
     if (this.tracker === null) {
       this.tracker = new LogTracker(h.firstIndex - 1);
       return;
     }
     if (h.prevCrc !== this.prevCrc) {
-      throw this.error('CORRUPT', `segment header chains from CRC ${crcHex(h.prevCrc)} but the previous segment ends with CRC ${crcHex(this.prevCrc ?? 0)}`, offset);
+      throw this.error(
+        'CORRUPT',
+        `segment header chains from CRC ${crcHex(h.prevCrc)} but the previous segment ends with CRC ${crcHex(this.prevCrc ?? 0)}`,
+        offset,
+      );
     }
     if (h.firstIndex !== this.tracker.last + 1) {
-      throw this.error('GAP', `segment starts at index ${h.firstIndex} but the log before it ends at index ${this.tracker.last}`, offset);
+      throw this.error(
+        'GAP',
+        `segment starts at index ${h.firstIndex} but the log before it ends at index ${this.tracker.last}`,
+        offset,
+      );
     }
   }
 
@@ -119,7 +135,8 @@ class Replayer implements RecordVisitor {
     const t = this.tracker!;
     if (!(e.index >= 1)) throw this.error('CORRUPT', `entry has impossible index ${e.index}`, offset);
     const gapAfter = t.gapBefore(e.index);
-    if (gapAfter !== null) throw this.error('GAP', `entry ${e.index} follows index ${gapAfter}: entries are missing`, offset);
+    if (gapAfter !== null)
+      throw this.error('GAP', `entry ${e.index} follows index ${gapAfter}: entries are missing`, offset);
     t.append(e.index, e.term);
     const kept = this.kept;
     if (kept.length > 0 && e.index <= kept[kept.length - 1].index) kept.length = Math.max(0, e.index - kept[0].index);
@@ -138,7 +155,11 @@ class Replayer implements RecordVisitor {
       t.resetTo(m.index);
       this.kept.length = 0;
     } else if (m.index > t.last) {
-      throw this.error('CORRUPT', `snapshot marker at index ${m.index} says the log holds it, but the log ends at index ${t.last}`, offset);
+      throw this.error(
+        'CORRUPT',
+        `snapshot marker at index ${m.index} says the log holds it, but the log ends at index ${t.last}`,
+        offset,
+      );
     }
   }
 }
@@ -165,7 +186,11 @@ export function replay(segments: readonly SegmentFile[], opts: ReplayOptions): R
     }
     const scan = scanSegment(bytes.buf, i === segments.length - 1, r, bytes.zeroFrom);
     if (scan.damage?.kind === 'corrupt') {
-      throw new StorageError('CORRUPT', `corrupt WAL: ${scan.damage.reason}`, { file: file.path, offset: scan.damage.offset, dataDir: opts.dataDir });
+      throw new StorageError('CORRUPT', `corrupt WAL: ${scan.damage.reason}`, {
+        file: file.path,
+        offset: scan.damage.offset,
+        dataDir: opts.dataDir,
+      });
     }
     if (scan.damage?.kind === 'torn') {
       torn = { file: file.path, offset: scan.damage.offset, bytesDropped: scan.damage.bytesDropped };

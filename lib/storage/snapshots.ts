@@ -82,7 +82,8 @@ export class SnapshotStore {
     } satisfies SnapshotHead);
     const dataLen = longType.toBuffer(s.data.length);
     const recordBytes = head.length + dataLen.length + s.data.length;
-    if (recordBytes > MAX_RECORD_BYTES) throw new RangeError(`snapshot of ${recordBytes} bytes exceeds the 4 GiB file format limit`);
+    if (recordBytes > MAX_RECORD_BYTES)
+      throw new RangeError(`snapshot of ${recordBytes} bytes exceeds the 4 GiB file format limit`);
     const frame = Buffer.alloc(FRAME_BYTES);
     frame.writeUInt32LE(recordBytes, 0);
     frame.writeUInt32LE(await crc32InSlices(s.data, crc32(dataLen, crc32(head, 0))), 4);
@@ -118,7 +119,10 @@ export class SnapshotStore {
       try {
         return readSnapshotFile(f.path);
       } catch (err) {
-        this.logger?.warn({ file: f.path, err: (err as Error).message }, 'snapshot file is damaged; falling back to an older one');
+        this.logger?.warn(
+          { file: f.path, err: (err as Error).message },
+          'snapshot file is damaged; falling back to an older one',
+        );
       }
     }
     return null;
@@ -212,7 +216,11 @@ export function peekSnapshotFile(path: string, prefixBytes: number): { meta: Sna
     if (l.offset < 0) throw new Error('truncated');
     const head = h.value as SnapshotHead;
     return {
-      meta: { index: asIndex(head.meta.index), term: asTerm(head.meta.term), conf: { voters: head.meta.voters.map(asMemberId) } },
+      meta: {
+        index: asIndex(head.meta.index),
+        term: asTerm(head.meta.term),
+        conf: { voters: head.meta.voters.map(asMemberId) },
+      },
       dataPrefix: buf.subarray(l.offset),
     };
   } catch {
@@ -225,7 +233,9 @@ function parseSnapshotFile(buf: Buffer, path: string): Snapshot {
   if (buf.length < FRAME_BYTES) throw corrupt(`snapshot file is ${buf.length} bytes, too short for its frame`);
   const len = buf.readUInt32LE(0);
   if (FRAME_BYTES + len !== buf.length) {
-    throw corrupt(`snapshot file is ${buf.length} bytes but its frame says ${FRAME_BYTES + len} (truncated or damaged)`);
+    throw corrupt(
+      `snapshot file is ${buf.length} bytes but its frame says ${FRAME_BYTES + len} (truncated or damaged)`,
+    );
   }
   if (crc32(buf.subarray(FRAME_BYTES), 0) !== buf.readUInt32LE(4)) throw corrupt('snapshot file fails its CRC');
   let head: SnapshotHead;
@@ -241,9 +251,12 @@ function parseSnapshotFile(buf: Buffer, path: string): Snapshot {
   } catch {
     throw corrupt('snapshot file passes its CRC but does not decode', FRAME_BYTES);
   }
-  if (dataStart + dataLength !== buf.length) throw corrupt('snapshot data length disagrees with the file size', FRAME_BYTES);
+  if (dataStart + dataLength !== buf.length)
+    throw corrupt('snapshot data length disagrees with the file size', FRAME_BYTES);
   if (head.formatVersion > SNAPSHOT_FORMAT_VERSION) {
-    throw corrupt(`snapshot format version ${head.formatVersion} is newer than this kvd reads (${SNAPSHOT_FORMAT_VERSION})`);
+    throw corrupt(
+      `snapshot format version ${head.formatVersion} is newer than this kvd reads (${SNAPSHOT_FORMAT_VERSION})`,
+    );
   }
   const named = parseSnapshotName(dirname(path), basename(path));
   if (named && (named.index !== head.meta.index || named.term !== head.meta.term)) {

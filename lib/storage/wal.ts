@@ -130,7 +130,9 @@ export class Wal {
     checkOptions(opts);
     const existing = listSegments(dataDir);
     if (existing.length > 0) {
-      throw new StorageError('MISMATCH', `${walDir(dataDir)} already holds a WAL; open it instead of creating one`, { file: existing[0].path });
+      throw new StorageError('MISMATCH', `${walDir(dataDir)} already holds a WAL; open it instead of creating one`, {
+        file: existing[0].path,
+      });
     }
     const io = opts.io ?? nodeFileIo;
     const dir = walDir(dataDir);
@@ -140,14 +142,22 @@ export class Wal {
     } catch (err) {
       throw ioError(`cannot create the WAL directory ${dir}`, err);
     }
-    const first = writeSegment(io, new RecordEncoder(), dir, opts, null, {
-      formatVersion: FORMAT_VERSION,
-      memberId: opts.memberId,
-      clusterId: opts.clusterId,
-      seq: 0,
-      firstIndex: 1,
-      prevCrc: 0,
-    }, null);
+    const first = writeSegment(
+      io,
+      new RecordEncoder(),
+      dir,
+      opts,
+      null,
+      {
+        formatVersion: FORMAT_VERSION,
+        memberId: opts.memberId,
+        clusterId: opts.clusterId,
+        seq: 0,
+        firstIndex: 1,
+        prevCrc: 0,
+      },
+      null,
+    );
     return new Wal(dataDir, opts, [first.file], first, new LogTracker(0), null);
   }
 
@@ -281,10 +291,7 @@ export class Wal {
   releaseTo(index: Index): string[] {
     if (this.closed) throw new Error('Wal is closed');
     const removed: string[] = [];
-    while (
-      this.segments.length > Math.max(1, this.maxWals) &&
-      this.segments[1].firstIndex <= index + 1
-    ) {
+    while (this.segments.length > Math.max(1, this.maxWals) && this.segments[1].firstIndex <= index + 1) {
       const f = this.segments[0];
       try {
         fs.rmSync(f.path, { force: true });
@@ -377,7 +384,10 @@ export class Wal {
     }
     for (let i = 1; i < entries.length; i++) {
       if (entries[i].index !== first + i) {
-        throw new StorageError('GAP', `entries of one append must be consecutive: ${entries[i - 1].index} then ${entries[i].index}`);
+        throw new StorageError(
+          'GAP',
+          `entries of one append must be consecutive: ${entries[i - 1].index} then ${entries[i].index}`,
+        );
       }
     }
   }
@@ -391,7 +401,10 @@ export class Wal {
   private checkPair(entries: readonly Entry[], hardState: HardState | null): void {
     if (entries.length > 0) {
       const committed = this.hardState?.commit ?? 0;
-      assert(entries[0].index > committed, `WAL append: entry ${entries[0].index} would replace a committed entry (commit index ${committed})`);
+      assert(
+        entries[0].index > committed,
+        `WAL append: entry ${entries[0].index} would replace a committed entry (commit index ${committed})`,
+      );
       const before = this.tracker.termAt(entries[0].index - 1) ?? 0;
       let term = before;
       for (const e of entries) {
@@ -449,14 +462,22 @@ export class Wal {
     const cur = this.currentFile();
     let next: OpenSegment;
     try {
-      next = writeSegment(this.io, this.encoder, this.dir, this.opts, this.spare.take(), {
-        formatVersion: FORMAT_VERSION,
-        memberId: this.opts.memberId,
-        clusterId: this.opts.clusterId,
-        seq: cur.seq + 1,
-        firstIndex: this.tracker.last + 1,
-        prevCrc: this.crc,
-      }, this.hardState);
+      next = writeSegment(
+        this.io,
+        this.encoder,
+        this.dir,
+        this.opts,
+        this.spare.take(),
+        {
+          formatVersion: FORMAT_VERSION,
+          memberId: this.opts.memberId,
+          clusterId: this.opts.clusterId,
+          seq: cur.seq + 1,
+          firstIndex: this.tracker.last + 1,
+          prevCrc: this.crc,
+        },
+        this.hardState,
+      );
     } catch (err) {
       throw this.fail(err instanceof StorageError ? err : ioError('WAL roll failed', err, cur.path));
     }
@@ -488,7 +509,8 @@ function checkOptions(opts: WalOptions): void {
     throw new RangeError(`segmentSize must be an integer >= ${MIN_SEGMENT_SIZE}, got ${size}`);
   }
   const maxWals = opts.maxWals ?? DEFAULT_MAX_WALS;
-  if (!Number.isSafeInteger(maxWals) || maxWals < 1) throw new RangeError(`maxWals must be an integer >= 1, got ${maxWals}`);
+  if (!Number.isSafeInteger(maxWals) || maxWals < 1)
+    throw new RangeError(`maxWals must be an integer >= 1, got ${maxWals}`);
 }
 
 /**
@@ -547,10 +569,14 @@ function checkRecovered(entries: readonly Entry[], hardState: HardState | null, 
     if (prev !== null) {
       assert(e.index === prev.index + 1, `WAL read: entry ${e.index} follows ${prev.index}`);
       assert(e.term >= prev.term, `WAL read: entry ${e.index} of term ${e.term} follows one of term ${prev.term}`);
-    } else assert(e.index === fromIndex + 1, `WAL read: the log after the snapshot at ${fromIndex} starts at ${e.index}`);
+    } else
+      assert(e.index === fromIndex + 1, `WAL read: the log after the snapshot at ${fromIndex} starts at ${e.index}`);
     prev = e;
   }
   if (hardState === null) return;
   const reach = Math.max(fromIndex, prev?.index ?? 0);
-  assert(hardState.commit <= reach, `WAL read: commit index ${hardState.commit} is beyond the log, which ends at ${reach}`);
+  assert(
+    hardState.commit <= reach,
+    `WAL read: commit index ${hardState.commit} is beyond the log, which ends at ${reach}`,
+  );
 }

@@ -1,14 +1,6 @@
 // etcd v2's JSON shapes, built by the store and sent to clients as they are.
 
-export type Action =
-  | 'get'
-  | 'set'
-  | 'create'
-  | 'update'
-  | 'delete'
-  | 'expire'
-  | 'compareAndSwap'
-  | 'compareAndDelete';
+export type Action = 'get' | 'set' | 'create' | 'update' | 'delete' | 'expire' | 'compareAndSwap' | 'compareAndDelete';
 
 export interface NodeJSON {
   key: string;

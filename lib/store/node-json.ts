@@ -56,7 +56,8 @@ export function listingJSON(top: Node, key: string, recursive: boolean, sorted: 
     const child = r.value;
     if (isHiddenName(child.name)) continue;
     const ck = childKey(f.key, child.name);
-    if (recursive && child.children !== null) stack.push({ node: child, key: ck, nodes: [], iter: child.children.values() });
+    if (recursive && child.children !== null)
+      stack.push({ node: child, key: ck, nodes: [], iter: child.children.values() });
     else f.nodes.push(finish(child, ck, null, now));
   }
 }

@@ -34,7 +34,7 @@ export function childKey(dir: string, name: string): string {
 
 /** True when `name` hides a node from directory listings (etcd: a leading '_'). */
 export function isHiddenName(name: string): boolean {
-  return name.charCodeAt(0) === 95 /* _ */;
+  return name.charCodeAt(0) === 95; /* _ */
 }
 
 // UTF-16 sorts surrogate pairs (code points above U+FFFF) below U+E000..U+FFFF,

@@ -222,7 +222,12 @@ export class FrozenView {
   }
 
   beforeFieldsChange(n: Node): void {
-    if (!this.fields.has(n)) this.fields.set(n, { value: n.value, modifiedIndex: n.modifiedIndex, deadline: n.expiry === null ? null : n.expiry.deadline });
+    if (!this.fields.has(n))
+      this.fields.set(n, {
+        value: n.value,
+        modifiedIndex: n.modifiedIndex,
+        deadline: n.expiry === null ? null : n.expiry.deadline,
+      });
   }
 
   /** The directory's children at the start, if they have changed since. */
@@ -254,7 +259,11 @@ const COLLECT_CHECK_NODES = 256;
  * the store keeps at its state when `s` was taken). `s` must have been taken
  * at the call, with its history and counters copied.
  */
-async function collectSnapshotInSlices(s: StoreState, view: FrozenView, pause: () => Promise<void>): Promise<{ record: SlicedRecord; bytes: number }> {
+async function collectSnapshotInSlices(
+  s: StoreState,
+  view: FrozenView,
+  pause: () => Promise<void>,
+): Promise<{ record: SlicedRecord; bytes: number }> {
   const n = s.nodeCount;
   let bytes = 64 + n * 16;
   // Grown by push: new Array(n) of a large n makes a slow dictionary-mode array in V8. The
@@ -378,7 +387,12 @@ class Output {
  * be copies). Arrays are written as Avro blocks of BLOCK_ITEMS items, which
  * decode the same as one block.
  */
-export async function encodeSnapshotInPieces(s: StoreState, view: FrozenView, headroom: number, pause: () => Promise<void>): Promise<Buffer> {
+export async function encodeSnapshotInPieces(
+  s: StoreState,
+  view: FrozenView,
+  headroom: number,
+  pause: () => Promise<void>,
+): Promise<Buffer> {
   const { record, bytes } = await collectSnapshotInSlices(s, view, pause);
   const out = new Output(Math.max(sizeHint, Math.ceil(bytes * 1.05)), headroom);
   const fields = record as unknown as Record<string, unknown>;

@@ -49,7 +49,8 @@ export class Store {
 
   constructor(opts: StoreOptions = {}) {
     const size = opts.historySize ?? DEFAULT_HISTORY_SIZE;
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`historySize must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(`historySize must be a positive integer, got ${size}`);
     this.hub = new WatcherHub(new EventHistory(size));
   }
 
@@ -91,7 +92,17 @@ export class Store {
         return this.put(req, time);
       case 'post':
         return this.counted('createSuccess', 'createFail', () =>
-          this.create(req.path, req.dir === true, str(req.value), true, false, deadlineOf(req.ttl, time), 'create', time, false),
+          this.create(
+            req.path,
+            req.dir === true,
+            str(req.value),
+            true,
+            false,
+            deadlineOf(req.ttl, time),
+            'create',
+            time,
+            false,
+          ),
         );
       case 'delete':
         return this.delete(req, time);
@@ -291,7 +302,14 @@ export class Store {
     );
   }
 
-  private set(path: string, dir: boolean, value: string, deadline: number | null, refresh: boolean, time: number): Event {
+  private set(
+    path: string,
+    dir: boolean,
+    value: string,
+    deadline: number | null,
+    refresh: boolean,
+    time: number,
+  ): Event {
     const p = cleanPath(path);
     const prev = this.lookup(p);
     if (prev instanceof Miss) {
@@ -339,7 +357,12 @@ export class Store {
       this.ttl.push(n);
     }
     this.currentIndex = next;
-    const e = makeEvent(action, makeNodeJSON(p, dir, dir ? undefined : value, deadline, time, null, next, next), prevNode, next);
+    const e = makeEvent(
+      action,
+      makeNodeJSON(p, dir, dir ? undefined : value, deadline, time, null, next, next),
+      prevNode,
+      next,
+    );
     if (refresh) this.hub.record(e);
     else this.hub.notify(e);
     return e;
@@ -394,7 +417,12 @@ export class Store {
     n.modifiedIndex = next;
     this.setDeadline(n, deadline);
     this.currentIndex = next;
-    const e = makeEvent('compareAndSwap', makeNodeJSON(p, false, value, deadline, time, null, next, n.createdIndex), prevNode, next);
+    const e = makeEvent(
+      'compareAndSwap',
+      makeNodeJSON(p, false, value, deadline, time, null, next, n.createdIndex),
+      prevNode,
+      next,
+    );
     if (refresh) this.hub.record(e);
     else this.hub.notify(e);
     return e;
@@ -581,7 +609,8 @@ function compareFailure(n: Node, prevValue: string, prevIndex: bigint): string |
 function deadlineOf(ttl: number | null | undefined, time: number): number | null {
   if (ttl === null || ttl === undefined) return null;
   let d = time + ttl * 1000;
-  if (!(d <= MAX_TIME_MS)) d = MAX_TIME_MS; // also NaN
+  if (!(d <= MAX_TIME_MS))
+    d = MAX_TIME_MS; // also NaN
   else if (d < -MAX_TIME_MS) d = -MAX_TIME_MS;
   // etcd carries the deadline as Unix nanoseconds where 0 means "no TTL".
   return d === 0 ? null : d;

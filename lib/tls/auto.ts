@@ -35,18 +35,38 @@ export function ensureSelfSigned(dataDir: string, side: TlsSide, hosts: readonly
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(cnf, opensslConfig(side, hosts));
-    execFileSync('openssl', [
-      'req', '-x509', '-config', cnf, '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', tmpKey, '-out', tmpCert, '-days', String(VALID_DAYS),
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-config',
+        cnf,
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        tmpKey,
+        '-out',
+        tmpCert,
+        '-days',
+        String(VALID_DAYS),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     chmodSync(tmpKey, 0o600);
     renameSync(tmpKey, keyFile);
     renameSync(tmpCert, certFile);
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new TlsConfigError('AUTO_TLS_FAILED', certFile,
+    throw new TlsConfigError(
+      'AUTO_TLS_FAILED',
+      certFile,
       `${side} TLS: auto-tls could not create a self-signed certificate in ${JSON.stringify(dir)} (${stderr || (err as Error).message}); ` +
-        'check that the data directory is writable and the openssl command is installed');
+        'check that the data directory is writable and the openssl command is installed',
+    );
   } finally {
     rmSync(cnf, { force: true });
     rmSync(tmpCert, { force: true });

@@ -60,25 +60,38 @@ export function checkContext(side: TlsSide, material: ContextMaterial): void {
       const err = attempt({ cert: block });
       if (err === null) continue;
       const subject = new X509Certificate(block).subject.split('\n').join(', ');
-      throw new TlsConfigError('CERT_REFUSED', material.certFile,
-        `${side} TLS: ${keys.cert} ${JSON.stringify(material.certFile)} holds a certificate OpenSSL will not serve (${subject}): ${explain(err)}`);
+      throw new TlsConfigError(
+        'CERT_REFUSED',
+        material.certFile,
+        `${side} TLS: ${keys.cert} ${JSON.stringify(material.certFile)} holds a certificate OpenSSL will not serve (${subject}): ${explain(err)}`,
+      );
     }
   }
   if (key !== undefined && material.keyFile !== undefined) {
     const err = attempt({ key });
     if (err !== null) {
-      throw new TlsConfigError('KEY_INVALID', material.keyFile,
-        `${side} TLS: ${keys.key} ${JSON.stringify(material.keyFile)} cannot be used: ${explain(err)}`);
+      throw new TlsConfigError(
+        'KEY_INVALID',
+        material.keyFile,
+        `${side} TLS: ${keys.key} ${JSON.stringify(material.keyFile)} cannot be used: ${explain(err)}`,
+      );
     }
   }
   if (ca !== undefined && material.caFile !== undefined) {
     const err = attempt({ ca });
     if (err !== null) {
-      throw new TlsConfigError('CA_INVALID', material.caFile,
-        `${side} TLS: ${keys.ca} ${JSON.stringify(material.caFile)} cannot be used: ${explain(err)}`);
+      throw new TlsConfigError(
+        'CA_INVALID',
+        material.caFile,
+        `${side} TLS: ${keys.ca} ${JSON.stringify(material.caFile)} cannot be used: ${explain(err)}`,
+      );
     }
   }
   const err = attempt({ cert, key, ca })!;
   const files = [material.certFile, material.keyFile, material.caFile].filter((f) => f !== undefined);
-  throw new TlsConfigError('CERT_REFUSED', files[0], `${side} TLS: ${files.map((f) => JSON.stringify(f)).join(', ')} cannot be used together: ${explain(err)}`);
+  throw new TlsConfigError(
+    'CERT_REFUSED',
+    files[0],
+    `${side} TLS: ${files.map((f) => JSON.stringify(f)).join(', ')} cannot be used together: ${explain(err)}`,
+  );
 }

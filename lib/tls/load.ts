@@ -30,7 +30,11 @@ export interface TlsLoadOptions {
 }
 
 /** Secure-context options whose material is PEM text. */
-export type PemSecureContext = SecureContextOptions & { readonly cert: string; readonly key: string; readonly ca?: string };
+export type PemSecureContext = SecureContextOptions & {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca?: string;
+};
 
 export interface ServerTls {
   readonly side: TlsSide;
@@ -65,13 +69,18 @@ function certificateFiles(sec: TransportSecurity, side: TlsSide, dataDir: string
   }
   if (!sec.autoTls) {
     const keys = sideKeys(side);
-    throw new TlsConfigError('NOT_CONFIGURED', undefined,
-      `${side} TLS is needed but neither ${keys.cert}/${keys.key} nor ${side === 'client' ? 'auto-tls' : 'peer-auto-tls'} is set; configure a certificate`);
+    throw new TlsConfigError(
+      'NOT_CONFIGURED',
+      undefined,
+      `${side} TLS is needed but neither ${keys.cert}/${keys.key} nor ${side === 'client' ? 'auto-tls' : 'peer-auto-tls'} is set; configure a certificate`,
+    );
   }
   const hosts = [...new Set([...(opts.hosts ?? []), '127.0.0.1', 'localhost'])];
   const files = ensureSelfSigned(dataDir, side, hosts);
-  opts.logger?.warn({ side, certFile: files.certFile, generated: files.generated },
-    `${side} auto-tls: using a self-signed certificate; it is not for production (peers and clients cannot verify it)`);
+  opts.logger?.warn(
+    { side, certFile: files.certFile, generated: files.generated },
+    `${side} auto-tls: using a self-signed certificate; it is not for production (peers and clients cannot verify it)`,
+  );
   return { ...files, selfSigned: true };
 }
 
@@ -88,7 +97,14 @@ export function loadServerTls(
   const material = certificateFiles(sec, side, dataDir, opts);
   const pair = loadKeyPair(side, material.certFile, material.keyFile);
   const ca = sec.trustedCaFile !== undefined ? loadCa(side, sec.trustedCaFile) : undefined;
-  checkContext(side, { certFile: material.certFile, cert: pair.cert, keyFile: material.keyFile, key: pair.key, caFile: sec.trustedCaFile, ca });
+  checkContext(side, {
+    certFile: material.certFile,
+    cert: pair.cert,
+    keyFile: material.keyFile,
+    key: pair.key,
+    caFile: sec.trustedCaFile,
+    ca,
+  });
   const secureContext: PemSecureContext = {
     cert: pair.cert,
     key: pair.key,
@@ -115,20 +131,27 @@ function identityCheck(sec: TransportSecurity | PeerTransportSecurity): (cert: X
   if (allowedCn !== undefined) {
     return (cert) => {
       const cns = commonNames(cert);
-      return cns.includes(allowedCn) ? undefined : `certificate CN ${JSON.stringify(cns.join(','))} is not the allowed CN ${JSON.stringify(allowedCn)}`;
+      return cns.includes(allowedCn)
+        ? undefined
+        : `certificate CN ${JSON.stringify(cns.join(','))} is not the allowed CN ${JSON.stringify(allowedCn)}`;
     };
   }
   if (allowedHostname !== undefined) {
     return (cert) => {
       const ok = isIP(allowedHostname) ? cert.checkIP(allowedHostname) : cert.checkHost(allowedHostname);
-      return ok !== undefined ? undefined : `certificate is not valid for the allowed hostname ${JSON.stringify(allowedHostname)}`;
+      return ok !== undefined
+        ? undefined
+        : `certificate is not valid for the allowed hostname ${JSON.stringify(allowedHostname)}`;
     };
   }
   return () => undefined;
 }
 
 function commonNames(cert: X509Certificate): string[] {
-  return cert.subject.split('\n').filter((line) => line.startsWith('CN=')).map((line) => line.slice(3));
+  return cert.subject
+    .split('\n')
+    .filter((line) => line.startsWith('CN='))
+    .map((line) => line.slice(3));
 }
 
 /**

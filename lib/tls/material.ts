@@ -33,25 +33,38 @@ function readPem(side: TlsSide, key: string, file: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new TlsConfigError('FILE_MISSING', file, `${side} TLS: ${key} ${JSON.stringify(file)} does not exist; create it or point ${key} at the right file`);
+      throw new TlsConfigError(
+        'FILE_MISSING',
+        file,
+        `${side} TLS: ${key} ${JSON.stringify(file)} does not exist; create it or point ${key} at the right file`,
+      );
     }
-    throw new TlsConfigError('FILE_UNREADABLE', file,
-      `${side} TLS: ${key} ${JSON.stringify(file)} cannot be read (${code ?? String(err)}); make it a file readable by kvd`);
+    throw new TlsConfigError(
+      'FILE_UNREADABLE',
+      file,
+      `${side} TLS: ${key} ${JSON.stringify(file)} cannot be read (${code ?? String(err)}); make it a file readable by kvd`,
+    );
   }
 }
 
 function parseCertificates(side: TlsSide, key: string, file: string, pem: string): X509Certificate[] {
   const blocks = pem.match(PEM_CERT) ?? [];
   if (blocks.length === 0) {
-    throw new TlsConfigError(key.endsWith('ca-file') ? 'CA_INVALID' : 'CERT_INVALID', file,
-      `${side} TLS: ${key} ${JSON.stringify(file)} holds no PEM certificate; give a file with -----BEGIN CERTIFICATE----- blocks`);
+    throw new TlsConfigError(
+      key.endsWith('ca-file') ? 'CA_INVALID' : 'CERT_INVALID',
+      file,
+      `${side} TLS: ${key} ${JSON.stringify(file)} holds no PEM certificate; give a file with -----BEGIN CERTIFICATE----- blocks`,
+    );
   }
   return blocks.map((block) => {
     try {
       return new X509Certificate(block);
     } catch (err) {
-      throw new TlsConfigError(key.endsWith('ca-file') ? 'CA_INVALID' : 'CERT_INVALID', file,
-        `${side} TLS: ${key} ${JSON.stringify(file)} holds a certificate that cannot be parsed (${(err as Error).message}); regenerate it`);
+      throw new TlsConfigError(
+        key.endsWith('ca-file') ? 'CA_INVALID' : 'CERT_INVALID',
+        file,
+        `${side} TLS: ${key} ${JSON.stringify(file)} holds a certificate that cannot be parsed (${(err as Error).message}); regenerate it`,
+      );
     }
   });
 }
@@ -60,12 +73,18 @@ function checkValidity(side: TlsSide, key: string, file: string, cert: X509Certi
   const notBefore = new Date(cert.validFrom);
   const notAfter = new Date(cert.validTo);
   if (now < notBefore) {
-    throw new TlsConfigError('CERT_NOT_YET_VALID', file,
-      `${side} TLS: ${key} ${JSON.stringify(file)} is not valid before ${notBefore.toISOString()}; check the clock or use a certificate that is valid now`);
+    throw new TlsConfigError(
+      'CERT_NOT_YET_VALID',
+      file,
+      `${side} TLS: ${key} ${JSON.stringify(file)} is not valid before ${notBefore.toISOString()}; check the clock or use a certificate that is valid now`,
+    );
   }
   if (now > notAfter) {
-    throw new TlsConfigError('CERT_EXPIRED', file,
-      `${side} TLS: ${key} ${JSON.stringify(file)} expired at ${notAfter.toISOString()}; renew the certificate`);
+    throw new TlsConfigError(
+      'CERT_EXPIRED',
+      file,
+      `${side} TLS: ${key} ${JSON.stringify(file)} expired at ${notAfter.toISOString()}; renew the certificate`,
+    );
   }
 }
 
@@ -80,12 +99,18 @@ export function loadKeyPair(side: TlsSide, certFile: string, keyFile: string, no
   try {
     privateKey = createPrivateKey(key);
   } catch (err) {
-    throw new TlsConfigError('KEY_INVALID', keyFile,
-      `${side} TLS: ${keys.key} ${JSON.stringify(keyFile)} is not an unencrypted PEM private key (${(err as Error).message}); give the key without a passphrase`);
+    throw new TlsConfigError(
+      'KEY_INVALID',
+      keyFile,
+      `${side} TLS: ${keys.key} ${JSON.stringify(keyFile)} is not an unencrypted PEM private key (${(err as Error).message}); give the key without a passphrase`,
+    );
   }
   if (!leaf.checkPrivateKey(privateKey)) {
-    throw new TlsConfigError('KEY_MISMATCH', keyFile,
-      `${side} TLS: ${keys.key} ${JSON.stringify(keyFile)} does not match ${keys.cert} ${JSON.stringify(certFile)}; give the private key the certificate was issued for`);
+    throw new TlsConfigError(
+      'KEY_MISMATCH',
+      keyFile,
+      `${side} TLS: ${keys.key} ${JSON.stringify(keyFile)} does not match ${keys.cert} ${JSON.stringify(certFile)}; give the private key the certificate was issued for`,
+    );
   }
   return { cert, key, leaf };
 }

@@ -63,7 +63,9 @@ export class RefusalLog {
     if (this.suppressed === 0) return;
     const count = this.suppressed;
     this.suppressed = 0;
-    this.logger.warn({ suppressed: count, windowMs: this.windowMs, limit: this.limit },
-      `${this.message}: ${count} more not logged one by one (rate limit)`);
+    this.logger.warn(
+      { suppressed: count, windowMs: this.windowMs, limit: this.limit },
+      `${this.message}: ${count} more not logged one by one (rate limit)`,
+    );
   }
 }

@@ -64,13 +64,19 @@ export class TlsReloader {
       next = loadServerTls(sec, side, dataDir, { hosts, logger });
     } catch (err) {
       if (!(err instanceof TlsConfigError)) throw err;
-      logger.error({ side, trigger, code: err.code, file: err.file }, `${err.message}; keeping the current ${side} certificate`);
+      logger.error(
+        { side, trigger, code: err.code, file: err.file },
+        `${err.message}; keeping the current ${side} certificate`,
+      );
       return { status: 'rejected', error: err };
     }
     if (sameMaterial(next.secureContext, this.current.secureContext)) return { status: 'unchanged' };
     this.current = next;
     this.opts.onReload(next.secureContext, next);
-    logger.info({ side, trigger, files: next.files, serial: next.serial, notAfter: next.notAfter.toISOString() }, `${side} TLS certificate reloaded`);
+    logger.info(
+      { side, trigger, files: next.files, serial: next.serial, notAfter: next.notAfter.toISOString() },
+      `${side} TLS certificate reloaded`,
+    );
     return { status: 'reloaded', tls: next };
   }
 

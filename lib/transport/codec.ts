@@ -70,11 +70,7 @@ const BRANCHES: ReadonlyArray<readonly [MessageType, string, readonly unknown[]]
   ['vote', 'Vote', [field('lastIndex', LONG), field('lastTerm', LONG), transfer]],
   ['preVoteResp', 'PreVoteResp', [field('reject', 'boolean')]],
   ['voteResp', 'VoteResp', [field('reject', 'boolean')]],
-  [
-    'append',
-    'Append',
-    [field('prevIndex', LONG), field('prevTerm', LONG), entriesDefined, field('commit', LONG)],
-  ],
+  ['append', 'Append', [field('prevIndex', LONG), field('prevTerm', LONG), entriesDefined, field('commit', LONG)]],
   [
     'appendResp',
     'AppendResp',
@@ -102,8 +98,15 @@ export const MESSAGE_SCHEMA = BRANCHES.map(([, name, fields]) => ({
 // forged count (2^40) would loop for minutes over a short frame. Every item
 // here takes at least one byte, so a count larger than the bytes left is a lie.
 const ArrayType = avro.types.ArrayType as unknown as new (schema: unknown, opts: unknown) => object;
-interface Tap { buf: Buffer; pos: number; readLong(): number; skipLong(): void }
-interface ItemReader { _read(tap: Tap): unknown }
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  skipLong(): void;
+}
+interface ItemReader {
+  _read(tap: Tap): unknown;
+}
 class BoundedArrayType extends ArrayType {
   _read(tap: Tap): unknown[] {
     const items = (this as unknown as { itemsType: ItemReader }).itemsType;
@@ -164,7 +167,9 @@ export function decodeMessage(buf: Buffer, start: number, end: number): Message 
     throw new FrameError(`malformed ${branch.messageType} message: ${(err as Error).message}`);
   }
   if (decoded.offset !== end) {
-    throw new FrameError(`malformed ${branch.messageType} message: ${end - start} frame bytes, decoded ${decoded.offset < 0 ? 'past the end' : decoded.offset - start}`);
+    throw new FrameError(
+      `malformed ${branch.messageType} message: ${end - start} frame bytes, decoded ${decoded.offset < 0 ? 'past the end' : decoded.offset - start}`,
+    );
   }
   const m = decoded.value as { type: MessageType };
   m.type = branch.messageType;
@@ -227,7 +232,8 @@ export class FrameEncoder {
         }
         if (end >= 0) {
           const payload = end - at - FRAME_HEADER_BYTES;
-          if (payload > maxFrameBytes) throw new FrameError(`${m.type} frame of ${payload} bytes exceeds ${maxFrameBytes}`);
+          if (payload > maxFrameBytes)
+            throw new FrameError(`${m.type} frame of ${payload} bytes exceeds ${maxFrameBytes}`);
           this.slab.writeUInt32BE(payload, at);
           this.slab[at + FRAME_HEADER_BYTES] = branch.tag;
           this.pos = end;

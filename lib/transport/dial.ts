@@ -17,11 +17,16 @@ export interface Dialed {
  * Opens a session to url (http: h2c, https: h2 over TLS). Throws on a URL it
  * cannot dial; everything after that arrives as events on session or socket.
  */
-export function dialSession(url: string, options: http2.ClientSessionOptions, clientTls: tls.ConnectionOptions | null): Dialed {
+export function dialSession(
+  url: string,
+  options: http2.ClientSessionOptions,
+  clientTls: tls.ConnectionOptions | null,
+): Dialed {
   const u = new URL(url);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   const secure = u.protocol === 'https:';
-  if (!secure && u.protocol !== 'http:') throw new Error(`only http: and https: peer URLs can be dialled, not ${u.protocol}`);
+  if (!secure && u.protocol !== 'http:')
+    throw new Error(`only http: and https: peer URLs can be dialled, not ${u.protocol}`);
   const port = u.port === '' ? (secure ? 443 : 80) : Number(u.port);
   const socket = secure
     ? tls.connect({

@@ -11,14 +11,7 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { FrameEncoder } from './codec.js';
 import { contained } from './contain.js';
 import { dialSession, hangUp, type Dialed } from './dial.js';
-import {
-  HEADER_CLUSTER,
-  HEADER_FROM,
-  HEADER_TO,
-  PATH_STREAM,
-  sessionOptions,
-  type WindowSizes,
-} from './protocol.js';
+import { HEADER_CLUSTER, HEADER_FROM, HEADER_TO, PATH_STREAM, sessionOptions, type WindowSizes } from './protocol.js';
 import { sendSnapshot, type SnapshotMessage, type SnapshotOutcome } from './snapshot.js';
 import { PeerCounters } from './stats.js';
 
@@ -189,7 +182,10 @@ export class PeerLink {
     if (!this.accepted || session === null || this.dialed === null) return;
     if (this.pingSince !== 0) {
       if (now - this.pingSince > this.settings.pingTimeoutMs) {
-        this.log.warn({ peer: this.id, waitedMs: Math.round(now - this.pingSince) }, 'peer did not answer a ping; reconnecting');
+        this.log.warn(
+          { peer: this.id, waitedMs: Math.round(now - this.pingSince) },
+          'peer did not answer a ping; reconnecting',
+        );
         // The socket too: a graceful end would wait for a FIN the partition never lets out.
         hangUp(this.dialed);
       }
@@ -240,7 +236,11 @@ export class PeerLink {
     const url = this.urls[this.urlIndex % this.urls.length];
     let dialed: Dialed;
     try {
-      dialed = dialSession(url, sessionOptions(this.settings.windows), url.startsWith('https:') ? this.settings.clientTls : null);
+      dialed = dialSession(
+        url,
+        sessionOptions(this.settings.windows),
+        url.startsWith('https:') ? this.settings.clientTls : null,
+      );
     } catch (err) {
       this.log.warn({ peer: this.id, url, err: (err as Error).message }, 'cannot dial peer');
       this.urlIndex++;
@@ -254,23 +254,39 @@ export class PeerLink {
     // connect, an answer on a destroyed stream): none may throw, and none acts
     // on a session this link no longer holds.
     const dialLog = this.log.child({ peer: this.id, url });
-    const guard = <A extends unknown[]>(what: string, fn: (...args: A) => void) => contained(dialLog, what, () => hangUp(dialed), fn);
-    socket.on('error', guard('socket error', (err: Error) => {
-      this.log.debug({ peer: this.id, url, err: err.message }, 'peer socket error');
-    }));
-    session.on('error', guard('session error', (err: Error) => {
-      this.log.debug({ peer: this.id, url, err: err.message }, 'peer session error');
-    }));
-    session.on('close', guard('session close', () => {
-      socket.destroy();
-      this.down(session);
-    }));
+    const guard = <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
+      contained(dialLog, what, () => hangUp(dialed), fn);
+    socket.on(
+      'error',
+      guard('socket error', (err: Error) => {
+        this.log.debug({ peer: this.id, url, err: err.message }, 'peer socket error');
+      }),
+    );
+    session.on(
+      'error',
+      guard('session error', (err: Error) => {
+        this.log.debug({ peer: this.id, url, err: err.message }, 'peer session error');
+      }),
+    );
+    session.on(
+      'close',
+      guard('session close', () => {
+        socket.destroy();
+        this.down(session);
+      }),
+    );
     // The peer is shutting down or replacing this session: dial again.
-    session.on('goaway', guard('goaway', () => hangUp(dialed)));
-    session.on('connect', guard('connect', () => {
-      if (session.destroyed || this.session !== session) return;
-      session.setLocalWindowSize(this.settings.windows.sessionWindowBytes);
-    }));
+    session.on(
+      'goaway',
+      guard('goaway', () => hangUp(dialed)),
+    );
+    session.on(
+      'connect',
+      guard('connect', () => {
+        if (session.destroyed || this.session !== session) return;
+        session.setLocalWindowSize(this.settings.windows.sessionWindowBytes);
+      }),
+    );
     let stream: http2.ClientHttp2Stream;
     try {
       stream = session.request({ ...this.headers, ':method': 'POST', ':path': PATH_STREAM }, { endStream: false });
@@ -282,30 +298,49 @@ export class PeerLink {
     this.stream = stream;
     let status = 0;
     let reason = '';
-    stream.on('response', guard('response', (h: http2.IncomingHttpHeaders) => {
-      status = Number(h[':status']);
-      if (status === 200) this.accept(session, url);
-      else stream.setEncoding('utf8');
-    }));
-    stream.on('data', guard('data', (chunk: string | Buffer) => {
-      if (reason.length < REASON_LIMIT) reason += String(chunk);
-    }));
-    stream.on('error', guard('stream error', () => {
-      // The close that follows tears the session down.
-    }));
+    stream.on(
+      'response',
+      guard('response', (h: http2.IncomingHttpHeaders) => {
+        status = Number(h[':status']);
+        if (status === 200) this.accept(session, url);
+        else stream.setEncoding('utf8');
+      }),
+    );
+    stream.on(
+      'data',
+      guard('data', (chunk: string | Buffer) => {
+        if (reason.length < REASON_LIMIT) reason += String(chunk);
+      }),
+    );
+    stream.on(
+      'error',
+      guard('stream error', () => {
+        // The close that follows tears the session down.
+      }),
+    );
     // The peer ends its side after a refusal, or when it shuts down: this session is done either way.
-    stream.on('end', guard('stream end', () => {
-      if (status !== 0 && status !== 200 && this.session === session) this.refused(url, status, reason.slice(0, REASON_LIMIT));
-      hangUp(dialed);
-    }));
-    stream.on('close', guard('stream close', () => hangUp(dialed)));
-    this.dialTimer = setTimeout(guard('dial timeout', () => {
-      this.dialTimer = null;
-      if (!this.accepted && this.session === session) {
-        this.log.debug({ peer: this.id, url }, 'peer dial timed out');
+    stream.on(
+      'end',
+      guard('stream end', () => {
+        if (status !== 0 && status !== 200 && this.session === session)
+          this.refused(url, status, reason.slice(0, REASON_LIMIT));
         hangUp(dialed);
-      }
-    }), this.settings.dialTimeoutMs);
+      }),
+    );
+    stream.on(
+      'close',
+      guard('stream close', () => hangUp(dialed)),
+    );
+    this.dialTimer = setTimeout(
+      guard('dial timeout', () => {
+        this.dialTimer = null;
+        if (!this.accepted && this.session === session) {
+          this.log.debug({ peer: this.id, url }, 'peer dial timed out');
+          hangUp(dialed);
+        }
+      }),
+      this.settings.dialTimeoutMs,
+    );
   }
 
   private accept(session: http2.ClientHttp2Session, url: string): void {

@@ -51,7 +51,10 @@ export function fetchPeerJSON(baseUrl: string, path: string, opts: PeerRequestOp
     dialed.socket.on('error', () => {
       // The session reports it.
     });
-    const timer = setTimeout(() => settle(new PeerRequestError(`${baseUrl}${path}: no answer in ${timeoutMs} ms`, 0)), timeoutMs);
+    const timer = setTimeout(
+      () => settle(new PeerRequestError(`${baseUrl}${path}: no answer in ${timeoutMs} ms`, 0)),
+      timeoutMs,
+    );
     session.on('error', (err) => settle(new PeerRequestError(`${baseUrl}${path}: ${err.message}`, 0)));
     const headers: http2.OutgoingHttpHeaders = { ':method': 'GET', ':path': path };
     if (opts.clusterId !== undefined) headers[HEADER_CLUSTER] = opts.clusterId;
@@ -70,7 +73,8 @@ export function fetchPeerJSON(baseUrl: string, path: string, opts: PeerRequestOp
     });
     stream.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > BODY_LIMIT) settle(new PeerRequestError(`${baseUrl}${path}: answer larger than ${BODY_LIMIT} bytes`, status));
+      if (size > BODY_LIMIT)
+        settle(new PeerRequestError(`${baseUrl}${path}: answer larger than ${BODY_LIMIT} bytes`, status));
       else chunks.push(chunk);
     });
     stream.on('error', (err) => settle(new PeerRequestError(`${baseUrl}${path}: ${err.message}`, status)));
@@ -86,6 +90,8 @@ export function fetchPeerJSON(baseUrl: string, path: string, opts: PeerRequestOp
         settle(new PeerRequestError(`${baseUrl}${path}: answer is not JSON`, status));
       }
     });
-    stream.on('close', () => settle(new PeerRequestError(`${baseUrl}${path}: stream closed without an answer`, status)));
+    stream.on('close', () =>
+      settle(new PeerRequestError(`${baseUrl}${path}: stream closed without an answer`, status)),
+    );
   });
 }

@@ -117,7 +117,8 @@ export class PeerServer {
     if (!this.snapshotDirReady) {
       // Once, before the first listener: later ones must not remove what peers are sending by then.
       const leftovers = await prepareSnapshotDir(this.hooks.snapshotDir);
-      if (leftovers.length > 0) this.log.info({ removed: leftovers }, 'removed incoming snapshot files left by an earlier run');
+      if (leftovers.length > 0)
+        this.log.info({ removed: leftovers }, 'removed incoming snapshot files left by an earlier run');
       this.snapshotDirReady = true;
     }
     const opts = sessionOptions(this.hooks.windows);
@@ -125,13 +126,28 @@ export class PeerServer {
     let server: http2.Http2Server | http2.Http2SecureServer;
     if (secure && serverTls !== null) {
       const gate = new TlsGate(serverTls, this.log, 'peer');
-      const secureServer = http2.createSecureServer({ ...opts, minVersion: 'TLSv1.2', ...gate.serverOptions, allowHTTP1: false });
+      const secureServer = http2.createSecureServer({
+        ...opts,
+        minVersion: 'TLSv1.2',
+        ...gate.serverOptions,
+        allowHTTP1: false,
+      });
       // Before the listener http2 registered: a refused socket never carries a stream.
       secureServer.prependListener('secureConnection', (socket: tls.TLSSocket) => {
-        contained(this.log, 'secureConnection', () => socket.destroy(), () => gate.admit(socket))();
+        contained(
+          this.log,
+          'secureConnection',
+          () => socket.destroy(),
+          () => gate.admit(socket),
+        )();
       });
       secureServer.on('tlsClientError', (err, socket: tls.TLSSocket) => {
-        contained(this.log, 'tlsClientError', () => socket.destroy(), () => gate.handshakeFailed(err, socket))();
+        contained(
+          this.log,
+          'tlsClientError',
+          () => socket.destroy(),
+          () => gate.handshakeFailed(err, socket),
+        )();
       });
       this.gate = gate;
       server = secureServer;
@@ -142,7 +158,12 @@ export class PeerServer {
     server.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
     server.on('session', (session) => this.trackSession(session));
     server.on('stream', (stream, headers) => {
-      const guard = contained(this.log, 'stream', () => stream.destroy(), (h: http2.IncomingHttpHeaders) => this.route(stream, h));
+      const guard = contained(
+        this.log,
+        'stream',
+        () => stream.destroy(),
+        (h: http2.IncomingHttpHeaders) => this.route(stream, h),
+      );
       guard(headers);
     });
     server.on('sessionError', (err) => this.log.debug({ err: err.message }, 'peer session error'));
@@ -163,7 +184,7 @@ export class PeerServer {
     if (!secure && !isLoopback(bound.address)) {
       this.log.warn(
         { url: boundUrl },
-        'the peer port is plain HTTP on a non-loopback address: anyone who can reach it can send raft messages in a member\'s name; ' +
+        "the peer port is plain HTTP on a non-loopback address: anyone who can reach it can send raft messages in a member's name; " +
           'use https peer URLs with peer client certificates (see docs/tls.md)',
       );
     }
@@ -188,7 +209,10 @@ export class PeerServer {
     for (const [session, live] of this.sessions) {
       if (live.pingSince !== 0) {
         if (now - live.pingSince > this.hooks.pingTimeoutMs) {
-          this.log.warn({ remote: remoteOf(session), waitedMs: Math.round(now - live.pingSince) }, 'peer session did not answer a ping; closing it');
+          this.log.warn(
+            { remote: remoteOf(session), waitedMs: Math.round(now - live.pingSince) },
+            'peer session did not answer a ping; closing it',
+          );
           session.destroy();
         }
         continue;
@@ -229,7 +253,8 @@ export class PeerServer {
   }
 
   private trackSession(session: http2.ServerHttp2Session): void {
-    const guard = <A extends unknown[]>(what: string, fn: (...args: A) => void) => contained(this.log, what, () => session.destroy(), fn);
+    const guard = <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
+      contained(this.log, what, () => session.destroy(), fn);
     guard('session', () => {
       // http2 still makes a session for a socket the gate refused.
       if (session.destroyed || session.socket?.destroyed !== false) {
@@ -237,14 +262,23 @@ export class PeerServer {
         return;
       }
       this.sessions.set(session, { pingSince: 0 });
-      session.on('close', guard('session close', () => this.sessions.delete(session)));
-      session.on('error', guard('session error', (err: Error) => this.log.debug({ err: err.message }, 'peer session error')));
+      session.on(
+        'close',
+        guard('session close', () => this.sessions.delete(session)),
+      );
+      session.on(
+        'error',
+        guard('session error', (err: Error) => this.log.debug({ err: err.message }, 'peer session error')),
+      );
       session.setLocalWindowSize(this.hooks.windows.sessionWindowBytes);
     })();
   }
 
   private route(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', this.guard(stream, 'stream error', (err: Error) => this.log.debug({ err: err.message }, 'peer stream error')));
+    stream.on(
+      'error',
+      this.guard(stream, 'stream error', (err: Error) => this.log.debug({ err: err.message }, 'peer stream error')),
+    );
     const method = headers[':method'];
     const path = headers[':path'];
     if (method === 'POST' && path === PATH_STREAM) return this.acceptMessages(stream, headers);
@@ -286,21 +320,33 @@ export class PeerServer {
       this.hooks.deliver(m);
     }, this.hooks.maxFrameBytes);
     let failed = false;
-    stream.on('data', this.guard(stream, 'data', (chunk: Buffer) => {
-      if (failed) return;
-      counters.recvBytes += chunk.length;
-      try {
-        decoder.push(chunk);
-      } catch (err) {
-        failed = true;
-        this.log.warn({ from, remote: remoteOf(stream.session), err: (err as Error).message }, 'bad frame on peer stream; closing it');
-        stream.close(NGHTTP2_PROTOCOL_ERROR);
-      }
-    }));
-    stream.on('end', this.guard(stream, 'end', () => stream.end()));
-    stream.on('close', this.guard(stream, 'close', () => {
-      if (this.incoming.get(from)?.stream === stream) this.incoming.delete(from);
-    }));
+    stream.on(
+      'data',
+      this.guard(stream, 'data', (chunk: Buffer) => {
+        if (failed) return;
+        counters.recvBytes += chunk.length;
+        try {
+          decoder.push(chunk);
+        } catch (err) {
+          failed = true;
+          this.log.warn(
+            { from, remote: remoteOf(stream.session), err: (err as Error).message },
+            'bad frame on peer stream; closing it',
+          );
+          stream.close(NGHTTP2_PROTOCOL_ERROR);
+        }
+      }),
+    );
+    stream.on(
+      'end',
+      this.guard(stream, 'end', () => stream.end()),
+    );
+    stream.on(
+      'close',
+      this.guard(stream, 'close', () => {
+        if (this.incoming.get(from)?.stream === stream) this.incoming.delete(from);
+      }),
+    );
   }
 
   /**
@@ -310,9 +356,17 @@ export class PeerServer {
    * replaced: the member's place frees when its connection closes or stops
    * answering our pings (ping()), and its own redial then gets in.
    */
-  private replacement(from: MemberId, current: MessageStream, identity: string | null, stream: http2.ServerHttp2Stream): Refusal | null {
+  private replacement(
+    from: MemberId,
+    current: MessageStream,
+    identity: string | null,
+    stream: http2.ServerHttp2Stream,
+  ): Refusal | null {
     if (identity !== null && identity === current.identity) {
-      this.log.info({ from, remote: remoteOf(stream.session), previous: remoteOf(current.stream.session) }, 'peer stream replaced by one with the same certificate');
+      this.log.info(
+        { from, remote: remoteOf(stream.session), previous: remoteOf(current.stream.session) },
+        'peer stream replaced by one with the same certificate',
+      );
       return null;
     }
     const whose = identity === null ? 'another connection' : 'a connection with another certificate';
@@ -324,15 +378,22 @@ export class PeerServer {
     if (from === null) return;
     const declared = headers[HEADER_SNAPSHOT_BYTES];
     const bytes = typeof declared === 'string' && /^\d{1,16}$/.test(declared) ? Number(declared) : -1;
-    if (bytes < 0) return this.refuse(stream, headers, { status: 400, reason: `missing or bad ${HEADER_SNAPSHOT_BYTES}` });
+    if (bytes < 0)
+      return this.refuse(stream, headers, { status: 400, reason: `missing or bad ${HEADER_SNAPSHOT_BYTES}` });
     if (bytes > this.hooks.maxSnapshotBytes) {
-      return this.refuse(stream, headers, { status: 413, reason: `snapshot of ${bytes} bytes exceeds ${this.hooks.maxSnapshotBytes}` });
+      return this.refuse(stream, headers, {
+        status: 413,
+        reason: `snapshot of ${bytes} bytes exceeds ${this.hooks.maxSnapshotBytes}`,
+      });
     }
     if (this.receiving.has(from)) {
       return this.refuse(stream, headers, { status: 429, reason: `a snapshot from ${from} is already being received` });
     }
     if (this.receiving.size >= this.hooks.maxIncomingSnapshots) {
-      return this.refuse(stream, headers, { status: 429, reason: `${this.receiving.size} snapshots are already being received` });
+      return this.refuse(stream, headers, {
+        status: 429,
+        reason: `${this.receiving.size} snapshots are already being received`,
+      });
     }
     const counters = this.hooks.countersOf(from);
     const receiver = new IncomingSnapshot(this.hooks.snapshotDir, from, bytes, () => stream.resume());
@@ -347,27 +408,36 @@ export class PeerServer {
       release();
       void receiver.abort();
       const reason = (err as Error).message;
-      this.log.warn({ from, remote: remoteOf(stream.session), reason, received: receiver.bytes }, 'bad snapshot stream');
+      this.log.warn(
+        { from, remote: remoteOf(stream.session), reason, received: receiver.bytes },
+        'bad snapshot stream',
+      );
       this.answer(stream, status, reason);
     };
-    stream.setTimeout(this.hooks.snapshotIdleMs, this.guard(stream, 'snapshot timeout', () => {
-      if (state === 'receiving') fail(new Error(`snapshot stream idle for ${this.hooks.snapshotIdleMs} ms`), 408);
-    }));
-    stream.on('data', this.guard(stream, 'snapshot data', (chunk: Buffer) => {
-      if (state !== 'receiving') return;
-      counters.recvBytes += chunk.length;
-      try {
-        const hadHeader = receiver.message !== null;
-        if (!receiver.push(chunk)) stream.pause();
-        const m = receiver.message;
-        if (!hadHeader && m !== null && (m.from !== from || m.to !== this.hooks.self)) {
-          throw new FrameError(`snapshot from ${m.from} to ${m.to} on a stream of ${from} to ${this.hooks.self}`);
+    stream.setTimeout(
+      this.hooks.snapshotIdleMs,
+      this.guard(stream, 'snapshot timeout', () => {
+        if (state === 'receiving') fail(new Error(`snapshot stream idle for ${this.hooks.snapshotIdleMs} ms`), 408);
+      }),
+    );
+    stream.on(
+      'data',
+      this.guard(stream, 'snapshot data', (chunk: Buffer) => {
+        if (state !== 'receiving') return;
+        counters.recvBytes += chunk.length;
+        try {
+          const hadHeader = receiver.message !== null;
+          if (!receiver.push(chunk)) stream.pause();
+          const m = receiver.message;
+          if (!hadHeader && m !== null && (m.from !== from || m.to !== this.hooks.self)) {
+            throw new FrameError(`snapshot from ${m.from} to ${m.to} on a stream of ${from} to ${this.hooks.self}`);
+          }
+        } catch (err) {
+          // A malformed body is the sender's fault; a file we cannot write is ours.
+          fail(err, err instanceof FrameError ? 400 : 500);
         }
-      } catch (err) {
-        // A malformed body is the sender's fault; a file we cannot write is ours.
-        fail(err, err instanceof FrameError ? 400 : 500);
-      }
-    }));
+      }),
+    );
     const gaveUp = (): void => {
       if (state !== 'receiving') return;
       state = 'over';
@@ -375,27 +445,33 @@ export class PeerServer {
       void receiver.abort();
       this.log.warn({ from, received: receiver.bytes, declared: bytes }, 'snapshot stream closed before its end');
     };
-    stream.on('end', this.guard(stream, 'snapshot end', () => {
-      // A reset stream ends its readable side too: that is the sender giving up, not finishing.
-      if (stream.aborted) return gaveUp();
-      if (state !== 'receiving') return;
-      state = 'finishing';
-      receiver.finish().then(
-        (m) => {
-          if (state !== 'finishing') return;
-          state = 'over';
-          release();
-          counters.recvMsgs++;
-          this.log.info({ from, bytes }, 'snapshot received');
-          this.hooks.deliver(m);
-          if (!stream.destroyed && !stream.closed && !stream.headersSent) {
-            stream.respond({ ':status': 204, [HEADER_CLUSTER]: this.hooks.clusterId });
-            stream.end();
-          }
-        },
-        (err: unknown) => fail(err, err instanceof FrameError ? 400 : 500),
-      ).catch((err: unknown) => this.log.error({ err, from }, 'cannot finish receiving a snapshot'));
-    }));
+    stream.on(
+      'end',
+      this.guard(stream, 'snapshot end', () => {
+        // A reset stream ends its readable side too: that is the sender giving up, not finishing.
+        if (stream.aborted) return gaveUp();
+        if (state !== 'receiving') return;
+        state = 'finishing';
+        receiver
+          .finish()
+          .then(
+            (m) => {
+              if (state !== 'finishing') return;
+              state = 'over';
+              release();
+              counters.recvMsgs++;
+              this.log.info({ from, bytes }, 'snapshot received');
+              this.hooks.deliver(m);
+              if (!stream.destroyed && !stream.closed && !stream.headersSent) {
+                stream.respond({ ':status': 204, [HEADER_CLUSTER]: this.hooks.clusterId });
+                stream.end();
+              }
+            },
+            (err: unknown) => fail(err, err instanceof FrameError ? 400 : 500),
+          )
+          .catch((err: unknown) => this.log.error({ err, from }, 'cannot finish receiving a snapshot'));
+      }),
+    );
     stream.on('aborted', this.guard(stream, 'snapshot aborted', gaveUp));
     stream.on('close', this.guard(stream, 'snapshot close', gaveUp));
   }
@@ -462,7 +538,10 @@ export class PeerServer {
   private refusalOf(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Refusal | null {
     const cluster = headers[HEADER_CLUSTER];
     if (cluster !== this.hooks.clusterId) {
-      return { status: 412, reason: `cluster id mismatch: ours is ${this.hooks.clusterId}, the peer's is ${String(cluster ?? 'missing')}` };
+      return {
+        status: 412,
+        reason: `cluster id mismatch: ours is ${this.hooks.clusterId}, the peer's is ${String(cluster ?? 'missing')}`,
+      };
     }
     const to = headers[HEADER_TO];
     if (to !== undefined && to !== this.hooks.self) {
@@ -470,7 +549,8 @@ export class PeerServer {
     }
     const from = headers[HEADER_FROM];
     if (typeof from !== 'string' || from === '') return { status: 403, reason: `missing ${HEADER_FROM}` };
-    if (!this.hooks.isKnownMember(from as MemberId)) return { status: 403, reason: `${from} is not a member of this cluster` };
+    if (!this.hooks.isKnownMember(from as MemberId))
+      return { status: 403, reason: `${from} is not a member of this cluster` };
     const certReason = this.certReason(stream.session);
     if (certReason !== null) return { status: 403, reason: certReason };
     return null;
@@ -510,14 +590,22 @@ export class PeerServer {
   }
 
   /** A listener for an event of stream; a throw in it ends only that stream. */
-  private guard<A extends unknown[]>(stream: http2.ServerHttp2Stream, what: string, fn: (...args: A) => void): (...args: A) => void {
+  private guard<A extends unknown[]>(
+    stream: http2.ServerHttp2Stream,
+    what: string,
+    fn: (...args: A) => void,
+  ): (...args: A) => void {
     return contained(this.log, what, () => stream.destroy(), fn);
   }
 
   private answer(stream: http2.ServerHttp2Stream, status: number, text: string): void {
     if (stream.destroyed || stream.closed) return;
     if (!stream.headersSent) {
-      stream.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8', [HEADER_CLUSTER]: this.hooks.clusterId });
+      stream.respond({
+        ':status': status,
+        'content-type': 'text/plain; charset=utf-8',
+        [HEADER_CLUSTER]: this.hooks.clusterId,
+      });
     }
     stream.end(text);
     // Whatever the peer still sends is not wanted: after a complete answer,
@@ -543,7 +631,9 @@ function remoteOf(session: http2.Http2Session | undefined): string {
 }
 
 /** The certificate a TLS peer presented, as log fields; none for h2c. */
-function certificateOf(session: http2.Http2Session | undefined): { certificate?: ReturnType<typeof presentedCertificate> } {
+function certificateOf(session: http2.Http2Session | undefined): {
+  certificate?: ReturnType<typeof presentedCertificate>;
+} {
   const socket = tlsSocketOf(session);
   if (socket === null) return {};
   const certificate = presentedCertificate(socket);

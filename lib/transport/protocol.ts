@@ -32,7 +32,12 @@ export const DEFAULT_WINDOWS: WindowSizes = { streamWindowBytes: 16 * MiB, sessi
 export function sessionOptions(w: WindowSizes): http2.SessionOptions {
   return {
     // A peer needs one message stream plus the odd snapshot stream; nothing needs hundreds.
-    settings: { initialWindowSize: w.streamWindowBytes, maxFrameSize: 64 * 1024, maxConcurrentStreams: 32, enablePush: false },
+    settings: {
+      initialWindowSize: w.streamWindowBytes,
+      maxFrameSize: 64 * 1024,
+      maxConcurrentStreams: 32,
+      enablePush: false,
+    },
     // Node counts unacknowledged and buffered bytes against this budget (in MiB)
     // and refuses new streams beyond it; the windows above must fit inside.
     maxSessionMemory: Math.ceil((2 * w.sessionWindowBytes) / MiB) + 16,

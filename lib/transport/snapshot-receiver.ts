@@ -108,13 +108,17 @@ export class IncomingSnapshot {
     if (this.received !== this.declaredBytes) {
       throw new FrameError(`snapshot body ended after ${this.received} of ${this.declaredBytes} bytes`);
     }
-    const final = join(this.dir, `peer-${this.from}-${hex16(m.snapshot.meta.term)}-${hex16(m.snapshot.meta.index)}.received`);
+    const final = join(
+      this.dir,
+      `peer-${this.from}-${hex16(m.snapshot.meta.term)}-${hex16(m.snapshot.meta.index)}.received`,
+    );
     try {
       await this.closeFile();
       await fs.promises.rename(this.partPath, final);
       await fsyncDir(this.dir);
       const data = await fs.promises.readFile(final);
-      if (data.length !== this.declaredBytes) throw new Error(`${final} holds ${data.length} of ${this.declaredBytes} bytes`);
+      if (data.length !== this.declaredBytes)
+        throw new Error(`${final} holds ${data.length} of ${this.declaredBytes} bytes`);
       return { ...m, snapshot: { meta: m.snapshot.meta, data } };
     } finally {
       await Promise.all([fs.promises.rm(this.partPath, { force: true }), fs.promises.rm(final, { force: true })]);

@@ -57,10 +57,15 @@ export function sendSnapshot(
   };
   const refused = (): boolean => status !== 0 && status !== 204;
   const guard = <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
-    contained(log, what, () => {
-      stream.destroy();
-      finish(false, `${what} failed`);
-    }, fn);
+    contained(
+      log,
+      what,
+      () => {
+        stream.destroy();
+        finish(false, `${what} failed`);
+      },
+      fn,
+    );
   const pump = (): void => {
     while (!finished && !stream.destroyed && !refused() && offset < data.length) {
       const end = Math.min(offset + CHUNK_BYTES, data.length);
@@ -73,24 +78,43 @@ export function sendSnapshot(
     }
     if (!finished && !stream.destroyed && !refused()) stream.end();
   };
-  stream.on('response', guard('response', (h: http2.IncomingHttpHeaders) => {
-    status = Number(h[':status']);
-    if (status !== 204) stream.setEncoding('utf8');
-  }));
-  stream.on('data', guard('data', (chunk: string | Buffer) => {
-    if (reason.length < REASON_LIMIT) reason += String(chunk);
-  }));
+  stream.on(
+    'response',
+    guard('response', (h: http2.IncomingHttpHeaders) => {
+      status = Number(h[':status']);
+      if (status !== 204) stream.setEncoding('utf8');
+    }),
+  );
+  stream.on(
+    'data',
+    guard('data', (chunk: string | Buffer) => {
+      if (reason.length < REASON_LIMIT) reason += String(chunk);
+    }),
+  );
   // A refusal can come before all data is written: stop there rather than send the rest for nothing.
-  stream.on('end', guard('end', () => {
-    if (refused()) finish(false, reason.slice(0, REASON_LIMIT) || `status ${status}`);
-  }));
-  stream.on('error', guard('error', (err: Error) => {
-    if (reason === '') reason = err.message;
-  }));
-  stream.on('close', guard('close', () => {
-    if (status === 204 && offset === data.length) finish(true, '');
-    else finish(false, reason.slice(0, REASON_LIMIT) || (status === 0 ? 'stream closed before an answer' : `status ${status}`));
-  }));
+  stream.on(
+    'end',
+    guard('end', () => {
+      if (refused()) finish(false, reason.slice(0, REASON_LIMIT) || `status ${status}`);
+    }),
+  );
+  stream.on(
+    'error',
+    guard('error', (err: Error) => {
+      if (reason === '') reason = err.message;
+    }),
+  );
+  stream.on(
+    'close',
+    guard('close', () => {
+      if (status === 204 && offset === data.length) finish(true, '');
+      else
+        finish(
+          false,
+          reason.slice(0, REASON_LIMIT) || (status === 0 ? 'stream closed before an answer' : `status ${status}`),
+        );
+    }),
+  );
   stream.write(header);
   pump();
   return stream;

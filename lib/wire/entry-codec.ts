@@ -48,6 +48,7 @@ export function decodeEntry(buf: Buffer, start: number, end: number): Entry | nu
   const index = readLong(buf, end);
   const type = ENTRY_TYPES[readLong(buf, end)];
   const len = readLong(buf, end);
-  if (type === undefined || !(len >= 0) || cursor + len !== end || Number.isNaN(term) || Number.isNaN(index)) return null;
+  if (type === undefined || !(len >= 0) || cursor + len !== end || Number.isNaN(term) || Number.isNaN(index))
+    return null;
   return { term, index, type, data: buf.subarray(cursor, end) } as unknown as Entry;
 }

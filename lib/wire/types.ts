@@ -117,4 +117,3 @@ export type Message =
   | (MessageBase & { readonly type: 'timeoutNow' });
 
 export type MessageType = Message['type'];
-

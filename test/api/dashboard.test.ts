@@ -27,7 +27,13 @@ function h1(url: string, method = 'GET', headers: Record<string, string> = {}): 
     const req = http.request(url, { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers as Record<string, string>,
+          body: Buffer.concat(chunks),
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -134,7 +140,10 @@ describe('/dashboard/ over HTTP/1.1 and h2c', () => {
 
   it('answers 304 without a body when If-None-Match names the current ETag', async () => {
     const first = await h1(`${h.url}/dashboard/`, 'GET', { 'accept-encoding': 'br' });
-    const again = await h1(`${h.url}/dashboard/`, 'GET', { 'accept-encoding': 'br', 'if-none-match': first.headers.etag! });
+    const again = await h1(`${h.url}/dashboard/`, 'GET', {
+      'accept-encoding': 'br',
+      'if-none-match': first.headers.etag!,
+    });
     assert.equal(again.status, 304);
     assert.equal(again.body.length, 0);
     assert.equal(again.headers.etag, first.headers.etag);
@@ -248,10 +257,15 @@ describe('/dashboard/ over TLS with client certificates', () => {
   it('serves the page and its views over h2 (ALPN) to a client presenting a trusted certificate', async () => {
     const session = http2.connect(url, { ca: readFileSync(pki.caFile), ...client });
     try {
-      const alpn = await new Promise<string | false | undefined>((resolve) => session.once('connect', (s) => resolve(s.alpnProtocol)));
+      const alpn = await new Promise<string | false | undefined>((resolve) =>
+        session.once('connect', (s) => resolve(s.alpnProtocol)),
+      );
       assert.equal(alpn, 'h2');
       assert.equal((await h2(session, '/dashboard/')).status, 200);
-      assert.equal((await h2(session, '/dashboard/app-ABCD1234.js', { 'accept-encoding': 'br' })).headers['content-encoding'], 'br');
+      assert.equal(
+        (await h2(session, '/dashboard/app-ABCD1234.js', { 'accept-encoding': 'br' })).headers['content-encoding'],
+        'br',
+      );
       assert.equal((await h2(session, '/dashboard/api/latency')).status, 200);
     } finally {
       session.close();
@@ -280,8 +294,14 @@ describe('the built dashboard', () => {
     if (!existsSync(join(dir, 'index.html'))) return t.skip('dashboard not built: npm run build');
     const page = readFileSync(join(dir, 'index.html'), 'utf8');
     const refs = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-    assert.ok(refs.some((r) => /^app-[A-Z0-9]{8}\.js$/.test(r)), refs.join(' '));
-    assert.ok(refs.some((r) => /^app-[A-Z0-9]{8}\.css$/.test(r)), refs.join(' '));
+    assert.ok(
+      refs.some((r) => /^app-[A-Z0-9]{8}\.js$/.test(r)),
+      refs.join(' '),
+    );
+    assert.ok(
+      refs.some((r) => /^app-[A-Z0-9]{8}\.css$/.test(r)),
+      refs.join(' '),
+    );
     for (const ref of refs) {
       assert.doesNotMatch(ref, /^(?:[a-z]+:)?\/\//, `${ref} points outside the member`);
       assert.ok(existsSync(join(dir, ref)), `${ref} is not in ${dir}`);

@@ -10,18 +10,67 @@ import { KEY_METHODS, parseKeyRequest, type KeyHttpRequest } from '../../lib/api
 import { parseTarget } from '../../lib/api/router.js';
 import { startApi, type Harness } from './support/clients.js';
 
-const FIELDS = ['value', 'ttl', 'dir', 'recursive', 'sorted', 'wait', 'waitIndex', 'stream', 'quorum', 'prevValue', 'prevIndex', 'prevExist', 'refresh', 'noValueOnSuccess', 'x'];
-const VALUES = ['', 'true', 'false', '1', '0', 't', 'F', 'maybe', '-1', '5', '18446744073709551616', '%zz', '%', '%4', 'a+b', '%C3%A9', '%00', ';', 'é'];
+const FIELDS = [
+  'value',
+  'ttl',
+  'dir',
+  'recursive',
+  'sorted',
+  'wait',
+  'waitIndex',
+  'stream',
+  'quorum',
+  'prevValue',
+  'prevIndex',
+  'prevExist',
+  'refresh',
+  'noValueOnSuccess',
+  'x',
+];
+const VALUES = [
+  '',
+  'true',
+  'false',
+  '1',
+  '0',
+  't',
+  'F',
+  'maybe',
+  '-1',
+  '5',
+  '18446744073709551616',
+  '%zz',
+  '%',
+  '%4',
+  'a+b',
+  '%C3%A9',
+  '%00',
+  ';',
+  'é',
+];
 
-const fieldValue = fc.oneof(fc.constantFrom(...VALUES), fc.string({ maxLength: 8 }), fc.stringMatching(/^[0-9]{1,22}$/));
-const pair = fc.tuple(fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 5 })), fieldValue).map(([k, v]) => `${k}=${v}`);
+const fieldValue = fc.oneof(
+  fc.constantFrom(...VALUES),
+  fc.string({ maxLength: 8 }),
+  fc.stringMatching(/^[0-9]{1,22}$/),
+);
+const pair = fc
+  .tuple(fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 5 })), fieldValue)
+  .map(([k, v]) => `${k}=${v}`);
 const query = fc.oneof(
   fc.array(pair, { maxLength: 6 }).map((ps) => ps.join('&')),
   fc.string({ maxLength: 40 }),
 );
 const contentType = fc.option(
   fc.oneof(
-    fc.constantFrom('application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=utf-8', 'application/json', ';;', 'a/b; x=1; x=1', 'text/plain; q="'),
+    fc.constantFrom(
+      'application/x-www-form-urlencoded',
+      'application/x-www-form-urlencoded; charset=utf-8',
+      'application/json',
+      ';;',
+      'a/b; x=1; x=1',
+      'text/plain; q="',
+    ),
     fc.string({ maxLength: 30 }),
   ),
   { nil: undefined },
@@ -32,7 +81,12 @@ const body = fc.oneof(
   query.map((q) => Buffer.from(q, 'utf8')),
   fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
 );
-const keyPath = fc.oneof(fc.constant(''), fc.array(fc.oneof(fc.constantFrom('', '.', '..', 'a', '_h', '\u0000'), fc.string({ maxLength: 6 })), { maxLength: 5 }).map((s) => '/' + s.join('/')));
+const keyPath = fc.oneof(
+  fc.constant(''),
+  fc
+    .array(fc.oneof(fc.constantFrom('', '.', '..', 'a', '_h', '\u0000'), fc.string({ maxLength: 6 })), { maxLength: 5 })
+    .map((s) => '/' + s.join('/')),
+);
 
 const request: fc.Arbitrary<KeyHttpRequest> = fc.record({
   method: fc.constantFrom(...KEY_METHODS),
@@ -107,11 +161,36 @@ describe('HTTP fuzz', () => {
 
   const method = fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'X-CUSTOM');
   const segment = fc.oneof(
-    fc.constantFrom('v2', 'keys', 'members', 'stats', 'self', 'leader', 'store', 'machines', 'version', 'health', 'metrics', '.', '..', '', '%2e', '%2F', '%00', '%zz', 'leader'),
+    fc.constantFrom(
+      'v2',
+      'keys',
+      'members',
+      'stats',
+      'self',
+      'leader',
+      'store',
+      'machines',
+      'version',
+      'health',
+      'metrics',
+      '.',
+      '..',
+      '',
+      '%2e',
+      '%2F',
+      '%00',
+      '%zz',
+      'leader',
+    ),
     fc.string({ maxLength: 6 }).map((s) => encodeURIComponent(s)),
   );
   const path = fc.array(segment, { minLength: 1, maxLength: 6 }).map((s) => '/' + s.join('/'));
-  const q = fc.array(pair.map((p) => p.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c)).replace(/#/g, '%23')), { maxLength: 5 }).map((ps) => (ps.length ? '?' + ps.join('&') : ''));
+  const q = fc
+    .array(
+      pair.map((p) => p.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c)).replace(/#/g, '%23')),
+      { maxLength: 5 },
+    )
+    .map((ps) => (ps.length ? '?' + ps.join('&') : ''));
   const httpBody = fc.option(fc.oneof(query, fc.constant('{"peerURLs":["http://f:1"]}')), { nil: undefined });
   const ctype = fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', ';;');
 
@@ -119,7 +198,11 @@ describe('HTTP fuzz', () => {
     const c = h.client('http1');
     await fc.assert(
       fc.asyncProperty(method, path, q, httpBody, ctype, async (m, p, qs, b, ct) => {
-        const r = await c.request({ method: m, path: p + qs, ...(b === undefined ? {} : { body: b, headers: { 'Content-Type': ct } }) });
+        const r = await c.request({
+          method: m,
+          path: p + qs,
+          ...(b === undefined ? {} : { body: b, headers: { 'Content-Type': ct } }),
+        });
         assert.ok(r.status >= 200 && r.status < 600 && r.status !== 500, `${m} ${p}${qs} -> ${r.status} ${r.body}`);
       }),
       { numRuns: 150 },

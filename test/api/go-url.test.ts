@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cleanPath, escapePath, GoError, goQuote, htmlEscape, parseMediaType, parseQuery, unescape } from '../../lib/api/go-url.js';
+import {
+  cleanPath,
+  escapePath,
+  GoError,
+  goQuote,
+  htmlEscape,
+  parseMediaType,
+  parseQuery,
+  unescape,
+} from '../../lib/api/go-url.js';
 import { parseTarget } from '../../lib/api/router.js';
 
 describe('Go url helpers', () => {
@@ -23,7 +32,7 @@ describe('Go url helpers', () => {
   });
 
   it('escapes paths as Go does for a Location header', () => {
-    assert.equal(escapePath("/v2/keys/x y\xc3\xa9<\"'&"), '/v2/keys/x%20y%C3%A9%3C%22%27&');
+    assert.equal(escapePath('/v2/keys/x y\xc3\xa9<"\'&'), '/v2/keys/x%20y%C3%A9%3C%22%27&');
     assert.equal(escapePath('/a-_.~$&+,:;=@b'), '/a-_.~$&+,:;=@b');
     assert.equal(escapePath('/a?b#c%'), '/a%3Fb%23c%25');
   });
@@ -49,7 +58,14 @@ describe('Go url helpers', () => {
   it('splits a query into values in order, skipping empty parts', () => {
     const form = new Map<string, string[]>();
     assert.equal(parseQuery('a=1&&b&a=2&=x', form), null);
-    assert.deepEqual([...form], [['a', ['1', '2']], ['b', ['']], ['', ['x']]]);
+    assert.deepEqual(
+      [...form],
+      [
+        ['a', ['1', '2']],
+        ['b', ['']],
+        ['', ['x']],
+      ],
+    );
   });
 
   it('parses media types like mime.ParseMediaType', () => {

@@ -11,8 +11,28 @@ const CORS = {
   'access-control-allow-origin': '*',
 };
 
-const EVENT_HEADERS = ['access-control-allow-headers', 'access-control-allow-methods', 'access-control-allow-origin', 'content-length', 'content-type', 'date', 'x-etcd-cluster-id', 'x-etcd-index', 'x-raft-index', 'x-raft-term'];
-const ERROR_HEADERS = ['access-control-allow-headers', 'access-control-allow-methods', 'access-control-allow-origin', 'content-length', 'content-type', 'date', 'x-etcd-cluster-id', 'x-etcd-index'];
+const EVENT_HEADERS = [
+  'access-control-allow-headers',
+  'access-control-allow-methods',
+  'access-control-allow-origin',
+  'content-length',
+  'content-type',
+  'date',
+  'x-etcd-cluster-id',
+  'x-etcd-index',
+  'x-raft-index',
+  'x-raft-term',
+];
+const ERROR_HEADERS = [
+  'access-control-allow-headers',
+  'access-control-allow-methods',
+  'access-control-allow-origin',
+  'content-length',
+  'content-type',
+  'date',
+  'x-etcd-cluster-id',
+  'x-etcd-index',
+];
 
 function names(headers: Record<string, string>): string[] {
   return Object.keys(headers).sort();
@@ -32,18 +52,24 @@ for (const protocol of ['http1', 'h2c'] as Protocol[]) {
       const r = await c.request({ method: 'PUT', path: '/v2/keys/put/new', body: 'value=1' });
       assert.equal(r.status, 201);
       const index = h.service.store.index;
-      assert.equal(r.body, `{"action":"set","node":{"key":"/put/new","value":"1","modifiedIndex":${index},"createdIndex":${index}}}\n`);
+      assert.equal(
+        r.body,
+        `{"action":"set","node":{"key":"/put/new","value":"1","modifiedIndex":${index},"createdIndex":${index}}}\n`,
+      );
       assert.deepEqual(names(r.headers), EVENT_HEADERS);
-      assert.deepEqual({ ...r.headers, date: '' }, {
-        ...CORS,
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(r.body)),
-        date: '',
-        'x-etcd-cluster-id': TEST_CLUSTER_ID,
-        'x-etcd-index': String(index),
-        'x-raft-index': String(h.service.raftIndex),
-        'x-raft-term': String(h.service.raftTerm),
-      });
+      assert.deepEqual(
+        { ...r.headers, date: '' },
+        {
+          ...CORS,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(r.body)),
+          date: '',
+          'x-etcd-cluster-id': TEST_CLUSTER_ID,
+          'x-etcd-index': String(index),
+          'x-raft-index': String(h.service.raftIndex),
+          'x-raft-term': String(h.service.raftTerm),
+        },
+      );
       assert.match(r.headers.date!, /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
     });
 
@@ -61,14 +87,20 @@ for (const protocol of ['http1', 'h2c'] as Protocol[]) {
       assert.equal(r.status, 201);
       const index = h.service.store.index;
       const name = String(index).padStart(20, '0');
-      assert.equal(r.body, `{"action":"create","node":{"key":"/queue/${name}","value":"job","modifiedIndex":${index},"createdIndex":${index}}}\n`);
+      assert.equal(
+        r.body,
+        `{"action":"create","node":{"key":"/queue/${name}","value":"job","modifiedIndex":${index},"createdIndex":${index}}}\n`,
+      );
     });
 
     it('answers a GET with the node and its index headers', async () => {
       await c.request({ method: 'PUT', path: '/v2/keys/get/a', body: 'value=x' });
       const r = await c.request({ path: '/v2/keys/get/a' });
       assert.equal(r.status, 200);
-      assert.match(r.body, /^\{"action":"get","node":\{"key":"\/get\/a","value":"x","modifiedIndex":\d+,"createdIndex":\d+\}\}\n$/);
+      assert.match(
+        r.body,
+        /^\{"action":"get","node":\{"key":"\/get\/a","value":"x","modifiedIndex":\d+,"createdIndex":\d+\}\}\n$/,
+      );
       assert.equal(r.headers['x-etcd-index'], String(h.service.store.index));
     });
 
@@ -135,15 +167,24 @@ for (const protocol of ['http1', 'h2c'] as Protocol[]) {
     });
 
     it('ignores a JSON body, as etcd does', async () => {
-      const r = await c.request({ method: 'PUT', path: '/v2/keys/q/json', body: '{"value":"x"}', headers: { 'Content-Type': 'application/json' } });
+      const r = await c.request({
+        method: 'PUT',
+        path: '/v2/keys/q/json',
+        body: '{"value":"x"}',
+        headers: { 'Content-Type': 'application/json' },
+      });
       assert.equal(r.status, 201);
       assert.equal(JSON.parse(r.body).node.value, '');
     });
 
     it('sets a TTL and clears it with an empty ttl', async () => {
-      const withTtl = JSON.parse((await c.request({ method: 'PUT', path: '/v2/keys/ttl/a', body: 'value=1&ttl=100' })).body);
+      const withTtl = JSON.parse(
+        (await c.request({ method: 'PUT', path: '/v2/keys/ttl/a', body: 'value=1&ttl=100' })).body,
+      );
       assert.equal(withTtl.node.ttl, 100);
-      const cleared = JSON.parse((await c.request({ method: 'PUT', path: '/v2/keys/ttl/a', body: 'value=2&ttl=' })).body);
+      const cleared = JSON.parse(
+        (await c.request({ method: 'PUT', path: '/v2/keys/ttl/a', body: 'value=2&ttl=' })).body,
+      );
       assert.equal(cleared.node.ttl, undefined);
       assert.equal(cleared.node.expiration, undefined);
     });
@@ -152,7 +193,10 @@ for (const protocol of ['http1', 'h2c'] as Protocol[]) {
       const before = h.service.store.index;
       const r = await c.request({ method: 'PUT', path: '/v2/keys/bad/a?dir=maybe', body: 'value=1' });
       assert.equal(r.status, 400);
-      assert.equal(r.body, '{"errorCode":209,"message":"Invalid field","cause":"invalid value for \\"dir\\"","index":0}\n');
+      assert.equal(
+        r.body,
+        '{"errorCode":209,"message":"Invalid field","cause":"invalid value for \\"dir\\"","index":0}\n',
+      );
       assert.equal(r.headers['x-etcd-index'], '0');
       assert.deepEqual(names(r.headers), ERROR_HEADERS);
       assert.equal(h.service.store.index, before);
@@ -161,7 +205,10 @@ for (const protocol of ['http1', 'h2c'] as Protocol[]) {
     it('answers a form body over 10 MiB with 400 and code 210', async () => {
       const r = await c.request({ method: 'PUT', path: '/v2/keys/big/a', body: Buffer.alloc((10 << 20) + 1, 'a') });
       assert.equal(r.status, 400);
-      assert.equal(r.body, '{"errorCode":210,"message":"Invalid POST form","cause":"http: POST too large","index":0}\n');
+      assert.equal(
+        r.body,
+        '{"errorCode":210,"message":"Invalid POST form","cause":"http: POST too large","index":0}\n',
+      );
     });
 
     it('accepts a form body of exactly 10 MiB', async () => {
@@ -184,7 +231,10 @@ for (const protocol of ['http1', 'h2c'] as Protocol[]) {
       h.service.failNextWrite = new Error('etcdserver: request timed out');
       const r = await c.request({ method: 'PUT', path: '/v2/keys/fail/a', body: 'value=1' });
       assert.equal(r.status, 500);
-      assert.equal(r.body, '{"errorCode":300,"message":"Raft Internal Error","cause":"etcdserver: request timed out","index":0}\n');
+      assert.equal(
+        r.body,
+        '{"errorCode":300,"message":"Raft Internal Error","cause":"etcdserver: request timed out","index":0}\n',
+      );
       assert.equal(r.headers['x-etcd-index'], '0');
     });
 
@@ -219,8 +269,16 @@ describe('keys header order over HTTP/1.1', () => {
     const c = h.client('http1');
     const r = await c.request({ method: 'PUT', path: '/v2/keys/order', body: 'value=1' });
     assert.deepEqual(r.order, [
-      'Access-Control-Allow-Headers', 'Access-Control-Allow-Methods', 'Access-Control-Allow-Origin', 'Content-Type',
-      'X-Etcd-Cluster-Id', 'X-Etcd-Index', 'X-Raft-Index', 'X-Raft-Term', 'Date', 'Content-Length',
+      'Access-Control-Allow-Headers',
+      'Access-Control-Allow-Methods',
+      'Access-Control-Allow-Origin',
+      'Content-Type',
+      'X-Etcd-Cluster-Id',
+      'X-Etcd-Index',
+      'X-Raft-Index',
+      'X-Raft-Term',
+      'Date',
+      'Content-Length',
     ]);
   });
 

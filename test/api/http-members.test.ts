@@ -7,7 +7,8 @@ import { startApi, type Client, type Harness } from './support/clients.js';
 import { SELF, TEST_CLUSTER_ID } from './support/store-service.js';
 
 const JSON_BODY = { 'Content-Type': 'application/json' };
-const SELF_JSON = '{"id":"8e9e05c52164694d","name":"default","peerURLs":["http://127.0.0.1:2380"],"clientURLs":["http://127.0.0.1:2379"]}';
+const SELF_JSON =
+  '{"id":"8e9e05c52164694d","name":"default","peerURLs":["http://127.0.0.1:2380"],"clientURLs":["http://127.0.0.1:2379"]}';
 
 describe('members', () => {
   let h: Harness;
@@ -54,7 +55,12 @@ describe('members', () => {
   });
 
   it('adds a member with 201, echoing sorted normalised peer URLs', async () => {
-    const r = await c.request({ method: 'POST', path: '/v2/members', body: '{"peerURLs":["http://b:2"," HTTP://a:1 "]}', headers: JSON_BODY });
+    const r = await c.request({
+      method: 'POST',
+      path: '/v2/members',
+      body: '{"peerURLs":["http://b:2"," HTTP://a:1 "]}',
+      headers: JSON_BODY,
+    });
     assert.equal(r.status, 201);
     const m = JSON.parse(r.body) as { id: string; peerURLs: string[] };
     assert.equal(r.body, `{"id":"${m.id}","name":"","peerURLs":["http://a:1","http://b:2"],"clientURLs":[]}\n`);
@@ -62,12 +68,22 @@ describe('members', () => {
   });
 
   it('ignores the path of a POST, as etcd does', async () => {
-    const r = await c.request({ method: 'POST', path: '/v2/members/whatever', body: '{"peerURLs":["http://c:3"]}', headers: JSON_BODY });
+    const r = await c.request({
+      method: 'POST',
+      path: '/v2/members/whatever',
+      body: '{"peerURLs":["http://c:3"]}',
+      headers: JSON_BODY,
+    });
     assert.equal(r.status, 201);
   });
 
   it('refuses a peer URL already in use with 409', async () => {
-    const r = await c.request({ method: 'POST', path: '/v2/members', body: '{"peerURLs":["http://127.0.0.1:2380"]}', headers: JSON_BODY });
+    const r = await c.request({
+      method: 'POST',
+      path: '/v2/members',
+      body: '{"peerURLs":["http://127.0.0.1:2380"]}',
+      headers: JSON_BODY,
+    });
     assert.equal(r.status, 409);
     assert.equal(r.body, '{"message":"membership: peerURL exists"}');
   });
@@ -75,23 +91,46 @@ describe('members', () => {
   it('refuses a body that is not JSON by content type with 415', async () => {
     const form = await c.request({ method: 'POST', path: '/v2/members', body: '{"peerURLs":["http://d:4"]}' });
     assert.equal(form.status, 415);
-    assert.equal(form.body, '{"message":"Bad Content-Type application/x-www-form-urlencoded, accept application/json"}');
-    const upper = await c.request({ method: 'POST', path: '/v2/members', body: '{}', headers: { 'Content-Type': 'Application/JSON' } });
+    assert.equal(
+      form.body,
+      '{"message":"Bad Content-Type application/x-www-form-urlencoded, accept application/json"}',
+    );
+    const upper = await c.request({
+      method: 'POST',
+      path: '/v2/members',
+      body: '{}',
+      headers: { 'Content-Type': 'Application/JSON' },
+    });
     assert.equal(upper.body, '{"message":"Bad Content-Type Application/JSON, accept application/json"}');
-    const withParam = await c.request({ method: 'POST', path: '/v2/members', body: '{}', headers: { 'Content-Type': 'Application/JSON; charset=utf-8' } });
+    const withParam = await c.request({
+      method: 'POST',
+      path: '/v2/members',
+      body: '{}',
+      headers: { 'Content-Type': 'Application/JSON; charset=utf-8' },
+    });
     assert.equal(withParam.body, '{"message":"no valid URLs given"}');
   });
 
-  it('refuses bad JSON and bad URLs with 400 and Go\'s message', async () => {
+  it("refuses bad JSON and bad URLs with 400 and Go's message", async () => {
     const bad = await c.request({ method: 'POST', path: '/v2/members', body: '{bad', headers: JSON_BODY });
     assert.equal(bad.status, 400);
     assert.equal(bad.body, `{"message":"invalid character 'b' looking for beginning of object key string"}`);
-    const url = await c.request({ method: 'POST', path: '/v2/members', body: '{"peerURLs":["http://a"]}', headers: JSON_BODY });
+    const url = await c.request({
+      method: 'POST',
+      path: '/v2/members',
+      body: '{"peerURLs":["http://a"]}',
+      headers: JSON_BODY,
+    });
     assert.equal(url.body, '{"message":"URL address does not have the form \\"host:port\\": http://a"}');
   });
 
   it('updates a member with 204 and no body', async () => {
-    const r = await c.request({ method: 'PUT', path: `/v2/members/${SELF.id.toUpperCase()}`, body: '{"peerURLs":["http://127.0.0.1:2380"]}', headers: JSON_BODY });
+    const r = await c.request({
+      method: 'PUT',
+      path: `/v2/members/${SELF.id.toUpperCase()}`,
+      body: '{"peerURLs":["http://127.0.0.1:2380"]}',
+      headers: JSON_BODY,
+    });
     assert.equal(r.status, 204);
     assert.equal(r.body, '');
     assert.equal(r.headers['content-length'], undefined);
@@ -100,7 +139,12 @@ describe('members', () => {
   });
 
   it('answers an update of an unknown member with 404, naming the id as etcd prints it', async () => {
-    const r = await c.request({ method: 'PUT', path: '/v2/members/00ffff', body: '{"peerURLs":["http://x:1"]}', headers: JSON_BODY });
+    const r = await c.request({
+      method: 'PUT',
+      path: '/v2/members/00ffff',
+      body: '{"peerURLs":["http://x:1"]}',
+      headers: JSON_BODY,
+    });
     assert.equal(r.status, 404);
     assert.equal(r.body, '{"message":"No such member: ffff"}');
   });
@@ -122,7 +166,16 @@ describe('members', () => {
   });
 
   it('removes a member with 204, then answers 410 for it', async () => {
-    const added = JSON.parse((await c.request({ method: 'POST', path: '/v2/members', body: '{"peerURLs":["http://e:5"]}', headers: JSON_BODY })).body) as { id: string };
+    const added = JSON.parse(
+      (
+        await c.request({
+          method: 'POST',
+          path: '/v2/members',
+          body: '{"peerURLs":["http://e:5"]}',
+          headers: JSON_BODY,
+        })
+      ).body,
+    ) as { id: string };
     const r = await c.request({ method: 'DELETE', path: `/v2/members/${added.id}` });
     assert.equal(r.status, 204);
     const again = await c.request({ method: 'DELETE', path: `/v2/members/${added.id}` });
@@ -136,7 +189,7 @@ describe('members', () => {
     assert.equal(r.body, '{"message":"No such member: 1234"}');
   });
 
-  it('answers other methods with 405 and etcd\'s Allow', async () => {
+  it("answers other methods with 405 and etcd's Allow", async () => {
     const r = await c.request({ method: 'HEAD', path: '/v2/members' });
     assert.equal(r.status, 405);
     assert.equal(r.headers.allow, 'GET,POST,DELETE,PUT');
@@ -147,13 +200,18 @@ describe('machines, stats, version, health, metrics', () => {
   let h: Harness;
   let c: Client;
   before(async () => {
-    h = await startApi({ metrics: () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'kvd_up 1\n' }) });
+    h = await startApi({
+      metrics: () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'kvd_up 1\n' }),
+    });
     c = h.client('http1');
   });
   after(() => h.close());
 
   it('lists client URLs as text, comma and space separated', async () => {
-    h.service.memberList = [SELF, { id: '2', name: 'b', peerURLs: ['http://b:2380'], clientURLs: ['http://b:2379', 'http://a:2379'] }];
+    h.service.memberList = [
+      SELF,
+      { id: '2', name: 'b', peerURLs: ['http://b:2380'], clientURLs: ['http://b:2379', 'http://a:2379'] },
+    ];
     try {
       const r = await c.request({ path: '/v2/machines' });
       assert.equal(r.body, 'http://127.0.0.1:2379, http://a:2379, http://b:2379');

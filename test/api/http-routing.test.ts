@@ -15,7 +15,17 @@ describe('routing', () => {
   for (const protocol of ['http1', 'h2c'] as Protocol[]) {
     it(`answers unknown paths with Go's 404 page (${protocol})`, async () => {
       const c = h.client(protocol);
-      for (const path of ['/nope', '/v2', '/v2/keysx', '/v2/stats', '/v2/stats/self/', '/v2/machines/', '/version/', '/', '/metrics']) {
+      for (const path of [
+        '/nope',
+        '/v2',
+        '/v2/keysx',
+        '/v2/stats',
+        '/v2/stats/self/',
+        '/v2/machines/',
+        '/version/',
+        '/',
+        '/metrics',
+      ]) {
         const r = await c.request({ path });
         assert.equal(r.status, 404, path);
         assert.equal(r.body, '404 page not found\n', path);

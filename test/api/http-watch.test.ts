@@ -62,8 +62,18 @@ for (const protocol of ['http1', 'h2c'] as Protocol[]) {
         assert.notEqual(chunk, null, 'stream ended early');
         text += chunk;
       }
-      const events = text.trimEnd().split('\n').map((l) => JSON.parse(l) as { action: string; node: { key: string } });
-      assert.deepEqual(events.map((e) => [e.action, e.node.key]), [['set', '/st/a'], ['set', '/st/b/c'], ['delete', '/st/a']]);
+      const events = text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { action: string; node: { key: string } });
+      assert.deepEqual(
+        events.map((e) => [e.action, e.node.key]),
+        [
+          ['set', '/st/a'],
+          ['set', '/st/b/c'],
+          ['delete', '/st/a'],
+        ],
+      );
       w.abort();
     });
 
@@ -176,6 +186,9 @@ describe('watches multiplexed on one HTTP/2 connection', () => {
     assert.equal(version.status, 200);
     await Promise.all(keys.map((k, i) => c.request({ method: 'PUT', path: k, body: `value=${i}` })));
     const values = await Promise.all(polls.map(async (p) => JSON.parse(await p.rest()).node.value as string));
-    assert.deepEqual(values, keys.map((_, i) => String(i)));
+    assert.deepEqual(
+      values,
+      keys.map((_, i) => String(i)),
+    );
   });
 });

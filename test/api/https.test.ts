@@ -24,10 +24,29 @@ describe('client API over TLS', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kvd-api-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     cert = readFileSync(join(dir, 'cert.pem'));
     const service = new StoreBackedTestService();
     await service.write({ op: 'put', path: '/tls', value: 'secret', dir: false, ttl: null, refresh: false });
@@ -52,16 +71,20 @@ describe('client API over TLS', () => {
 
   it('serves HTTP/1.1 to a client that offers only http/1.1', async () => {
     const agent = new https.Agent({ ca: cert, ALPNProtocols: ['http/1.1'] });
-    const { status, body, alpn } = await new Promise<{ status: number; body: string; alpn: string | false | null }>((resolve, reject) => {
-      const req = https.request(`${url}/v2/keys/tls`, { agent }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: text, alpn: (res.socket as TLSSocket).alpnProtocol }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const { status, body, alpn } = await new Promise<{ status: number; body: string; alpn: string | false | null }>(
+      (resolve, reject) => {
+        const req = https.request(`${url}/v2/keys/tls`, { agent }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, body: text, alpn: (res.socket as TLSSocket).alpnProtocol }),
+          );
+        });
+        req.on('error', reject);
+        req.end();
+      },
+    );
     agent.destroy();
     assert.equal(alpn, 'http/1.1');
     assert.equal(status, 200);
@@ -126,7 +149,12 @@ describe('client API over TLS', () => {
 
   it('refuses an https URL without TLS options', async () => {
     const service = new StoreBackedTestService();
-    const plain = new ClientApi({ keys: service, cluster: service, logger: pino({ level: 'silent' }), version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' } });
+    const plain = new ClientApi({
+      keys: service,
+      cluster: service,
+      logger: pino({ level: 'silent' }),
+      version: { etcdserver: '3.4.23', etcdcluster: '3.4.0' },
+    });
     await assert.rejects(plain.listen('https://127.0.0.1:0'), /needs TLS options/);
     await plain.close();
   });
@@ -146,6 +174,9 @@ describe('client API TLS options OpenSSL refuses', () => {
       tls: { cert: readFileSync(sha1.certFile), key: readFileSync(sha1.keyFile) },
     });
     t.after(() => api.close());
-    await assert.rejects(api.listen('https://127.0.0.1:0'), (err: unknown) => err instanceof TlsConfigError && /ca md too weak/.test(err.message));
+    await assert.rejects(
+      api.listen('https://127.0.0.1:0'),
+      (err: unknown) => err instanceof TlsConfigError && /ca md too weak/.test(err.message),
+    );
   });
 });

@@ -23,7 +23,14 @@ describe('etcd JSON output', () => {
   it('orders fields as etcd does whatever order the store built them in', () => {
     const ev = {
       etcdIndex: 8,
-      node: { createdIndex: 8, modifiedIndex: 8, ttl: 5, expiration: '2026-11-27T01:56:32.070628967Z', value: '2', key: '/apit/a' },
+      node: {
+        createdIndex: 8,
+        modifiedIndex: 8,
+        ttl: 5,
+        expiration: '2026-11-27T01:56:32.070628967Z',
+        value: '2',
+        key: '/apit/a',
+      },
       action: 'set',
     } as Event;
     assert.equal(
@@ -35,10 +42,19 @@ describe('etcd JSON output', () => {
   it('omits the root key and zero indexes, as etcd lists the root', () => {
     const ev: Event = {
       action: 'get',
-      node: { key: '/', dir: true, nodes: [{ key: '/a', dir: true, modifiedIndex: 4, createdIndex: 4 }], modifiedIndex: 0, createdIndex: 0 },
+      node: {
+        key: '/',
+        dir: true,
+        nodes: [{ key: '/a', dir: true, modifiedIndex: 4, createdIndex: 4 }],
+        modifiedIndex: 0,
+        createdIndex: 0,
+      },
       etcdIndex: 4,
     };
-    assert.equal(eventJson(ev), '{"action":"get","node":{"dir":true,"nodes":[{"key":"/a","dir":true,"modifiedIndex":4,"createdIndex":4}]}}\n');
+    assert.equal(
+      eventJson(ev),
+      '{"action":"get","node":{"dir":true,"nodes":[{"key":"/a","dir":true,"modifiedIndex":4,"createdIndex":4}]}}\n',
+    );
   });
 
   it('omits empty nodes lists and a zero ttl but keeps an empty value', () => {
@@ -48,14 +64,24 @@ describe('etcd JSON output', () => {
       etcdIndex: 3,
     };
     assert.equal(eventJson(ev), '{"action":"get","node":{"key":"/d","dir":true,"modifiedIndex":3,"createdIndex":3}}\n');
-    const file: Event = { action: 'set', node: { key: '/f', value: '', ttl: 0, expiration: 'x', modifiedIndex: 1, createdIndex: 1 }, etcdIndex: 1 };
-    assert.equal(eventJson(file), '{"action":"set","node":{"key":"/f","value":"","expiration":"x","modifiedIndex":1,"createdIndex":1}}\n');
+    const file: Event = {
+      action: 'set',
+      node: { key: '/f', value: '', ttl: 0, expiration: 'x', modifiedIndex: 1, createdIndex: 1 },
+      etcdIndex: 1,
+    };
+    assert.equal(
+      eventJson(file),
+      '{"action":"set","node":{"key":"/f","value":"","expiration":"x","modifiedIndex":1,"createdIndex":1}}\n',
+    );
   });
 
   it('drops node and prevNode for noValueOnSuccess writes only', () => {
     const node = { key: '/k', value: 'v', modifiedIndex: 2, createdIndex: 2 };
     assert.equal(eventJson({ action: 'create', node, etcdIndex: 2 }, true), '{"action":"create"}\n');
-    assert.equal(eventJson({ action: 'delete', node, etcdIndex: 2 }, true), '{"action":"delete","node":{"key":"/k","value":"v","modifiedIndex":2,"createdIndex":2}}\n');
+    assert.equal(
+      eventJson({ action: 'delete', node, etcdIndex: 2 }, true),
+      '{"action":"delete","node":{"key":"/k","value":"v","modifiedIndex":2,"createdIndex":2}}\n',
+    );
   });
 
   it('escapes strings as Go does', () => {
@@ -83,7 +109,14 @@ describe('etcd JSON output', () => {
   it('writes HTTP errors and member lists as etcd does', () => {
     assert.equal(httpErrorJson('not current leader'), '{"message":"not current leader"}');
     assert.equal(
-      memberListJson([{ id: '9e737febb6b99eee', name: 'ref', peerURLs: ['http://127.0.0.1:22380'], clientURLs: ['http://127.0.0.1:22379'] }]),
+      memberListJson([
+        {
+          id: '9e737febb6b99eee',
+          name: 'ref',
+          peerURLs: ['http://127.0.0.1:22380'],
+          clientURLs: ['http://127.0.0.1:22379'],
+        },
+      ]),
       '{"members":[{"id":"9e737febb6b99eee","name":"ref","peerURLs":["http://127.0.0.1:22380"],"clientURLs":["http://127.0.0.1:22379"]}]}\n',
     );
   });

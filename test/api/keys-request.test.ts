@@ -12,7 +12,13 @@ const FORM = 'application/x-www-form-urlencoded';
 /** `contentType` null: no Content-Type header; by default a form when there is a body. */
 function req(method: KeyMethod, query: string, body?: string, contentType?: string | null): KeyHttpRequest {
   const type = contentType === null ? undefined : (contentType ?? (body === undefined ? undefined : FORM));
-  return { method, keyPath: '/k', rawQuery: query, contentType: type, body: body === undefined ? null : Buffer.from(body, 'latin1') };
+  return {
+    method,
+    keyPath: '/k',
+    rawQuery: query,
+    contentType: type,
+    body: body === undefined ? null : Buffer.from(body, 'latin1'),
+  };
 }
 
 function error(r: KeyHttpRequest): { code: number; cause: string; status: number } {
@@ -42,7 +48,12 @@ describe('keys request errors as etcd answers them', () => {
     ['bad boolean quorum', req('GET', 'quorum=yes'), 209, 'invalid value for "quorum"'],
     ['bad boolean stream', req('GET', 'stream=on'), 209, 'invalid value for "stream"'],
     ['empty boolean', req('GET', 'recursive='), 209, 'invalid value for "recursive"'],
-    ['only the first duplicate counts', req('GET', 'recursive=bad&recursive=true'), 209, 'invalid value for "recursive"'],
+    [
+      'only the first duplicate counts',
+      req('GET', 'recursive=bad&recursive=true'),
+      209,
+      'invalid value for "recursive"',
+    ],
     ['bad noValueOnSuccess', req('PUT', 'noValueOnSuccess=q'), 209, 'invalid value for "noValueOnSuccess"'],
     ['bad prevExist (cause without quotes)', req('PUT', 'prevExist=q'), 209, 'invalid value for prevExist'],
     ['bad refresh (cause without quotes)', req('PUT', 'refresh=q'), 209, 'invalid value for refresh'],
@@ -54,9 +65,24 @@ describe('keys request errors as etcd answers them', () => {
     ['waitIndex with an underscore', req('GET', 'waitIndex=1_0'), 203, 'invalid value for "waitIndex"'],
     ['waitIndex above 2^64-1', req('GET', 'waitIndex=18446744073709551616'), 203, 'invalid value for "waitIndex"'],
     ['prevIndex not a number', req('PUT', 'prevIndex=x'), 203, 'invalid value for "prevIndex"'],
-    ['prevIndex is checked before waitIndex', req('GET', 'waitIndex=x&prevIndex=y'), 203, 'invalid value for "prevIndex"'],
-    ['prevIndex above 2^64-1 on PUT', req('PUT', 'prevIndex=18446744073709551616'), 203, 'invalid value for "prevIndex"'],
-    ['prevIndex above 2^64-1 on DELETE', req('DELETE', 'prevIndex=18446744073709551616'), 203, 'invalid value for "prevIndex"'],
+    [
+      'prevIndex is checked before waitIndex',
+      req('GET', 'waitIndex=x&prevIndex=y'),
+      203,
+      'invalid value for "prevIndex"',
+    ],
+    [
+      'prevIndex above 2^64-1 on PUT',
+      req('PUT', 'prevIndex=18446744073709551616'),
+      203,
+      'invalid value for "prevIndex"',
+    ],
+    [
+      'prevIndex above 2^64-1 on DELETE',
+      req('DELETE', 'prevIndex=18446744073709551616'),
+      203,
+      'invalid value for "prevIndex"',
+    ],
     ['negative prevIndex', req('DELETE', 'prevIndex=-1'), 203, 'invalid value for "prevIndex"'],
     ['ttl not a number', req('PUT', 'ttl=x'), 202, 'invalid value for "ttl"'],
     ['ttl above 2^64-1', req('PUT', 'ttl=18446744073709551616'), 202, 'invalid value for "ttl"'],
@@ -74,12 +100,22 @@ describe('keys request errors as etcd answers them', () => {
     ['escape error quotes UTF-8 as Go does', req('PUT', '', 'value=%\xc3\xa9'), 210, 'invalid URL escape "%é"'],
     ['escape error quotes invalid bytes as \\x', req('PUT', '', 'value=%\xff'), 210, 'invalid URL escape "%\\xff"'],
     ['semicolon in the query', req('GET', 'a;b=1'), 210, 'invalid semicolon separator in query'],
-    ['a semicolon error wins over an earlier escape error', req('GET', 'a=%zz&b;c'), 210, 'invalid semicolon separator in query'],
+    [
+      'a semicolon error wins over an earlier escape error',
+      req('GET', 'a=%zz&b;c'),
+      210,
+      'invalid semicolon separator in query',
+    ],
     ['the first escape error wins', req('GET', 'a=%zz&b=%yy'), 210, 'invalid URL escape "%zz"'],
     ['a body error wins over a query error', req('PUT', 'b=%yy', 'a=%zz'), 210, 'invalid URL escape "%zz"'],
     ['bad media type parameter', req('PUT', '', 'value=1', `${FORM}; bad`), 210, 'mime: invalid media parameter'],
     ['no media type', req('PUT', '', 'value=1', ';;'), 210, 'mime: no media type'],
-    ['duplicate media parameter', req('PUT', '', 'value=1', 'text/plain; a=1; a=2'), 210, 'mime: duplicate parameter name'],
+    [
+      'duplicate media parameter',
+      req('PUT', '', 'value=1', 'text/plain; a=1; a=2'),
+      210,
+      'mime: duplicate parameter name',
+    ],
     ['body over 10 MiB', { ...req('PUT', ''), contentType: FORM, body: 'too-large' }, 210, 'http: POST too large'],
   ];
   for (const [name, r, code, cause] of cases) {
@@ -144,12 +180,27 @@ describe('keys request parsing', () => {
   });
 
   it('maps a plain PUT to a put without preconditions', () => {
-    assert.deepEqual(putRequest(req('PUT', '', 'value=v')), { op: 'put', path: '/k', value: 'v', dir: false, ttl: null, refresh: false });
+    assert.deepEqual(putRequest(req('PUT', '', 'value=v')), {
+      op: 'put',
+      path: '/k',
+      value: 'v',
+      dir: false,
+      ttl: null,
+      refresh: false,
+    });
   });
 
   it('carries prevValue, prevIndex and prevExist into the put', () => {
     assert.deepEqual(putRequest(req('PUT', 'prevValue=a&prevIndex=3&prevExist=true', 'value=v')), {
-      op: 'put', path: '/k', value: 'v', dir: false, ttl: null, refresh: false, prevValue: 'a', prevIndex: 3n, prevExist: true,
+      op: 'put',
+      path: '/k',
+      value: 'v',
+      dir: false,
+      ttl: null,
+      refresh: false,
+      prevValue: 'a',
+      prevIndex: 3n,
+      prevExist: true,
     });
   });
 
@@ -203,7 +254,10 @@ describe('keys request parsing', () => {
   it('takes a waitIndex up to 2^64-1, waiting past every index the store reaches', () => {
     for (const text of ['9007199254740993', '18446744073709551615']) {
       const op = ok(req('GET', `wait=true&waitIndex=${text}`));
-      assert.ok(op.kind === 'watch' && op.options.sinceIndex !== null && op.options.sinceIndex > Number.MAX_SAFE_INTEGER, text);
+      assert.ok(
+        op.kind === 'watch' && op.options.sinceIndex !== null && op.options.sinceIndex > Number.MAX_SAFE_INTEGER,
+        text,
+      );
     }
   });
 
@@ -222,12 +276,23 @@ describe('keys request parsing', () => {
   });
 
   it('maps POST to an in-order create', () => {
-    assert.deepEqual(putRequest(req('POST', 'dir=true&ttl=9', 'value=x')), { op: 'post', path: '/k', value: 'x', dir: true, ttl: 9 });
+    assert.deepEqual(putRequest(req('POST', 'dir=true&ttl=9', 'value=x')), {
+      op: 'post',
+      path: '/k',
+      value: 'x',
+      dir: true,
+      ttl: 9,
+    });
   });
 
   it('maps DELETE with its conditions', () => {
     assert.deepEqual(putRequest(req('DELETE', 'dir=true&recursive=true&prevValue=a&prevIndex=4')), {
-      op: 'delete', path: '/k', dir: true, recursive: true, prevValue: 'a', prevIndex: 4n,
+      op: 'delete',
+      path: '/k',
+      dir: true,
+      recursive: true,
+      prevValue: 'a',
+      prevIndex: 4n,
     });
   });
 

@@ -22,11 +22,31 @@ describe('member request bodies', () => {
     ['string at the top', '"x"', `json: cannot unmarshal string into Go value of type ${STRUCT}`],
     ['number at the top', '1', `json: cannot unmarshal number into Go value of type ${STRUCT}`],
     ['null at the top', 'null', 'no valid URLs given'],
-    ['peerURLs a string', '{"peerURLs":"x"}', 'json: cannot unmarshal string into Go struct field .peerURLs of type []string'],
-    ['peerURLs an object', '{"peerURLs":{}}', 'json: cannot unmarshal object into Go struct field .peerURLs of type []string'],
-    ['peerURLs a bool', '{"peerURLs":true}', 'json: cannot unmarshal bool into Go struct field .peerURLs of type []string'],
-    ['a number in peerURLs', '{"peerURLs":[1]}', 'json: cannot unmarshal number into Go struct field .peerURLs of type string'],
-    ['an object in peerURLs', '{"peerURLs":[{}]}', 'json: cannot unmarshal object into Go struct field .peerURLs of type string'],
+    [
+      'peerURLs a string',
+      '{"peerURLs":"x"}',
+      'json: cannot unmarshal string into Go struct field .peerURLs of type []string',
+    ],
+    [
+      'peerURLs an object',
+      '{"peerURLs":{}}',
+      'json: cannot unmarshal object into Go struct field .peerURLs of type []string',
+    ],
+    [
+      'peerURLs a bool',
+      '{"peerURLs":true}',
+      'json: cannot unmarshal bool into Go struct field .peerURLs of type []string',
+    ],
+    [
+      'a number in peerURLs',
+      '{"peerURLs":[1]}',
+      'json: cannot unmarshal number into Go struct field .peerURLs of type string',
+    ],
+    [
+      'an object in peerURLs',
+      '{"peerURLs":[{}]}',
+      'json: cannot unmarshal object into Go struct field .peerURLs of type string',
+    ],
     ['peerURLs null', '{"peerURLs":null}', 'no valid URLs given'],
     ['peerURLs empty', '{"peerURLs":[]}', 'no valid URLs given'],
     ['field matched case-insensitively', '{"PEERURLS":[]}', 'no valid URLs given'],
@@ -59,9 +79,15 @@ describe('member request bodies', () => {
   }
 
   it('normalises and sorts URLs as etcd echoes them', () => {
-    assert.deepEqual(decodePeerURLs(Buffer.from('{"peerURLs":["http://b:2"," http://a:1 "]}')), ['http://a:1', 'http://b:2']);
+    assert.deepEqual(decodePeerURLs(Buffer.from('{"peerURLs":["http://b:2"," http://a:1 "]}')), [
+      'http://a:1',
+      'http://b:2',
+    ]);
     assert.deepEqual(decodePeerURLs(Buffer.from('{"peerURLs":["HTTP://A:1"]}')), ['http://A:1']);
-    assert.deepEqual(decodePeerURLs(Buffer.from('{"peerURLs":["http://[::1]:1","unix://a:1"]}')), ['http://[::1]:1', 'unix://a:1']);
+    assert.deepEqual(decodePeerURLs(Buffer.from('{"peerURLs":["http://[::1]:1","unix://a:1"]}')), [
+      'http://[::1]:1',
+      'unix://a:1',
+    ]);
   });
 
   it('rejects nesting deeper than Go allows', () => {

@@ -10,12 +10,18 @@ describe('recoverHead', () => {
   it('recovers method, target, version and headers', () => {
     const r = recoverHead(bytes('get /v2/keys/a?x=1 HTTP/1.0\r\nHost: h\r\nX-A:  1 \r\nhost: other\r\n\r\n'), 0);
     assert.deepEqual(r === null ? null : { ...r, headers: { ...r.headers } }, {
-      method: 'get', target: '/v2/keys/a?x=1', versionMinor: 0, headers: { host: 'h', 'x-a': '1' },
+      method: 'get',
+      target: '/v2/keys/a?x=1',
+      versionMinor: 0,
+      headers: { host: 'h', 'x-a': '1' },
     });
   });
 
   it('finds a method that follows the body of the request before it without a line break', () => {
-    const r = recoverHead(bytes('PUT /a HTTP/1.1\r\nContent-Length: 7\r\n\r\nvalue=1get /b HTTP/1.1\r\nHost: h\r\n\r\n'), 45);
+    const r = recoverHead(
+      bytes('PUT /a HTTP/1.1\r\nContent-Length: 7\r\n\r\nvalue=1get /b HTTP/1.1\r\nHost: h\r\n\r\n'),
+      45,
+    );
     assert.equal(r?.method, 'get');
     assert.equal(r?.target, '/b');
   });
@@ -33,7 +39,13 @@ describe('recoverHead', () => {
   });
 
   it('gives null for a head Go would not parse', () => {
-    for (const head of ['get /a HTTP/2.0\r\n\r\n', 'get  /a HTTP/1.1\r\n\r\n', 'get /a HTTP/1.1\r\nno colon\r\n\r\n', 'get /a HTTP/1.1\r\nBad Name: v\r\n\r\n', 'g(t /a HTTP/1.1\r\n\r\n']) {
+    for (const head of [
+      'get /a HTTP/2.0\r\n\r\n',
+      'get  /a HTTP/1.1\r\n\r\n',
+      'get /a HTTP/1.1\r\nno colon\r\n\r\n',
+      'get /a HTTP/1.1\r\nBad Name: v\r\n\r\n',
+      'g(t /a HTTP/1.1\r\n\r\n',
+    ]) {
       assert.equal(recoverHead(bytes(head), 0), null, JSON.stringify(head));
     }
   });

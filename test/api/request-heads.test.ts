@@ -24,12 +24,18 @@ describe('request heads', () => {
   it('serves an HTTP/1.1 request whose head is just under 1 MiB + 4 KiB', async () => {
     const bytes = headOf(GO_MAX_HEADER_BYTES - headOf(0).length - 100);
     const r = await pipelined(h.port, bytes, 1);
-    assert.deepEqual(r.responses.map((x) => x.status), [200]);
+    assert.deepEqual(
+      r.responses.map((x) => x.status),
+      [200],
+    );
   });
 
   it('answers an HTTP/1.1 head over 1 MiB + 4 KiB with 431', async () => {
     const r = await pipelined(h.port, headOf(GO_MAX_HEADER_BYTES), 1);
-    assert.deepEqual(r.responses.map((x) => x.status), [431]);
+    assert.deepEqual(
+      r.responses.map((x) => x.status),
+      [431],
+    );
   });
 
   it('serves an HTTP/2 request with 1 MiB of headers sent in frames of the size the server allows', async () => {
@@ -71,26 +77,42 @@ describe('methods Node does not know', () => {
     it(`answers ${method} ${path} over HTTP/1.1 as etcd does (${status}), then closes`, async () => {
       // Waiting for one more response than can come reads until the server closes.
       const r = await pipelined(h.port, rawRequest(method, path) + rawRequest('GET', '/version'), 2);
-      assert.deepEqual(r.responses.map((x) => [x.status, x.headers.allow, x.headers.connection]), [[status, allow, 'close']]);
+      assert.deepEqual(
+        r.responses.map((x) => [x.status, x.headers.allow, x.headers.connection]),
+        [[status, allow, 'close']],
+      );
       assert.equal(r.closed, true);
     });
   }
 
   it('answers an unknown method in its turn after the pipelined requests before it', async () => {
-    const r = await pipelined(h.port, rawRequest('PUT', '/v2/keys/m/k', 'value=1') + rawRequest('get', '/v2/keys/m/k'), 2);
-    assert.deepEqual(r.responses.map((x) => x.status), [201, 405]);
+    const r = await pipelined(
+      h.port,
+      rawRequest('PUT', '/v2/keys/m/k', 'value=1') + rawRequest('get', '/v2/keys/m/k'),
+      2,
+    );
+    assert.deepEqual(
+      r.responses.map((x) => x.status),
+      [201, 405],
+    );
     assert.equal(r.responses[1]!.body, 'Method Not Allowed\n');
   });
 
-  it('answers an unknown method without Host with Go\'s 400', async () => {
+  it("answers an unknown method without Host with Go's 400", async () => {
     const r = await pipelined(h.port, 'get /v2/keys/a HTTP/1.1\r\n\r\n', 1);
-    assert.deepEqual(r.responses.map((x) => x.status), [400]);
+    assert.deepEqual(
+      r.responses.map((x) => x.status),
+      [400],
+    );
     assert.equal(r.responses[0]!.body, '400 Bad Request: missing required Host header');
   });
 
-  it('answers a method that is not a token with Go\'s 400', async () => {
+  it("answers a method that is not a token with Go's 400", async () => {
     const r = await pipelined(h.port, 'G(T /v2/keys/a HTTP/1.1\r\nHost: x\r\n\r\n', 1);
-    assert.deepEqual(r.responses.map((x) => x.status), [400]);
+    assert.deepEqual(
+      r.responses.map((x) => x.status),
+      [400],
+    );
   });
 
   it('answers lower-case and unknown methods over HTTP/2 with 405 and Allow', async () => {

@@ -12,7 +12,11 @@ test('basic auth is parsed as Go parses it', () => {
   assert.deepEqual(parseCredentials(undefined, null), { kind: 'none', certName: null });
   assert.deepEqual(parseCredentials('', 'cn'), { kind: 'none', certName: 'cn' });
   assert.deepEqual(parseCredentials(b64('alice:pa:ss'), null), { kind: 'basic', user: 'alice', password: 'pa:ss' });
-  assert.deepEqual(parseCredentials('bAsIc ' + Buffer.from('a:b').toString('base64'), null), { kind: 'basic', user: 'a', password: 'b' });
+  assert.deepEqual(parseCredentials('bAsIc ' + Buffer.from('a:b').toString('base64'), null), {
+    kind: 'basic',
+    user: 'a',
+    password: 'b',
+  });
   assert.deepEqual(parseCredentials(b64('no-colon'), null), { kind: 'malformed' });
   assert.deepEqual(parseCredentials('Basic YWxpY2U6YQ', null), { kind: 'malformed' }, 'padding is required');
   assert.deepEqual(parseCredentials('Bearer abc', null), { kind: 'malformed' });
@@ -27,9 +31,15 @@ async function state(): Promise<AuthState> {
   const s = new AuthState();
   const hash = await passwords.hash('pw');
   s.apply({ op: 'user-put', name: 'root', passwordHash: hash });
-  s.apply({ op: 'role-create', role: { name: 'app', kv: { read: ['/app/*', '/exact'], write: ['/app/w/*'] }, grant: null, revoke: null } });
+  s.apply({
+    op: 'role-create',
+    role: { name: 'app', kv: { read: ['/app/*', '/exact'], write: ['/app/w/*'] }, grant: null, revoke: null },
+  });
   s.apply({ op: 'user-create', name: 'alice', passwordHash: hash, roles: ['app', 'missing-role'] });
-  s.apply({ op: 'role-create', role: { name: 'guest', kv: { read: ['/pub/*'], write: null }, grant: null, revoke: null } });
+  s.apply({
+    op: 'role-create',
+    role: { name: 'guest', kv: { read: ['/pub/*'], write: null }, grant: null, revoke: null },
+  });
   s.apply({ op: 'auth-enable' });
   return s;
 }
@@ -37,9 +47,21 @@ async function state(): Promise<AuthState> {
 test('a password user gets in with the right password only', async () => {
   const a = new Authenticator(await state(), passwords, false);
   assert.equal((await a.identify({ kind: 'basic', user: 'alice', password: 'pw' }, true)).kind, 'user');
-  assert.deepEqual(await a.identify({ kind: 'basic', user: 'alice', password: 'nope' }, true), { kind: 'refused', reason: 'wrong-password', user: 'alice' });
-  assert.deepEqual(await a.identify({ kind: 'basic', user: 'ghost', password: 'pw' }, true), { kind: 'refused', reason: 'unknown-user', user: 'ghost' });
-  assert.deepEqual(await a.identify({ kind: 'malformed' }, true), { kind: 'refused', reason: 'malformed-credentials', user: null });
+  assert.deepEqual(await a.identify({ kind: 'basic', user: 'alice', password: 'nope' }, true), {
+    kind: 'refused',
+    reason: 'wrong-password',
+    user: 'alice',
+  });
+  assert.deepEqual(await a.identify({ kind: 'basic', user: 'ghost', password: 'pw' }, true), {
+    kind: 'refused',
+    reason: 'unknown-user',
+    user: 'ghost',
+  });
+  assert.deepEqual(await a.identify({ kind: 'malformed' }, true), {
+    kind: 'refused',
+    reason: 'malformed-credentials',
+    user: null,
+  });
 });
 
 test('with client-cert-auth, a certificate whose name is a user acts as that user; any other is the guest', async () => {
@@ -48,7 +70,11 @@ test('with client-cert-auth, a certificate whose name is a user acts as that use
   const alice = await a.identify({ kind: 'none', certName: 'alice' }, true);
   assert.equal(alice.kind === 'user' && alice.user.name, 'alice');
   assert.deepEqual(await a.identify({ kind: 'none', certName: 'stranger' }, true), { kind: 'guest' });
-  assert.deepEqual(await a.identify({ kind: 'none', certName: 'stranger' }, false), { kind: 'refused', reason: 'no-credentials', user: 'stranger' });
+  assert.deepEqual(await a.identify({ kind: 'none', certName: 'stranger' }, false), {
+    kind: 'refused',
+    reason: 'no-credentials',
+    user: 'stranger',
+  });
   const root = await a.identify({ kind: 'none', certName: 'root' }, false);
   assert.equal(a.isRoot(root), true);
 });

@@ -24,17 +24,28 @@ after(async () => {
   pki.remove();
 });
 
-function call(url: string, method: string, options: tls.ConnectionOptions, body?: string, basic?: string): Promise<{ status: number; body: string }> {
+function call(
+  url: string,
+  method: string,
+  options: tls.ConnectionOptions,
+  body?: string,
+  basic?: string,
+): Promise<{ status: number; body: string }> {
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = url.includes('/v2/keys') ? 'application/x-www-form-urlencoded' : 'application/json';
+  if (body !== undefined)
+    headers['content-type'] = url.includes('/v2/keys') ? 'application/x-www-form-urlencoded' : 'application/json';
   if (basic !== undefined) headers.authorization = 'Basic ' + Buffer.from(basic).toString('base64');
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { ...options, method, headers, agent: false, timeout: 10_000 } as https.RequestOptions, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = https.request(
+      url,
+      { ...options, method, headers, agent: false, timeout: 10_000 } as https.RequestOptions,
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${url}`)));
     req.on('error', reject);
     req.end(body);
@@ -50,13 +61,24 @@ describe('client certificates as users', () => {
   before(async () => {
     const dir = scratchDir();
     url = `https://127.0.0.1:${await freePort()}`;
-    const member = new Kvd('certs', memberFlags({
-      name: 'certs',
-      dataDir: join(dir, 'data'),
-      listenClientUrls: [url],
-      peerUrl: `http://127.0.0.1:${await freePort()}`,
-      extra: ['--cert-file', server.certFile, '--key-file', server.keyFile, '--client-cert-auth', '--trusted-ca-file', pki.caFile],
-    })).start();
+    const member = new Kvd(
+      'certs',
+      memberFlags({
+        name: 'certs',
+        dataDir: join(dir, 'data'),
+        listenClientUrls: [url],
+        peerUrl: `http://127.0.0.1:${await freePort()}`,
+        extra: [
+          '--cert-file',
+          server.certFile,
+          '--key-file',
+          server.keyFile,
+          '--client-cert-auth',
+          '--trusted-ca-file',
+          pki.caFile,
+        ],
+      }),
+    ).start();
     await waitHttpsReady(member, `${url}/health`, asRoot);
     const setup: Array<[string, object]> = [
       ['/v2/auth/users/root', { user: 'root', password: 'rootpw' }],
@@ -64,7 +86,8 @@ describe('client certificates as users', () => {
       ['/v2/auth/users/alice', { user: 'alice', password: 'alicepw', roles: ['app'] }],
       ['/v2/auth/roles/guest', { role: 'guest', permissions: { kv: { read: ['/pub/*'], write: [] } } }],
     ];
-    for (const [path, body] of setup) assert.ok([200, 201].includes((await call(url + path, 'PUT', asRoot, JSON.stringify(body))).status), path);
+    for (const [path, body] of setup)
+      assert.ok([200, 201].includes((await call(url + path, 'PUT', asRoot, JSON.stringify(body))).status), path);
     assert.equal((await call(`${url}/v2/auth/enable`, 'PUT', asRoot)).status, 200);
   });
 

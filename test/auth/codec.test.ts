@@ -19,7 +19,10 @@ const OPS: AuthOperation[] = [
   { op: 'user-put', name: 'root', passwordHash: null },
   { op: 'user-update', name: 'alice', passwordHash: null, grant: ['x'], revoke: ['app'] },
   { op: 'user-delete', name: 'bob' },
-  { op: 'role-create', role: { name: 'r', kv: { read: ['/a/*'], write: null }, grant: { read: [], write: null }, revoke: null } },
+  {
+    op: 'role-create',
+    role: { name: 'r', kv: { read: ['/a/*'], write: null }, grant: { read: [], write: null }, revoke: null },
+  },
   { op: 'role-update', name: 'r', grant: null, revoke: { read: ['/a/*'], write: [] } },
   { op: 'role-delete', name: 'r' },
 ];
@@ -32,7 +35,12 @@ test('every auth change decodes from a proposal to what was encoded', () => {
 });
 
 test('key requests still decode as before auth branches were added to the union', () => {
-  const p = { origin: 'a1', seq: 1, time: 5, body: { op: 'put' as const, path: '/k', value: 'v', dir: false, ttl: null, refresh: false } };
+  const p = {
+    origin: 'a1',
+    seq: 1,
+    time: 5,
+    body: { op: 'put' as const, path: '/k', value: 'v', dir: false, ttl: null, refresh: false },
+  };
   assert.deepEqual(decodeProposal(encodeProposal(p)), p);
 });
 
@@ -42,13 +50,19 @@ test("segdump's description of a user change names the user and says whether a p
     assert.doesNotMatch(shown, /\$2b\$/);
   }
   const d = describeProposal(encodeProposal({ origin: 'a1', seq: 1, time: 0, body: OPS[2]! }), 'normal');
-  assert.deepEqual({ method: d.method, user: d.user, password: d.password, roles: d.roles }, { method: 'USER-CREATE', user: 'alice', password: 'set', roles: ['app', 'app'] });
+  assert.deepEqual(
+    { method: d.method, user: d.user, password: d.password, roles: d.roles },
+    { method: 'USER-CREATE', user: 'alice', password: 'set', roles: ['app', 'app'] },
+  );
 });
 
 test('snapshot data carries the auth state between the member list and the key tree', () => {
   const auth = {
     enabled: true,
-    users: [{ name: 'root', passwordHash: HASH, roles: ['root'] }, { name: 'u', passwordHash: HASH, roles: null }],
+    users: [
+      { name: 'root', passwordHash: HASH, roles: ['root'] },
+      { name: 'u', passwordHash: HASH, roles: null },
+    ],
     roles: [{ name: 'guest', kv: { read: ['/*'], write: ['/*'] }, grant: null, revoke: null }],
   };
   const head = serverStateHead([{ id: 'a1', name: 'a', peerURLs: ['http://p'], clientURLs: [] }], ['b2'], auth);

@@ -28,7 +28,12 @@ async function startKvd(ctx: import('node:test').TestContext, name: string): Pro
 before(async (t) => {
   if (etcdSkip || !etcdctlAvailable) return;
   const ctx = t as unknown as import('node:test').TestContext;
-  const [etcdA, etcdB, kvdA, kvdB] = await Promise.all([EtcdProcess.start(ctx), EtcdProcess.start(ctx), startKvd(ctx, 'ctla'), startKvd(ctx, 'ctlb')]);
+  const [etcdA, etcdB, kvdA, kvdB] = await Promise.all([
+    EtcdProcess.start(ctx),
+    EtcdProcess.start(ctx),
+    startKvd(ctx, 'ctla'),
+    startKvd(ctx, 'ctlb'),
+  ]);
   targets.push(
     { who: 'etcdctl → etcd', tool: 'etcdctl', url: etcdA.clientURL },
     { who: 'kvctl → etcd', tool: 'kvctl', url: etcdB.clientURL },
@@ -37,7 +42,9 @@ before(async (t) => {
   );
 });
 
-const opts = { skip: etcdSkip || (etcdctlAvailable ? false : 'etcdctl (Debian etcd-client) is not installed; .ci/run installs it') };
+const opts = {
+  skip: etcdSkip || (etcdctlAvailable ? false : 'etcdctl (Debian etcd-client) is not installed; .ci/run installs it'),
+};
 
 /**
  * Generous timeouts for both tools alike: etcd runs bcrypt on every request
@@ -47,7 +54,9 @@ const TIMEOUTS = ['--timeout', '10s', '--total-timeout', '30s'];
 
 function run(tool: Tool, url: string, args: string[], stdin?: string): Promise<RunResult> {
   const all = [...TIMEOUTS, ...args];
-  return tool === 'kvctl' ? kvctlAt(url, all, stdin === undefined ? {} : { stdin }) : etcdctl(['--endpoints', url, ...all], stdin === undefined ? {} : { stdin });
+  return tool === 'kvctl'
+    ? kvctlAt(url, all, stdin === undefined ? {} : { stdin })
+    : etcdctl(['--endpoints', url, ...all], stdin === undefined ? {} : { stdin });
 }
 
 /** Runs every step four ways and asserts each matches etcdctl against etcd. */

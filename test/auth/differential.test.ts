@@ -43,7 +43,9 @@ function send(base: string, s: Step): Promise<Answer> {
         for (const name of COMPARED) if (res.headers[name] !== undefined) h[name] = String(res.headers[name]);
         h['x-etcd-cluster-id'] = res.headers['x-etcd-cluster-id'] !== undefined;
         h['x-etcd-index'] = res.headers['x-etcd-index'] !== undefined;
-        const normalised = body.replace(/"(index|modifiedIndex|createdIndex)":\d+/g, '"$1":N').replace(/\/\d{20}"/g, '/SEQ"');
+        const normalised = body
+          .replace(/"(index|modifiedIndex|createdIndex)":\d+/g, '"$1":N')
+          .replace(/\/\d{20}"/g, '/SEQ"');
         resolve({ status: res.statusCode ?? 0, headers: h, body: normalised });
       });
     });
@@ -62,7 +64,12 @@ before(async (t) => {
   const e = await EtcdProcess.start(ctx);
   etcd = e.clientURL;
   const dir = tempDir(ctx);
-  const spec = { name: 'auth', clientPort: await freePort(), peerPort: await freePort(), dataDir: join(dir, 'auth.kvd') };
+  const spec = {
+    name: 'auth',
+    clientPort: await freePort(),
+    peerPort: await freePort(),
+    dataDir: join(dir, 'auth.kvd'),
+  };
   const m = new MemberProcess(spec, memberArgs(spec, `auth=http://127.0.0.1:${spec.peerPort}`, 'new'));
   process.on('exit', () => m.proc?.kill('SIGKILL'));
   ctx.after(() => m.kill());
@@ -117,13 +124,25 @@ test('roles are created, granted and revoked key patterns, and deleted with etcd
     { method: 'PUT', path: '/v2/auth/roles/foo', body: json({ role: 'foo' }) },
     { method: 'PUT', path: '/v2/auth/roles/foo', body: json({ role: 'foo' }) },
     { method: 'GET', path: '/v2/auth/roles/foo' },
-    { method: 'PUT', path: '/v2/auth/roles/bar', body: json({ role: 'bar', permissions: { kv: { read: ['/bar/*'], write: [] } } }) },
-    { method: 'PUT', path: '/v2/auth/roles/foo', body: json({ role: 'foo', grant: { kv: { read: ['/foo/*', '/a'], write: ['/foo/*'] } } }) },
+    {
+      method: 'PUT',
+      path: '/v2/auth/roles/bar',
+      body: json({ role: 'bar', permissions: { kv: { read: ['/bar/*'], write: [] } } }),
+    },
+    {
+      method: 'PUT',
+      path: '/v2/auth/roles/foo',
+      body: json({ role: 'foo', grant: { kv: { read: ['/foo/*', '/a'], write: ['/foo/*'] } } }),
+    },
     { method: 'PUT', path: '/v2/auth/roles/foo', body: json({ role: 'foo', grant: { kv: { read: ['/foo/*'] } } }) },
     { method: 'PUT', path: '/v2/auth/roles/foo', body: json({ role: 'foo', grant: { kv: { write: ['/w', '/w'] } } }) },
     { method: 'PUT', path: '/v2/auth/roles/foo', body: json({ role: 'foo', revoke: { kv: { read: ['/zzz'] } } }) },
     { method: 'PUT', path: '/v2/auth/roles/foo', body: json({ role: 'foo', revoke: { kv: { read: ['/a'] } } }) },
-    { method: 'PUT', path: '/v2/auth/roles/foo', body: json({ role: 'foo', grant: { kv: { read: ['/x'] } }, permissions: { kv: { read: ['/y'] } } }) },
+    {
+      method: 'PUT',
+      path: '/v2/auth/roles/foo',
+      body: json({ role: 'foo', grant: { kv: { read: ['/x'] } }, permissions: { kv: { read: ['/y'] } } }),
+    },
     { method: 'PUT', path: '/v2/auth/roles/emp', body: json({ role: 'emp', grant: { kv: { read: [] } } }) },
     { method: 'GET', path: '/v2/auth/roles/emp' },
     { method: 'PUT', path: '/v2/auth/roles/emp', body: json({ role: 'emp', revoke: { kv: { write: ['/none'] } } }) },
@@ -153,7 +172,11 @@ test('bad bodies, paths and methods get etcd 400, 404 and 405 answers', opts, as
     { method: 'PUT', path: '/v2/auth/users/x', body: json({ user: 'x', password: 5 }) },
     { method: 'PUT', path: '/v2/auth/users/x', body: json({ user: 'y', password: 'p' }) },
     { method: 'PUT', path: '/v2/auth/users/x', body: json({ user: 'x', grant: ['a'], roles: ['b'] }) },
-    { method: 'PUT', path: '/v2/auth/users/x', body: json({ user: 'x', password: 'p', roles: null, grant: null }) + ' trailing' },
+    {
+      method: 'PUT',
+      path: '/v2/auth/users/x',
+      body: json({ user: 'x', password: 'p', roles: null, grant: null }) + ' trailing',
+    },
     { method: 'PUT', path: '/v2/auth/roles/r', body: '[]' },
     { method: 'PUT', path: '/v2/auth/roles/r', body: json({ role: 'r', permissions: { kv: { read: 'x' } } }) },
     { method: 'PUT', path: '/v2/auth/roles/r', body: json({ role: 's' }) },
@@ -206,10 +229,18 @@ test('with auth enabled, keys answer by role permissions and refuse with error 1
     { method: 'HEAD', path: '/v2/keys/foo/x', as: 'alice:a' },
     { method: 'GET', path: '/v2/keys/foo/x', as: 'alice:wrong' },
     { method: 'GET', path: '/v2/keys/foo/x', as: 'nobody:x' },
-    { method: 'GET', path: '/v2/keys/foo/x', headers: { authorization: 'bAsIc ' + Buffer.from('alice:a').toString('base64') } },
+    {
+      method: 'GET',
+      path: '/v2/keys/foo/x',
+      headers: { authorization: 'bAsIc ' + Buffer.from('alice:a').toString('base64') },
+    },
     { method: 'GET', path: '/v2/keys/foo/x', headers: { authorization: 'Bearer xyz' } },
     { method: 'GET', path: '/v2/keys/foo/x', headers: { authorization: 'Basic !!!' } },
-    { method: 'GET', path: '/v2/keys/foo/x', headers: { authorization: 'Basic ' + Buffer.from('alice').toString('base64') } },
+    {
+      method: 'GET',
+      path: '/v2/keys/foo/x',
+      headers: { authorization: 'Basic ' + Buffer.from('alice').toString('base64') },
+    },
     { method: 'GET', path: '/v2/keys/bar/nothing', as: 'alice:a' },
     { method: 'PUT', path: '/v2/keys/bar/x', body: 'value=1', type: form, as: 'alice:a' },
     { method: 'PUT', path: '/v2/keys/a', body: 'value=1', type: form, as: 'alice:a' },
@@ -241,7 +272,12 @@ test('with auth enabled, member changes need root and listing members does not',
 test('the guest role decides for requests without credentials, key by key', opts, async () => {
   const form = 'application/x-www-form-urlencoded';
   await same([
-    { method: 'PUT', path: '/v2/auth/roles/guest', body: json({ role: 'guest', permissions: { kv: { read: ['/pub/*'], write: [] } } }), as: 'root:rootpw' },
+    {
+      method: 'PUT',
+      path: '/v2/auth/roles/guest',
+      body: json({ role: 'guest', permissions: { kv: { read: ['/pub/*'], write: [] } } }),
+      as: 'root:rootpw',
+    },
     { method: 'PUT', path: '/v2/keys/pub/k', body: 'value=v', type: form, as: 'root:rootpw' },
     { method: 'GET', path: '/v2/keys/pub/k' },
     { method: 'GET', path: '/v2/keys/pub/?recursive=true' },

@@ -8,7 +8,16 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { eventually, freePort, MemberProcess, memberArgs, startCluster, tempDir, waitReady, type Reply } from '../support/procs.js';
+import {
+  eventually,
+  freePort,
+  MemberProcess,
+  memberArgs,
+  startCluster,
+  tempDir,
+  waitReady,
+  type Reply,
+} from '../support/procs.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const segdumpBin = join(root, 'dist/tools/segdump.js');
@@ -58,8 +67,20 @@ async function assertAuthIntact(base: string): Promise<void> {
   assert.deepEqual((await call('GET', `${base}/v2/auth/enable`)).json, { enabled: true });
   assert.equal((await call('GET', `${base}/v2/auth/users`)).status, 401);
   const users = await call('GET', `${base}/v2/auth/users`, { as: 'root:rootpw' });
-  assert.deepEqual(users.json.users.map((u: { user: string }) => u.user), ['alice', 'root']);
-  assert.equal((await call('PUT', `${base}/v2/keys/app/k`, { body: 'value=v', type: 'application/x-www-form-urlencoded', as: 'alice:alicepw' })).status, 201);
+  assert.deepEqual(
+    users.json.users.map((u: { user: string }) => u.user),
+    ['alice', 'root'],
+  );
+  assert.equal(
+    (
+      await call('PUT', `${base}/v2/keys/app/k`, {
+        body: 'value=v',
+        type: 'application/x-www-form-urlencoded',
+        as: 'alice:alicepw',
+      })
+    ).status,
+    201,
+  );
   assert.equal((await call('GET', `${base}/v2/keys/other`, { as: 'alice:alicepw' })).status, 401);
   assert.equal((await call('GET', `${base}/v2/keys/app/k`, { as: 'alice:wrong' })).status, 401);
   assert.equal((await call('GET', `${base}/v2/keys/app/k`)).status, 401);
@@ -87,11 +108,23 @@ test('users, roles and the enabled flag survive SIGKILL, replayed from the log',
 test('users, roles and the enabled flag survive SIGKILL, restored from a snapshot', async (t) => {
   const m = await solo(t, ['--snapshot-count', '5']);
   await setUpAuth(m.clientURL);
-  for (let i = 0; i < 10; i++) await call('PUT', `${m.clientURL}/v2/keys/pub/k${i}`, { body: 'value=v', type: 'application/x-www-form-urlencoded', as: 'root:rootpw' });
+  for (let i = 0; i < 10; i++)
+    await call('PUT', `${m.clientURL}/v2/keys/pub/k${i}`, {
+      body: 'value=v',
+      type: 'application/x-www-form-urlencoded',
+      as: 'root:rootpw',
+    });
   await eventually(async () => /snapshot saved/.test(m.stderr), 10_000, 'a snapshot');
   await m.kill('SIGKILL');
-  const shown = spawnSync(process.execPath, [segdumpBin, 'snapshot', m.spec.dataDir], { encoding: 'utf8', timeout: 20_000 });
-  assert.match(shown.stdout, /^auth: {4}enabled; users: alice \(app\), root \(root\); roles: app, guest$/m, 'segdump snapshot names users and roles');
+  const shown = spawnSync(process.execPath, [segdumpBin, 'snapshot', m.spec.dataDir], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.match(
+    shown.stdout,
+    /^auth: {4}enabled; users: alice \(app\), root \(root\); roles: app, guest$/m,
+    'segdump snapshot names users and roles',
+  );
   assert.doesNotMatch(shown.stdout, /\$2[aby]\$/);
   m.start();
   await waitReady(m);
@@ -105,7 +138,11 @@ test('a member far behind gets users and roles through a snapshot from the leade
   await lagging.kill('SIGKILL');
   await setUpAuth(members[0]!.clientURL);
   for (let i = 0; i < 200; i++) {
-    await call('PUT', `${members[0]!.clientURL}/v2/keys/app/k${i % 20}`, { body: `value=${i}`, type: 'application/x-www-form-urlencoded', as: 'root:rootpw' });
+    await call('PUT', `${members[0]!.clientURL}/v2/keys/app/k${i % 20}`, {
+      body: `value=${i}`,
+      type: 'application/x-www-form-urlencoded',
+      as: 'root:rootpw',
+    });
   }
   lagging.start();
   await waitReady(lagging);
@@ -117,10 +154,21 @@ test('a change to users made on a follower goes through the leader and reaches e
   const members = await startCluster(t, 3);
   for (const m of members) {
     const name = `u-${m.spec.name}`;
-    assert.equal((await call('PUT', `${m.clientURL}/v2/auth/users/${name}`, { body: JSON.stringify({ user: name, password: 'p' }) })).status, 201);
+    assert.equal(
+      (
+        await call('PUT', `${m.clientURL}/v2/auth/users/${name}`, {
+          body: JSON.stringify({ user: name, password: 'p' }),
+        })
+      ).status,
+      201,
+    );
   }
   for (const m of members) {
-    await eventually(async () => (await call('GET', `${m.clientURL}/v2/auth/users`)).json?.users?.length === 3, 5000, `three users on ${m.spec.name}`);
+    await eventually(
+      async () => (await call('GET', `${m.clientURL}/v2/auth/users`)).json?.users?.length === 3,
+      5000,
+      `three users on ${m.spec.name}`,
+    );
   }
 });
 
@@ -128,10 +176,18 @@ test('segdump shows auth changes by name and never a password hash', async (t) =
   const m = await solo(t);
   await setUpAuth(m.clientURL);
   await m.kill('SIGKILL');
-  const dump = spawnSync(process.execPath, [segdumpBin, 'dump', m.spec.dataDir, '--json'], { encoding: 'utf8', timeout: 20_000 });
+  const dump = spawnSync(process.execPath, [segdumpBin, 'dump', m.spec.dataDir, '--json'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.equal(dump.status, 0, dump.stderr);
-  const entries = dump.stdout.split('\n').filter((l) => l.includes('"method"')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  const auth = entries.filter((e) => /^(USER|ROLE|AUTH)-/.test(String(e.method))).map((e) => [e.method, e.user ?? e.role ?? null, e.password ?? null]);
+  const entries = dump.stdout
+    .split('\n')
+    .filter((l) => l.includes('"method"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const auth = entries
+    .filter((e) => /^(USER|ROLE|AUTH)-/.test(String(e.method)))
+    .map((e) => [e.method, e.user ?? e.role ?? null, e.password ?? null]);
   assert.deepEqual(auth, [
     ['USER-PUT', 'root', 'set'],
     ['ROLE-CREATE', 'app', null],

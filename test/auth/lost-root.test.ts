@@ -16,7 +16,9 @@ after(async () => {
   pki.remove();
 });
 
-const basic = (as: string): Record<string, string> => ({ authorization: 'Basic ' + Buffer.from(as).toString('base64') });
+const basic = (as: string): Record<string, string> => ({
+  authorization: 'Basic ' + Buffer.from(as).toString('base64'),
+});
 
 test('a certificate with CN root sets a new root password when the old one is lost', async () => {
   const dir = scratchDir();
@@ -25,21 +27,46 @@ test('a certificate with CN root sets a new root password when the old one is lo
   const base = { name: 'lost', dataDir: join(dir, 'data'), peerUrl: `http://127.0.0.1:${await freePort()}` };
   let member = new Kvd('lost', memberFlags({ ...base, listenClientUrls: [plain] })).start();
   await waitHttpsReady(member, `${plain}/health`, null);
-  assert.equal((await fetch(`${plain}/v2/auth/users/root`, { method: 'PUT', body: JSON.stringify({ user: 'root', password: 'forgotten' }) })).status, 201);
+  assert.equal(
+    (
+      await fetch(`${plain}/v2/auth/users/root`, {
+        method: 'PUT',
+        body: JSON.stringify({ user: 'root', password: 'forgotten' }),
+      })
+    ).status,
+    201,
+  );
   assert.equal((await fetch(`${plain}/v2/auth/enable`, { method: 'PUT' })).status, 200);
   await member.kill('SIGTERM');
 
   const server = pki.issue('server');
   const rootCert = pki.issue('root', { cn: 'root' });
-  const tlsFlags = ['--cert-file', server.certFile, '--key-file', server.keyFile, '--client-cert-auth', '--trusted-ca-file', pki.caFile];
+  const tlsFlags = [
+    '--cert-file',
+    server.certFile,
+    '--key-file',
+    server.keyFile,
+    '--client-cert-auth',
+    '--trusted-ca-file',
+    pki.caFile,
+  ];
   member = new Kvd('lost', memberFlags({ ...base, listenClientUrls: [plain, secure], extra: tlsFlags })).start();
   const asRoot = clientTls(pki.caFile, rootCert);
   await waitHttpsReady(member, `${secure}/health`, asRoot);
   const status = await new Promise<number>((resolve, reject) => {
-    const req = https.request(`${secure}/v2/auth/users/root`, { ...asRoot, method: 'PUT', agent: false, headers: { 'content-type': 'application/json' } } as https.RequestOptions, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = https.request(
+      `${secure}/v2/auth/users/root`,
+      {
+        ...asRoot,
+        method: 'PUT',
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      } as https.RequestOptions,
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify({ user: 'root', password: 'remembered' }));
   });

@@ -45,7 +45,10 @@ test('past the queue limit a check is refused at once', async (t) => {
   const hash = await p.hash('pw');
   const checks = [p.verify('a', 'x1', hash), p.verify('a', 'x2', hash), p.verify('a', 'x3', hash)];
   const settled = await Promise.allSettled(checks);
-  assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'rejected']);
+  assert.deepEqual(
+    settled.map((s) => s.status),
+    ['fulfilled', 'fulfilled', 'rejected'],
+  );
   assert.ok((settled[2] as PromiseRejectedResult).reason instanceof PasswordQueueFull);
 });
 

@@ -32,11 +32,14 @@ describe('cpuprofile', () => {
   it('adds up self time per function and per file, largest first, with the idle time apart', () => {
     const s = summarize(profile, 10);
     assert.equal(s.totalMs, 24);
-    assert.deepEqual(s.files.map((f) => [f.name, f.ms]), [
-      ['(idle)', 13],
-      ['npm:avsc', 6],
-      ['(garbage collector)', 2],
-    ]);
+    assert.deepEqual(
+      s.files.map((f) => [f.name, f.ms]),
+      [
+        ['(idle)', 13],
+        ['npm:avsc', 6],
+        ['(garbage collector)', 2],
+      ],
+    );
     assert.equal(s.idleMs, 13);
     assert.equal(s.functions[1]!.name, 'encode npm:avsc:10');
   });

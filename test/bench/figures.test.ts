@@ -33,7 +33,7 @@ const figures = (rate: number, p99: number, extra: Partial<Figures> = {}): Figur
 });
 
 describe('medianFigures', () => {
-  it('takes each figure\'s median on its own over an odd number of rounds', () => {
+  it("takes each figure's median on its own over an odd number of rounds", () => {
     const m = medianFigures([figures(100, 9), figures(300, 1), figures(200, 5)]);
     assert.equal(m.rate, 200);
     assert.equal(m.latencyMs.p99, 5);

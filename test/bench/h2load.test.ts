@@ -30,12 +30,15 @@ describe('parseH2loadSummary', () => {
   });
 
   it('refuses output without a summary, quoting it', () => {
-    assert.throws(() => parseH2loadSummary('No protocol negotiated. Aborted.\n'), /no summary.*No protocol negotiated/s);
+    assert.throws(
+      () => parseH2loadSummary('No protocol negotiated. Aborted.\n'),
+      /no summary.*No protocol negotiated/s,
+    );
   });
 });
 
 describe('parseH2loadLog', () => {
-  it('reads each request\'s duration and counts non-2xx/3xx statuses', () => {
+  it("reads each request's duration and counts non-2xx/3xx statuses", () => {
     const log = parseH2loadLog('1796408278201888\t200\t1500\n1796408278201889\t404\t2500\n1796408278201890\t-1\t900\n');
     assert.deepEqual([...log.durationsUs], [1500, 2500, 900]);
     assert.equal(log.badStatus, 2);

@@ -43,17 +43,30 @@ function result(commit: string, kvd: Figures, etcd: Figures, members = 3): Bench
   };
 }
 
-const rowOf = (lines: string[], start: RegExp) => lines.find((l) => start.test(l)) ?? assert.fail(`no line ${start} in:\n${lines.join('\n')}`);
+const rowOf = (lines: string[], start: RegExp) =>
+  lines.find((l) => start.test(l)) ?? assert.fail(`no line ${start} in:\n${lines.join('\n')}`);
 
 describe('formatCompare', () => {
   it('calls a higher rate better and a higher p99 worse, for kvd and for etcd', () => {
-    const lines = formatCompare(result('a'.repeat(40), figures(1000, 40), figures(2000, 10)), result('b'.repeat(40), figures(1200, 20), figures(1900, 12)));
-    assert.match(rowOf(lines, /^PUT c=16\s+req\/s/), /1000\s+1200\s+\+20\.0% better\s+2000\s+1900\s+-5\.0% worse\s+0\.50\s+0\.63$/);
-    assert.match(rowOf(lines, /^\s+p99 ms/), /40\.00\s+20\.00\s+-50\.0% better\s+10\.00\s+12\.00\s+\+20\.0% worse\s+4\.00\s+1\.67$/);
+    const lines = formatCompare(
+      result('a'.repeat(40), figures(1000, 40), figures(2000, 10)),
+      result('b'.repeat(40), figures(1200, 20), figures(1900, 12)),
+    );
+    assert.match(
+      rowOf(lines, /^PUT c=16\s+req\/s/),
+      /1000\s+1200\s+\+20\.0% better\s+2000\s+1900\s+-5\.0% worse\s+0\.50\s+0\.63$/,
+    );
+    assert.match(
+      rowOf(lines, /^\s+p99 ms/),
+      /40\.00\s+20\.00\s+-50\.0% better\s+10\.00\s+12\.00\s+\+20\.0% worse\s+4\.00\s+1\.67$/,
+    );
   });
 
-  it('names both commits and warns when the runs\' parameters differ', () => {
-    const lines = formatCompare(result('a'.repeat(40), figures(1, 1), figures(1, 1), 3), result('b'.repeat(40), figures(1, 1), figures(1, 1), 1));
+  it("names both commits and warns when the runs' parameters differ", () => {
+    const lines = formatCompare(
+      result('a'.repeat(40), figures(1, 1), figures(1, 1), 3),
+      result('b'.repeat(40), figures(1, 1), figures(1, 1), 1),
+    );
     assert.match(lines[0]!, /^old: aaaaaaaaaa /);
     assert.match(lines[1]!, /^new: bbbbbbbbbb /);
     assert.match(lines[2]!, /warning: not the same parameters.*members: 3 vs 1/);
@@ -63,16 +76,31 @@ describe('formatCompare', () => {
     const b = result('b', figures(1, 1), figures(1, 1));
     const withExtra: BenchResult = {
       ...b,
-      parameters: { ...b.parameters, loads: [...b.parameters.loads, { id: 'get-c64', label: 'local GET c=64', kind: 'get', connections: 64, streams: 1 }] },
-      systems: { ...b.systems, kvd: { ...b.systems.kvd!, median: { ...b.systems.kvd!.median, 'get-c64': figures(5000, 3) } } },
+      parameters: {
+        ...b.parameters,
+        loads: [
+          ...b.parameters.loads,
+          { id: 'get-c64', label: 'local GET c=64', kind: 'get', connections: 64, streams: 1 },
+        ],
+      },
+      systems: {
+        ...b.systems,
+        kvd: { ...b.systems.kvd!, median: { ...b.systems.kvd!.median, 'get-c64': figures(5000, 3) } },
+      },
     };
-    assert.match(rowOf(formatCompare(result('a', figures(1, 1), figures(1, 1)), withExtra), /^local GET c=64/), /req\/s\s+-\s+5000\s+-\s+-\s+-/);
+    assert.match(
+      rowOf(formatCompare(result('a', figures(1, 1), figures(1, 1)), withExtra), /^local GET c=64/),
+      /req\/s\s+-\s+5000\s+-\s+-\s+-/,
+    );
   });
 });
 
 describe('parameterDifferences', () => {
   it('is empty for runs of the same shape on the same machine', () => {
-    assert.deepEqual(parameterDifferences(result('a', figures(1, 1), figures(1, 1)), result('b', figures(9, 9), figures(9, 9))), []);
+    assert.deepEqual(
+      parameterDifferences(result('a', figures(1, 1), figures(1, 1)), result('b', figures(9, 9), figures(9, 9))),
+      [],
+    );
   });
 });
 
@@ -84,16 +112,30 @@ describe('formatRatios', () => {
 });
 
 describe('formatFloor', () => {
-  const floor = { fsyncP50Ms: 0.2, fsyncP99Ms: 1, pingP50Ms: 0.05, pingP99Ms: 0.1, echoP50Ms: 0.08, echoP99Ms: 0.2, floorMs: 0.25 };
+  const floor = {
+    fsyncP50Ms: 0.2,
+    fsyncP99Ms: 1,
+    pingP50Ms: 0.05,
+    pingP99Ms: 0.1,
+    echoP50Ms: 0.08,
+    echoP99Ms: 0.2,
+    floorMs: 0.25,
+  };
 
-  it('gives each system\'s sequential PUT p50 as a multiple of the floor', () => {
+  it("gives each system's sequential PUT p50 as a multiple of the floor", () => {
     const r = result('a', figures(1, 1), figures(1, 1));
     const withSeq: BenchResult = {
       ...r,
       floor,
       systems: {
-        kvd: { ...r.systems.kvd!, median: { 'seq-put': { ...figures(400, 9), latencyMs: { ...figures(400, 9).latencyMs, p50: 0.5 } } } },
-        etcd: { ...r.systems.etcd!, median: { 'seq-put': { ...figures(400, 9), latencyMs: { ...figures(400, 9).latencyMs, p50: 0.3 } } } },
+        kvd: {
+          ...r.systems.kvd!,
+          median: { 'seq-put': { ...figures(400, 9), latencyMs: { ...figures(400, 9).latencyMs, p50: 0.5 } } },
+        },
+        etcd: {
+          ...r.systems.etcd!,
+          median: { 'seq-put': { ...figures(400, 9), latencyMs: { ...figures(400, 9).latencyMs, p50: 0.3 } } },
+        },
       },
     };
     const lines = formatFloor(withSeq);
@@ -124,7 +166,10 @@ describe('result files', () => {
   it('refuses a JSON file that is not a benchmark result, naming it', (t) => {
     const path = join(dir(t), 'other.json');
     writeFileSync(path, '{"name":"kvd"}');
-    assert.throws(() => readResult(path), (err: Error) => err.message.startsWith(`${path}: not a ${RESULT_FORMAT} result file`));
+    assert.throws(
+      () => readResult(path),
+      (err: Error) => err.message.startsWith(`${path}: not a ${RESULT_FORMAT} result file`),
+    );
   });
 
   it('hold the median of every load over the rounds', () => {

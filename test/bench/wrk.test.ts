@@ -15,7 +15,7 @@ const DONE_LINE =
   '"latencyUs":{"min":310,"mean":3801.250,"max":67012,"p50":3412,"p90":6020,"p99":14030,"p999":51000}}';
 
 describe('parseWrk', () => {
-  it('reads the figures done() printed, in milliseconds, among wrk\'s other output', () => {
+  it("reads the figures done() printed, in milliseconds, among wrk's other output", () => {
     const f = parseWrk(`Running 2s test @ http://127.0.0.1:1\n  2 threads and 16 connections\n${DONE_LINE}\n`);
     assert.equal(f.requests, 4210);
     assert.equal(f.seconds, 2.001234);
@@ -28,7 +28,10 @@ describe('parseWrk', () => {
   });
 
   it('refuses output without the result line, quoting it', () => {
-    assert.throws(() => parseWrk('unable to connect to 127.0.0.1:1 Connection refused\n'), /no result line.*Connection refused/s);
+    assert.throws(
+      () => parseWrk('unable to connect to 127.0.0.1:1 Connection refused\n'),
+      /no result line.*Connection refused/s,
+    );
   });
 });
 
@@ -42,7 +45,8 @@ async function runWrk(t: TestContext, requests: WrkRequests, connections: number
     req.setEncoding('utf8');
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
-      if (seen.length < 100_000) seen.push({ method: req.method!, url: req.url!, body, type: req.headers['content-type'] ?? '' });
+      if (seen.length < 100_000)
+        seen.push({ method: req.method!, url: req.url!, body, type: req.headers['content-type'] ?? '' });
       res.end('{}');
     });
   });
@@ -55,8 +59,11 @@ async function runWrk(t: TestContext, requests: WrkRequests, connections: number
   writeFileSync(script, wrkScript(requests));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile('wrk', ['-t', '2', '-c', String(connections), '-d', '1s', '-s', script, url], { timeout: 30_000 }, (err, out) =>
-      err ? reject(err) : resolve(out),
+    execFile(
+      'wrk',
+      ['-t', '2', '-c', String(connections), '-d', '1s', '-s', script, url],
+      { timeout: 30_000 },
+      (err, out) => (err ? reject(err) : resolve(out)),
     );
   });
   server.closeAllConnections();
@@ -76,9 +83,16 @@ describe('wrkScript, run by wrk', { skip: hasWrk ? false : 'wrk is not installed
   });
 
   it('GETs the read keys in turn, with the query', async (t) => {
-    const { seen } = await runWrk(t, { kind: 'get', prefix: '/v2/keys/bench/read/k', count: 5, query: '?quorum=true' }, 2);
+    const { seen } = await runWrk(
+      t,
+      { kind: 'get', prefix: '/v2/keys/bench/read/k', count: 5, query: '?quorum=true' },
+      2,
+    );
     assert.ok(seen.length >= 5);
     const urls = new Set(seen.map((r) => `${r.method} ${r.url}`));
-    assert.deepEqual([...urls].sort(), [0, 1, 2, 3, 4].map((i) => `GET /v2/keys/bench/read/k${i}?quorum=true`));
+    assert.deepEqual(
+      [...urls].sort(),
+      [0, 1, 2, 3, 4].map((i) => `GET /v2/keys/bench/read/k${i}?quorum=true`),
+    );
   });
 });

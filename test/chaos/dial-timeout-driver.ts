@@ -28,7 +28,7 @@ sh('iptables', '-D', ...dropHandshake);
 
 await waitFor('A connected to B after the handshake got through', connected(a, B), 1500, 10);
 a.transport.send([heartbeat(A, B, 7)]);
-await waitFor('B received A\'s heartbeat', () => b.received.length > 0, 500, 10);
+await waitFor("B received A's heartbeat", () => b.received.length > 0, 500, 10);
 // The timed-out dial's own SYN is retransmitted about a second after it was sent: outlive it.
 await sleep(1500);
 await Promise.all([a.transport.close(), b.transport.close()]);

@@ -28,9 +28,13 @@ function probe(): string | null {
     'iptables -t mangle -A OUTPUT -m owner --uid-owner 40001 -m conntrack --ctstate NEW -j CONNMARK --set-mark 1',
     'iptables -A OUTPUT -p tcp -m connmark --mark 1 -m conntrack --ctorigdstport 1 -j DROP',
   ].join(' && ');
-  const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--kill-child', '--', 'sh', '-c', script], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--kill-child', '--', 'sh', '-c', script], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   if (r.error) return `cannot run unshare: ${r.error.message}`;
-  if (r.status !== 0) return `unshare -n with ip and iptables (owner, connmark, conntrack) does not work here: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`;
+  if (r.status !== 0)
+    return `unshare -n with ip and iptables (owner, connmark, conntrack) does not work here: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`;
   return null;
 }
 
@@ -47,10 +51,26 @@ export interface DriverResult {
  * Runs test/chaos/<driver> (TypeScript, under tsx) in fresh network and pid
  * namespaces; killed (with everything it started) when the test ends or after timeoutMs.
  */
-export function runDriver(t: TestContext, driver: string, args: readonly string[], timeoutMs: number): Promise<DriverResult> {
+export function runDriver(
+  t: TestContext,
+  driver: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<DriverResult> {
   const child = spawn(
     'unshare',
-    ['--net', '--pid', '--fork', '--kill-child', '--', process.execPath, '--import', 'tsx', join(root, 'test/chaos', driver), ...args],
+    [
+      '--net',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--',
+      process.execPath,
+      '--import',
+      'tsx',
+      join(root, 'test/chaos', driver),
+      ...args,
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';

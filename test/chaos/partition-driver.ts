@@ -64,20 +64,29 @@ interface Member {
 const sh = (...args: string[]) => execFileSync(args[0], args.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
-function request(method: string, url: string, body: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+function request(
+  method: string,
+  url: string,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method,
-      agent,
-      timeout: timeoutMs,
-      headers: body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
-    }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      {
+        method,
+        agent,
+        timeout: timeoutMs,
+        headers: body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (data += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${url}`)));
     req.on('error', reject);
     req.end(body);
@@ -107,7 +116,10 @@ async function leaderOf(m: Member): Promise<{ id: string; leader: string } | nul
 }
 
 /** Waits (bounded) until every member names the same leader; returns it with the member ids. */
-async function agreedLeader(members: readonly Member[], ms: number): Promise<{ leader: Member; ids: Map<Member, string> }> {
+async function agreedLeader(
+  members: readonly Member[],
+  ms: number,
+): Promise<{ leader: Member; ids: Map<Member, string> }> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const views = await Promise.all(members.map(leaderOf));
@@ -123,9 +135,27 @@ async function agreedLeader(members: readonly Member[], ms: number): Promise<{ l
 }
 
 function cut(a: Member, b: Member): void {
-  for (const [from, to] of [[a, b], [b, a]] as const) {
-    sh('iptables', '-A', CHAIN, '-p', 'tcp', '-m', 'connmark', '--mark', String(from.mark),
-      '-m', 'conntrack', '--ctorigdstport', String(to.peerPort), '-j', 'DROP');
+  for (const [from, to] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    sh(
+      'iptables',
+      '-A',
+      CHAIN,
+      '-p',
+      'tcp',
+      '-m',
+      'connmark',
+      '--mark',
+      String(from.mark),
+      '-m',
+      'conntrack',
+      '--ctorigdstport',
+      String(to.peerPort),
+      '-j',
+      'DROP',
+    );
   }
 }
 
@@ -134,15 +164,24 @@ const heal = () => sh('iptables', '-F', CHAIN);
 function start(m: Member, initialCluster: string): void {
   const args = [
     kvdBin,
-    '--name', m.name,
-    '--data-dir', m.dataDir,
-    '--listen-client-urls', clientURL(m),
-    '--advertise-client-urls', clientURL(m),
-    '--listen-peer-urls', peerURL(m),
-    '--initial-advertise-peer-urls', peerURL(m),
-    '--initial-cluster', initialCluster,
-    '--initial-cluster-state', 'new',
-    '--initial-cluster-token', 'kvd-chaos',
+    '--name',
+    m.name,
+    '--data-dir',
+    m.dataDir,
+    '--listen-client-urls',
+    clientURL(m),
+    '--advertise-client-urls',
+    clientURL(m),
+    '--listen-peer-urls',
+    peerURL(m),
+    '--initial-advertise-peer-urls',
+    peerURL(m),
+    '--initial-cluster',
+    initialCluster,
+    '--initial-cluster-state',
+    'new',
+    '--initial-cluster-token',
+    'kvd-chaos',
   ];
   const p = spawn(process.execPath, args, { uid: m.uid, gid: m.uid, stdio: ['ignore', 'ignore', 'pipe'] });
   let partial = '';
@@ -212,8 +251,25 @@ async function main(): Promise<ChaosReport> {
     errors: [],
   }));
   for (const m of members) {
-    sh('iptables', '-t', 'mangle', '-A', 'OUTPUT', '-m', 'owner', '--uid-owner', String(m.uid),
-      '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'CONNMARK', '--set-mark', String(m.mark));
+    sh(
+      'iptables',
+      '-t',
+      'mangle',
+      '-A',
+      'OUTPUT',
+      '-m',
+      'owner',
+      '--uid-owner',
+      String(m.uid),
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'NEW',
+      '-j',
+      'CONNMARK',
+      '--set-mark',
+      String(m.mark),
+    );
   }
   sh('iptables', '-N', CHAIN);
   sh('iptables', '-A', 'OUTPUT', '-j', CHAIN);
@@ -258,7 +314,8 @@ async function main(): Promise<ChaosReport> {
       for (const m of members) {
         const stored = await readAll(m);
         for (const [key, value] of acked) {
-          if (stored.get(key) !== value && lost.length < 20) lost.push(`${key} on ${m.name}: ${stored.get(key) ?? 'missing'}`);
+          if (stored.get(key) !== value && lost.length < 20)
+            lost.push(`${key} on ${m.name}: ${stored.get(key) ?? 'missing'}`);
         }
       }
     } catch (err) {
@@ -266,10 +323,21 @@ async function main(): Promise<ChaosReport> {
     }
     const exited: Record<string, number | string> = {};
     for (const m of members) if (m.exit !== null) exited[m.name] = m.exit;
-    return { cycles, acknowledged: acked.size, lost, exited, errors: members.flatMap((m) => m.errors).slice(0, 20), failure };
+    return {
+      cycles,
+      acknowledged: acked.size,
+      lost,
+      exited,
+      errors: members.flatMap((m) => m.errors).slice(0, 20),
+      failure,
+    };
   } finally {
     for (const m of members) m.proc?.kill('SIGKILL');
-    await Promise.all(members.map((m) => new Promise((r) => (m.proc === null || m.proc.exitCode !== null ? r(null) : m.proc.once('exit', r)))));
+    await Promise.all(
+      members.map(
+        (m) => new Promise((r) => (m.proc === null || m.proc.exitCode !== null ? r(null) : m.proc.once('exit', r))),
+      ),
+    );
     agent.destroy();
     rmSync(root, { recursive: true, force: true });
   }

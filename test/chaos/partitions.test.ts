@@ -9,7 +9,8 @@ import { namespaceUnavailable, runDriver } from './namespace.js';
 
 const unavailable = namespaceUnavailable();
 
-test('three members under writes survive three 8 s partitions of their leader: all stay up, every member takes writes within 3 s of each heal, no acknowledged write is lost',
+test(
+  'three members under writes survive three 8 s partitions of their leader: all stay up, every member takes writes within 3 s of each heal, no acknowledged write is lost',
   { skip: unavailable ?? false },
   async (t) => {
     const r = await runDriver(t, 'partition-driver.ts', [], 150_000);
@@ -28,4 +29,5 @@ test('three members under writes survive three 8 s partitions of their leader: a
     }
     assert.ok(report.acknowledged > 0, 'writes were acknowledged');
     assert.deepStrictEqual(report.lost, [], 'every acknowledged write is readable on every member');
-  });
+  },
+);

@@ -4,7 +4,8 @@ import { namespaceUnavailable, runDriver } from './namespace.js';
 
 const unavailable = namespaceUnavailable();
 
-test('a plain-HTTP peer port on every address warns that anyone can reach it and points to docs/tls.md; on loopback it does not',
+test(
+  'a plain-HTTP peer port on every address warns that anyone can reach it and points to docs/tls.md; on loopback it does not',
   { skip: unavailable ?? false },
   async (t) => {
     const r = await runDriver(t, 'peer-exposure-driver.ts', [], 30_000);
@@ -15,4 +16,5 @@ test('a plain-HTTP peer port on every address warns that anyone can reach it and
       assert.match(r.report[url][0], /docs\/tls\.md/);
     }
     assert.deepStrictEqual(r.report['http://127.0.0.1:0'], []);
-  });
+  },
+);

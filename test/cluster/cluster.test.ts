@@ -16,14 +16,18 @@ import {
 } from '../support/procs.js';
 
 async function leaderOf(members: MemberProcess[]): Promise<MemberProcess> {
-  return eventually(async () => {
-    for (const m of members) {
-      if (!m.proc) continue;
-      const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
-      if (r?.json?.state === 'StateLeader') return m;
-    }
-    return null;
-  }, 15_000, 'a leader');
+  return eventually(
+    async () => {
+      for (const m of members) {
+        if (!m.proc) continue;
+        const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
+        if (r?.json?.state === 'StateLeader') return m;
+      }
+      return null;
+    },
+    15_000,
+    'a leader',
+  );
 }
 
 test('a write on a follower is forwarded to the leader and visible on every member', async (t) => {
@@ -61,10 +65,14 @@ test('killing the leader elects a new one, writes resume, and the old leader cat
   assert.equal(put.status, 201);
   leader.start();
   await waitReady(leader);
-  await eventually(async () => {
-    const r = await httpRequest('GET', `${leader.clientURL}/v2/keys/after`);
-    return r.json?.node?.value === 'new-leader';
-  }, 15_000, 'the restarted member to catch up');
+  await eventually(
+    async () => {
+      const r = await httpRequest('GET', `${leader.clientURL}/v2/keys/after`);
+      return r.json?.node?.value === 'new-leader';
+    },
+    15_000,
+    'the restarted member to catch up',
+  );
   const all = await httpRequest('GET', `${leader.clientURL}/v2/keys/?recursive=true&sorted=true`);
   assert.equal(all.json.node.nodes.length, 21);
 });
@@ -80,10 +88,14 @@ test('a member paused with SIGSTOP rejoins after SIGCONT and catches up', async 
     assert.ok(r.status < 300, `write ${i} with one member paused: ${r.status} ${r.body}`);
   }
   paused.proc!.kill('SIGCONT');
-  await eventually(async () => {
-    const r = await httpRequest('GET', `${paused.clientURL}/v2/keys/p29`);
-    return r.json?.node?.value === '29';
-  }, 15_000, 'the paused member to catch up');
+  await eventually(
+    async () => {
+      const r = await httpRequest('GET', `${paused.clientURL}/v2/keys/p29`);
+      return r.json?.node?.value === '29';
+    },
+    15_000,
+    'the paused member to catch up',
+  );
 });
 
 test('graceful SIGTERM of the leader hands leadership to another member first', async (t) => {
@@ -102,15 +114,32 @@ test('a member added at runtime joins with initial-cluster-state existing, and a
   const members = await startCluster(t, 3);
   const leader = await leaderOf(members);
   await httpRequest('PUT', `${leader.clientURL}/v2/keys/before-join`, 'value=1');
-  const spec = { name: 'm4', clientPort: await freePort(), peerPort: await freePort(), dataDir: join(members[0]!.spec.dataDir, '..', 'm4') };
-  const add = await httpRequest('POST', `${leader.clientURL}/v2/members`, JSON.stringify({ peerURLs: [`http://127.0.0.1:${spec.peerPort}`] }), 10_000, 'application/json');
+  const spec = {
+    name: 'm4',
+    clientPort: await freePort(),
+    peerPort: await freePort(),
+    dataDir: join(members[0]!.spec.dataDir, '..', 'm4'),
+  };
+  const add = await httpRequest(
+    'POST',
+    `${leader.clientURL}/v2/members`,
+    JSON.stringify({ peerURLs: [`http://127.0.0.1:${spec.peerPort}`] }),
+    10_000,
+    'application/json',
+  );
   assert.equal(add.status, 201, add.body);
-  const initial = [...members.map((m) => `${m.spec.name}=${m.peerURL}`), `m4=http://127.0.0.1:${spec.peerPort}`].join(',');
+  const initial = [...members.map((m) => `${m.spec.name}=${m.peerURL}`), `m4=http://127.0.0.1:${spec.peerPort}`].join(
+    ',',
+  );
   const m4 = new MemberProcess(spec, memberArgs(spec, initial, 'existing'));
   t.after(() => m4.kill());
   m4.start();
   await waitReady(m4);
-  await eventually(async () => (await httpRequest('GET', `${m4.clientURL}/v2/keys/before-join`)).json?.node?.value === '1', 15_000, 'm4 to catch up');
+  await eventually(
+    async () => (await httpRequest('GET', `${m4.clientURL}/v2/keys/before-join`)).json?.node?.value === '1',
+    15_000,
+    'm4 to catch up',
+  );
   const list = await httpRequest('GET', `${leader.clientURL}/v2/members`);
   assert.equal(list.json.members.length, 4);
   assert.ok(list.json.members.some((m: { name: string }) => m.name === 'm4'));
@@ -136,7 +165,11 @@ test('a member far behind the leader catches up through a snapshot', async (t) =
   const expected = await httpRequest('GET', `${leader.clientURL}/v2/keys/s?recursive=true&sorted=true`);
   lagging.start();
   await waitReady(lagging);
-  await eventually(async () => (await httpRequest('GET', `${lagging.clientURL}/v2/keys/s/k49`)).json?.node?.value === '199', 20_000, 'the lagging member to catch up');
+  await eventually(
+    async () => (await httpRequest('GET', `${lagging.clientURL}/v2/keys/s/k49`)).json?.node?.value === '199',
+    20_000,
+    'the lagging member to catch up',
+  );
   const got = await httpRequest('GET', `${lagging.clientURL}/v2/keys/s?recursive=true&sorted=true`);
   assert.deepEqual(got.json, expected.json);
   assert.match(lagging.stderr, /installed snapshot from leader/);
@@ -155,10 +188,14 @@ test('without a quorum a write fails after a bounded time with etcd error 300 an
   assert.equal(put.json.message, 'Raft Internal Error');
   assert.match(put.json.cause, /request timed out/);
   assert.ok(waited < 15_000, `answered after ${waited} ms`);
-  const health = await eventually(async () => {
-    const r = await httpRequest('GET', `${survivor.clientURL}/health`);
-    return r.status === 503 ? r : null;
-  }, 10_000, '/health to report the lost leader');
+  const health = await eventually(
+    async () => {
+      const r = await httpRequest('GET', `${survivor.clientURL}/health`);
+      return r.status === 503 ? r : null;
+    },
+    10_000,
+    '/health to report the lost leader',
+  );
   assert.equal(health.body, '{"health":"false"}\n');
 });
 

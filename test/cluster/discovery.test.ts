@@ -8,22 +8,39 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventually, freePort, httpRequest, MemberProcess, memberArgs, waitReady, type MemberSpec } from '../support/procs.js';
+import {
+  eventually,
+  freePort,
+  httpRequest,
+  MemberProcess,
+  memberArgs,
+  waitReady,
+  type MemberSpec,
+} from '../support/procs.js';
 
 const DISCOVERY_BIN = 'discovery.etcd.io';
 
 /** A member's flags with no initial-cluster: only --discovery. */
 function discoveryArgs(s: MemberSpec, discoveryURL: string): string[] {
   return [
-    '--name', s.name,
-    '--data-dir', s.dataDir,
-    '--listen-client-urls', `http://127.0.0.1:${s.clientPort}`,
-    '--advertise-client-urls', `http://127.0.0.1:${s.clientPort}`,
-    '--listen-peer-urls', `http://127.0.0.1:${s.peerPort}`,
-    '--initial-advertise-peer-urls', `http://127.0.0.1:${s.peerPort}`,
-    '--discovery', discoveryURL,
-    '--heartbeat-interval', '50',
-    '--election-timeout', '500',
+    '--name',
+    s.name,
+    '--data-dir',
+    s.dataDir,
+    '--listen-client-urls',
+    `http://127.0.0.1:${s.clientPort}`,
+    '--advertise-client-urls',
+    `http://127.0.0.1:${s.clientPort}`,
+    '--listen-peer-urls',
+    `http://127.0.0.1:${s.peerPort}`,
+    '--initial-advertise-peer-urls',
+    `http://127.0.0.1:${s.peerPort}`,
+    '--discovery',
+    discoveryURL,
+    '--heartbeat-interval',
+    '50',
+    '--election-timeout',
+    '500',
   ];
 }
 
@@ -41,16 +58,25 @@ describe('a cluster bootstrapped through the discovery service', () => {
 
   before(async () => {
     const backendSpec = await spec(dir, 'backend');
-    const backend = new MemberProcess(backendSpec, memberArgs(backendSpec, `backend=http://127.0.0.1:${backendSpec.peerPort}`, 'new'));
+    const backend = new MemberProcess(
+      backendSpec,
+      memberArgs(backendSpec, `backend=http://127.0.0.1:${backendSpec.peerPort}`, 'new'),
+    );
     procs.push(backend);
     backend.start();
     await waitReady(backend);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    service = spawn(DISCOVERY_BIN, ['-a', `127.0.0.1:${port}`, '-e', backend.clientURL, '-h', base], { stdio: ['ignore', 'pipe', 'pipe'] });
+    service = spawn(DISCOVERY_BIN, ['-a', `127.0.0.1:${port}`, '-e', backend.clientURL, '-h', base], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     service.stdout!.on('data', (c: Buffer) => (serviceLog += c.toString()));
     service.stderr!.on('data', (c: Buffer) => (serviceLog += c.toString()));
-    await eventually(async () => (await httpRequest('GET', `${base}/health`, undefined, 2000)).body === 'OK', 15_000, `${DISCOVERY_BIN} /health`);
+    await eventually(
+      async () => (await httpRequest('GET', `${base}/health`, undefined, 2000)).body === 'OK',
+      15_000,
+      `${DISCOVERY_BIN} /health`,
+    );
     discoveryURL = (await httpRequest('GET', `${base}/new?size=3`)).body.trim();
     assert.match(discoveryURL, new RegExp(`^${base}/[0-9a-f]{32}$`));
     for (let i = 1; i <= 3; i++) {
@@ -69,16 +95,25 @@ describe('a cluster bootstrapped through the discovery service', () => {
   });
 
   test('the three members form one cluster, each named and published, all healthy', async () => {
-    const list = await eventually(async () => {
-      const r = await httpRequest('GET', `${members[0]!.clientURL}/v2/members`);
-      const ms = r.json?.members as { name: string; peerURLs: string[]; clientURLs: string[] }[] | undefined;
-      return ms?.length === 3 && ms.every((m) => m.clientURLs.length === 1) ? ms : null;
-    }, 15_000, 'three published members');
+    const list = await eventually(
+      async () => {
+        const r = await httpRequest('GET', `${members[0]!.clientURL}/v2/members`);
+        const ms = r.json?.members as { name: string; peerURLs: string[]; clientURLs: string[] }[] | undefined;
+        return ms?.length === 3 && ms.every((m) => m.clientURLs.length === 1) ? ms : null;
+      },
+      15_000,
+      'three published members',
+    );
     assert.deepEqual(list.map((m) => m.name).sort(), ['d1', 'd2', 'd3']);
     assert.deepEqual(list.map((m) => m.peerURLs[0]).sort(), members.map((m) => m.peerURL).sort());
-    for (const m of members) assert.equal((await httpRequest('GET', `${m.clientURL}/health`)).json.health, 'true', m.spec.name);
+    for (const m of members)
+      assert.equal((await httpRequest('GET', `${m.clientURL}/health`)).json.health, 'true', m.spec.name);
     const registrations = (await httpRequest('GET', discoveryURL)).json.node.nodes as { value: string }[];
-    assert.deepEqual(registrations.map((n) => n.value).sort(), members.map((m) => `${m.spec.name}=${m.peerURL}`).sort(), serviceLog);
+    assert.deepEqual(
+      registrations.map((n) => n.value).sort(),
+      members.map((m) => `${m.spec.name}=${m.peerURL}`).sort(),
+      serviceLog,
+    );
   });
 
   test('a write on one member is a quorum read on another', async () => {
@@ -95,7 +130,10 @@ describe('a cluster bootstrapped through the discovery service', () => {
     procs.push(fourth);
     fourth.start();
     assert.equal(await fourth.waitExit(30_000), 1);
-    assert.match(fourth.stderr, /kvd: discovery: cluster is full: this discovery token already bootstrapped a running cluster/);
+    assert.match(
+      fourth.stderr,
+      /kvd: discovery: cluster is full: this discovery token already bootstrapped a running cluster/,
+    );
     assert.match(fourth.stderr, /kvctl member add d4 http:\/\/127\.0\.0\.1:\d+/);
   });
 
@@ -105,7 +143,10 @@ describe('a cluster bootstrapped through the discovery service', () => {
     procs.push(late);
     late.start();
     assert.equal(await late.waitExit(), 1);
-    assert.match(late.stderr, /kvd: discovery bootstraps a new cluster, but initial-cluster-state is existing: .*kvctl member add/);
+    assert.match(
+      late.stderr,
+      /kvd: discovery bootstraps a new cluster, but initial-cluster-state is existing: .*kvctl member add/,
+    );
   });
 
   test('a member whose data dir is gone is refused: the token already bootstrapped it', async () => {
@@ -114,7 +155,10 @@ describe('a cluster bootstrapped through the discovery service', () => {
     rmSync(d3.spec.dataDir, { recursive: true, force: true });
     d3.start();
     assert.equal(await d3.waitExit(30_000), 1);
-    assert.match(d3.stderr, /discovery: member d3 \([0-9a-f]+\) has already been bootstrapped: .* lists this member as started, but data dir .* holds no member/);
+    assert.match(
+      d3.stderr,
+      /discovery: member d3 \([0-9a-f]+\) has already been bootstrapped: .* lists this member as started, but data dir .* holds no member/,
+    );
   });
 
   test('a member restarted with its data dir ignores discovery, even with the service gone', async () => {
@@ -124,6 +168,9 @@ describe('a cluster bootstrapped through the discovery service', () => {
     d1.start();
     await waitReady(d1);
     assert.match(d1.stderr, /the data dir holds a member: ignoring discovery/);
-    assert.equal((await httpRequest('GET', `${d1.clientURL}/v2/keys/found?quorum=true`)).json.node.value, 'by-discovery');
+    assert.equal(
+      (await httpRequest('GET', `${d1.clientURL}/v2/keys/found?quorum=true`)).json.node.value,
+      'by-discovery',
+    );
   });
 });

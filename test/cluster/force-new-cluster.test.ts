@@ -6,19 +6,33 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { kvctl, kvctlAt } from '../kvctl/support.js';
-import { eventually, freePort, httpRequest, MemberProcess, memberArgs, startCluster, tempDir, waitReady, type MemberSpec } from '../support/procs.js';
+import {
+  eventually,
+  freePort,
+  httpRequest,
+  MemberProcess,
+  memberArgs,
+  startCluster,
+  tempDir,
+  waitReady,
+  type MemberSpec,
+} from '../support/procs.js';
 
 /** The whole tree, as a client sees it: every node with its indexes and expiration (ttl counts down, so it is left out). */
 async function tree(clientURL: string, quorum = false): Promise<{ index: string; nodes: unknown }> {
   const r = await httpRequest('GET', `${clientURL}/v2/keys/?recursive=true&sorted=true${quorum ? '&quorum=true' : ''}`);
   assert.equal(r.status, 200, r.body);
-  return { index: String(r.headers['x-etcd-index']), nodes: JSON.parse(r.body, (k, v) => (k === 'ttl' ? undefined : v)).node.nodes };
+  return {
+    index: String(r.headers['x-etcd-index']),
+    nodes: JSON.parse(r.body, (k, v) => (k === 'ttl' ? undefined : v)).node.nodes,
+  };
 }
 
 test('a backup restored with --force-new-cluster keeps every key, index and TTL, takes writes, grows back to three members, and stays so restarted without the flag', async (t) => {
   const old = await startCluster(t, 3);
   const leader = old[0]!.clientURL;
-  for (let i = 0; i < 20; i++) assert.equal((await httpRequest('PUT', `${leader}/v2/keys/app/k${i}`, `value=v${i}`)).status, 201);
+  for (let i = 0; i < 20; i++)
+    assert.equal((await httpRequest('PUT', `${leader}/v2/keys/app/k${i}`, `value=v${i}`)).status, 201);
   await httpRequest('PUT', `${leader}/v2/keys/app/k3`, 'value=changed');
   await httpRequest('DELETE', `${leader}/v2/keys/app/k4`);
   await httpRequest('PUT', `${leader}/v2/keys/session`, 'value=alive&ttl=600');
@@ -27,11 +41,21 @@ test('a backup restored with --force-new-cluster keeps every key, index and TTL,
   const oldCluster = (await httpRequest('GET', `${old[1]!.clientURL}/v2/members`)).headers['x-etcd-cluster-id'];
 
   const backupDir = join(tempDir(t), 'm2.backup');
-  assert.deepEqual(await kvctl(['backup', '--data-dir', old[1]!.spec.dataDir, '--backup-dir', backupDir]), { code: 0, stdout: '', stderr: '' });
+  assert.deepEqual(await kvctl(['backup', '--data-dir', old[1]!.spec.dataDir, '--backup-dir', backupDir]), {
+    code: 0,
+    stdout: '',
+    stderr: '',
+  });
   await Promise.all(old.map((m) => m.kill('SIGKILL')));
 
   const specs: MemberSpec[] = [];
-  for (let i = 1; i <= 3; i++) specs.push({ name: `r${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(tempDir(t), `r${i}`) });
+  for (let i = 1; i <= 3; i++)
+    specs.push({
+      name: `r${i}`,
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+      dataDir: join(tempDir(t), `r${i}`),
+    });
   specs[0] = { ...specs[0]!, dataDir: backupDir };
   const url = (s: MemberSpec) => `r${s.name.slice(1)}=http://127.0.0.1:${s.peerPort}`;
   const r1 = new MemberProcess(specs[0]!, [...memberArgs(specs[0]!, url(specs[0]!), 'new'), '--force-new-cluster']);
@@ -42,7 +66,10 @@ test('a backup restored with --force-new-cluster keeps every key, index and TTL,
   const restored = await tree(r1.clientURL, true);
   assert.deepEqual(restored, before);
   const members = await httpRequest('GET', `${r1.clientURL}/v2/members`);
-  assert.deepEqual(members.json.members.map((m: { peerURLs: string[] }) => m.peerURLs), [[r1.peerURL]]);
+  assert.deepEqual(
+    members.json.members.map((m: { peerURLs: string[] }) => m.peerURLs),
+    [[r1.peerURL]],
+  );
   assert.notEqual(members.headers['x-etcd-cluster-id'], oldCluster);
   const write = await httpRequest('PUT', `${r1.clientURL}/v2/keys/after`, 'value=recovered');
   assert.equal(write.status, 201);
@@ -60,7 +87,11 @@ test('a backup restored with --force-new-cluster keeps every key, index and TTL,
   }
   const want = await tree(r1.clientURL, true);
   for (const m of grown) {
-    await eventually(async () => JSON.stringify(await tree(m.clientURL)) === JSON.stringify(want), 15_000, `${m.spec.name} to catch up`);
+    await eventually(
+      async () => JSON.stringify(await tree(m.clientURL)) === JSON.stringify(want),
+      15_000,
+      `${m.spec.name} to catch up`,
+    );
     assert.deepEqual(await tree(m.clientURL, true), want, m.spec.name);
   }
   const session = (await httpRequest('GET', `${grown[2]!.clientURL}/v2/keys/session`)).json.node;
@@ -78,10 +109,23 @@ test('a backup restored with --force-new-cluster keeps every key, index and TTL,
 });
 
 test('force-new-cluster on a data dir without a member is refused, naming the data dir', async (t) => {
-  const spec: MemberSpec = { name: 'empty', clientPort: await freePort(), peerPort: await freePort(), dataDir: join(tempDir(t), 'nothing-here') };
-  const m = new MemberProcess(spec, [...memberArgs(spec, `empty=http://127.0.0.1:${spec.peerPort}`, 'new'), '--force-new-cluster']);
+  const spec: MemberSpec = {
+    name: 'empty',
+    clientPort: await freePort(),
+    peerPort: await freePort(),
+    dataDir: join(tempDir(t), 'nothing-here'),
+  };
+  const m = new MemberProcess(spec, [
+    ...memberArgs(spec, `empty=http://127.0.0.1:${spec.peerPort}`, 'new'),
+    '--force-new-cluster',
+  ]);
   t.after(() => m.kill());
   m.start();
   assert.equal(await m.waitExit(), 1);
-  assert.match(m.stderr, new RegExp(`kvd: force-new-cluster: data dir ${spec.dataDir} holds no member \\(no log in member/wal\\): point data-dir at a kvctl backup`));
+  assert.match(
+    m.stderr,
+    new RegExp(
+      `kvd: force-new-cluster: data dir ${spec.dataDir} holds no member \\(no log in member/wal\\): point data-dir at a kvctl backup`,
+    ),
+  );
 });

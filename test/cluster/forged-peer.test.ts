@@ -16,14 +16,18 @@ const root = new URL('../..', import.meta.url).pathname;
 const segdumpBin = join(root, 'dist/tools/segdump.js');
 
 async function leaderOf(members: readonly MemberProcess[]): Promise<MemberProcess> {
-  return eventually(async () => {
-    for (const m of members) {
-      if (!m.proc) continue;
-      const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
-      if (r?.json?.state === 'StateLeader') return m;
-    }
-    return null;
-  }, 15_000, 'a leader');
+  return eventually(
+    async () => {
+      for (const m of members) {
+        if (!m.proc) continue;
+        const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
+        if (r?.json?.state === 'StateLeader') return m;
+      }
+      return null;
+    },
+    15_000,
+    'a leader',
+  );
 }
 
 const idOf = (view: PeerView, m: MemberProcess) => asMemberId(view.members.find((x) => x.name === m.spec.name)!.id);
@@ -47,7 +51,12 @@ async function restartAll(members: readonly MemberProcess[]): Promise<void> {
   await Promise.all(members.map((m) => waitReady(m)));
 }
 
-const garbage = (type: 'normal' | 'confChange'): Entry => ({ term: asTerm(0), index: asIndex(0), type, data: Buffer.from([0x02]) });
+const garbage = (type: 'normal' | 'confChange'): Entry => ({
+  term: asTerm(0),
+  index: asIndex(0),
+  type,
+  data: Buffer.from([0x02]),
+});
 
 test('a forged undecodable proposal sent to the leader is dropped with a warning naming the sender; the cluster writes on, also after every member restarts', async (t) => {
   const members = await startCluster(t, 3);
@@ -55,7 +64,13 @@ test('a forged undecodable proposal sent to the leader is dropped with a warning
   const follower = members.find((m) => m !== leader)!;
   const view = await peerMembers(leader.peerURL);
   const from = idOf(view, follower);
-  const forged: Message = { type: 'propose', from, to: idOf(view, leader), term: asTerm(0), entries: [garbage('normal'), garbage('confChange')] };
+  const forged: Message = {
+    type: 'propose',
+    from,
+    to: idOf(view, leader),
+    term: asTerm(0),
+    entries: [garbage('normal'), garbage('confChange')],
+  };
   await follower.kill('SIGKILL');
   assert.equal(await sendForgedAs(leader.peerURL, view.clusterId, from, idOf(view, leader), [forged]), 200);
   await eventually(async () => /dropped a message from a peer/.test(leader.stderr), 5000, 'the warning');
@@ -83,10 +98,22 @@ test('a forged vote with the transfer flag and term 2^53-2 leaves a leader in pl
     for (const target of targets) {
       const to = idOf(view, target);
       const from = idOf(view, as);
-      const vote: Message = { type: 'vote', from, to, term: asTerm(huge), lastIndex: asIndex(huge), lastTerm: asTerm(huge - 1), transfer: true };
+      const vote: Message = {
+        type: 'vote',
+        from,
+        to,
+        term: asTerm(huge),
+        lastIndex: asIndex(huge),
+        lastTerm: asTerm(huge - 1),
+        transfer: true,
+      };
       assert.equal(await sendForgedAs(target.peerURL, view.clusterId, from, to, [vote]), 200);
     }
-    await eventually(async () => targets.every((m) => /ahead of ours/.test(m.stderr)), 5000, 'every target to log the dropped vote');
+    await eventually(
+      async () => targets.every((m) => /ahead of ours/.test(m.stderr)),
+      5000,
+      'every target to log the dropped vote',
+    );
     as.start();
     await waitReady(as);
   }
@@ -102,10 +129,16 @@ test('a committed entry that cannot be applied stops the member with a fatal lin
   const view = await peerMembers(leader.peerURL);
   await httpRequest('PUT', `${leader.clientURL}/v2/keys/before`, 'value=1');
   // Wait until the victim's log ends where its commit index is: nothing in flight.
-  const at = await eventually(async () => {
-    const [l, v] = await Promise.all([leader, victim].map((m) => httpRequest('GET', `${m.clientURL}/v2/keys/before`)));
-    return l!.headers['x-raft-index'] === v!.headers['x-raft-index'] ? v : null;
-  }, 5000, 'the victim to catch up');
+  const at = await eventually(
+    async () => {
+      const [l, v] = await Promise.all(
+        [leader, victim].map((m) => httpRequest('GET', `${m.clientURL}/v2/keys/before`)),
+      );
+      return l!.headers['x-raft-index'] === v!.headers['x-raft-index'] ? v : null;
+    },
+    5000,
+    'the victim to catch up',
+  );
   const index = Number(at.headers['x-raft-index']);
   const term = asTerm(Number(at.headers['x-raft-term']));
   // A forged leader append: the shape raft accepts, data nothing can decode.
@@ -123,15 +156,25 @@ test('a committed entry that cannot be applied stops the member with a fatal lin
   await leader.kill('SIGKILL');
   await sendForgedAs(victim.peerURL, view.clusterId, idOf(view, leader), idOf(view, victim), [append]);
   assert.equal(await victim.waitExit(15_000), 1);
-  assert.match(victim.stderr, new RegExp(`log entry ${index + 1} \\(term ${term}, normal, 1 bytes\\) cannot be applied: truncated buffer`));
+  assert.match(
+    victim.stderr,
+    new RegExp(`log entry ${index + 1} \\(term ${term}, normal, 1 bytes\\) cannot be applied: truncated buffer`),
+  );
   assert.match(victim.stderr, new RegExp(`segdump dump ${victim.spec.dataDir} --from ${index + 1} --to ${index + 1}`));
   assert.doesNotMatch(victim.stderr, /write-ahead log failed/);
-  const dump = spawnSync(process.execPath, [segdumpBin, 'dump', victim.spec.dataDir, '--from', String(index + 1), '--to', String(index + 1)], { encoding: 'utf8', timeout: 20_000 });
+  const dump = spawnSync(
+    process.execPath,
+    [segdumpBin, 'dump', victim.spec.dataDir, '--from', String(index + 1), '--to', String(index + 1)],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
   assert.match(dump.stdout, new RegExp(`entry\\s+${index + 1}\\s+${term}\\s+normal\\s+undecodable`));
   // The entry is committed in its log: replaying it at start-up stops the member the same way.
   victim.start();
   assert.equal(await victim.waitExit(15_000), 1);
-  assert.match(victim.stderr, new RegExp(`log entry ${index + 1} \\(term ${term}, normal, 1 bytes\\) cannot be applied`));
+  assert.match(
+    victim.stderr,
+    new RegExp(`log entry ${index + 1} \\(term ${term}, normal, 1 bytes\\) cannot be applied`),
+  );
   leader.start();
   await waitReady(leader);
   const rest = members.filter((m) => m !== victim);

@@ -6,13 +6,17 @@ import { test } from 'node:test';
 import { eventually, httpRequest, type MemberProcess, startCluster } from '../support/procs.js';
 
 async function leaderOf(members: readonly MemberProcess[]): Promise<MemberProcess> {
-  return eventually(async () => {
-    for (const m of members) {
-      const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
-      if (r?.json?.state === 'StateLeader') return m;
-    }
-    return null;
-  }, 15_000, 'a leader');
+  return eventually(
+    async () => {
+      for (const m of members) {
+        const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
+        if (r?.json?.state === 'StateLeader') return m;
+      }
+      return null;
+    },
+    15_000,
+    'a leader',
+  );
 }
 
 async function gauge(m: MemberProcess, name: string): Promise<number> {
@@ -31,14 +35,29 @@ test('entries a member proposed before a crash, committed after its restart, ans
     for (const m of [leader, other]) m.proc?.kill('SIGCONT');
   });
   const n = 5;
-  for (let i = 0; i < n; i++) void httpRequest('PUT', `${proposer.clientURL}/v2/keys/old-${i}`, `value=old-${i}`).catch(() => null);
-  await eventually(async () => (await gauge(proposer, 'etcd_server_proposals_pending')) >= n, 5000, 'the old requests to be forwarded');
+  for (let i = 0; i < n; i++)
+    void httpRequest('PUT', `${proposer.clientURL}/v2/keys/old-${i}`, `value=old-${i}`).catch(() => null);
+  await eventually(
+    async () => (await gauge(proposer, 'etcd_server_proposals_pending')) >= n,
+    5000,
+    'the old requests to be forwarded',
+  );
   await proposer.kill('SIGKILL');
   proposer.start();
-  await eventually(async () => (await httpRequest('GET', `${proposer.clientURL}/health`, undefined, 1000)).status > 0, 15_000, 'the restarted member to listen');
+  await eventually(
+    async () => (await httpRequest('GET', `${proposer.clientURL}/health`, undefined, 1000)).status > 0,
+    15_000,
+    'the restarted member to listen',
+  );
   // No leader is known to the new process: its requests wait for one.
-  const fresh = Array.from({ length: n }, (_, i) => httpRequest('PUT', `${proposer.clientURL}/v2/keys/new-${i}`, `value=new-${i}`, 20_000));
-  await eventually(async () => (await gauge(proposer, 'etcd_server_proposals_pending')) >= n, 5000, 'the new requests to wait');
+  const fresh = Array.from({ length: n }, (_, i) =>
+    httpRequest('PUT', `${proposer.clientURL}/v2/keys/new-${i}`, `value=new-${i}`, 20_000),
+  );
+  await eventually(
+    async () => (await gauge(proposer, 'etcd_server_proposals_pending')) >= n,
+    5000,
+    'the new requests to wait',
+  );
   for (const m of [leader, other]) m.proc!.kill('SIGCONT');
   const answers = await Promise.all(fresh);
   answers.forEach((r, i) => {

@@ -25,14 +25,26 @@ async function memberHitBy(t: TestContext, fault: string): Promise<Exit> {
   let stderr = '';
   proc.stderr.setEncoding('utf8').on('data', (c: string) => void (stderr += c));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const view = { spec, clientURL: `http://127.0.0.1:${spec.clientPort}`, get exitCode() { return proc.exitCode; }, get stderr() { return stderr; } };
+  const view = {
+    spec,
+    clientURL: `http://127.0.0.1:${spec.clientPort}`,
+    get exitCode() {
+      return proc.exitCode;
+    },
+    get stderr() {
+      return stderr;
+    },
+  };
   await waitReady(view as unknown as MemberProcess);
   proc.kill('SIGUSR2');
   let timer: NodeJS.Timeout | undefined;
   const code = await Promise.race([exited, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 10_000)))]);
   clearTimeout(timer);
   assert.notEqual(code, 'hung', 'the member did not exit');
-  const lines = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+  const lines = stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, any>);
   return { code: code as number | null, lines };
 }
 

@@ -11,7 +11,11 @@ const hasEtcdctl = spawnSync('etcdctl', ['--version'], { env: { ...process.env, 
 let endpoint = '';
 
 function ctl(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync('etcdctl', ['--endpoints', endpoint, ...args], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, ETCDCTL_API: '2' } });
+  const r = spawnSync('etcdctl', ['--endpoints', endpoint, ...args], {
+    encoding: 'utf8',
+    timeout: 15_000,
+    env: { ...process.env, ETCDCTL_API: '2' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -75,7 +79,9 @@ test('etcdctl watch --after-index replays history and watch --recursive sees a c
   const set = await httpRequest('PUT', `${endpoint}/v2/keys/w/a`, 'value=first');
   const idx = set.json.node.modifiedIndex as number;
   assert.equal(ctl('watch', '--after-index', String(idx - 1), '/w/a').out, 'first\n');
-  const child = spawn('etcdctl', ['--endpoints', endpoint, 'watch', '--recursive', '/w'], { env: { ...process.env, ETCDCTL_API: '2' } });
+  const child = spawn('etcdctl', ['--endpoints', endpoint, 'watch', '--recursive', '/w'], {
+    env: { ...process.env, ETCDCTL_API: '2' },
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -88,7 +94,9 @@ test('etcdctl watch --after-index replays history and watch --recursive sees a c
 });
 
 test('etcdctl watch --forever keeps printing changes until stopped', opts, async () => {
-  const child = spawn('etcdctl', ['--endpoints', endpoint, 'watch', '--forever', '/f/k'], { env: { ...process.env, ETCDCTL_API: '2' } });
+  const child = spawn('etcdctl', ['--endpoints', endpoint, 'watch', '--forever', '/f/k'], {
+    env: { ...process.env, ETCDCTL_API: '2' },
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise((r) => setTimeout(r, 500));
@@ -104,9 +112,23 @@ test('etcdctl watch --forever keeps printing changes until stopped', opts, async
 
 test('etcdctl exec-watch runs the command with the event in its environment', opts, async () => {
   // etcdctl 3.4 only honours `--` when some flag was parsed (it reads the key last otherwise).
-  const child = spawn('etcdctl', ['--endpoints', endpoint, 'exec-watch', '--recursive', '/x/k', '--', 'sh', '-c', 'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE"'], {
-    env: { ...process.env, ETCDCTL_API: '2' },
-  });
+  const child = spawn(
+    'etcdctl',
+    [
+      '--endpoints',
+      endpoint,
+      'exec-watch',
+      '--recursive',
+      '/x/k',
+      '--',
+      'sh',
+      '-c',
+      'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE"',
+    ],
+    {
+      env: { ...process.env, ETCDCTL_API: '2' },
+    },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise((r) => setTimeout(r, 500));

@@ -61,18 +61,33 @@ describe('YAML config file', () => {
     const c = fromFile('etcd-sample.yaml', ETCD_SAMPLE);
     assert.equal(c.name, 'default');
     assert.equal(c.dataDir, 'default.kvd');
-    assert.deepEqual(c.listenClientUrls.map((u) => u.href), ['http://localhost:2379']);
+    assert.deepEqual(
+      c.listenClientUrls.map((u) => u.href),
+      ['http://localhost:2379'],
+    );
     assert.deepEqual(c.initialCluster, [{ name: 'default', peerURLs: ['http://localhost:2380'] }]);
-    assert.ok(c.notices.every((n) => n.level === 'debug'), JSON.stringify(c.notices));
+    assert.ok(
+      c.notices.every((n) => n.level === 'debug'),
+      JSON.stringify(c.notices),
+    );
     assert.ok(c.notices.some((n) => n.key === 'enable-pprof'));
   });
 
   it('reads YAML 1.1 booleans: yes, on, no, off', () => {
-    const c = fromFile('bools.yaml', 'peer-transport-security:\n  auto-tls: yes\nclient-transport-security:\n  auto-tls: on\nenable-v2: yes\n');
+    const c = fromFile(
+      'bools.yaml',
+      'peer-transport-security:\n  auto-tls: yes\nclient-transport-security:\n  auto-tls: on\nenable-v2: yes\n',
+    );
     assert.equal(c.peerTransportSecurity.autoTls, true);
     assert.equal(c.clientTransportSecurity.autoTls, true);
-    assert.equal(fromFile('bools-no.yaml', 'peer-transport-security:\n  auto-tls: no\n').peerTransportSecurity.autoTls, false);
-    assert.equal(fromFile('bools-off.yaml', 'peer-transport-security:\n  auto-tls: off\n').peerTransportSecurity.autoTls, false);
+    assert.equal(
+      fromFile('bools-no.yaml', 'peer-transport-security:\n  auto-tls: no\n').peerTransportSecurity.autoTls,
+      false,
+    );
+    assert.equal(
+      fromFile('bools-off.yaml', 'peer-transport-security:\n  auto-tls: off\n').peerTransportSecurity.autoTls,
+      false,
+    );
   });
 
   it('keeps the literal text of a string key that YAML would read as a number or boolean', () => {
@@ -83,7 +98,13 @@ describe('YAML config file', () => {
   it('reads numbers as the decimal digits written, refusing YAML 1.1 octal and hex', () => {
     assert.equal(fromFile('count.yaml', 'snapshot-count: 5000\n').snapshotCount, 5000);
     assert.equal(fromFile('count-quoted.yaml', 'snapshot-count: "5000"\n').snapshotCount, 5000);
-    assertRefused(() => fromFile('count-hex.yaml', 'snapshot-count: 0x10\n'), 'INVALID_NUMBER', 'snapshot-count', '"0x10"', 'snapshot-count in');
+    assertRefused(
+      () => fromFile('count-hex.yaml', 'snapshot-count: 0x10\n'),
+      'INVALID_NUMBER',
+      'snapshot-count',
+      '"0x10"',
+      'snapshot-count in',
+    );
   });
 
   it('treats an empty value as unset', () => {
@@ -91,13 +112,28 @@ describe('YAML config file', () => {
   });
 
   it('accepts a URL list as a comma-separated string or a YAML list', () => {
-    const c = fromFile('urls.yaml', [
-      'listen-client-urls: [http://127.0.0.1:12379, "http://[::1]:12379"]',
-      'advertise-client-urls: http://127.0.0.1:12379,http://localhost:12379',
-    ].join('\n'));
-    assert.deepEqual(c.listenClientUrls.map((u) => [u.host, u.port]), [['127.0.0.1', 12379], ['::1', 12379]]);
-    assert.deepEqual(c.listenClientUrls.map((u) => u.href), ['http://127.0.0.1:12379', 'http://[::1]:12379']);
-    assert.deepEqual(c.advertiseClientUrls.map((u) => u.href), ['http://127.0.0.1:12379', 'http://localhost:12379']);
+    const c = fromFile(
+      'urls.yaml',
+      [
+        'listen-client-urls: [http://127.0.0.1:12379, "http://[::1]:12379"]',
+        'advertise-client-urls: http://127.0.0.1:12379,http://localhost:12379',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      c.listenClientUrls.map((u) => [u.host, u.port]),
+      [
+        ['127.0.0.1', 12379],
+        ['::1', 12379],
+      ],
+    );
+    assert.deepEqual(
+      c.listenClientUrls.map((u) => u.href),
+      ['http://127.0.0.1:12379', 'http://[::1]:12379'],
+    );
+    assert.deepEqual(
+      c.advertiseClientUrls.map((u) => u.href),
+      ['http://127.0.0.1:12379', 'http://localhost:12379'],
+    );
   });
 
   it('refuses a file that is not valid YAML, naming the file and line', () => {
@@ -126,17 +162,29 @@ describe('YAML config file', () => {
   });
 
   it('refuses a config file that cannot be read, naming it and where it was given', () => {
-    assertRefused(() => loadConfig([], { KVD_CONFIG_FILE: '/nonexistent/kvd.yaml' }), 'FILE_UNREADABLE', 'config-file',
-      '"/nonexistent/kvd.yaml"', 'KVD_CONFIG_FILE', 'ENOENT');
+    assertRefused(
+      () => loadConfig([], { KVD_CONFIG_FILE: '/nonexistent/kvd.yaml' }),
+      'FILE_UNREADABLE',
+      'config-file',
+      '"/nonexistent/kvd.yaml"',
+      'KVD_CONFIG_FILE',
+      'ENOENT',
+    );
   });
 
   it('warns that log-outputs other than stderr are not used', () => {
     const c = fromFile('outputs.yaml', 'log-outputs: [stderr, /var/log/etcd.log]\n');
-    assert.deepEqual(c.notices.map((n) => [n.level, n.key]), [['warn', 'log-outputs']]);
+    assert.deepEqual(
+      c.notices.map((n) => [n.level, n.key]),
+      [['warn', 'log-outputs']],
+    );
   });
 
   it('warns that enable-v2: false is ignored', () => {
     const c = fromFile('v2.yaml', 'enable-v2: false\n');
-    assert.deepEqual(c.notices.map((n) => [n.level, n.key]), [['warn', 'enable-v2']]);
+    assert.deepEqual(
+      c.notices.map((n) => [n.level, n.key]),
+      [['warn', 'enable-v2']],
+    );
   });
 });

@@ -12,7 +12,13 @@ describe('command-line flags', () => {
   });
 
   it('does not read 0x10 as 16 for a number key', () => {
-    assertRefused(() => loadConfig(['--snapshot-count', '0x10'], {}), 'INVALID_NUMBER', 'snapshot-count', '"0x10"', '--snapshot-count');
+    assertRefused(
+      () => loadConfig(['--snapshot-count', '0x10'], {}),
+      'INVALID_NUMBER',
+      'snapshot-count',
+      '"0x10"',
+      '--snapshot-count',
+    );
   });
 
   it("accepts Go's spellings: -flag value, --flag value, -flag=value, --flag=value", () => {
@@ -39,7 +45,13 @@ describe('command-line flags', () => {
   });
 
   it('refuses a boolean flag with a non-boolean value, naming flag and value', () => {
-    assertRefused(() => loadConfig(['--peer-auto-tls=maybe'], {}), 'INVALID_BOOL', 'peer-auto-tls', '"maybe"', 'true or false');
+    assertRefused(
+      () => loadConfig(['--peer-auto-tls=maybe'], {}),
+      'INVALID_BOOL',
+      'peer-auto-tls',
+      '"maybe"',
+      'true or false',
+    );
   });
 
   it('refuses an unknown flag, naming it', () => {
@@ -60,7 +72,13 @@ describe('command-line flags', () => {
 
   it('accepts an ignored etcd flag with a debug notice', () => {
     const c = loadConfig(['--enable-pprof', '--quota-backend-bytes', '8589934592'], {});
-    assert.deepEqual(c.notices.map((n) => [n.level, n.key]), [['debug', 'enable-pprof'], ['debug', 'quota-backend-bytes']]);
+    assert.deepEqual(
+      c.notices.map((n) => [n.level, n.key]),
+      [
+        ['debug', 'enable-pprof'],
+        ['debug', 'quota-backend-bytes'],
+      ],
+    );
   });
 
   it('asks for help on -h, -help and --help, and for the version on --version', () => {

@@ -4,23 +4,54 @@ import { describe, it } from 'node:test';
 import { helpText, versionText } from '../../lib/config/index.js';
 
 const KEYS_WITH_DEFAULTS: [string, string][] = [
-  ['name', 'default'], ['data-dir', '${name}.kvd'], ['listen-client-urls', 'http://127.0.0.1:2379'],
-  ['advertise-client-urls', 'http://127.0.0.1:2379'], ['listen-peer-urls', 'http://127.0.0.1:2380'],
-  ['initial-advertise-peer-urls', 'http://127.0.0.1:2380'], ['initial-cluster', '${name}=${initial-advertise-peer-urls}'],
-  ['initial-cluster-state', 'new'], ['initial-cluster-token', 'etcd-cluster'], ['snapshot-count', '10000'],
-  ['heartbeat-interval', '100'], ['election-timeout', '1000'], ['max-snapshots', '5'], ['max-wals', '5'],
-  ['segment-size', '67108864'], ['history-scans', '256'], ['hash-check-interval', '300'], ['dashboard', 'true'], ['log-level', 'info'], ['enable-v2', 'true'], ['cert-file', ''], ['key-file', ''],
-  ['client-cert-auth', 'false'], ['trusted-ca-file', ''], ['auto-tls', 'false'], ['peer-cert-file', ''],
-  ['peer-key-file', ''], ['peer-client-cert-auth', 'false'], ['peer-trusted-ca-file', ''], ['peer-cert-allowed-cn', ''],
-  ['peer-cert-allowed-hostname', ''], ['peer-auto-tls', 'false'], ['logger', 'zap'], ['log-outputs', 'default'],
-  ['discovery', ''], ['discovery-fallback', 'exit'], ['discovery-proxy', ''], ['discovery-srv', ''], ['discovery-srv-name', ''],
-  ['discovery-srv-resolver', ''], ['force-new-cluster', 'false'],
+  ['name', 'default'],
+  ['data-dir', '${name}.kvd'],
+  ['listen-client-urls', 'http://127.0.0.1:2379'],
+  ['advertise-client-urls', 'http://127.0.0.1:2379'],
+  ['listen-peer-urls', 'http://127.0.0.1:2380'],
+  ['initial-advertise-peer-urls', 'http://127.0.0.1:2380'],
+  ['initial-cluster', '${name}=${initial-advertise-peer-urls}'],
+  ['initial-cluster-state', 'new'],
+  ['initial-cluster-token', 'etcd-cluster'],
+  ['snapshot-count', '10000'],
+  ['heartbeat-interval', '100'],
+  ['election-timeout', '1000'],
+  ['max-snapshots', '5'],
+  ['max-wals', '5'],
+  ['segment-size', '67108864'],
+  ['history-scans', '256'],
+  ['hash-check-interval', '300'],
+  ['dashboard', 'true'],
+  ['log-level', 'info'],
+  ['enable-v2', 'true'],
+  ['cert-file', ''],
+  ['key-file', ''],
+  ['client-cert-auth', 'false'],
+  ['trusted-ca-file', ''],
+  ['auto-tls', 'false'],
+  ['peer-cert-file', ''],
+  ['peer-key-file', ''],
+  ['peer-client-cert-auth', 'false'],
+  ['peer-trusted-ca-file', ''],
+  ['peer-cert-allowed-cn', ''],
+  ['peer-cert-allowed-hostname', ''],
+  ['peer-auto-tls', 'false'],
+  ['logger', 'zap'],
+  ['log-outputs', 'default'],
+  ['discovery', ''],
+  ['discovery-fallback', 'exit'],
+  ['discovery-proxy', ''],
+  ['discovery-srv', ''],
+  ['discovery-srv-name', ''],
+  ['discovery-srv-resolver', ''],
+  ['force-new-cluster', 'false'],
 ];
 
 describe('kvd --help and --version', () => {
   it('lists every key with its default', () => {
     const help = helpText();
-    for (const [key, def] of KEYS_WITH_DEFAULTS) assert.ok(help.includes(`  --${key} '${def}'\n`), `--${key} '${def}' missing`);
+    for (const [key, def] of KEYS_WITH_DEFAULTS)
+      assert.ok(help.includes(`  --${key} '${def}'\n`), `--${key} '${def}' missing`);
   });
 
   it("groups keys under etcd's headings", () => {

@@ -6,7 +6,12 @@ import { after } from 'node:test';
 import { ConfigError, type ConfigErrorCode } from '../../lib/config/index.js';
 
 /** Asserts that `fn` throws a ConfigError with this code and key whose message contains every fragment. */
-export function assertRefused(fn: () => unknown, code: ConfigErrorCode, key: string, ...fragments: string[]): ConfigError {
+export function assertRefused(
+  fn: () => unknown,
+  code: ConfigErrorCode,
+  key: string,
+  ...fragments: string[]
+): ConfigError {
   let caught: unknown;
   try {
     fn();
@@ -16,7 +21,8 @@ export function assertRefused(fn: () => unknown, code: ConfigErrorCode, key: str
   assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${String(caught)}`);
   assert.equal(caught.code, code, caught.message);
   assert.equal(caught.key, key, caught.message);
-  for (const f of fragments) assert.ok(caught.message.includes(f), `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(f)}`);
+  for (const f of fragments)
+    assert.ok(caught.message.includes(f), `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(f)}`);
   return caught;
 }
 

@@ -2,14 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../lib/config/index.js';
 
-const load = (file: string) => loadConfig(['--config-file', new URL(`../../config/${file}`, import.meta.url).pathname], {});
+const load = (file: string) =>
+  loadConfig(['--config-file', new URL(`../../config/${file}`, import.meta.url).pathname], {});
 
 describe('the ready YAML files in config/', () => {
   it('kvd.yaml is a single member named default on 127.0.0.1:2379/2380', () => {
     const c = load('kvd.yaml');
     assert.equal(c.name, 'default');
     assert.equal(c.dataDir, 'default.kvd');
-    assert.deepEqual(c.listenClientUrls.map((u) => u.href), ['http://127.0.0.1:2379']);
+    assert.deepEqual(
+      c.listenClientUrls.map((u) => u.href),
+      ['http://127.0.0.1:2379'],
+    );
     assert.deepEqual(c.initialCluster, [{ name: 'default', peerURLs: ['http://127.0.0.1:2380'] }]);
     assert.deepEqual(c.notices, []);
   });
@@ -20,19 +24,34 @@ describe('the ready YAML files in config/', () => {
       const n = i + 1;
       assert.equal(c.name, `kvd-${n}`);
       assert.equal(c.dataDir, `kvd-${n}.kvd`);
-      assert.deepEqual(c.listenClientUrls.map((u) => u.port), [n * 10000 + 2379]);
-      assert.deepEqual(c.listenPeerUrls.map((u) => u.port), [n * 10000 + 2380]);
+      assert.deepEqual(
+        c.listenClientUrls.map((u) => u.port),
+        [n * 10000 + 2379],
+      );
+      assert.deepEqual(
+        c.listenPeerUrls.map((u) => u.port),
+        [n * 10000 + 2380],
+      );
       assert.equal(c.initialClusterToken, 'kvd-cluster-1');
       assert.deepEqual(c.initialCluster, members[0].initialCluster);
       assert.deepEqual(c.notices, []);
     }
-    assert.deepEqual(members[0].initialCluster.map((m) => m.name), ['kvd-1', 'kvd-2', 'kvd-3']);
+    assert.deepEqual(
+      members[0].initialCluster.map((m) => m.name),
+      ['kvd-1', 'kvd-2', 'kvd-3'],
+    );
   });
 
   it('tls/kvd-tls.yaml asks for https with client certificates and peer mTLS', () => {
     const c = load('tls/kvd-tls.yaml');
-    assert.deepEqual(c.listenClientUrls.map((u) => u.scheme), ['https']);
-    assert.deepEqual(c.listenPeerUrls.map((u) => u.scheme), ['https']);
+    assert.deepEqual(
+      c.listenClientUrls.map((u) => u.scheme),
+      ['https'],
+    );
+    assert.deepEqual(
+      c.listenPeerUrls.map((u) => u.scheme),
+      ['https'],
+    );
     assert.equal(c.clientTransportSecurity.clientCertAuth, true);
     assert.equal(c.peerTransportSecurity.clientCertAuth, true);
     assert.equal(c.peerTransportSecurity.certFile, 'config/tls/certs/peer.pem');

@@ -4,10 +4,30 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MemberRow, MemberStatus, StatusSample } from '../../lib/server/dashboard-types.js';
 import { formatCount, formatDuration, formatMs, formatRate, memberLabel } from '../../web/src/format.js';
-import { alignedSeries, clusterSummary, followerState, healthOf, latencySeries, logSplits, meanOver, mergeSamples, newestSecond } from '../../web/src/shape.js';
+import {
+  alignedSeries,
+  clusterSummary,
+  followerState,
+  healthOf,
+  latencySeries,
+  logSplits,
+  meanOver,
+  mergeSamples,
+  newestSecond,
+} from '../../web/src/shape.js';
 
 const sample = (t: number, over: Partial<StatusSample> = {}): StatusSample => ({
-  t, term: 2, commit: 1, applied: 1, leader: 'a', readsPerSecond: 0, writesPerSecond: 0, fsyncs: 0, fsyncMeanMs: null, fsyncP99Ms: null, ...over,
+  t,
+  term: 2,
+  commit: 1,
+  applied: 1,
+  leader: 'a',
+  readsPerSecond: 0,
+  writesPerSecond: 0,
+  fsyncs: 0,
+  fsyncMeanMs: null,
+  fsyncP99Ms: null,
+  ...over,
 });
 
 test('latencies always carry a unit and about three significant digits', () => {
@@ -45,28 +65,63 @@ test('a follower is ok, silent, or has never answered', () => {
 
 test('the latency chart has one x per second of the view and one line per follower, of its slowest answer each second', () => {
   const f = (id: string, max: (number | null)[]) => ({ id, max }) as never;
-  const data = latencySeries({ now: 0, start: 100, seconds: 3, followers: [f('a', [1, null, 2]), f('b', [3, 4, 5])], voters: 3, quorum: 2, slowestOfMajority: 'a' });
-  assert.deepEqual(data, [[100, 101, 102], [1, null, 2], [3, 4, 5]]);
+  const data = latencySeries({
+    now: 0,
+    start: 100,
+    seconds: 3,
+    followers: [f('a', [1, null, 2]), f('b', [3, 4, 5])],
+    voters: 3,
+    quorum: 2,
+    slowestOfMajority: 'a',
+  });
+  assert.deepEqual(data, [
+    [100, 101, 102],
+    [1, null, 2],
+    [3, 4, 5],
+  ]);
 });
 
 test('merged samples keep one per second, drop what left the window, and ignore ones already held', () => {
   const held = [sample(10), sample(11), sample(12)];
   const merged = mergeSamples(held, [sample(12, { commit: 99 }), sample(13)], 14, 3);
-  assert.deepEqual(merged.map((s) => s.t), [12, 13]);
+  assert.deepEqual(
+    merged.map((s) => s.t),
+    [12, 13],
+  );
   assert.equal(merged[0]!.commit, 1);
   assert.equal(newestSecond(merged), 13);
   assert.equal(newestSecond([]), 0);
 });
 
 test('aligned series put each member’s sample at its second, null where a member has none', () => {
-  const data = alignedSeries([{ samples: [sample(8, { readsPerSecond: 5 }), sample(10, { readsPerSecond: 7 })] }, { samples: [] }], (s) => s.readsPerSecond, 10, 3);
-  assert.deepEqual(data, [[8, 9, 10], [5, null, 7], [null, null, null]]);
+  const data = alignedSeries(
+    [{ samples: [sample(8, { readsPerSecond: 5 }), sample(10, { readsPerSecond: 7 })] }, { samples: [] }],
+    (s) => s.readsPerSecond,
+    10,
+    3,
+  );
+  assert.deepEqual(data, [
+    [8, 9, 10],
+    [5, null, 7],
+    [null, null, null],
+  ]);
 });
 
 test('a mean over the last seconds skips missing values and older samples', () => {
-  const samples = [sample(1, { writesPerSecond: 100 }), sample(8, { writesPerSecond: 2 }), sample(9, { writesPerSecond: null }), sample(10, { writesPerSecond: 4 })];
-  assert.equal(meanOver(samples, (s) => s.writesPerSecond, 10, 5), 3);
-  assert.equal(meanOver([], (s) => s.writesPerSecond, 10, 5), null);
+  const samples = [
+    sample(1, { writesPerSecond: 100 }),
+    sample(8, { writesPerSecond: 2 }),
+    sample(9, { writesPerSecond: null }),
+    sample(10, { writesPerSecond: 4 }),
+  ];
+  assert.equal(
+    meanOver(samples, (s) => s.writesPerSecond, 10, 5),
+    3,
+  );
+  assert.equal(
+    meanOver([], (s) => s.writesPerSecond, 10, 5),
+    null,
+  );
 });
 
 test('log axis lines fall on 1, 2 and 5 times powers of ten, only on powers of ten over a wide range', () => {
@@ -76,10 +131,29 @@ test('log axis lines fall on 1, 2 and 5 times powers of ten, only on powers of t
 });
 
 const status = (over: Partial<MemberStatus> = {}): MemberStatus => ({
-  id: 'a', name: 'm1', role: 'follower', leader: 'b', term: 3, commit: 1, applied: 1, unhealthy: null, startedAt: 0, watchers: 0,
-  fsync: { count: 0, meanMs: null, p99Ms: null }, samples: [], leaderChanges: [], ...over,
+  id: 'a',
+  name: 'm1',
+  role: 'follower',
+  leader: 'b',
+  term: 3,
+  commit: 1,
+  applied: 1,
+  unhealthy: null,
+  startedAt: 0,
+  watchers: 0,
+  fsync: { count: 0, meanMs: null, p99Ms: null },
+  samples: [],
+  leaderChanges: [],
+  ...over,
 });
-const row = (id: string, name: string, s: MemberStatus | null, problem: string | null = null): MemberRow => ({ id, name, peerURLs: [], clientURLs: [], status: s, problem });
+const row = (id: string, name: string, s: MemberStatus | null, problem: string | null = null): MemberRow => ({
+  id,
+  name,
+  peerURLs: [],
+  clientURLs: [],
+  status: s,
+  problem,
+});
 
 test('a member is healthy, unhealthy, unreachable, or added but not started', () => {
   assert.equal(healthOf(row('a', 'm1', status())), 'healthy');
@@ -90,8 +164,14 @@ test('a member is healthy, unhealthy, unreachable, or added but not started', ()
 
 test('the cluster summary says how many members are healthy, who leads and how many may fail', () => {
   const three = [row('a', 'm1', status({ role: 'leader' })), row('b', 'm2', status()), row('c', 'm3', null, 'timeout')];
-  assert.equal(clusterSummary(three), '2 of 3 members healthy; m1 leads (term 3). Writes need 2 of 3, so the cluster survives 1 member down.');
-  assert.match(clusterSummary([row('a', 'm1', status({ role: 'leader' }))]), /^One member: m1 leads \(term 3\)\. It is its own majority/);
+  assert.equal(
+    clusterSummary(three),
+    '2 of 3 members healthy; m1 leads (term 3). Writes need 2 of 3, so the cluster survives 1 member down.',
+  );
+  assert.match(
+    clusterSummary([row('a', 'm1', status({ role: 'leader' }))]),
+    /^One member: m1 leads \(term 3\)\. It is its own majority/,
+  );
   assert.match(clusterSummary([row('a', 'm1', status()), row('b', 'm2', status())]), /no leader is elected/);
   assert.match(clusterSummary([]), /still starting/);
 });

@@ -17,24 +17,45 @@ let client: IssuedCert;
 
 function put(url: string, value: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, {
-      method: 'PUT', ca: readFileSync(pki.caFile), cert: readFileSync(client.certFile), key: readFileSync(client.keyFile),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = https.request(
+      url,
+      {
+        method: 'PUT',
+        ca: readFileSync(pki.caFile),
+        cert: readFileSync(client.certFile),
+        key: readFileSync(client.keyFile),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(`value=${value}`);
   });
 }
 
 async function member(t: TestContext, name: string, extra: string[]): Promise<MemberProcess> {
-  const s: MemberSpec = { name, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(tempDir(t), name) };
+  const s: MemberSpec = {
+    name,
+    clientPort: await freePort(),
+    peerPort: await freePort(),
+    dataDir: join(tempDir(t), name),
+  };
   const m = new MemberProcess(s, [
-    '--name', s.name, '--data-dir', s.dataDir,
-    '--listen-client-urls', `http://127.0.0.1:${s.clientPort}`, '--advertise-client-urls', `http://127.0.0.1:${s.clientPort}`,
-    '--listen-peer-urls', `http://127.0.0.1:${s.peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${s.peerPort}`,
+    '--name',
+    s.name,
+    '--data-dir',
+    s.dataDir,
+    '--listen-client-urls',
+    `http://127.0.0.1:${s.clientPort}`,
+    '--advertise-client-urls',
+    `http://127.0.0.1:${s.clientPort}`,
+    '--listen-peer-urls',
+    `http://127.0.0.1:${s.peerPort}`,
+    '--initial-advertise-peer-urls',
+    `http://127.0.0.1:${s.peerPort}`,
     ...extra,
   ]);
   t.after(() => m.kill());
@@ -51,13 +72,35 @@ describe('discovery over https', () => {
     server = pki.issue('keyspace');
     client = pki.issue('member');
     dir = mkdtempSync(join(tmpdir(), 'kvd-https-keyspace-'));
-    const spec: MemberSpec = { name: 'keyspace', clientPort: await freePort(), peerPort: await freePort(), dataDir: join(dir, 'keyspace') };
+    const spec: MemberSpec = {
+      name: 'keyspace',
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+      dataDir: join(dir, 'keyspace'),
+    };
     const peerURL = `http://127.0.0.1:${spec.peerPort}`;
     keyspace = new MemberProcess(spec, [
-      '--name', spec.name, '--data-dir', spec.dataDir,
-      '--listen-client-urls', `https://127.0.0.1:${spec.clientPort}`, '--advertise-client-urls', `https://127.0.0.1:${spec.clientPort}`,
-      '--listen-peer-urls', peerURL, '--initial-advertise-peer-urls', peerURL, '--initial-cluster', `keyspace=${peerURL}`,
-      '--cert-file', server.certFile, '--key-file', server.keyFile, '--trusted-ca-file', pki.caFile, '--client-cert-auth',
+      '--name',
+      spec.name,
+      '--data-dir',
+      spec.dataDir,
+      '--listen-client-urls',
+      `https://127.0.0.1:${spec.clientPort}`,
+      '--advertise-client-urls',
+      `https://127.0.0.1:${spec.clientPort}`,
+      '--listen-peer-urls',
+      peerURL,
+      '--initial-advertise-peer-urls',
+      peerURL,
+      '--initial-cluster',
+      `keyspace=${peerURL}`,
+      '--cert-file',
+      server.certFile,
+      '--key-file',
+      server.keyFile,
+      '--trusted-ca-file',
+      pki.caFile,
+      '--client-cert-auth',
     ]);
     keyspace.start();
   });
@@ -74,14 +117,24 @@ describe('discovery over https', () => {
     for (;;) {
       const status = await put(`${url}/_config/size`, '1').catch(() => 0);
       if (status === 201) return url;
-      if (Date.now() > deadline || keyspace!.exitCode !== null) throw new Error(`keyspace not ready: ${keyspace!.stderr}`);
+      if (Date.now() > deadline || keyspace!.exitCode !== null)
+        throw new Error(`keyspace not ready: ${keyspace!.stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   test('a member with trusted-ca-file and a client certificate bootstraps by it', async (t) => {
     const url = await httpsToken();
-    const m = await member(t, 'tls1', ['--discovery', url, '--trusted-ca-file', pki.caFile, '--cert-file', client.certFile, '--key-file', client.keyFile]);
+    const m = await member(t, 'tls1', [
+      '--discovery',
+      url,
+      '--trusted-ca-file',
+      pki.caFile,
+      '--cert-file',
+      client.certFile,
+      '--key-file',
+      client.keyFile,
+    ]);
     m.start();
     await waitReady(m);
     assert.doesNotMatch(m.stderr, /TLS settings are unused/);
@@ -89,9 +142,19 @@ describe('discovery over https', () => {
 
   test('without trusted-ca-file the service certificate is refused, saying which setting to give', async (t) => {
     const url = await httpsToken();
-    const m = await member(t, 'tls2', ['--discovery', url, '--cert-file', client.certFile, '--key-file', client.keyFile]);
+    const m = await member(t, 'tls2', [
+      '--discovery',
+      url,
+      '--cert-file',
+      client.certFile,
+      '--key-file',
+      client.keyFile,
+    ]);
     m.start();
     assert.equal(await m.waitExit(20_000), 1);
-    assert.match(m.stderr, /kvd: discovery: the certificate of the discovery service at https:\/\/127\.0\.0\.1:\d+\/v2\/keys\/_etcd\/registry\/tls-token-\d+ is refused \(.*\): set trusted-ca-file/);
+    assert.match(
+      m.stderr,
+      /kvd: discovery: the certificate of the discovery service at https:\/\/127\.0\.0\.1:\d+\/v2\/keys\/_etcd\/registry\/tls-token-\d+ is refused \(.*\): set trusted-ca-file/,
+    );
   });
 });

@@ -67,11 +67,14 @@ describe('discovery by the v2 protocol', () => {
     await register(url, 'b1', 'first=http://127.0.0.1:31001');
     const err = await rejection(joinCluster(member(url, 2)));
     assert.equal(err.code, 'FULL');
-    assert.match(err.message, /^discovery: cluster is full: 1 member \(first\) registered at .* first: .*new discovery token.*kvctl member add m2 http:\/\/127\.0\.0\.1:30002/);
+    assert.match(
+      err.message,
+      /^discovery: cluster is full: 1 member \(first\) registered at .* first: .*new discovery token.*kvctl member add m2 http:\/\/127\.0\.0\.1:30002/,
+    );
     assert.equal((await httpRequest('GET', `${url}/a2`)).status, 404);
   });
 
-  test("with discovery-fallback proxy the refusal says kvd has no proxy mode", async () => {
+  test('with discovery-fallback proxy the refusal says kvd has no proxy mode', async () => {
     const ks = keyspace();
     const url = await newToken(ks.clientURL, 1);
     await register(url, 'b1', 'first=http://127.0.0.1:31001');
@@ -91,7 +94,10 @@ describe('discovery by the v2 protocol', () => {
     };
     const err = await rejection(joinCluster(member(url, 2, { probe })));
     assert.equal(err.code, 'TOKEN_REUSED');
-    assert.match(err.message, /^discovery: cluster is full: this discovery token already bootstrapped a running cluster \(cluster c0ffee/);
+    assert.match(
+      err.message,
+      /^discovery: cluster is full: this discovery token already bootstrapped a running cluster \(cluster c0ffee/,
+    );
     assert.deepEqual(probed, [['http://127.0.0.1:31001']]);
   });
 
@@ -103,8 +109,14 @@ describe('discovery by the v2 protocol', () => {
     await register(url, 'b2', 'other=http://127.0.0.1:31002');
     const { logger, lines } = capturingLogger();
     const members = await joinCluster({ ...self, logger });
-    assert.deepEqual(members.map((m) => m.name), ['m1', 'other']);
-    assert.ok(lines.some((l) => l.msg.includes('registered before')), JSON.stringify(lines));
+    assert.deepEqual(
+      members.map((m) => m.name),
+      ['m1', 'other'],
+    );
+    assert.ok(
+      lines.some((l) => l.msg.includes('registered before')),
+      JSON.stringify(lines),
+    );
   });
 
   test('another registration under this member id is a duplicate id', async () => {
@@ -113,7 +125,10 @@ describe('discovery by the v2 protocol', () => {
     await register(url, 'a1', 'impostor=http://127.0.0.1:30001');
     const err = await rejection(joinCluster(member(url, 1)));
     assert.equal(err.code, 'DUPLICATE_ID');
-    assert.match(err.message, /^discovery: found duplicate id: .*\/a1 already holds "impostor=.*initial-advertise-peer-urls/);
+    assert.match(
+      err.message,
+      /^discovery: found duplicate id: .*\/a1 already holds "impostor=.*initial-advertise-peer-urls/,
+    );
   });
 
   test('two registrations with one name are a duplicate name', async () => {
@@ -130,9 +145,11 @@ describe('discovery by the v2 protocol', () => {
     const url = `${ks.clientURL}/v2/keys/_etcd/registry/no-such-token`;
     const err = await rejection(joinCluster(member(url, 1)));
     assert.equal(err.code, 'SIZE_NOT_FOUND');
-    assert.equal(err.message,
+    assert.equal(
+      err.message,
       `discovery: size key not found: ${url}/_config/size does not exist: create the token with the discovery service ` +
-        `(GET <service>/new?size=3), or set it in an etcd/kvd keyspace: curl -X PUT ${url}/_config/size -d value=3`);
+        `(GET <service>/new?size=3), or set it in an etcd/kvd keyspace: curl -X PUT ${url}/_config/size -d value=3`,
+    );
   });
 
   test('a size that is not a number of members is refused, quoting it', async () => {
@@ -141,7 +158,10 @@ describe('discovery by the v2 protocol', () => {
       const url = await newToken(ks.clientURL, bad);
       const err = await rejection(joinCluster(member(url, 1)));
       assert.equal(err.code, 'BAD_SIZE', bad);
-      assert.ok(err.message.startsWith(`discovery: size key is bad: ${url}/_config/size holds "${bad}", not a cluster size`), err.message);
+      assert.ok(
+        err.message.startsWith(`discovery: size key is bad: ${url}/_config/size holds "${bad}", not a cluster size`),
+        err.message,
+      );
     }
   });
 
@@ -150,8 +170,16 @@ describe('discovery by the v2 protocol', () => {
     const { logger, lines } = capturingLogger();
     const err = await rejection(joinCluster({ ...member(url, 1), logger }));
     assert.equal(err.code, 'UNREACHABLE');
-    assert.match(err.message, new RegExp(`^discovery: cannot reach the discovery service at ${url} \\(reading the cluster size; 3 attempts over \\d+ s\\); last error: .*ECONNREFUSED`));
-    assert.deepEqual(lines.filter((l) => l.msg.includes('retrying')).map((l) => l.backoffMs), [20, 40]);
+    assert.match(
+      err.message,
+      new RegExp(
+        `^discovery: cannot reach the discovery service at ${url} \\(reading the cluster size; 3 attempts over \\d+ s\\); last error: .*ECONNREFUSED`,
+      ),
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.msg.includes('retrying')).map((l) => l.backoffMs),
+      [20, 40],
+    );
   });
 
   test('an answer that is not an etcd keys response is a bad endpoint', async (t) => {
@@ -161,7 +189,10 @@ describe('discovery by the v2 protocol', () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/token`;
     const err = await rejection(joinCluster(member(url, 1)));
     assert.equal(err.code, 'BAD_ENDPOINT');
-    assert.match(err.message, /^discovery: bad discovery endpoint: .* answered HTTP 200 with "<html>hello<\/html>", not an etcd v2 keys response/);
+    assert.match(
+      err.message,
+      /^discovery: bad discovery endpoint: .* answered HTTP 200 with "<html>hello<\/html>", not an etcd v2 keys response/,
+    );
   });
 
   test('discovery-proxy: every request goes through the HTTP proxy', async (t) => {
@@ -173,7 +204,9 @@ describe('discovery by the v2 protocol', () => {
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     t.after(() => new Promise<void>((r) => proxy.close(() => r())));
     const proxyURL = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-    assert.deepEqual(await joinCluster(member(url, 1, { proxy: proxyURL })), [{ name: 'm1', peerURLs: ['http://127.0.0.1:30001'] }]);
+    assert.deepEqual(await joinCluster(member(url, 1, { proxy: proxyURL })), [
+      { name: 'm1', peerURLs: ['http://127.0.0.1:30001'] },
+    ]);
     assert.ok(seen.includes(`GET ${url}/_config/size`), JSON.stringify(seen));
     assert.ok(seen.includes(`PUT ${url}/a1?prevExist=false`), JSON.stringify(seen));
   });

@@ -20,7 +20,12 @@ export function sharedKeyspace(): () => MemberProcess {
   let dir = '';
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kvd-keyspace-'));
-    const spec = { name: 'registry', clientPort: await freePort(), peerPort: await freePort(), dataDir: join(dir, 'registry.kvd') };
+    const spec = {
+      name: 'registry',
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+      dataDir: join(dir, 'registry.kvd'),
+    };
     ks = new MemberProcess(spec, memberArgs(spec, `registry=http://127.0.0.1:${spec.peerPort}`, 'new'));
     ks.start();
     await waitReady(ks);
@@ -90,12 +95,20 @@ export async function startDnsServer(
     for (const q of query.questions ?? []) {
       const name = q.name.toLowerCase();
       if (q.type === 'SRV') {
-        for (const r of zone.srv[name] ?? []) answers.push({ type: 'SRV', name: q.name, ttl: 5, data: { priority: 0, weight: 0, port: r.port, target: r.target } });
+        for (const r of zone.srv[name] ?? [])
+          answers.push({
+            type: 'SRV',
+            name: q.name,
+            ttl: 5,
+            data: { priority: 0, weight: 0, port: r.port, target: r.target },
+          });
       } else if (q.type === 'A') {
         for (const ip of zone.a[name] ?? []) answers.push({ type: 'A', name: q.name, ttl: 5, data: ip });
       }
     }
-    const known = (query.questions ?? []).some((q) => q.name.toLowerCase() in zone.srv || q.name.toLowerCase() in zone.a);
+    const known = (query.questions ?? []).some(
+      (q) => q.name.toLowerCase() in zone.srv || q.name.toLowerCase() in zone.a,
+    );
     const reply = dnsPacket.encode({
       type: 'response',
       id: query.id,

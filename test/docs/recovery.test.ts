@@ -21,15 +21,31 @@ for i in $(seq 100); do curl -s http://127.0.0.1:12379/health | grep -q '"false"
 echo '--- the procedure'
 `;
 
-interface Node { key: string; value?: string; modifiedIndex: number; createdIndex: number; nodes?: Node[] }
+interface Node {
+  key: string;
+  value?: string;
+  modifiedIndex: number;
+  createdIndex: number;
+  nodes?: Node[];
+}
 
-const keys = (n: Node): string[] => (n.nodes ?? []).map((c) => `${c.key}=${c.value}@${c.createdIndex}/${c.modifiedIndex}`);
+const keys = (n: Node): string[] =>
+  (n.nodes ?? []).map((c) => `${c.key}=${c.value}@${c.createdIndex}/${c.modifiedIndex}`);
 
 test('docs/recovery.md brings a cluster that lost two of three members back to three, every key kept', async (t) => {
   const blocks = shellBlocks('docs/recovery.md', '## The procedure');
   assert.equal(blocks.length, 1);
   const run = await runInSandbox(t, LOST_QUORUM + blocks[0]!);
-  const logs = () => ['kvd-1.log', 'kvd-2.log', 'kvd-3.log'].map((f) => { try { return `--- ${f}\n${readFileSync(join(run.dir, f), 'utf8').slice(-3000)}`; } catch { return ''; } }).join('\n');
+  const logs = () =>
+    ['kvd-1.log', 'kvd-2.log', 'kvd-3.log']
+      .map((f) => {
+        try {
+          return `--- ${f}\n${readFileSync(join(run.dir, f), 'utf8').slice(-3000)}`;
+        } catch {
+          return '';
+        }
+      })
+      .join('\n');
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}\n${logs()}`);
   const out = run.stdout.slice(run.stdout.indexOf('--- the procedure'));
   const lines = out.split('\n');
@@ -39,7 +55,10 @@ test('docs/recovery.md brings a cluster that lost two of three members back to t
   assert.equal(trees.length, 2, out);
   for (const tree of trees) assert.deepEqual(keys(tree), keys(before));
   const restored = JSON.parse(lines.find((l) => l.startsWith('{"members"'))!).members;
-  assert.deepEqual(restored.map((m: { peerURLs: string[] }) => m.peerURLs), [['http://127.0.0.1:12380']]);
+  assert.deepEqual(
+    restored.map((m: { peerURLs: string[] }) => m.peerURLs),
+    [['http://127.0.0.1:12380']],
+  );
   assert.match(out, /cluster is healthy/);
   assert.equal((out.match(/is healthy: got healthy result from/g) ?? []).length, 3, out);
   assert.match(lines.filter((l) => l.startsWith('{"action":"set"')).at(-1)!, /"key":"\/app\/recovered","value":"yes"/);

@@ -47,7 +47,12 @@ test('no two registered errors share a code', () => {
 test('a V2Error carries its registered message and status into the JSON body etcd sends', () => {
   const e = new V2Error(ErrorCode.KeyNotFound, '/missing', 7);
   assert.equal(e.status, 404);
-  assert.deepEqual(JSON.parse(JSON.stringify(e)), { errorCode: 100, message: 'Key not found', cause: '/missing', index: 7 });
+  assert.deepEqual(JSON.parse(JSON.stringify(e)), {
+    errorCode: 100,
+    message: 'Key not found',
+    cause: '/missing',
+    index: 7,
+  });
 });
 
 test('the statuses etcd 3.4 answers: 404 not found, 412 failed compare and existing key, 403 not a file and directory not empty, 401 unauthorized, 500 raft errors, 400 the rest', () => {

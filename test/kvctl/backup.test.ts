@@ -22,7 +22,8 @@ function dataDir(): string {
   writeFileSync(join(dir, 'member', 'snap', '0000000000000001-0000000000000010.snap'), 'old snapshot');
   writeFileSync(join(dir, 'member', 'snap', '0000000000000002-0000000000000020.snap'), 'new snapshot');
   writeFileSync(join(dir, 'member', 'snap', '0000000000000002-0000000000000030.snap.tmp'), 'being written');
-  for (let i = 0; i < 3; i++) writeFileSync(join(dir, 'member', 'wal', `000000000000000${i}-00000000000000${i}0.seg`), `segment ${i}`);
+  for (let i = 0; i < 3; i++)
+    writeFileSync(join(dir, 'member', 'wal', `000000000000000${i}-00000000000000${i}0.seg`), `segment ${i}`);
   return dir;
 }
 
@@ -30,12 +31,23 @@ describe('kvctl backup', () => {
   test('copies the newest snapshot and every segment, byte for byte', async () => {
     const src = dataDir();
     const dst = join(scratch, `backup${n}`);
-    assert.deepEqual(await kvctl(['backup', '--data-dir', src, '--backup-dir', dst]), { code: 0, stdout: '', stderr: '' });
+    assert.deepEqual(await kvctl(['backup', '--data-dir', src, '--backup-dir', dst]), {
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
     assert.deepEqual(readdirSync(join(dst, 'member', 'snap')), ['0000000000000002-0000000000000020.snap']);
-    assert.equal(readFileSync(join(dst, 'member', 'snap', '0000000000000002-0000000000000020.snap'), 'utf8'), 'new snapshot');
+    assert.equal(
+      readFileSync(join(dst, 'member', 'snap', '0000000000000002-0000000000000020.snap'), 'utf8'),
+      'new snapshot',
+    );
     const segs = readdirSync(join(dst, 'member', 'wal')).sort();
     assert.deepEqual(segs, readdirSync(join(src, 'member', 'wal')).sort());
-    for (const s of segs) assert.equal(readFileSync(join(dst, 'member', 'wal', s), 'utf8'), readFileSync(join(src, 'member', 'wal', s), 'utf8'));
+    for (const s of segs)
+      assert.equal(
+        readFileSync(join(dst, 'member', 'wal', s), 'utf8'),
+        readFileSync(join(src, 'member', 'wal', s), 'utf8'),
+      );
   });
 
   test('a member without a snapshot yet is copied as its segments', async () => {
@@ -51,7 +63,22 @@ describe('kvctl backup', () => {
     const src = dataDir();
     const dst = join(scratch, `backup${n}`);
     const wal = join(scratch, `wal${n}`);
-    assert.equal((await kvctl(['backup', '--data-dir', src, '--backup-dir', dst, '--wal-dir', join(src, 'member', 'wal'), '--backup-wal-dir', wal])).code, 0);
+    assert.equal(
+      (
+        await kvctl([
+          'backup',
+          '--data-dir',
+          src,
+          '--backup-dir',
+          dst,
+          '--wal-dir',
+          join(src, 'member', 'wal'),
+          '--backup-wal-dir',
+          wal,
+        ])
+      ).code,
+      0,
+    );
     assert.equal(readdirSync(wal).length, 3);
   });
 
@@ -75,11 +102,15 @@ describe('kvctl backup', () => {
     mkdirSync(join(src, 'member', 'wal'), { recursive: true });
     const MiB = 1 << 20;
     writeFileSync(join(src, 'member', 'snap', '0000000000000001-0000000000000010.snap'), Buffer.alloc(MiB));
-    for (let i = 0; i < 2; i++) writeFileSync(join(src, 'member', 'wal', `000000000000000${i}-00000000000000${i}1.seg`), Buffer.alloc(2 * MiB));
+    for (let i = 0; i < 2; i++)
+      writeFileSync(join(src, 'member', 'wal', `000000000000000${i}-00000000000000${i}1.seg`), Buffer.alloc(2 * MiB));
     const lines: string[] = [];
     let clock = 0;
     // Every 1 MiB chunk takes a second on this clock; a line at most every two seconds.
-    backupDataDir({ dataDir: src, backupDir: join(scratch, `backup${n}`) }, { intervalMs: 2000, report: (l) => lines.push(l), now: () => (clock += 1000) });
+    backupDataDir(
+      { dataDir: src, backupDir: join(scratch, `backup${n}`) },
+      { intervalMs: 2000, report: (l) => lines.push(l), now: () => (clock += 1000) },
+    );
     assert.deepEqual(lines, [
       'backup: 1 of 3 files, 2.0 MiB of 5.0 MiB copied (1.0 MiB/s)',
       'backup: 2 of 3 files, 4.0 MiB of 5.0 MiB copied (1.0 MiB/s)',
@@ -87,6 +118,10 @@ describe('kvctl backup', () => {
   });
 
   test('needs both --data-dir and --backup-dir', async () => {
-    assert.deepEqual(await kvctl(['backup', '--data-dir', '/x']), { code: 1, stdout: '', stderr: 'Error:  --data-dir and --backup-dir are required\n' });
+    assert.deepEqual(await kvctl(['backup', '--data-dir', '/x']), {
+      code: 1,
+      stdout: '',
+      stderr: 'Error:  --data-dir and --backup-dir are required\n',
+    });
   });
 });

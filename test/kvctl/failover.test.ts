@@ -54,7 +54,11 @@ describe('kvctl with no reachable endpoint', () => {
     try {
       const r = await kvctl(['--no-sync', '--endpoints', silent.endpoint, '--timeout', '200ms', 'get', '/k']);
       const err = `client: endpoint ${silent.endpoint} exceeded header timeout`;
-      assert.deepEqual(r, { code: 4, stdout: '', stderr: `Error:  client: etcd cluster is unavailable or misconfigured; error #0: ${err}\n\nerror #0: ${err}\n\n` });
+      assert.deepEqual(r, {
+        code: 4,
+        stdout: '',
+        stderr: `Error:  client: etcd cluster is unavailable or misconfigured; error #0: ${err}\n\nerror #0: ${err}\n\n`,
+      });
     } finally {
       await silent.close();
     }
@@ -63,7 +67,17 @@ describe('kvctl with no reachable endpoint', () => {
   test('--total-timeout ends the command with "context deadline exceeded"', async () => {
     const silent = await silentServer();
     try {
-      const r = await kvctl(['--no-sync', '--endpoints', silent.endpoint, '--timeout', '10s', '--total-timeout', '200ms', 'get', '/k']);
+      const r = await kvctl([
+        '--no-sync',
+        '--endpoints',
+        silent.endpoint,
+        '--timeout',
+        '10s',
+        '--total-timeout',
+        '200ms',
+        'get',
+        '/k',
+      ]);
       assert.deepEqual(r, { code: 4, stdout: '', stderr: 'Error:  context deadline exceeded\n' });
     } finally {
       await silent.close();
@@ -96,7 +110,15 @@ describe('kvctl failover to a live endpoint', () => {
     const silent = await silentServer();
     try {
       await kvctl(['--endpoints', ep, 'set', `${root}/b`, 'w']);
-      const r = await kvctl(['--no-sync', '--timeout', '200ms', '--endpoints', `${silent.endpoint},${ep}`, 'get', `${root}/b`]);
+      const r = await kvctl([
+        '--no-sync',
+        '--timeout',
+        '200ms',
+        '--endpoints',
+        `${silent.endpoint},${ep}`,
+        'get',
+        `${root}/b`,
+      ]);
       assert.deepEqual(r, { code: 0, stdout: 'w\n', stderr: '' });
     } finally {
       await silent.close();
@@ -112,7 +134,14 @@ describe('kvctl failover to a live endpoint', () => {
   test('endpoints come from KVCTL_ENDPOINTS, then ETCDCTL_ENDPOINTS, when --endpoints is absent', async () => {
     const port = await closedPort();
     await kvctl(['--endpoints', ep, 'set', `${root}/d`, 'env']);
-    assert.equal((await kvctl(['get', `${root}/d`], { env: { KVCTL_ENDPOINTS: ep, ETCDCTL_ENDPOINTS: `http://127.0.0.1:${port}` } })).stdout, 'env\n');
+    assert.equal(
+      (
+        await kvctl(['get', `${root}/d`], {
+          env: { KVCTL_ENDPOINTS: ep, ETCDCTL_ENDPOINTS: `http://127.0.0.1:${port}` },
+        })
+      ).stdout,
+      'env\n',
+    );
     assert.equal((await kvctl(['get', `${root}/d`], { env: { ETCDCTL_ENDPOINTS: ep } })).stdout, 'env\n');
     assert.equal((await kvctl(['--endpoint', ep, 'get', `${root}/d`])).stdout, 'env\n');
   });

@@ -4,7 +4,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { type FlagSpec, UsageError, parseFlags, parseGoDuration, parseGoInt, reorderArgs } from '../../lib/client/ctl/flags.js';
+import {
+  type FlagSpec,
+  UsageError,
+  parseFlags,
+  parseGoDuration,
+  parseGoInt,
+  reorderArgs,
+} from '../../lib/client/ctl/flags.js';
 
 const specs: FlagSpec[] = [
   { names: ['ttl'], kind: 'int', usage: '', default: '0' },
@@ -24,7 +31,8 @@ describe('Go integer flags', () => {
   });
 
   test('refuse what Go refuses, telling syntax from range', () => {
-    for (const bad of ['', 'abc', '0x', '1__0', '_1', '08', '1.5', ' 1']) assert.equal(parseGoInt(bad), 'parse error', bad);
+    for (const bad of ['', 'abc', '0x', '1__0', '_1', '08', '1.5', ' 1'])
+      assert.equal(parseGoInt(bad), 'parse error', bad);
     assert.equal(parseGoInt('9223372036854775808'), 'value out of range');
     assert.equal(parseGoInt('-9223372036854775808'), -(2n ** 63n));
   });
@@ -74,7 +82,8 @@ describe('parseFlags', () => {
       [['--timeout', '1'], 'invalid value "1" for flag -timeout: parse error'],
       [['-r', '--recursive'], 'Cannot use two forms of the same flag: r recursive'],
     ];
-    for (const [argv, message] of cases) assert.throws(() => parseFlags(specs, argv), new UsageError(message), argv.join(' '));
+    for (const [argv, message] of cases)
+      assert.throws(() => parseFlags(specs, argv), new UsageError(message), argv.join(' '));
   });
 
   test('gives defaults for absent flags', () => {

@@ -9,10 +9,29 @@ describe('kvctl help', () => {
   test('--help lists every command and the global options, exit 0', async () => {
     const r = await kvctl(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['backup', 'cluster-health', 'mk', 'mkdir', 'rm', 'rmdir', 'get', 'ls', 'set', 'setdir', 'update', 'updatedir', 'watch', 'exec-watch', 'member']) {
+    for (const c of [
+      'backup',
+      'cluster-health',
+      'mk',
+      'mkdir',
+      'rm',
+      'rmdir',
+      'get',
+      'ls',
+      'set',
+      'setdir',
+      'update',
+      'updatedir',
+      'watch',
+      'exec-watch',
+      'member',
+    ]) {
       assert.match(r.stdout, new RegExp(`^   ${c} +\\S`, 'm'), c);
     }
-    assert.match(r.stdout, /^   --output simple, -o simple +output response in the given format \(simple, `extended` or `json`\) \(default: "simple"\)$/m);
+    assert.match(
+      r.stdout,
+      /^   --output simple, -o simple +output response in the given format \(simple, `extended` or `json`\) \(default: "simple"\)$/m,
+    );
     assert.match(r.stdout, /^   --timeout value +connection timeout per request \(default: 2s\)$/m);
   });
 
@@ -25,13 +44,32 @@ describe('kvctl help', () => {
     const b = await kvctl(['set', '--help']);
     assert.equal(a.code, 0);
     assert.equal(a.stdout, b.stdout);
-    assert.ok(a.stdout.startsWith('NAME:\n   kvctl set - set the value of a key\n\nUSAGE:\n   kvctl set [command options] <key> <value>\n'));
+    assert.ok(
+      a.stdout.startsWith(
+        'NAME:\n   kvctl set - set the value of a key\n\nUSAGE:\n   kvctl set [command options] <key> <value>\n',
+      ),
+    );
     assert.match(a.stdout, /^   --ttl value +key time-to-live in seconds \(default: 0\)$/m);
     assert.match(a.stdout, /^EXAMPLES:\n   \$ kvctl set /m);
   });
 
   test('every command has examples in its help', async () => {
-    for (const c of ['backup', 'cluster-health', 'mk', 'mkdir', 'rm', 'rmdir', 'get', 'ls', 'set', 'setdir', 'update', 'updatedir', 'watch', 'exec-watch']) {
+    for (const c of [
+      'backup',
+      'cluster-health',
+      'mk',
+      'mkdir',
+      'rm',
+      'rmdir',
+      'get',
+      'ls',
+      'set',
+      'setdir',
+      'update',
+      'updatedir',
+      'watch',
+      'exec-watch',
+    ]) {
       assert.match((await kvctl([c, '--help'])).stdout, /EXAMPLES:\n   \$ kvctl /, c);
     }
     assert.match((await kvctl(['member', 'add', '--help'])).stdout, /EXAMPLES:\n   \$ kvctl member add /);
@@ -46,7 +84,11 @@ describe('kvctl help', () => {
   test('an unknown command or help topic exits 3', async () => {
     assert.deepEqual(await kvctl(['nosuch']), { code: 3, stdout: '', stderr: "No help topic for 'nosuch'\n" });
     assert.deepEqual(await kvctl(['help', 'nosuch']), { code: 3, stdout: '', stderr: "No help topic for 'nosuch'\n" });
-    assert.deepEqual(await kvctl(['member', 'nosuch']), { code: 3, stdout: '', stderr: "No help topic for 'nosuch'\n" });
+    assert.deepEqual(await kvctl(['member', 'nosuch']), {
+      code: 3,
+      stdout: '',
+      stderr: "No help topic for 'nosuch'\n",
+    });
   });
 
   test('a bad command flag prints "Incorrect Usage:" and the command help, exit 1', async () => {

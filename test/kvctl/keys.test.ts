@@ -59,7 +59,10 @@ describe('kvctl key commands', () => {
     await run(['set', '--ttl', '0x10', `${p}/a`, 'v']);
     const r = await run(['-o', 'extended', 'get', `${p}/a`]);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, new RegExp(`^Key: ${p}/a\\nCreated-Index: \\d+\\nModified-Index: \\d+\\nTTL: 1[56]\\nIndex: \\d+\\n\\nv\\n$`));
+    assert.match(
+      r.stdout,
+      new RegExp(`^Key: ${p}/a\\nCreated-Index: \\d+\\nModified-Index: \\d+\\nTTL: 1[56]\\nIndex: \\d+\\n\\nv\\n$`),
+    );
   });
 
   test('set -o json prints Go-marshalled response with nodes:null and prevNode', async () => {
@@ -126,7 +129,10 @@ describe('kvctl key commands', () => {
     const p = fresh();
     assert.deepEqual(await run(['mkdir', `${p}/d`]), { code: 0, stdout: '', stderr: '' });
     const r = await run(['-o', 'extended', 'mkdir', `${p}/e`]);
-    assert.match(r.stdout, new RegExp(`^Key: ${p}/e\\nCreated-Index: \\d+\\nModified-Index: \\d+\\nTTL: 0\\nIndex: \\d+\\n\\n\\n$`));
+    assert.match(
+      r.stdout,
+      new RegExp(`^Key: ${p}/e\\nCreated-Index: \\d+\\nModified-Index: \\d+\\nTTL: 0\\nIndex: \\d+\\n\\n\\n$`),
+    );
   });
 
   test('update and updatedir need the key to exist', async () => {
@@ -155,7 +161,12 @@ describe('kvctl key commands', () => {
     const p = fresh();
     await run(['set', `${p}/k`, 'v']);
     const r = await run(['-o', 'extended', 'rm', `${p}/k`]);
-    assert.match(r.stdout, new RegExp(`^Key: ${p}/k\\nCreated-Index: \\d+\\nModified-Index: \\d+\\nPrevNode.Value: v\\nTTL: 0\\nIndex: \\d+\\n$`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^Key: ${p}/k\\nCreated-Index: \\d+\\nModified-Index: \\d+\\nPrevNode.Value: v\\nTTL: 0\\nIndex: \\d+\\n$`,
+      ),
+    );
   });
 
   test('rm --with-index compares the modified index', async () => {
@@ -189,7 +200,11 @@ describe('kvctl key commands', () => {
   test('an unknown output format is reported on stderr and the command still succeeds', async () => {
     const p = fresh();
     await run(['set', `${p}/a`, 'v']);
-    assert.deepEqual(await run(['--output', 'yaml', 'get', `${p}/a`]), { code: 0, stdout: '', stderr: 'Unsupported output format: yaml\n' });
+    assert.deepEqual(await run(['--output', 'yaml', 'get', `${p}/a`]), {
+      code: 0,
+      stdout: '',
+      stderr: 'Unsupported output format: yaml\n',
+    });
   });
 
   test('a boolean flag before a word takes the word as the first argument, as etcdctl does', async () => {
@@ -200,48 +215,66 @@ describe('kvctl key commands', () => {
   });
 });
 
-describe('kvctl matches etcdctl byte for byte', { skip: !etcdctlAvailable && 'etcdctl (Debian etcd-client) is not installed; .ci/run installs it' }, () => {
-  const scenarios: { name: string; setup: string[][]; argv: string[] }[] = [
-    { name: 'get', setup: [['set', '@/a', 'v']], argv: ['get', '@/a'] },
-    { name: 'get -o json', setup: [['set', '--ttl', '100', '@/a', 'v\t"q"']], argv: ['-o', 'json', 'get', '@/a'] },
-    { name: 'get missing', setup: [], argv: ['get', '@/missing'] },
-    { name: 'set -o extended over a value', setup: [['set', '@/a', 'old']], argv: ['-o', 'extended', 'set', '@/a', 'new'] },
-    { name: 'mk existing', setup: [['set', '@/a', 'v']], argv: ['mk', '@/a', 'v'] },
-    { name: 'mkdir -o json', setup: [], argv: ['-o', 'json', 'mkdir', '@/d'] },
-    { name: 'rm -o json', setup: [['set', '@/a', 'v']], argv: ['-o', 'json', 'rm', '@/a'] },
-    { name: 'rmdir -o json', setup: [['mkdir', '@/d']], argv: ['-o', 'json', 'rmdir', '@/d'] },
-    { name: 'rm -r of a tree', setup: [['set', '@/d/a', '1']], argv: ['rm', '-r', '@/d'] },
-    { name: 'ls -o extended of a dir', setup: [['mkdir', '@/d']], argv: ['-o', 'extended', 'ls', '@/d'] },
-    { name: 'ls sorted', setup: [['set', '@/d/b', '1'], ['set', '@/d/a', '2']], argv: ['ls', '--sort', '@/d'] },
-    { name: 'bad --ttl', setup: [], argv: ['set', '--ttl', 'abc', '@/a', 'v'] },
-    { name: 'unknown command flag', setup: [], argv: ['get', '--nosuch', '@/a'] },
-    { name: 'both forms of a flag', setup: [], argv: ['rm', '-r', '--recursive', '@/a'] },
-    { name: 'unknown command', setup: [], argv: ['nosuchcmd'] },
-    { name: 'missing key', setup: [], argv: ['get'] },
-    { name: 'dir get', setup: [['mkdir', '@/d']], argv: ['get', '@/d'] },
-  ];
-  for (const s of scenarios) {
-    test(`${s.name}`, async () => {
-      const p = fresh();
-      const runs = [];
-      for (const tool of ['etcdctl', 'kvctl'] as const) {
-        const base = `${p}/${tool}`;
-        const sub = (a: string[]) => a.map((x) => x.replace('@', base));
-        for (const step of s.setup) await kvctlAt(ep, ['--no-sync', ...sub(step)]);
-        const argv = ['--endpoints', ep, ...sub(s.argv)];
-        const r = tool === 'etcdctl' ? await etcdctl(argv) : await kvctlAt(ep, sub(s.argv));
-        runs.push(normalise(r, base));
-      }
-      const [want, got] = runs;
-      if (/^(bad --ttl|unknown command flag|both forms)/.test(s.name)) {
-        // Usage errors print the command's help, where kvctl adds examples after etcdctl's text and its own flags.
-        // (a longer kvd flag widens the flag column: spaces are compared as one).
-        const columns = (text: string) => text.replace(/ {2,}/g, '  ');
-        const etcdFlagsOnly = got!.stdout.split('\n').filter((l) => !l.includes('(kvd only)')).join('\n');
-        assert.ok(columns(etcdFlagsOnly).startsWith(columns(want!.stdout.trimEnd())), got!.stdout);
-        assert.equal(got!.stderr, want!.stderr);
-        assert.equal(got!.code, want!.code);
-      } else assert.deepEqual(got, want);
-    });
-  }
-});
+describe(
+  'kvctl matches etcdctl byte for byte',
+  { skip: !etcdctlAvailable && 'etcdctl (Debian etcd-client) is not installed; .ci/run installs it' },
+  () => {
+    const scenarios: { name: string; setup: string[][]; argv: string[] }[] = [
+      { name: 'get', setup: [['set', '@/a', 'v']], argv: ['get', '@/a'] },
+      { name: 'get -o json', setup: [['set', '--ttl', '100', '@/a', 'v\t"q"']], argv: ['-o', 'json', 'get', '@/a'] },
+      { name: 'get missing', setup: [], argv: ['get', '@/missing'] },
+      {
+        name: 'set -o extended over a value',
+        setup: [['set', '@/a', 'old']],
+        argv: ['-o', 'extended', 'set', '@/a', 'new'],
+      },
+      { name: 'mk existing', setup: [['set', '@/a', 'v']], argv: ['mk', '@/a', 'v'] },
+      { name: 'mkdir -o json', setup: [], argv: ['-o', 'json', 'mkdir', '@/d'] },
+      { name: 'rm -o json', setup: [['set', '@/a', 'v']], argv: ['-o', 'json', 'rm', '@/a'] },
+      { name: 'rmdir -o json', setup: [['mkdir', '@/d']], argv: ['-o', 'json', 'rmdir', '@/d'] },
+      { name: 'rm -r of a tree', setup: [['set', '@/d/a', '1']], argv: ['rm', '-r', '@/d'] },
+      { name: 'ls -o extended of a dir', setup: [['mkdir', '@/d']], argv: ['-o', 'extended', 'ls', '@/d'] },
+      {
+        name: 'ls sorted',
+        setup: [
+          ['set', '@/d/b', '1'],
+          ['set', '@/d/a', '2'],
+        ],
+        argv: ['ls', '--sort', '@/d'],
+      },
+      { name: 'bad --ttl', setup: [], argv: ['set', '--ttl', 'abc', '@/a', 'v'] },
+      { name: 'unknown command flag', setup: [], argv: ['get', '--nosuch', '@/a'] },
+      { name: 'both forms of a flag', setup: [], argv: ['rm', '-r', '--recursive', '@/a'] },
+      { name: 'unknown command', setup: [], argv: ['nosuchcmd'] },
+      { name: 'missing key', setup: [], argv: ['get'] },
+      { name: 'dir get', setup: [['mkdir', '@/d']], argv: ['get', '@/d'] },
+    ];
+    for (const s of scenarios) {
+      test(`${s.name}`, async () => {
+        const p = fresh();
+        const runs = [];
+        for (const tool of ['etcdctl', 'kvctl'] as const) {
+          const base = `${p}/${tool}`;
+          const sub = (a: string[]) => a.map((x) => x.replace('@', base));
+          for (const step of s.setup) await kvctlAt(ep, ['--no-sync', ...sub(step)]);
+          const argv = ['--endpoints', ep, ...sub(s.argv)];
+          const r = tool === 'etcdctl' ? await etcdctl(argv) : await kvctlAt(ep, sub(s.argv));
+          runs.push(normalise(r, base));
+        }
+        const [want, got] = runs;
+        if (/^(bad --ttl|unknown command flag|both forms)/.test(s.name)) {
+          // Usage errors print the command's help, where kvctl adds examples after etcdctl's text and its own flags.
+          // (a longer kvd flag widens the flag column: spaces are compared as one).
+          const columns = (text: string) => text.replace(/ {2,}/g, '  ');
+          const etcdFlagsOnly = got!.stdout
+            .split('\n')
+            .filter((l) => !l.includes('(kvd only)'))
+            .join('\n');
+          assert.ok(columns(etcdFlagsOnly).startsWith(columns(want!.stdout.trimEnd())), got!.stdout);
+          assert.equal(got!.stderr, want!.stderr);
+          assert.equal(got!.code, want!.code);
+        } else assert.deepEqual(got, want);
+      });
+    }
+  },
+);

@@ -40,7 +40,11 @@ describe('kvctl member', () => {
   });
 
   test('list takes no arguments', async () => {
-    assert.deepEqual(await kvctlAt(ep, ['member', 'list', 'x']), { code: 1, stdout: '', stderr: 'No arguments accepted\n' });
+    assert.deepEqual(await kvctlAt(ep, ['member', 'list', 'x']), {
+      code: 1,
+      stdout: '',
+      stderr: 'No arguments accepted\n',
+    });
   });
 
   test('remove of an unknown ID is refused before anything is sent', async () => {
@@ -56,16 +60,32 @@ describe('kvctl member', () => {
     assert.ok(named);
     const r = await kvctlAt(ep, ['member', 'remove', named.name]);
     assert.equal(r.code, 1);
-    assert.ok(r.stderr.startsWith(`Found a member named ${named.name}; if this is correct, please use its ID, eg:\n\tkvctl member remove ${named.id}\n`));
+    assert.ok(
+      r.stderr.startsWith(
+        `Found a member named ${named.name}; if this is correct, please use its ID, eg:\n\tkvctl member remove ${named.id}\n`,
+      ),
+    );
   });
 
   test('add checks the peer URL as etcd does', async () => {
-    assert.deepEqual(await kvctlAt(ep, ['member', 'add', 'x', 'notaurl']), { code: 1, stdout: '', stderr: 'URL scheme must be http, https, unix, or unixs: notaurl\n' });
-    assert.deepEqual(await kvctlAt(ep, ['member', 'add', 'x', 'http://127.0.0.1:1/p']), { code: 1, stdout: '', stderr: 'URL must not contain a path: http://127.0.0.1:1/p\n' });
-    assert.deepEqual(await kvctlAt(ep, ['member', 'add']), { code: 1, stdout: '', stderr: 'Provide a name and a single member peerURL\n' });
+    assert.deepEqual(await kvctlAt(ep, ['member', 'add', 'x', 'notaurl']), {
+      code: 1,
+      stdout: '',
+      stderr: 'URL scheme must be http, https, unix, or unixs: notaurl\n',
+    });
+    assert.deepEqual(await kvctlAt(ep, ['member', 'add', 'x', 'http://127.0.0.1:1/p']), {
+      code: 1,
+      stdout: '',
+      stderr: 'URL must not contain a path: http://127.0.0.1:1/p\n',
+    });
+    assert.deepEqual(await kvctlAt(ep, ['member', 'add']), {
+      code: 1,
+      stdout: '',
+      stderr: 'Provide a name and a single member peerURL\n',
+    });
   });
 
-  test('update of an unknown member reports the server\'s message', async () => {
+  test("update of an unknown member reports the server's message", async () => {
     assert.deepEqual(await kvctlAt(ep, ['member', 'update', 'ffffffffffffffff', 'http://127.0.0.1:1']), {
       code: 1,
       stdout: '',
@@ -86,10 +106,23 @@ describe('kvctl member', () => {
       if (!added) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(added);
-    assert.match(r.stdout, new RegExp(`^Added member named extra with ID ${added.id} to cluster\\n\\nETCD_NAME="extra"\\nETCD_INITIAL_CLUSTER=".*extra=${peer}.*"\\nETCD_INITIAL_CLUSTER_STATE="existing"\\n$`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^Added member named extra with ID ${added.id} to cluster\\n\\nETCD_NAME="extra"\\nETCD_INITIAL_CLUSTER=".*extra=${peer}.*"\\nETCD_INITIAL_CLUSTER_STATE="existing"\\n$`,
+      ),
+    );
     const moved = `http://127.0.0.1:${await closedPort()}`;
-    assert.deepEqual(await kvctlAt(ep, ['member', 'update', added.id, moved]), { code: 0, stdout: `Updated member with ID ${added.id} in cluster\n`, stderr: '' });
-    assert.deepEqual(await kvctlAt(ep, ['member', 'remove', added.id]), { code: 0, stdout: `Removed member ${added.id} from cluster\n`, stderr: '' });
+    assert.deepEqual(await kvctlAt(ep, ['member', 'update', added.id, moved]), {
+      code: 0,
+      stdout: `Updated member with ID ${added.id} in cluster\n`,
+      stderr: '',
+    });
+    assert.deepEqual(await kvctlAt(ep, ['member', 'remove', added.id]), {
+      code: 0,
+      stdout: `Removed member ${added.id} from cluster\n`,
+      stderr: '',
+    });
   });
 });
 
@@ -100,7 +133,10 @@ describe('kvctl cluster-health', () => {
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
     for (const m of ms.filter((x) => x.clientURLs.length > 0)) {
-      assert.match(r.stdout, new RegExp(`^member ${m.id} is healthy: got healthy result from ${m.clientURLs[0]}$`, 'm'));
+      assert.match(
+        r.stdout,
+        new RegExp(`^member ${m.id} is healthy: got healthy result from ${m.clientURLs[0]}$`, 'm'),
+      );
     }
     assert.ok(r.stdout.endsWith('cluster is healthy\n'));
   });

@@ -28,7 +28,12 @@ export async function startServer(members = 1): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kvctl-test-'));
   const specs = [];
   for (let i = 1; i <= members; i++) {
-    specs.push({ name: `k${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(dir, `k${i}`) });
+    specs.push({
+      name: `k${i}`,
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+      dataDir: join(dir, `k${i}`),
+    });
   }
   const initial = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
   const procs = specs.map((s) => new MemberProcess(s, memberArgs(s, initial, 'new')));
@@ -86,7 +91,8 @@ export function kvctlAt(endpoint: string, argv: string[], opts: RunOptions = {})
   return kvctl(['--endpoints', endpoint, ...argv], opts);
 }
 
-export const etcdctlAvailable = spawnSync('etcdctl', ['--version'], { env: { ...process.env, ETCDCTL_API: '2' } }).status === 0;
+export const etcdctlAvailable =
+  spawnSync('etcdctl', ['--version'], { env: { ...process.env, ETCDCTL_API: '2' } }).status === 0;
 
 /** Runs the real etcdctl v2 (when installed) for a byte-for-byte comparison. */
 export function etcdctl(argv: string[], opts: { stdin?: string } = {}): Promise<RunResult> {
@@ -113,7 +119,10 @@ export function uniquePrefix(): string {
 
 /** Removes a test's prefix (best effort, the server may already be gone). */
 export async function removePrefix(endpoint: string, prefix: string): Promise<void> {
-  await fetch(`${endpoint}/v2/keys${prefix}?recursive=true&dir=true`, { method: 'DELETE', signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  await fetch(`${endpoint}/v2/keys${prefix}?recursive=true&dir=true`, {
+    method: 'DELETE',
+    signal: AbortSignal.timeout(2000),
+  }).catch(() => undefined);
 }
 
 /** A port on 127.0.0.1 with nothing listening (connections are refused). */

@@ -24,20 +24,64 @@ function openssl(args: string[]): void {
 }
 
 async function startTlsMember(): Promise<boolean> {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=kvctl-test-ca']);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=kvctl-test-ca',
+  ]);
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1']);
   writeFileSync(join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '1', '-extfile', 'ext']);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'srv.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'srv.pem',
+    '-days',
+    '1',
+    '-extfile',
+    'ext',
+  ]);
   const [client, peer] = [await closedPort(), await closedPort()];
   endpoint = `https://127.0.0.1:${client}`;
   member = spawn(
     process.execPath,
     [
-      kvdBin, '--name', 't1', '--data-dir', join(dir, 'data'),
-      '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-      '--cert-file', join(dir, 'srv.pem'), '--key-file', join(dir, 'srv.key'),
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `t1=http://127.0.0.1:${peer}`,
+      kvdBin,
+      '--name',
+      't1',
+      '--data-dir',
+      join(dir, 'data'),
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--cert-file',
+      join(dir, 'srv.pem'),
+      '--key-file',
+      join(dir, 'srv.key'),
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-cluster',
+      `t1=http://127.0.0.1:${peer}`,
     ],
     { stdio: 'ignore' },
   );
@@ -58,7 +102,12 @@ after(() => {
 
 describe('kvctl over TLS', { skip: ready ? false : 'needs openssl (Debian openssl; .ci/run installs it)' }, () => {
   test('speaks h2 with an https member that offers it', async () => {
-    const c = new Client({ endpoints: [endpoint], tls: { caFile: join(dir, 'ca.pem') }, headerTimeoutMs: 2000, dialTimeoutMs: 2000 });
+    const c = new Client({
+      endpoints: [endpoint],
+      tls: { caFile: join(dir, 'ca.pem') },
+      headerTimeoutMs: 2000,
+      dialTimeoutMs: 2000,
+    });
     try {
       assert.equal(await c.protocolOf(endpoint), 'h2');
       await c.keys.set('/tls/k', 'over h2');
@@ -70,11 +119,19 @@ describe('kvctl over TLS', { skip: ready ? false : 'needs openssl (Debian openss
 
   test('set and get through kvctl with --ca-file', async () => {
     const ca = join(dir, 'ca.pem');
-    assert.deepEqual(await kvctl(['--endpoints', endpoint, '--ca-file', ca, 'set', '/tls/a', 'v']), { code: 0, stdout: 'v\n', stderr: '' });
-    assert.deepEqual(await kvctl(['--endpoints', endpoint, 'get', '/tls/a'], { env: { ETCDCTL_CA_FILE: ca } }), { code: 0, stdout: 'v\n', stderr: '' });
+    assert.deepEqual(await kvctl(['--endpoints', endpoint, '--ca-file', ca, 'set', '/tls/a', 'v']), {
+      code: 0,
+      stdout: 'v\n',
+      stderr: '',
+    });
+    assert.deepEqual(await kvctl(['--endpoints', endpoint, 'get', '/tls/a'], { env: { ETCDCTL_CA_FILE: ca } }), {
+      code: 0,
+      stdout: 'v\n',
+      stderr: '',
+    });
   });
 
-  test('an untrusted certificate is refused with x509\'s text and exit 4', async () => {
+  test("an untrusted certificate is refused with x509's text and exit 4", async () => {
     const r = await kvctl(['--no-sync', '--endpoints', endpoint, 'rm', '/tls/a']);
     assert.deepEqual(r, { code: 4, stdout: '', stderr: 'Error:  x509: certificate signed by unknown authority\n' });
   });

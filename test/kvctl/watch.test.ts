@@ -37,8 +37,16 @@ describe('kvctl watch', () => {
     const p = fresh();
     const first = await put(`${p}/k`, 'one');
     await put(`${p}/k`, 'two');
-    assert.deepEqual(await kvctlAt(ep, ['watch', '--after-index', String(first - 1), `${p}/k`]), { code: 0, stdout: 'one\n', stderr: '' });
-    assert.deepEqual(await kvctlAt(ep, ['watch', '--after-index', String(first), `${p}/k`]), { code: 0, stdout: 'two\n', stderr: '' });
+    assert.deepEqual(await kvctlAt(ep, ['watch', '--after-index', String(first - 1), `${p}/k`]), {
+      code: 0,
+      stdout: 'one\n',
+      stderr: '',
+    });
+    assert.deepEqual(await kvctlAt(ep, ['watch', '--after-index', String(first), `${p}/k`]), {
+      code: 0,
+      stdout: 'two\n',
+      stderr: '',
+    });
   });
 
   test('--recursive prints the action and key before each value', async () => {
@@ -65,7 +73,10 @@ describe('kvctl watch', () => {
     const r = await running;
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
-    const values = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { node: { value: string } }).node.value);
+    const values = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { node: { value: string } }).node.value);
     assert.deepEqual(values, ['a', 'b', 'c']);
   });
 
@@ -83,7 +94,17 @@ describe('kvctl exec-watch', () => {
     // etcdctl's documented form: a bool flag right before the key keeps the key in front of "--".
     const running = kvctlAt(
       ep,
-      ['exec-watch', '--after-index', String(first - 1), '--recursive', `${p}/k`, '--', 'sh', '-c', 'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE"'],
+      [
+        'exec-watch',
+        '--after-index',
+        String(first - 1),
+        '--recursive',
+        `${p}/k`,
+        '--',
+        'sh',
+        '-c',
+        'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE"',
+      ],
       { signal: interrupt.signal },
     );
     await new Promise((r) => setTimeout(r, 1000));
@@ -97,9 +118,13 @@ describe('kvctl exec-watch', () => {
     const p = fresh();
     const first = await put(`${p}/k`, 'v1');
     const interrupt = new AbortController();
-    const running = kvctlAt(ep, ['exec-watch', '--after-index', String(first - 1), 'sh', '-c', 'echo $ETCD_WATCH_VALUE', `${p}/k`], {
-      signal: interrupt.signal,
-    });
+    const running = kvctlAt(
+      ep,
+      ['exec-watch', '--after-index', String(first - 1), 'sh', '-c', 'echo $ETCD_WATCH_VALUE', `${p}/k`],
+      {
+        signal: interrupt.signal,
+      },
+    );
     await new Promise((r) => setTimeout(r, 800));
     interrupt.abort();
     const r = await running;
@@ -109,11 +134,27 @@ describe('kvctl exec-watch', () => {
   test('a command that cannot be started ends exec-watch with status 1', async () => {
     const p = fresh();
     const first = await put(`${p}/k`, 'v');
-    const r = await kvctlAt(ep, ['exec-watch', '--after-index', String(first - 1), '--recursive', `${p}/k`, '--', 'kvctl-test-no-such-program']);
-    assert.deepEqual(r, { code: 1, stdout: '', stderr: 'exec: "kvctl-test-no-such-program": executable file not found in $PATH' });
+    const r = await kvctlAt(ep, [
+      'exec-watch',
+      '--after-index',
+      String(first - 1),
+      '--recursive',
+      `${p}/k`,
+      '--',
+      'kvctl-test-no-such-program',
+    ]);
+    assert.deepEqual(r, {
+      code: 1,
+      stdout: '',
+      stderr: 'exec: "kvctl-test-no-such-program": executable file not found in $PATH',
+    });
   });
 
-  test('exec-watch with only a key fails with etcdctl\'s message and exits 1', async () => {
-    assert.deepEqual(await kvctlAt(ep, ['exec-watch', '/k']), { code: 1, stdout: '', stderr: 'Error:  key and command to exec required\n' });
+  test("exec-watch with only a key fails with etcdctl's message and exits 1", async () => {
+    assert.deepEqual(await kvctlAt(ep, ['exec-watch', '/k']), {
+      code: 1,
+      stdout: '',
+      stderr: 'Error:  key and command to exec required\n',
+    });
   });
 });

@@ -6,7 +6,13 @@ test('reports at most once per interval, with the average rate since the start',
   const reports: ProgressReport[] = [];
   let now = 1000;
   const p = new Progress({ intervalMs: 5000, report: (r) => reports.push(r), now: () => now });
-  for (const [t, done] of [[2000, 10], [5999, 40], [6000, 50], [9000, 80], [11000, 100]] as const) {
+  for (const [t, done] of [
+    [2000, 10],
+    [5999, 40],
+    [6000, 50],
+    [9000, 80],
+    [11000, 100],
+  ] as const) {
     now = t;
     p.update(done, 200);
   }

@@ -88,11 +88,16 @@ describe('raft elections', () => {
   });
 
   it('a voter rejects a candidate whose log is less up to date (lower last term, or same term and shorter)', () => {
-    const voter = new TestNode(id(1), [id(1), id(2), id(3)], {}, {
-      hardState: { term: asTerm(3), vote: NO_MEMBER, commit: asIndex(0) },
-      snapshot: null,
-      entries: entries([1, 2, 3]),
-    });
+    const voter = new TestNode(
+      id(1),
+      [id(1), id(2), id(3)],
+      {},
+      {
+        hardState: { term: asTerm(3), vote: NO_MEMBER, commit: asIndex(0) },
+        snapshot: null,
+        entries: entries([1, 2, 3]),
+      },
+    );
     voter.raft.step(voteFrom(2, 1, 4, 5, 2));
     voter.raft.step(voteFrom(3, 1, 5, 2, 3));
     const resp = answers(voter.drain(), 'voteResp');
@@ -107,11 +112,16 @@ describe('raft elections', () => {
   });
 
   it('a voter grants a candidate whose log is at least as up to date', () => {
-    const voter = new TestNode(id(1), [id(1), id(2), id(3)], {}, {
-      hardState: { term: asTerm(3), vote: NO_MEMBER, commit: asIndex(0) },
-      snapshot: null,
-      entries: entries([1, 2, 3]),
-    });
+    const voter = new TestNode(
+      id(1),
+      [id(1), id(2), id(3)],
+      {},
+      {
+        hardState: { term: asTerm(3), vote: NO_MEMBER, commit: asIndex(0) },
+        snapshot: null,
+        entries: entries([1, 2, 3]),
+      },
+    );
     voter.raft.step(voteFrom(2, 1, 4, 3, 3));
     const [resp] = answers(voter.drain(), 'voteResp');
     assert.equal(resp.reject, false);

@@ -31,7 +31,14 @@ describe('raft against forged messages: numbers', () => {
     c.elect(1);
     const f = c.node(2);
     const term = f.raft.currentTerm();
-    const why = f.raft.step({ type: 'heartbeat', from: id(3), to: id(2), term: asTerm(MAX_WIRE_INTEGER + 1), commit: asIndex(0), ctx: '' });
+    const why = f.raft.step({
+      type: 'heartbeat',
+      from: id(3),
+      to: id(2),
+      term: asTerm(MAX_WIRE_INTEGER + 1),
+      commit: asIndex(0),
+      ctx: '',
+    });
     assert.match(why ?? '', /term .* out of range/);
     assert.equal(f.raft.currentTerm(), term);
   });
@@ -41,10 +48,31 @@ describe('raft against forged messages: numbers', () => {
     c.elect(1);
     const f = c.node(2);
     const term = asTerm(f.raft.currentTerm());
-    const append: Message = { type: 'append', from: id(1), to: id(2), term, prevIndex: asIndex(0), prevTerm: asTerm(0), entries: [], commit: asIndex(MAX_WIRE_INTEGER + 1) };
+    const append: Message = {
+      type: 'append',
+      from: id(1),
+      to: id(2),
+      term,
+      prevIndex: asIndex(0),
+      prevTerm: asTerm(0),
+      entries: [],
+      commit: asIndex(MAX_WIRE_INTEGER + 1),
+    };
     assert.match(f.raft.step(append) ?? '', /^commit /);
     assert.match(f.raft.step(vote(3, 2, term + 1, { lastIndex: asIndex(2 ** 53) })) ?? '', /^lastIndex /);
-    assert.match(f.raft.step({ type: 'appendResp', from: id(3), to: id(2), term, reject: true, index: asIndex(1), rejectHint: asIndex(-1), hintTerm: asTerm(0) }) ?? '', /^rejectHint /);
+    assert.match(
+      f.raft.step({
+        type: 'appendResp',
+        from: id(3),
+        to: id(2),
+        term,
+        reject: true,
+        index: asIndex(1),
+        rejectHint: asIndex(-1),
+        hintTerm: asTerm(0),
+      }) ?? '',
+      /^rejectHint /,
+    );
   });
 
   it('a term more than MAX_TERM_LEAP ahead of the receiver is dropped with a reason', () => {
@@ -52,7 +80,14 @@ describe('raft against forged messages: numbers', () => {
     c.elect(1);
     const f = c.node(2);
     const term = f.raft.currentTerm();
-    const why = f.raft.step({ type: 'heartbeat', from: id(1), to: id(2), term: asTerm(term + MAX_TERM_LEAP + 1), commit: asIndex(0), ctx: '' });
+    const why = f.raft.step({
+      type: 'heartbeat',
+      from: id(1),
+      to: id(2),
+      term: asTerm(term + MAX_TERM_LEAP + 1),
+      commit: asIndex(0),
+      ctx: '',
+    });
     assert.match(why ?? '', /ahead of ours/);
     assert.equal(f.raft.currentTerm(), term);
   });
@@ -62,19 +97,33 @@ describe('raft against forged messages: numbers', () => {
     c.elect(1);
     const f = c.node(2);
     const term = f.raft.currentTerm() + MAX_TERM_LEAP;
-    assert.equal(f.raft.step({ type: 'heartbeat', from: id(1), to: id(2), term: asTerm(term), commit: asIndex(0), ctx: '' }), null);
+    assert.equal(
+      f.raft.step({ type: 'heartbeat', from: id(1), to: id(2), term: asTerm(term), commit: asIndex(0), ctx: '' }),
+      null,
+    );
     assert.equal(f.raft.currentTerm(), term);
   });
 
   it('a read context longer than any member makes is dropped', () => {
     const c = new TestCluster(3);
     c.elect(1);
-    const why = c.node(1).raft.step({ type: 'readIndex', from: id(2), to: id(1), term: asTerm(0), ctx: 'x'.repeat(65) });
+    const why = c
+      .node(1)
+      .raft.step({ type: 'readIndex', from: id(2), to: id(1), term: asTerm(0), ctx: 'x'.repeat(65) });
     assert.equal(why, 'bad ctx');
   });
 
   it('a member at the last encodable term does not campaign (nothing it could send)', () => {
-    const n = new TestNode(id(1), [id(1)], {}, { hardState: { term: asTerm(MAX_WIRE_INTEGER), vote: NO_MEMBER, commit: asIndex(0) }, snapshot: null, entries: [] });
+    const n = new TestNode(
+      id(1),
+      [id(1)],
+      {},
+      {
+        hardState: { term: asTerm(MAX_WIRE_INTEGER), vote: NO_MEMBER, commit: asIndex(0) },
+        snapshot: null,
+        entries: [],
+      },
+    );
     n.raft.campaign();
     assert.equal(n.raft.status().role, 'follower');
     assert.equal(n.raft.currentTerm(), MAX_WIRE_INTEGER);
@@ -132,7 +181,10 @@ describe('raft against forged messages: the transfer flag', () => {
     f.raft.applyConfChange({ type: 'remove', id: id(1) });
     f.raft.step(vote(3, 2, term + 1));
     const answers = f.drain().filter((m) => m.type === 'voteResp');
-    assert.deepEqual(answers.map((m) => (m as VoteAnswer).reject), [false]);
+    assert.deepEqual(
+      answers.map((m) => (m as VoteAnswer).reject),
+      [false],
+    );
     assert.equal(f.raft.status().vote, id(3));
     assert.notEqual(f.raft.status().leader, id(1));
     assert.equal(f.raft.status().leader, NO_MEMBER);

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { confChangeData, id, TestCluster, TestNode } from './harness.js';
 
-const change = (type: 'add' | 'remove', n: number) => [{ type: 'confChange' as const, data: confChangeData(type, id(n)) }];
+const change = (type: 'add' | 'remove', n: number) => [
+  { type: 'confChange' as const, data: confChangeData(type, id(n)) },
+];
 
 describe('raft membership changes', () => {
   it('adding a member: once applied, the leader replicates the whole log to it and counts it in the quorum', () => {

@@ -18,7 +18,10 @@ describe('raft proposal check', () => {
       from: id(2),
       to: id(1),
       term: asTerm(0),
-      entries: [{ term: asTerm(0), index: asIndex(0), ...normal('garbage') }, { term: asTerm(0), index: asIndex(0), ...normal('ok-1') }],
+      entries: [
+        { term: asTerm(0), index: asIndex(0), ...normal('garbage') },
+        { term: asTerm(0), index: asIndex(0), ...normal('ok-1') },
+      ],
     };
     const why = c.node(1).raft.step(forged);
     assert.match(why ?? '', /dropped 1 of 2 proposals forwarded by 0000000000000002/);
@@ -45,7 +48,10 @@ describe('raft proposal check', () => {
   it('a follower refuses to forward a proposal its check refuses: propose throws and sends nothing', () => {
     const c = new TestCluster(3, { checkProposal });
     c.elect(1);
-    assert.throws(() => c.node(2).raft.propose([normal('garbage')]), (e: unknown) => e instanceof RaftError && e.code === 'invalid-proposal');
+    assert.throws(
+      () => c.node(2).raft.propose([normal('garbage')]),
+      (e: unknown) => e instanceof RaftError && e.code === 'invalid-proposal',
+    );
     assert.deepEqual(c.node(2).drain(), []);
   });
 

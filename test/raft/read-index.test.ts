@@ -24,11 +24,16 @@ describe('raft ReadIndex', () => {
   it('a new leader answers a read only after it has committed an entry of its own term', () => {
     const voters = [1, 2, 3];
     const mk = (n: number) =>
-      new TestNode(id(n), voters.map(id), {}, {
-        hardState: { term: asTerm(1), vote: NO_MEMBER, commit: asIndex(1) },
-        snapshot: null,
-        entries: entries([1, 1]),
-      });
+      new TestNode(
+        id(n),
+        voters.map(id),
+        {},
+        {
+          hardState: { term: asTerm(1), vote: NO_MEMBER, commit: asIndex(1) },
+          snapshot: null,
+          entries: entries([1, 1]),
+        },
+      );
     const c = new TestCluster(0);
     for (const n of voters) c.add(mk(n));
     c.filter = (m) => m.type !== 'append';
@@ -119,7 +124,10 @@ describe('raft ReadIndex bounds', () => {
     c.heal();
     c.tick(1);
     c.stabilize();
-    assert.deepEqual(leader.readStates.map((r) => r.ctx), ['a', 'b']);
+    assert.deepEqual(
+      leader.readStates.map((r) => r.ctx),
+      ['a', 'b'],
+    );
     assert.deepEqual(c.node(2).readStates, [], 'the forwarded request past the limit was dropped');
     assert.equal(leader.raft.readIndex('d'), true);
   });

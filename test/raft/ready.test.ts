@@ -26,7 +26,10 @@ describe('raft Ready/advance protocol', () => {
     r.campaign();
     const rd = r.ready();
     assert.equal(r.hasReady(), false);
-    assert.throws(() => r.ready(), (e: unknown) => e instanceof RaftError && e.code === 'ready-outstanding');
+    assert.throws(
+      () => r.ready(),
+      (e: unknown) => e instanceof RaftError && e.code === 'ready-outstanding',
+    );
     r.advance(rd);
     assert.equal(r.hasReady(), true);
   });
@@ -34,7 +37,18 @@ describe('raft Ready/advance protocol', () => {
   it('advance() without an outstanding Ready is a usage error', () => {
     const r = new Raft(config);
     assert.throws(
-      () => r.advance({ hardState: null, entries: [], snapshot: null, sendNow: [], sendAfterSync: [], mustSync: false, committed: [], readStates: [], softState: null }),
+      () =>
+        r.advance({
+          hardState: null,
+          entries: [],
+          snapshot: null,
+          sendNow: [],
+          sendAfterSync: [],
+          mustSync: false,
+          committed: [],
+          readStates: [],
+          softState: null,
+        }),
       (e: unknown) => e instanceof RaftError && e.code === 'no-ready-outstanding',
     );
   });
@@ -111,7 +125,16 @@ describe('raft Ready/advance protocol', () => {
       {},
       { type: 'append', from: id(1), to: id(9), term: 5 },
       { type: 'append', from: id(1), to: id(2), term: 5, prevIndex: -1, prevTerm: 0, entries: [], commit: 0 },
-      { type: 'append', from: id(1), to: id(2), term: 5, prevIndex: 0, prevTerm: 0, entries: [{ index: 7, term: 1, data: Buffer.alloc(0) }], commit: 0 },
+      {
+        type: 'append',
+        from: id(1),
+        to: id(2),
+        term: 5,
+        prevIndex: 0,
+        prevTerm: 0,
+        entries: [{ index: 7, term: 1, data: Buffer.alloc(0) }],
+        commit: 0,
+      },
       { type: 'snapshot', from: id(1), to: id(2), term: 5, snapshot: null },
       { type: 'nonsense', from: id(1), to: id(2), term: 5 },
       { type: 'appendResp', from: id(9), to: id(2), term: 1, reject: false, index: 99, rejectHint: 0, hintTerm: 0 },
@@ -121,15 +144,37 @@ describe('raft Ready/advance protocol', () => {
     for (const m of junk) r.step(m as Message);
     assert.equal(r.status().term, before.term);
     assert.equal(r.status().lastIndex, before.lastIndex);
-    c.node(1).raft.step({ type: 'appendResp', from: id(2), to: id(1), term: before.term, reject: false, index: asIndex(999), rejectHint: asIndex(0), hintTerm: asTerm(0) });
+    c.node(1).raft.step({
+      type: 'appendResp',
+      from: id(2),
+      to: id(1),
+      term: before.term,
+      reject: false,
+      index: asIndex(999),
+      rejectHint: asIndex(0),
+      hintTerm: asTerm(0),
+    });
     assert.equal(c.node(1).raft.status().commit, before.commit, 'an acknowledgement beyond the log is ignored');
   });
 
   it('a restored member with a gap in its entries or a commit beyond its log refuses to start', () => {
     const restore = (ents: ReturnType<typeof entries>, commit: number) =>
-      new Raft({ ...config, restore: { hardState: { term: asTerm(1), vote: NO_MEMBER, commit: asIndex(commit) }, snapshot: null, entries: ents } });
-    assert.throws(() => restore([...entries([1]), ...entries([1], 3)], 0), (e: unknown) => e instanceof RaftError && e.code === 'invalid-restore');
-    assert.throws(() => restore(entries([1, 1]), 5), (e: unknown) => e instanceof RaftError && e.code === 'invalid-restore');
+      new Raft({
+        ...config,
+        restore: {
+          hardState: { term: asTerm(1), vote: NO_MEMBER, commit: asIndex(commit) },
+          snapshot: null,
+          entries: ents,
+        },
+      });
+    assert.throws(
+      () => restore([...entries([1]), ...entries([1], 3)], 0),
+      (e: unknown) => e instanceof RaftError && e.code === 'invalid-restore',
+    );
+    assert.throws(
+      () => restore(entries([1, 1]), 5),
+      (e: unknown) => e instanceof RaftError && e.code === 'invalid-restore',
+    );
   });
 
   it('an invalid config is refused with a message naming the field', () => {
@@ -139,7 +184,16 @@ describe('raft Ready/advance protocol', () => {
 
   describe('what must be durable before a message leaves (sendNow, sendAfterSync, mustSync)', () => {
     const appendFrom1 = (commit: number) =>
-      ({ type: 'append', from: id(1), to: id(2), term: asTerm(1), prevIndex: asIndex(0), prevTerm: asTerm(0), entries: entries([1]), commit: asIndex(commit) }) as const;
+      ({
+        type: 'append',
+        from: id(1),
+        to: id(2),
+        term: asTerm(1),
+        prevIndex: asIndex(0),
+        prevTerm: asTerm(0),
+        entries: entries([1]),
+        commit: asIndex(commit),
+      }) as const;
 
     it("a follower's acknowledgement of new entries waits for the sync", () => {
       const f = new TestNode(id(2), [id(1), id(2)]);
@@ -147,7 +201,10 @@ describe('raft Ready/advance protocol', () => {
       const rd = f.raft.ready();
       assert.equal(rd.mustSync, true);
       assert.deepEqual(rd.sendNow, []);
-      assert.deepEqual(rd.sendAfterSync.map((m) => m.type), ['appendResp']);
+      assert.deepEqual(
+        rd.sendAfterSync.map((m) => m.type),
+        ['appendResp'],
+      );
     });
 
     it('a commit index that moved alone needs no sync, and the answer may leave at once', () => {
@@ -158,16 +215,29 @@ describe('raft Ready/advance protocol', () => {
       const rd = f.raft.ready();
       assert.deepEqual(rd.hardState, { term: 1, vote: NO_MEMBER, commit: 1 });
       assert.equal(rd.mustSync, false);
-      assert.deepEqual(rd.sendNow.map((m) => m.type), ['heartbeatResp']);
+      assert.deepEqual(
+        rd.sendNow.map((m) => m.type),
+        ['heartbeatResp'],
+      );
       assert.deepEqual(rd.sendAfterSync, []);
     });
 
     it('a granted vote waits for the sync of the vote', () => {
       const f = new TestNode(id(2), [id(1), id(2), id(3)]);
-      f.raft.step({ type: 'vote', from: id(3), to: id(2), term: asTerm(2), lastIndex: asIndex(0), lastTerm: asTerm(0) });
+      f.raft.step({
+        type: 'vote',
+        from: id(3),
+        to: id(2),
+        term: asTerm(2),
+        lastIndex: asIndex(0),
+        lastTerm: asTerm(0),
+      });
       const rd = f.raft.ready();
       assert.equal(rd.mustSync, true);
-      assert.deepEqual(rd.sendAfterSync.map((m) => [m.type, m.type === 'voteResp' && m.reject]), [['voteResp', false]]);
+      assert.deepEqual(
+        rd.sendAfterSync.map((m) => [m.type, m.type === 'voteResp' && m.reject]),
+        [['voteResp', false]],
+      );
     });
 
     it("a leader's appends leave while its own entries are being synced", () => {
@@ -189,7 +259,10 @@ describe('raft Ready/advance protocol', () => {
         from: id(1),
         to: id(2),
         term: asTerm(1),
-        snapshot: { meta: { index: asIndex(5), term: asTerm(1), conf: { voters: [id(1), id(2)] } }, data: Buffer.from('[]') },
+        snapshot: {
+          meta: { index: asIndex(5), term: asTerm(1), conf: { voters: [id(1), id(2)] } },
+          data: Buffer.from('[]'),
+        },
       });
       const rd = f.raft.ready();
       assert.notEqual(rd.snapshot, null);

@@ -56,7 +56,11 @@ describe('raft log replication', () => {
       const leaderTerms = c.node(1).logTerms();
       assert.deepEqual(leaderTerms, [...figure7Leader, 9]);
       assert.deepEqual(c.node(2).logTerms(), leaderTerms);
-      assert.deepEqual(c.node(2).stored.entries.map((e) => e.term), leaderTerms, 'the stored log was repaired too');
+      assert.deepEqual(
+        c.node(2).stored.entries.map((e) => e.term),
+        leaderTerms,
+        'the stored log was repaired too',
+      );
       assert.equal(c.node(2).raft.status().commit, 11);
     });
   }
@@ -90,7 +94,11 @@ describe('raft log replication', () => {
     const rd = leader.ready();
     const index = rd.entries[0].index;
     leader.step(ack(2, 1, term, index));
-    assert.equal(leader.status().commit, index - 1, 'one follower alone is no quorum while the leader has not persisted');
+    assert.equal(
+      leader.status().commit,
+      index - 1,
+      'one follower alone is no quorum while the leader has not persisted',
+    );
     leader.advance(rd);
     assert.equal(leader.status().commit, index);
   });
@@ -110,7 +118,11 @@ describe('raft log replication', () => {
   });
 
   it('a diverged follower is repaired with one rejection per conflicting term, not per entry', () => {
-    const c = clusterWithLogs([1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], 3);
+    const c = clusterWithLogs(
+      [1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+      [1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2],
+      3,
+    );
     c.elect(1);
     const rejections = c.delivered.filter((m) => m.type === 'appendResp' && m.reject && m.from === id(2));
     assert.ok(rejections.length <= 2, `took ${rejections.length} rejections`);

@@ -4,6 +4,7 @@ import { assertSeedsPass } from './sim/batch.js';
 
 describe('raft simulation (safety after every event, liveness after healing)', () => {
   for (let from = 401; from < 801; from += 100) {
-    it(`seeds ${from}–${from + 99} keep every invariant and make progress once healed`, () => assertSeedsPass(from, 100));
+    it(`seeds ${from}–${from + 99} keep every invariant and make progress once healed`, () =>
+      assertSeedsPass(from, 100));
   }
 });

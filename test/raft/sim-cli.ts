@@ -33,5 +33,7 @@ for (let seed = from; seed < from + seeds; seed++) {
   if ((seed - from + 1) % 100 === 0) console.error(`... ${seed - from + 1}/${seeds} seeds, ${failed.length} failed`);
 }
 const secs = ((Date.now() - started) / 1000).toFixed(1);
-console.log(`${seeds} seeds from ${from} in ${secs}s: ${failed.length} failed${failed.length ? ` (${failed.join(' ')})` : ''}`);
+console.log(
+  `${seeds} seeds from ${from} in ${secs}s: ${failed.length} failed${failed.length ? ` (${failed.join(' ')})` : ''}`,
+);
 process.exit(failed.length > 0 ? 1 : 0);

@@ -52,24 +52,35 @@ describe('raft snapshots', () => {
       from: id(1),
       to: id(2),
       term: asTerm(3),
-      snapshot: { meta: { index: asIndex(9), term: asTerm(3), conf: { voters: [id(1), id(2), id(4)] } }, data: Buffer.from('[]') },
+      snapshot: {
+        meta: { index: asIndex(9), term: asTerm(3), conf: { voters: [id(1), id(2), id(4)] } },
+        data: Buffer.from('[]'),
+      },
     });
     assert.deepEqual(f.raft.status().voters, [id(1), id(2), id(4)]);
     assert.equal(f.raft.ready().snapshot?.meta.index, 9);
   });
 
   it('a follower whose log already holds the snapshot point commits up to it instead of discarding its log', () => {
-    const f = new TestNode(id(2), [id(1), id(2)], {}, {
-      hardState: { term: asTerm(2), vote: NO_MEMBER, commit: asIndex(1) },
-      snapshot: null,
-      entries: entries([1, 2, 2, 2]),
-    });
+    const f = new TestNode(
+      id(2),
+      [id(1), id(2)],
+      {},
+      {
+        hardState: { term: asTerm(2), vote: NO_MEMBER, commit: asIndex(1) },
+        snapshot: null,
+        entries: entries([1, 2, 2, 2]),
+      },
+    );
     f.raft.step({
       type: 'snapshot',
       from: id(1),
       to: id(2),
       term: asTerm(2),
-      snapshot: { meta: { index: asIndex(3), term: asTerm(2), conf: { voters: [id(1), id(2)] } }, data: Buffer.from('[]') },
+      snapshot: {
+        meta: { index: asIndex(3), term: asTerm(2), conf: { voters: [id(1), id(2)] } },
+        data: Buffer.from('[]'),
+      },
     });
     const rd = f.raft.ready();
     assert.equal(rd.snapshot, null);
@@ -78,17 +89,25 @@ describe('raft snapshots', () => {
   });
 
   it('a stale snapshot (at or below the commit index) is answered with the commit index and ignored', () => {
-    const f = new TestNode(id(2), [id(1), id(2)], {}, {
-      hardState: { term: asTerm(2), vote: NO_MEMBER, commit: asIndex(3) },
-      snapshot: null,
-      entries: entries([1, 2, 2]),
-    });
+    const f = new TestNode(
+      id(2),
+      [id(1), id(2)],
+      {},
+      {
+        hardState: { term: asTerm(2), vote: NO_MEMBER, commit: asIndex(3) },
+        snapshot: null,
+        entries: entries([1, 2, 2]),
+      },
+    );
     f.raft.step({
       type: 'snapshot',
       from: id(1),
       to: id(2),
       term: asTerm(2),
-      snapshot: { meta: { index: asIndex(2), term: asTerm(2), conf: { voters: [id(1), id(2)] } }, data: Buffer.from('[]') },
+      snapshot: {
+        meta: { index: asIndex(2), term: asTerm(2), conf: { voters: [id(1), id(2)] } },
+        data: Buffer.from('[]'),
+      },
     });
     const rd = f.raft.ready();
     assert.equal(rd.snapshot, null);
@@ -99,12 +118,20 @@ describe('raft snapshots', () => {
   });
 
   it('a restart from a snapshot sets applied to the snapshot index and hands out the committed entries after it', () => {
-    const snap = { meta: { index: asIndex(2), term: asTerm(1), conf: { voters: [id(1), id(2), id(3)] } }, data: Buffer.from('["a","b"]') };
-    const n = new TestNode(id(1), [id(9)], {}, {
-      hardState: { term: asTerm(1), vote: NO_MEMBER, commit: asIndex(4) },
-      snapshot: snap,
-      entries: entries([1, 1, 1, 1, 1]),
-    });
+    const snap = {
+      meta: { index: asIndex(2), term: asTerm(1), conf: { voters: [id(1), id(2), id(3)] } },
+      data: Buffer.from('["a","b"]'),
+    };
+    const n = new TestNode(
+      id(1),
+      [id(9)],
+      {},
+      {
+        hardState: { term: asTerm(1), vote: NO_MEMBER, commit: asIndex(4) },
+        snapshot: snap,
+        entries: entries([1, 1, 1, 1, 1]),
+      },
+    );
     const st = n.raft.status();
     assert.equal(st.applied, 2);
     assert.equal(st.firstIndex, 3);
@@ -118,8 +145,11 @@ describe('raft snapshots', () => {
     assert.equal(rd.hardState, null);
   });
 
-  it('a restart with the conf the server derived uses it over the snapshot\'s', () => {
-    const snap = { meta: { index: asIndex(2), term: asTerm(1), conf: { voters: [id(1), id(2)] } }, data: Buffer.from('[]') };
+  it("a restart with the conf the server derived uses it over the snapshot's", () => {
+    const snap = {
+      meta: { index: asIndex(2), term: asTerm(1), conf: { voters: [id(1), id(2)] } },
+      data: Buffer.from('[]'),
+    };
     const r = new TestNode(id(1), [id(1)], {}, { hardState: null, snapshot: snap, entries: [] }).raft;
     assert.deepEqual(r.status().voters, [id(1), id(2)]);
     const withConf = new Raft({
@@ -164,7 +194,10 @@ describe('raft snapshots', () => {
     const applied = n.raft.status().applied;
     n.compact(4);
     assert.equal(n.raft.status().firstIndex, applied - 4 + 1);
-    n.raft.compact({ meta: { index: asIndex(applied + 5), term: asTerm(1), conf: { voters: [id(1)] } }, data: Buffer.alloc(0) }, 0);
+    n.raft.compact(
+      { meta: { index: asIndex(applied + 5), term: asTerm(1), conf: { voters: [id(1)] } }, data: Buffer.alloc(0) },
+      0,
+    );
     assert.equal(n.raft.status().firstIndex, applied - 4 + 1, 'a snapshot beyond applied is ignored');
   });
 });

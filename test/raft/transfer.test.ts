@@ -26,7 +26,9 @@ describe('raft leader transfer', () => {
     assert.equal(c.node(3).raft.status().role, 'leader');
     assert.deepEqual(c.node(3).appliedData().slice(0, 2), ['a', 'b']);
     const timeoutAt = c.delivered.findIndex((m) => m.type === 'timeoutNow');
-    const lastAppendToTarget = c.delivered.findLastIndex((m) => m.type === 'append' && m.to === id(3) && m.from === id(1));
+    const lastAppendToTarget = c.delivered.findLastIndex(
+      (m) => m.type === 'append' && m.to === id(3) && m.from === id(1),
+    );
     assert.ok(lastAppendToTarget < timeoutAt, 'the catch-up came before the timeoutNow');
   });
 

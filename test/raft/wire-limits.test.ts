@@ -8,7 +8,14 @@ import { hardStateType } from '../../lib/storage/schema.js';
 import { encodeFrame } from '../../lib/transport/codec.js';
 import { id } from './harness.js';
 
-const heartbeat = (term: number): Message => ({ type: 'heartbeat', from: id(1), to: id(2), term: asTerm(term), commit: asIndex(term), ctx: '' });
+const heartbeat = (term: number): Message => ({
+  type: 'heartbeat',
+  from: id(1),
+  to: id(2),
+  term: asTerm(term),
+  commit: asIndex(term),
+  ctx: '',
+});
 
 test('the peer codec encodes terms and indexes up to MAX_WIRE_INTEGER and no further', () => {
   assert.ok(encodeFrame(heartbeat(MAX_WIRE_INTEGER)).length > 0);

@@ -10,12 +10,19 @@ describe('lib/assert', () => {
   it('throws an AssertionFailure carrying the message and the details for the log line', () => {
     assert.throws(
       () => check(false, 'commit index went back', { from: 5, to: 3 }),
-      (e: unknown) => e instanceof AssertionFailure && e.code === 'ASSERTION_FAILED' && e.message === 'commit index went back' && e.details.from === 5,
+      (e: unknown) =>
+        e instanceof AssertionFailure &&
+        e.code === 'ASSERTION_FAILED' &&
+        e.message === 'commit index went back' &&
+        e.details.from === 5,
     );
   });
 
   it('unreachable() names the value that was not expected', () => {
     const kind = 'odd' as never;
-    assert.throws(() => unreachable(kind, 'entry type'), (e: unknown) => e instanceof AssertionFailure && e.message === 'unexpected entry type: "odd"');
+    assert.throws(
+      () => unreachable(kind, 'entry type'),
+      (e: unknown) => e instanceof AssertionFailure && e.message === 'unexpected entry type: "odd"',
+    );
   });
 });

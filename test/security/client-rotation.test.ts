@@ -9,7 +9,16 @@ import type { TLSSocket } from 'node:tls';
 import { eventually, freePort } from '../support/procs.js';
 import { TestPki, type IssuedCert } from '../tls/pki.js';
 import {
-  cleanUp, clientTls, h2Request, installCert, Kvd, memberFlags, scratchDir, serialOf, servedSerial, waitHttpsReady,
+  cleanUp,
+  clientTls,
+  h2Request,
+  installCert,
+  Kvd,
+  memberFlags,
+  scratchDir,
+  serialOf,
+  servedSerial,
+  waitHttpsReady,
 } from './helpers.js';
 
 const pki = new TestPki();
@@ -42,13 +51,24 @@ describe('client certificate rotation on a running member', () => {
     installCert(original, live);
     port = await freePort();
     url = `https://127.0.0.1:${port}`;
-    member = new Kvd('rotating', memberFlags({
-      name: 'rotating',
-      dataDir: join(dir, 'data'),
-      listenClientUrls: [url],
-      peerUrl: `http://127.0.0.1:${await freePort()}`,
-      extra: ['--cert-file', live.certFile, '--key-file', live.keyFile, '--client-cert-auth', '--trusted-ca-file', pki.caFile],
-    })).start();
+    member = new Kvd(
+      'rotating',
+      memberFlags({
+        name: 'rotating',
+        dataDir: join(dir, 'data'),
+        listenClientUrls: [url],
+        peerUrl: `http://127.0.0.1:${await freePort()}`,
+        extra: [
+          '--cert-file',
+          live.certFile,
+          '--key-file',
+          live.keyFile,
+          '--client-cert-auth',
+          '--trusted-ca-file',
+          pki.caFile,
+        ],
+      }),
+    ).start();
     await waitHttpsReady(member, `${url}/health`, tlsOptions());
     session = http2.connect(url, tlsOptions());
     await new Promise((resolve) => session.once('connect', resolve));
@@ -66,7 +86,11 @@ describe('client certificate rotation on a running member', () => {
     assert.equal(await servedSerial(port, tlsOptions()), serialOf(original));
     const mark = member.logs().length;
     installCert(byFileChange, live);
-    await eventually(async () => (await servedSerial(port, tlsOptions())) === serialOf(byFileChange), 15_000, 'the new certificate served');
+    await eventually(
+      async () => (await servedSerial(port, tlsOptions())) === serialOf(byFileChange),
+      15_000,
+      'the new certificate served',
+    );
     const line = await member.waitForLog('reload logged', (l) => l.msg === 'client TLS certificate reloaded', mark);
     assert.equal(line.trigger, 'file change');
     assert.equal(line.serial, serialOf(byFileChange));

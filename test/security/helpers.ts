@@ -108,10 +108,15 @@ export class Kvd {
 
   /** Waits for a log line matching pred after the first `since` lines (bounded) and returns it. */
   waitForLog(what: string, pred: (l: LogLine) => boolean, since = 0, ms = 15_000): Promise<LogLine> {
-    return eventually(async () => {
-      if (this.exitCode !== null) throw new Error(`${this.name} exited with ${this.exitCode}:\n${this.stderr.slice(-3000)}`);
-      return this.logs().slice(since).find(pred);
-    }, ms, `${this.name}: ${what}`);
+    return eventually(
+      async () => {
+        if (this.exitCode !== null)
+          throw new Error(`${this.name} exited with ${this.exitCode}:\n${this.stderr.slice(-3000)}`);
+        return this.logs().slice(since).find(pred);
+      },
+      ms,
+      `${this.name}: ${what}`,
+    );
   }
 }
 
@@ -119,7 +124,9 @@ export class Kvd {
 export function clientTls(caFile: string, cert?: IssuedCert): tls.ConnectionOptions {
   return {
     ca: readFileSync(caFile, 'utf8'),
-    ...(cert !== undefined ? { cert: readFileSync(cert.certFile, 'utf8'), key: readFileSync(cert.keyFile, 'utf8') } : {}),
+    ...(cert !== undefined
+      ? { cert: readFileSync(cert.certFile, 'utf8'), key: readFileSync(cert.keyFile, 'utf8') }
+      : {}),
   };
 }
 
@@ -144,20 +151,35 @@ export function httpsGet(url: string, options: tls.ConnectionOptions, timeoutMs 
 }
 
 /** Polls an https url (or an http one without options) until it answers 200 (bounded), failing early if the process exits. */
-export async function waitHttpsReady(m: Kvd, url: string, options: tls.ConnectionOptions | null, ms = 20_000): Promise<void> {
-  await eventually(async () => {
-    if (m.exitCode !== null) throw new Error(`${m.name} exited with ${m.exitCode}:\n${m.stderr.slice(-3000)}`);
-    try {
-      const reply = options === null ? await httpRequest('GET', url, undefined, 1000) : await httpsGet(url, options, 1000);
-      return reply.status === 200;
-    } catch {
-      return false;
-    }
-  }, ms, `${m.name} serving ${url}`);
+export async function waitHttpsReady(
+  m: Kvd,
+  url: string,
+  options: tls.ConnectionOptions | null,
+  ms = 20_000,
+): Promise<void> {
+  await eventually(
+    async () => {
+      if (m.exitCode !== null) throw new Error(`${m.name} exited with ${m.exitCode}:\n${m.stderr.slice(-3000)}`);
+      try {
+        const reply =
+          options === null ? await httpRequest('GET', url, undefined, 1000) : await httpsGet(url, options, 1000);
+        return reply.status === 200;
+      } catch {
+        return false;
+      }
+    },
+    ms,
+    `${m.name} serving ${url}`,
+  );
 }
 
 /** One request on an HTTP/2 session. */
-export function h2Request(session: http2.ClientHttp2Session, path: string, method = 'GET', body?: string): Promise<Reply> {
+export function h2Request(
+  session: http2.ClientHttp2Session,
+  path: string,
+  method = 'GET',
+  body?: string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: http2.OutgoingHttpHeaders = { ':path': path, ':method': method };
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -231,17 +253,28 @@ export interface MemberFlags {
 /** Command-line flags of one member with fast elections. */
 export function memberFlags(f: MemberFlags): string[] {
   return [
-    '--name', f.name,
-    '--data-dir', f.dataDir,
-    '--listen-client-urls', f.listenClientUrls.join(','),
-    '--advertise-client-urls', f.listenClientUrls[0],
-    '--listen-peer-urls', f.peerUrl,
-    '--initial-advertise-peer-urls', f.peerUrl,
-    '--initial-cluster', f.initialCluster ?? `${f.name}=${f.peerUrl}`,
-    '--initial-cluster-state', f.state ?? 'new',
-    '--initial-cluster-token', 'kvd-security-test',
-    '--heartbeat-interval', '50',
-    '--election-timeout', '500',
+    '--name',
+    f.name,
+    '--data-dir',
+    f.dataDir,
+    '--listen-client-urls',
+    f.listenClientUrls.join(','),
+    '--advertise-client-urls',
+    f.listenClientUrls[0],
+    '--listen-peer-urls',
+    f.peerUrl,
+    '--initial-advertise-peer-urls',
+    f.peerUrl,
+    '--initial-cluster',
+    f.initialCluster ?? `${f.name}=${f.peerUrl}`,
+    '--initial-cluster-state',
+    f.state ?? 'new',
+    '--initial-cluster-token',
+    'kvd-security-test',
+    '--heartbeat-interval',
+    '50',
+    '--election-timeout',
+    '500',
     ...(f.extra ?? []),
   ];
 }

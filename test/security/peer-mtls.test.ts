@@ -8,7 +8,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, freePort, httpRequest } from '../support/procs.js';
 import { TestPki, type IssuedCert } from '../tls/pki.js';
-import { cleanUp, clientTls, installCert, Kvd, memberFlags, scratchDir, serialOf, servedSerial, waitHttpsReady } from './helpers.js';
+import {
+  cleanUp,
+  clientTls,
+  installCert,
+  Kvd,
+  memberFlags,
+  scratchDir,
+  serialOf,
+  servedSerial,
+  waitHttpsReady,
+} from './helpers.js';
 
 const pki = new TestPki();
 const otherCa = new TestPki();
@@ -33,13 +43,25 @@ interface Seat {
 
 async function seat(name: string): Promise<Seat> {
   const peerPort = await freePort();
-  return { name, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `https://127.0.0.1:${peerPort}`, peerPort };
+  return {
+    name,
+    clientUrl: `http://127.0.0.1:${await freePort()}`,
+    peerUrl: `https://127.0.0.1:${peerPort}`,
+    peerPort,
+  };
 }
 
 function peerTlsFlags(cert: IssuedCert): string[] {
   return [
-    '--peer-cert-file', cert.certFile, '--peer-key-file', cert.keyFile, '--peer-client-cert-auth',
-    '--peer-trusted-ca-file', pki.caFile, '--peer-cert-allowed-cn', ALLOWED_CN,
+    '--peer-cert-file',
+    cert.certFile,
+    '--peer-key-file',
+    cert.keyFile,
+    '--peer-client-cert-auth',
+    '--peer-trusted-ca-file',
+    pki.caFile,
+    '--peer-cert-allowed-cn',
+    ALLOWED_CN,
   ];
 }
 
@@ -53,14 +75,15 @@ describe('a cluster over peer mutual TLS', () => {
   let initialCluster: string;
   /** m1's peer certificate, at paths rotation writes to. */
   const live: IssuedCert = { certFile: join(dir, 'peer-1.pem'), keyFile: join(dir, 'peer-1-key.pem') };
-  const args = (i: number) => memberFlags({
-    name: seats[i].name,
-    dataDir: join(dir, seats[i].name),
-    listenClientUrls: [seats[i].clientUrl],
-    peerUrl: seats[i].peerUrl,
-    initialCluster,
-    extra: peerTlsFlags(i === 0 ? live : peerCerts[i]),
-  });
+  const args = (i: number) =>
+    memberFlags({
+      name: seats[i].name,
+      dataDir: join(dir, seats[i].name),
+      listenClientUrls: [seats[i].clientUrl],
+      peerUrl: seats[i].peerUrl,
+      initialCluster,
+      extra: peerTlsFlags(i === 0 ? live : peerCerts[i]),
+    });
 
   before(async () => {
     installCert(peerCerts[0], live);
@@ -93,15 +116,18 @@ describe('a cluster over peer mutual TLS', () => {
   it('refuses in the handshake a member whose certificate another CA signed: it cannot join', async () => {
     const intruder = await seat('intruder');
     const mark = members[0].logs().length;
-    const m = new Kvd('foreign', memberFlags({
-      name: intruder.name,
-      dataDir: join(dir, 'foreign'),
-      listenClientUrls: [intruder.clientUrl],
-      peerUrl: intruder.peerUrl,
-      initialCluster: `${initialCluster},${intruder.name}=${intruder.peerUrl}`,
-      state: 'existing',
-      extra: peerTlsFlags(foreign),
-    })).start();
+    const m = new Kvd(
+      'foreign',
+      memberFlags({
+        name: intruder.name,
+        dataDir: join(dir, 'foreign'),
+        listenClientUrls: [intruder.clientUrl],
+        peerUrl: intruder.peerUrl,
+        initialCluster: `${initialCluster},${intruder.name}=${intruder.peerUrl}`,
+        state: 'existing',
+        extra: peerTlsFlags(foreign),
+      }),
+    ).start();
     assert.notEqual(await m.exited(), 0);
     assert.match(m.stderr, /no member of initial-cluster answered/);
     const refusal = await members[0].waitForLog('refusal logged', (l) => l.msg === 'refused TLS peer connection', mark);
@@ -114,15 +140,18 @@ describe('a cluster over peer mutual TLS', () => {
   it('refuses a member whose certificate has a CN that is not allowed: it cannot join', async () => {
     const intruder = await seat('intruder');
     const mark = members[0].logs().length;
-    const m = new Kvd('wrong-cn', memberFlags({
-      name: intruder.name,
-      dataDir: join(dir, 'wrong-cn'),
-      listenClientUrls: [intruder.clientUrl],
-      peerUrl: intruder.peerUrl,
-      initialCluster: `${initialCluster},${intruder.name}=${intruder.peerUrl}`,
-      state: 'existing',
-      extra: peerTlsFlags(wrongCn),
-    })).start();
+    const m = new Kvd(
+      'wrong-cn',
+      memberFlags({
+        name: intruder.name,
+        dataDir: join(dir, 'wrong-cn'),
+        listenClientUrls: [intruder.clientUrl],
+        peerUrl: intruder.peerUrl,
+        initialCluster: `${initialCluster},${intruder.name}=${intruder.peerUrl}`,
+        state: 'existing',
+        extra: peerTlsFlags(wrongCn),
+      }),
+    ).start();
     assert.notEqual(await m.exited(), 0);
     const refusal = await members[0].waitForLog('refusal logged', (l) => l.msg === 'refused peer stream', mark);
     assert.equal(refusal.status, 403);
@@ -136,16 +165,28 @@ describe('a cluster over peer mutual TLS', () => {
     assert.equal(await servedSerial(peerPort, dial), serialOf(peerCerts[0]));
     const marks = members.map((m) => m.logs().length);
     installCert(rotated, live);
-    const reload = await members[0].waitForLog('reload logged', (l) => l.msg === 'peer TLS certificate reloaded', marks[0]);
+    const reload = await members[0].waitForLog(
+      'reload logged',
+      (l) => l.msg === 'peer TLS certificate reloaded',
+      marks[0],
+    );
     assert.equal(reload.serial, serialOf(rotated));
     assert.equal(await servedSerial(peerPort, dial), serialOf(rotated));
     await httpRequest('PUT', `${seats[0].clientUrl}/v2/keys/after-rotation`, 'value=still replicated');
     for (const s of seats.slice(1)) {
-      await eventually(async () => (await getValue(s, 'after-rotation')) === 'still replicated', 10_000, `the write on ${s.name}`);
+      await eventually(
+        async () => (await getValue(s, 'after-rotation')) === 'still replicated',
+        10_000,
+        `the write on ${s.name}`,
+      );
     }
     members.forEach((m, i) => {
       const since = m.logs().slice(marks[i]);
-      assert.deepEqual(since.filter((l) => l.msg === 'peer stream disconnected' || l.msg === 'peer stream accepted'), [], `${m.name} kept its sessions`);
+      assert.deepEqual(
+        since.filter((l) => l.msg === 'peer stream disconnected' || l.msg === 'peer stream accepted'),
+        [],
+        `${m.name} kept its sessions`,
+      );
     });
   });
 
@@ -153,9 +194,16 @@ describe('a cluster over peer mutual TLS', () => {
     const m1Id = members[0].logsWith('member started')[0].id;
     await members[1].kill('SIGTERM');
     members[1] = new Kvd('m2', args(1)).start();
-    const accepted = await members[1].waitForLog('m1 redialled', (l) => l.msg === 'peer stream accepted' && l.from === m1Id);
+    const accepted = await members[1].waitForLog(
+      'm1 redialled',
+      (l) => l.msg === 'peer stream accepted' && l.from === m1Id,
+    );
     assert.equal((accepted.certificate as { serial: string }).serial, serialOf(rotated));
     await httpRequest('PUT', `${seats[0].clientUrl}/v2/keys/after-restart`, 'value=back');
-    await eventually(async () => (await getValue(seats[1], 'after-restart')) === 'back', 10_000, 'the write on the restarted m2');
+    await eventually(
+      async () => (await getValue(seats[1], 'after-restart')) === 'back',
+      10_000,
+      'the write on the restarted m2',
+    );
   });
 });

@@ -24,7 +24,14 @@ function kib(field: string, pid: number): number {
 }
 
 /** Opens a forged snapshot stream declaring declaredBytes, writes its header frame and `bytes` of data; resolves once all is written or the receiver ended it. */
-async function forgeSnapshot(url: string, cluster: string, from: MemberId, to: MemberId, declaredBytes: number, bytes: number): Promise<{ status: number; session: http2.ClientHttp2Session }> {
+async function forgeSnapshot(
+  url: string,
+  cluster: string,
+  from: MemberId,
+  to: MemberId,
+  declaredBytes: number,
+  bytes: number,
+): Promise<{ status: number; session: http2.ClientHttp2Session }> {
   const session = http2.connect(url);
   session.on('error', () => {});
   const stream = session.request({
@@ -39,13 +46,15 @@ async function forgeSnapshot(url: string, cluster: string, from: MemberId, to: M
   let status = 0;
   stream.on('response', (h) => void (status = Number(h[':status'])));
   stream.resume();
-  stream.write(encodeFrame({
-    type: 'snapshot',
-    from,
-    to,
-    term: asTerm(1),
-    snapshot: { meta: { index: asIndex(1), term: asTerm(1), conf: { voters: [from, to] } }, data: Buffer.alloc(0) },
-  }));
+  stream.write(
+    encodeFrame({
+      type: 'snapshot',
+      from,
+      to,
+      term: asTerm(1),
+      snapshot: { meta: { index: asIndex(1), term: asTerm(1), conf: { voters: [from, to] } }, data: Buffer.alloc(0) },
+    }),
+  );
   const chunk = Buffer.alloc(MiB, 0x5a);
   for (let sent = 0; sent < bytes && !stream.destroyed; sent += chunk.length) {
     if (!stream.write(chunk)) {
@@ -62,7 +71,7 @@ async function peerMembers(m: MemberProcess): Promise<PeerMembers> {
   return (await fetchPeerJSON(m.peerURL, '/members')) as PeerMembers;
 }
 
-test('six forged snapshot streams declaring 2 GiB and sending 32 MiB each grow the receiver\'s RSS by less than 100 MB', async (t) => {
+test("six forged snapshot streams declaring 2 GiB and sending 32 MiB each grow the receiver's RSS by less than 100 MB", async (t) => {
   const members = await startCluster(t, 3);
   const target = members[2];
   const pid = target.proc!.pid!;
@@ -77,7 +86,9 @@ test('six forged snapshot streams declaring 2 GiB and sending 32 MiB each grow t
     // Without it VmHWM may include start-up's peak: a stricter bound.
   }
   const forged = await Promise.all(
-    Array.from({ length: 6 }, (_, i) => forgeSnapshot(target.peerURL, clusterId, others[i % others.length], self, 2 * 1024 * MiB, 32 * MiB)),
+    Array.from({ length: 6 }, (_, i) =>
+      forgeSnapshot(target.peerURL, clusterId, others[i % others.length], self, 2 * 1024 * MiB, 32 * MiB),
+    ),
   );
   const grownMB = (kib('VmHWM', pid) - rssBefore) / 1024;
   for (const f of forged) f.session.destroy();
@@ -85,10 +96,14 @@ test('six forged snapshot streams declaring 2 GiB and sending 32 MiB each grow t
   assert.equal(target.exitCode, null, 'the member is still running');
   const put = await httpRequest('PUT', `${target.clientURL}/v2/keys/after-flood`, 'value=ok');
   assert.ok(put.status === 200 || put.status === 201, `write after the flood: ${put.status} ${put.body}`);
-  await eventually(async () => (await httpRequest('GET', `${members[0].clientURL}/v2/keys/after-flood?quorum=true`)).status === 200, 10_000, 'the write everywhere');
+  await eventually(
+    async () => (await httpRequest('GET', `${members[0].clientURL}/v2/keys/after-flood?quorum=true`)).status === 200,
+    10_000,
+    'the write everywhere',
+  );
 });
 
-test('GET /members on the peer port answers what etcd\'s does: the cluster id and each member\'s id, name, peer and client URLs', async (t) => {
+test("GET /members on the peer port answers what etcd's does: the cluster id and each member's id, name, peer and client URLs", async (t) => {
   const [m1] = await startCluster(t, 1);
   const body = await peerMembers(m1);
   assert.deepStrictEqual(Object.keys(body).sort(), ['clusterId', 'members']);
@@ -99,5 +114,9 @@ test('GET /members on the peer port answers what etcd\'s does: the cluster id an
   assert.match(body.members[0].id, /^[1-9a-f][0-9a-f]{0,15}$/);
   assert.equal(body.members[0].name, 'm1');
   assert.deepStrictEqual(body.members[0].peerURLs, [m1.peerURL]);
-  await eventually(async () => ((await peerMembers(m1)).members[0].clientURLs[0] === m1.clientURL), 10_000, 'client URLs published');
+  await eventually(
+    async () => (await peerMembers(m1)).members[0].clientURLs[0] === m1.clientURL,
+    10_000,
+    'client URLs published',
+  );
 });

@@ -19,7 +19,13 @@ describe('RefusalLog', () => {
     const { log, lines } = setup(3, 1000);
     log.refused({ remote: '10.0.0.1:5000', reason: 'no client certificate' });
     log.refused({ remote: '10.0.0.2:5000', reason: 'certificate has expired' });
-    assert.deepEqual(lines.map((l) => [l.level, l.msg, l.remote]), [[40, 'refused', '10.0.0.1:5000'], [40, 'refused', '10.0.0.2:5000']]);
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg, l.remote]),
+      [
+        [40, 'refused', '10.0.0.1:5000'],
+        [40, 'refused', '10.0.0.2:5000'],
+      ],
+    );
     log.close();
   });
 
@@ -29,10 +35,13 @@ describe('RefusalLog', () => {
     assert.equal(lines.length, 2);
     advance(1000);
     log.refused({ remote: '10.0.0.9:1' });
-    assert.deepEqual(lines.slice(2).map((l) => [l.msg, l.suppressed ?? null, l.remote ?? null]), [
-      ['refused: 5 more not logged one by one (rate limit)', 5, null],
-      ['refused', null, '10.0.0.9:1'],
-    ]);
+    assert.deepEqual(
+      lines.slice(2).map((l) => [l.msg, l.suppressed ?? null, l.remote ?? null]),
+      [
+        ['refused: 5 more not logged one by one (rate limit)', 5, null],
+        ['refused', null, '10.0.0.9:1'],
+      ],
+    );
     log.close();
   });
 
@@ -49,7 +58,10 @@ describe('RefusalLog', () => {
 
   it('reports the held-back count by itself once the window has passed', async () => {
     const lines: { suppressed?: number }[] = [];
-    const log = new RefusalLog(pino({}, { write: (s: string) => void lines.push(JSON.parse(s)) }), 'refused', { limit: 1, windowMs: 30 });
+    const log = new RefusalLog(pino({}, { write: (s: string) => void lines.push(JSON.parse(s)) }), 'refused', {
+      limit: 1,
+      windowMs: 30,
+    });
     log.refused({});
     log.refused({});
     for (let i = 0; i < 100 && lines.length < 2; i++) await new Promise((r) => setTimeout(r, 10));

@@ -7,10 +7,21 @@ import { asIndex, asMemberId, asTerm, type Entry, type EntryType } from '../../l
 import { SnapshotStore, StorageError, Wal } from '../../lib/storage/index.js';
 import { main, type SegdumpIo } from '../../tools/segdump.js';
 import type { EntryDescriber, SnapshotDescriber } from '../../tools/segdump/describers.js';
-import { dataDir, flipByte, hardState, lastSegment, recordOffsets, segmentPaths, usedBytes, walOptions, zeroRange } from '../storage/helpers.js';
+import {
+  dataDir,
+  flipByte,
+  hardState,
+  lastSegment,
+  recordOffsets,
+  segmentPaths,
+  usedBytes,
+  walOptions,
+  zeroRange,
+} from '../storage/helpers.js';
 
 // Entry data in these tests is JSON of the request: the describer just parses it.
-const describeJson: EntryDescriber = (data: Buffer, type: EntryType) => (type === 'normal' ? JSON.parse(data.toString()) : {});
+const describeJson: EntryDescriber = (data: Buffer, type: EntryType) =>
+  type === 'normal' ? JSON.parse(data.toString()) : {};
 const describeSnapshot: SnapshotDescriber = (data) => {
   const keys = JSON.parse(data.toString()) as string[];
   return { keys: keys.length, list: () => keys };
@@ -27,17 +38,33 @@ async function fixture(t: TestContext): Promise<string> {
   wal.append([{ index: asIndex(1), term: asTerm(1), type: 'empty', data: Buffer.alloc(0) }], hardState(1, 0));
   for (let i = 2; i <= 30; i++) {
     const path = i % 2 === 0 ? `/a/k${i}` : `/b/k${i}`;
-    wal.append([request(i, 1, { time: '2024-05-01T10:00:00.000Z', method: 'PUT', path, value: `v${i}`.repeat(i > 25 ? 40 : 1) })], hardState(1, i - 1));
+    wal.append(
+      [
+        request(i, 1, {
+          time: '2024-05-01T10:00:00.000Z',
+          method: 'PUT',
+          path,
+          value: `v${i}`.repeat(i > 25 ? 40 : 1),
+        }),
+      ],
+      hardState(1, i - 1),
+    );
   }
   const store = new SnapshotStore(dir);
-  const snap = { meta: { index: asIndex(20), term: asTerm(1), conf: { voters: [asMemberId('8e9e05c52164694d')] } }, data: Buffer.from(JSON.stringify(['/a', '/a/k2', '/b'])) };
+  const snap = {
+    meta: { index: asIndex(20), term: asTerm(1), conf: { voters: [asMemberId('8e9e05c52164694d')] } },
+    data: Buffer.from(JSON.stringify(['/a', '/a/k2', '/b'])),
+  };
   await store.save(snap);
   wal.markSnapshot(snap.meta);
   wal.close();
   return dir;
 }
 
-async function segdump(args: string[], io: Partial<SegdumpIo> = {}): Promise<{ code: number; out: string; err: string }> {
+async function segdump(
+  args: string[],
+  io: Partial<SegdumpIo> = {},
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const code = await main(args, {
@@ -60,7 +87,9 @@ test('ls lists every segment with its index range and record counts, and the sna
   assert.equal(code, 0);
   const segs = segmentPaths(dir).map((p) => p.split('/').pop()!);
   for (const name of segs) assert.match(out, new RegExp(name));
-  const first = lines(out).find((l) => l.startsWith(segs[0]))!.split(/\s{2,}/);
+  const first = lines(out)
+    .find((l) => l.startsWith(segs[0]))!
+    .split(/\s{2,}/);
   assert.equal(first[1], '1');
   assert.match(out, /0000000000000001-0000000000000014\.snap\s+20\s+1\s.*ok/);
   assert.match(out, /member 8e9e05c52164694d, cluster cdf818194e3a8c32/);
@@ -92,7 +121,10 @@ test('dump shows each record with offset, kind, index, term, type and the descri
   const { code, out } = await segdump(['dump', dir]);
   assert.equal(code, 0);
   assert.match(out, /^==.*0000000000000000-0000000000000001\.seg \(seq 0, first index 1\)/m);
-  assert.match(out, /\s0\s+header\s+-\s+-\s+-\s+member=8e9e05c52164694d cluster=cdf818194e3a8c32 seq=0 firstIndex=1 prevCrc=00000000/);
+  assert.match(
+    out,
+    /\s0\s+header\s+-\s+-\s+-\s+member=8e9e05c52164694d cluster=cdf818194e3a8c32 seq=0 firstIndex=1 prevCrc=00000000/,
+  );
   assert.match(out, /entry\s+1\s+1\s+empty/);
   assert.match(out, /entry\s+2\s+1\s+normal\s+time=2024-05-01T10:00:00\.000Z method=PUT path=\/a\/k2 value=v2/);
   assert.match(out, /hardState\s+-\s+1\s+-\s+vote=8e9e05c52164694d commit=29/);
@@ -124,7 +156,9 @@ test('dump --json writes one parseable object per record', async (t) => {
 test('dump --from/--to shows only entries and markers in the index range', async (t) => {
   const dir = await fixture(t);
   const { out } = await segdump(['dump', dir, '--from', '19', '--to', '21', '--json']);
-  const got = lines(out).map((l) => JSON.parse(l)).map((r) => `${r.kind}:${r.index}`);
+  const got = lines(out)
+    .map((l) => JSON.parse(l))
+    .map((r) => `${r.kind}:${r.index}`);
   assert.deepEqual(got, ['entry:19', 'entry:20', 'entry:21', 'snapshotMarker:20']);
 });
 
@@ -146,7 +180,9 @@ test('dump --prefix shows only entries whose described path starts with it', asy
 test('without a describer, dump shows the data size and first bytes, and --prefix is refused', async (t) => {
   const dir = await fixture(t);
   const { out } = await segdump(['dump', dir, '--from', '2', '--to', '2'], { describeEntry: null });
-  const hex = Buffer.from(JSON.stringify({ time: '2024-05-01T10:00:00.000Z' })).subarray(0, 16).toString('hex');
+  const hex = Buffer.from(JSON.stringify({ time: '2024-05-01T10:00:00.000Z' }))
+    .subarray(0, 16)
+    .toString('hex');
   assert.match(out, new RegExp(`data="?<\\d+ bytes> ${hex}…`));
   const refused = await segdump(['dump', dir, '--prefix', '/a'], { describeEntry: null });
   assert.equal(refused.code, 2);
@@ -196,7 +232,13 @@ test('verify exits 0 with a summary of segments, records, entries and index rang
   const dir = await fixture(t);
   const { code, out } = await segdump(['verify', dir]);
   assert.equal(code, 0);
-  assert.match(out, new RegExp(`^ok: ${segmentPaths(dir).length} segments, \\d+ records \\(30 entries, \\d+ hard states, 1 snapshot marker, ${segmentPaths(dir).length} segment headers\\)`, 'm'));
+  assert.match(
+    out,
+    new RegExp(
+      `^ok: ${segmentPaths(dir).length} segments, \\d+ records \\(30 entries, \\d+ hard states, 1 snapshot marker, ${segmentPaths(dir).length} segment headers\\)`,
+      'm',
+    ),
+  );
   assert.match(out, /index range: 1\.\.30/);
   assert.match(out, /hard state: term 1, vote 8e9e05c52164694d, commit 29/);
   assert.match(out, /snapshots: 1 \(newest: index 20, term 1\)/);

@@ -20,7 +20,17 @@ function applier(opts: { snapshotCount?: number; applied?: number } = {}) {
   const time = new VirtualTime();
   const random = new SeededRandom(1);
   const sm = new StateMachine();
-  const raft = new Raft({ id: self, voters: [self], electionTick: 10, heartbeatTick: 1, random: () => random.next(), preVote: false, checkQuorum: false, maxInflight: 8, maxMsgBytes: 1 << 20 });
+  const raft = new Raft({
+    id: self,
+    voters: [self],
+    electionTick: 10,
+    heartbeatTick: 1,
+    random: () => random.next(),
+    preVote: false,
+    checkQuorum: false,
+    maxInflight: 8,
+    maxMsgBytes: 1 << 20,
+  });
   const transport = new RecordingTransport(steps);
   const snapshots = new MemorySnapshots(steps);
   const settled: [number, ApplyResult][] = [];
@@ -56,7 +66,12 @@ const put = (index: number, path: string, value: string, origin = self, seq = 0)
   term: asTerm(1),
   index: asIndex(index),
   type: 'normal',
-  data: encodeProposal({ origin, seq, time: 1_700_000_000_000, body: { op: 'put', path, value, dir: false, ttl: null, refresh: false } }),
+  data: encodeProposal({
+    origin,
+    seq,
+    time: 1_700_000_000_000,
+    body: { op: 'put', path, value, dir: false, ttl: null, refresh: false },
+  }),
 });
 
 describe('the applier', () => {
@@ -65,7 +80,10 @@ describe('the applier', () => {
     t.a.apply([put(1, '/a', 'one', self, 7), put(2, '/b', 'two', other, 8)]);
     assert.equal(t.sm.store.get('/a', false, false, 0).node.value, 'one');
     assert.equal(t.sm.store.get('/b', false, false, 0).node.value, 'two');
-    assert.deepEqual(t.settled.map(([seq, r]) => [seq, (r as Event).node.value]), [[7, 'one']]);
+    assert.deepEqual(
+      t.settled.map(([seq, r]) => [seq, (r as Event).node.value]),
+      [[7, 'one']],
+    );
     assert.equal(t.a.applied, 2);
     assert.deepEqual(t.appliedUpTo, [2]);
   });
@@ -80,24 +98,39 @@ describe('the applier', () => {
   it('refuses an entry that skips ahead of the applied index (a broken invariant)', () => {
     const t = applier();
     t.a.apply([put(1, '/a', 'one')]);
-    assert.throws(() => t.a.apply([put(3, '/a', 'three')]), (e: unknown) => e instanceof AssertionFailure && /out of order/.test(e.message));
+    assert.throws(
+      () => t.a.apply([put(3, '/a', 'three')]),
+      (e: unknown) => e instanceof AssertionFailure && /out of order/.test(e.message),
+    );
   });
 
   it('refuses a snapshot from the leader that is not newer than what it applied', () => {
     const t = applier();
     t.a.apply([put(1, '/a', 'one'), put(2, '/b', 'two')]);
-    const stale: Snapshot = { meta: { index: asIndex(2), term: asTerm(1), conf: { voters: [self] } }, data: new StateMachine().snapshotData() };
-    assert.throws(() => t.a.restore(stale), (e: unknown) => e instanceof AssertionFailure && /not newer than applied/.test(e.message));
+    const stale: Snapshot = {
+      meta: { index: asIndex(2), term: asTerm(1), conf: { voters: [self] } },
+      data: new StateMachine().snapshotData(),
+    };
+    assert.throws(
+      () => t.a.restore(stale),
+      (e: unknown) => e instanceof AssertionFailure && /not newer than applied/.test(e.message),
+    );
   });
 
-  it("a snapshot from the leader replaces the tree, moves the applied index and ends the open watches", () => {
+  it('a snapshot from the leader replaces the tree, moves the applied index and ends the open watches', () => {
     const t = applier();
     const leaderState = new StateMachine();
     leaderState.apply(put(1, '/from-leader', 'x'));
     let ended = 0;
     const store = t.sm.store;
-    t.a.endOnRestore(store.watch('/', { recursive: true, stream: true, sinceIndex: null }, () => {}), () => ended++);
-    t.a.restore({ meta: { index: asIndex(40), term: asTerm(3), conf: { voters: [self] } }, data: leaderState.snapshotData() });
+    t.a.endOnRestore(
+      store.watch('/', { recursive: true, stream: true, sinceIndex: null }, () => {}),
+      () => ended++,
+    );
+    t.a.restore({
+      meta: { index: asIndex(40), term: asTerm(3), conf: { voters: [self] } },
+      data: leaderState.snapshotData(),
+    });
     assert.equal(t.sm.store.get('/from-leader', false, false, 0).node.value, 'x');
     assert.equal(t.a.applied, 40);
     assert.equal(ended, 1);
@@ -116,9 +149,16 @@ describe('the applier', () => {
       t.time.advance(0);
       await settle();
     }
-    assert.deepEqual(t.snapshots.saved.map((s) => s.meta.index), [3]);
+    assert.deepEqual(
+      t.snapshots.saved.map((s) => s.meta.index),
+      [3],
+    );
     assert.deepEqual(t.compacted, [3]);
-    assert.equal(StateMachine.fromSnapshotData(t.snapshots.saved[0]?.data ?? Buffer.alloc(0)).store.get('/a', false, false, 0).node.value, '3');
+    assert.equal(
+      StateMachine.fromSnapshotData(t.snapshots.saved[0]?.data ?? Buffer.alloc(0)).store.get('/a', false, false, 0).node
+        .value,
+      '3',
+    );
   });
 
   it('a committed member addition reaches the transport; the removal of this member is reported', () => {
@@ -127,7 +167,14 @@ describe('the applier', () => {
       term: asTerm(1),
       index: asIndex(index),
       type: 'confChange',
-      data: encodeMembershipChange({ type, id, name: '', peerURLs: type === 'add' ? [`http://10.0.0.${index}:2380`] : [], origin: '', seq: 0 }),
+      data: encodeMembershipChange({
+        type,
+        id,
+        name: '',
+        peerURLs: type === 'add' ? [`http://10.0.0.${index}:2380`] : [],
+        origin: '',
+        seq: 0,
+      }),
     });
     t.a.apply([change(1, 'add', self), change(2, 'add', other)]);
     assert.deepEqual([...t.transport.peers.keys()], [other]);

@@ -50,7 +50,12 @@ async function dataDirWithKeys(t: TestContext, keys: number): Promise<string> {
   const entries: Entry[] = [];
   for (let i = 0; i < keys; i++) {
     const body = { op: 'put' as const, path: `/k${i}`, value: `v${i}`, dir: false, ttl: null, refresh: false };
-    entries.push({ term: asTerm(1), index: asIndex(b.applied + 1 + i), type: 'normal', data: encodeProposal({ origin: '', seq: 0, time: Date.now(), body }) });
+    entries.push({
+      term: asTerm(1),
+      index: asIndex(b.applied + 1 + i),
+      type: 'normal',
+      data: encodeProposal({ origin: '', seq: 0, time: Date.now(), body }),
+    });
   }
   // In batches, so that segments roll as they do under a live member.
   for (let i = 0; i < entries.length; i += 100) {
@@ -68,8 +73,17 @@ test('replaying a long log logs progress lines with counts and a rate', async (t
   close(b);
   assert.equal(b.replayed, 3001);
   const replaying = lines.filter((l: LogLine) => l.msg === 'replaying the log');
-  assert.deepEqual(replaying.map((l) => [l.replayed, l.entries]), [[1024, 3001], [2048, 3001]]);
-  assert.ok(replaying.every((l) => typeof l.perSecond === 'number' && l.perSecond > 0), JSON.stringify(replaying));
+  assert.deepEqual(
+    replaying.map((l) => [l.replayed, l.entries]),
+    [
+      [1024, 3001],
+      [2048, 3001],
+    ],
+  );
+  assert.ok(
+    replaying.every((l) => typeof l.perSecond === 'number' && l.perSecond > 0),
+    JSON.stringify(replaying),
+  );
   const reading = lines.filter((l: LogLine) => l.msg === 'reading the log');
   assert.ok(reading.length > 1, JSON.stringify(reading));
   assert.equal(reading.at(-1)!.segmentsRead, reading.at(-1)!.segments);
@@ -79,7 +93,10 @@ test('a short replay logs no progress at the default interval', async (t) => {
   const dataDir = await dataDirWithKeys(t, 1100);
   const { logger, lines } = capturingLogger();
   close(await bootstrap(options(dataDir, { logger })));
-  assert.deepEqual(lines.filter((l) => l.msg === 'replaying the log' || l.msg === 'reading the log'), []);
+  assert.deepEqual(
+    lines.filter((l) => l.msg === 'replaying the log' || l.msg === 'reading the log'),
+    [],
+  );
 });
 
 test('a force-new-cluster rewrite interrupted after it was complete is finished at the next start', async (t) => {
@@ -103,7 +120,10 @@ test('a force-new-cluster rewrite interrupted after it was complete is finished 
   assert.equal(b.sm.store.get('/k9', false, false, Date.now()).node.value, 'v9');
   assert.deepEqual(b.voters, [b.id]);
   assert.equal(existsSync(staging), false);
-  assert.ok(lines.some((l) => l.msg.startsWith('finished a force-new-cluster rewrite')), JSON.stringify(lines));
+  assert.ok(
+    lines.some((l) => l.msg.startsWith('finished a force-new-cluster rewrite')),
+    JSON.stringify(lines),
+  );
 });
 
 test('a force-new-cluster rewrite interrupted before it was complete is discarded: the data dir is as it was', async (t) => {

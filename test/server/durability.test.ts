@@ -24,7 +24,10 @@ async function solo(t: TestContext, extra: string[] = []): Promise<MemberProcess
 
 function walFiles(m: MemberProcess): string[] {
   const dir = join(m.spec.dataDir, 'member/wal');
-  return readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.seg'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** Writes keys w0, w1, ... from `clients` concurrent loops until stopped; returns the acknowledged ones. */
@@ -38,11 +41,15 @@ function writeLoad(m: MemberProcess, clients: number): { stop: () => Promise<Map
       const key = `w${n++}`;
       const value = `value-${key}`;
       const ok = await new Promise<boolean>((resolve) => {
-        const req = http.request(`${m.clientURL}/v2/keys/load/${key}`, { method: 'PUT', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode === 201));
-          res.on('error', () => resolve(false));
-        });
+        const req = http.request(
+          `${m.clientURL}/v2/keys/load/${key}`,
+          { method: 'PUT', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode === 201));
+            res.on('error', () => resolve(false));
+          },
+        );
         req.on('error', () => resolve(false));
         req.end(`value=${value}`);
       });
@@ -89,7 +96,7 @@ test('a last segment cut at random byte offsets loses only its tail', async (t) 
   const original = readFileSync(last);
   const used = usedLength(original);
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let round = 0; round < 4; round++) {
     writeFileSync(last, original);
     const cut = Math.floor(used * (0.5 + rand() * 0.5));
@@ -128,7 +135,16 @@ test('a damaged record in the middle of the log is refused naming the file and o
 });
 
 test('a log spanning several segments and snapshots replays to the same tree', async (t) => {
-  const m = await solo(t, ['--snapshot-count', '100', '--segment-size', '16384', '--max-snapshots', '2', '--max-wals', '2']);
+  const m = await solo(t, [
+    '--snapshot-count',
+    '100',
+    '--segment-size',
+    '16384',
+    '--max-snapshots',
+    '2',
+    '--max-wals',
+    '2',
+  ]);
   for (let i = 0; i < 450; i++) {
     await httpRequest('PUT', `${m.clientURL}/v2/keys/many/k${i % 120}`, `value=${'x'.repeat(i % 50)}${i}`);
     if (i % 97 === 0) await httpRequest('DELETE', `${m.clientURL}/v2/keys/many/k${(i * 7) % 120}`);
@@ -152,7 +168,10 @@ test('a damaged newest snapshot falls back to an older one with a warning', asyn
   const before = await httpRequest('GET', `${m.clientURL}/v2/keys/?recursive=true&sorted=true`);
   await m.kill('SIGKILL');
   const snapDir = join(m.spec.dataDir, 'member/snap');
-  const newest = readdirSync(snapDir).filter((f) => f.endsWith('.snap')).sort().at(-1)!;
+  const newest = readdirSync(snapDir)
+    .filter((f) => f.endsWith('.snap'))
+    .sort()
+    .at(-1)!;
   const bytes = readFileSync(join(snapDir, newest));
   bytes[Math.floor(bytes.length / 2)] ^= 0xff;
   writeFileSync(join(snapDir, newest), bytes);
@@ -169,4 +188,3 @@ function usedLength(bytes: Buffer): number {
   while (end > 0 && bytes[end - 1] === 0) end--;
   return end;
 }
-

@@ -65,6 +65,9 @@ describe('housekeeping', () => {
     t.h.leaderKnown();
     await settle();
     t.h.leaderKnown();
-    assert.deepEqual(t.proposed.map((p) => p.op), ['publish', 'publish']);
+    assert.deepEqual(
+      t.proposed.map((p) => p.op),
+      ['publish', 'publish'],
+    );
   });
 });

@@ -28,9 +28,16 @@ function reads(raft: ReturnType<typeof fakeRaft>, opts: Partial<LinearizableRead
 }
 
 const state = async (p: Promise<void>): Promise<'served' | 'failed' | 'waiting'> =>
-  Promise.race([p.then(() => 'served' as const, () => 'failed' as const), new Promise<'waiting'>((r) => setImmediate(() => r('waiting')))]);
+  Promise.race([
+    p.then(
+      () => 'served' as const,
+      () => 'failed' as const,
+    ),
+    new Promise<'waiting'>((r) => setImmediate(() => r('waiting'))),
+  ]);
 
-const isTooMany = (e: unknown) => e instanceof V2Error && e.errorCode === 300 && e.cause === 'etcdserver: too many requests' && e.status === 500;
+const isTooMany = (e: unknown) =>
+  e instanceof V2Error && e.errorCode === 300 && e.cause === 'etcdserver: too many requests' && e.status === 500;
 
 describe('quorum reads', () => {
   it('reads queued together share one round and are served once the apply loop reaches the read point', async () => {
@@ -100,13 +107,16 @@ describe('quorum reads', () => {
     time.advance(19);
     assert.equal(await state(read), 'waiting');
     time.advance(1);
-    await assert.rejects(read, (e: unknown) => e instanceof V2Error && e.errorCode === 300 && e.cause === 'etcdserver: request timed out');
+    await assert.rejects(
+      read,
+      (e: unknown) => e instanceof V2Error && e.errorCode === 300 && e.cause === 'etcdserver: request timed out',
+    );
     assert.equal(r.pending, 0);
     assert.equal(r.rounds, 0);
     r.confirmed('c1', 1);
   });
 
-  it('past maxPending reads, a read is refused at once with etcd\'s too many requests (error 300, HTTP 500)', async () => {
+  it("past maxPending reads, a read is refused at once with etcd's too many requests (error 300, HTTP 500)", async () => {
     const raft = fakeRaft();
     raft.leader = false;
     const r = reads(raft, { maxPending: 3 });

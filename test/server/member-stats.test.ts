@@ -6,7 +6,14 @@ import { MemberStats } from '../../lib/server/member-stats.js';
 
 const leader = asMemberId('000000000000000a');
 const follower = asMemberId('000000000000000b');
-const heartbeat = { type: 'heartbeat' as const, from: leader, to: follower, term: asTerm(1), commit: asIndex(0), ctx: '' };
+const heartbeat = {
+  type: 'heartbeat' as const,
+  from: leader,
+  to: follower,
+  term: asTerm(1),
+  commit: asIndex(0),
+  ctx: '',
+};
 const answer = { type: 'heartbeatResp' as const, from: follower, to: leader, term: asTerm(1), ctx: '' };
 
 function stats() {
@@ -23,7 +30,11 @@ describe('member stats', () => {
     s.sent([heartbeat]);
     time.advance(4);
     s.received(answer);
-    const followers = (s.leaderStats([leader, follower]) as { followers: Record<string, { latency: { current: number }; counts: { success: number } }> }).followers;
+    const followers = (
+      s.leaderStats([leader, follower]) as {
+        followers: Record<string, { latency: { current: number }; counts: { success: number } }>;
+      }
+    ).followers;
     assert.equal(followers[follower]?.latency.current, 7);
     assert.equal(followers[follower]?.counts.success, 1);
   });
@@ -34,7 +45,8 @@ describe('member stats', () => {
     s.sent([heartbeat]);
     s.received(answer);
     s.unreachable(follower);
-    const followers = (s.leaderStats([leader, follower]) as { followers: Record<string, { counts: { fail: number } }> }).followers;
+    const followers = (s.leaderStats([leader, follower]) as { followers: Record<string, { counts: { fail: number } }> })
+      .followers;
     assert.equal(followers[follower]?.counts.fail, 1);
   });
 
@@ -49,7 +61,11 @@ describe('member stats', () => {
     time.advance(1000);
     s.roleChanged('follower', follower);
     time.advance(2500);
-    const self = s.selfStats() as { state: string; startTime: string; leaderInfo: { leader: string; uptime: string; startTime: string } };
+    const self = s.selfStats() as {
+      state: string;
+      startTime: string;
+      leaderInfo: { leader: string; uptime: string; startTime: string };
+    };
     assert.equal(self.state, 'StateFollower');
     assert.equal(self.startTime, '2026-01-01T00:00:00Z');
     assert.deepEqual(self.leaderInfo, { leader: follower, uptime: '2.5s', startTime: '2026-01-01T00:00:01Z' });

@@ -50,7 +50,13 @@ const isTooMany = (e: unknown) =>
   e instanceof V2Error && e.errorCode === 300 && e.cause === 'etcdserver: too many requests' && e.status === 500;
 
 const settled = async <T>(p: Promise<T>): Promise<'pending' | 'settled'> =>
-  Promise.race([p.then(() => 'settled' as const, () => 'settled' as const), new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
+  Promise.race([
+    p.then(
+      () => 'settled' as const,
+      () => 'settled' as const,
+    ),
+    new Promise<'pending'>((r) => setImmediate(() => r('pending'))),
+  ]);
 
 test('the entry carrying a request id answers that request only', async () => {
   const raft = fakeRaft();
@@ -75,13 +81,13 @@ test('after a restart on the same data dir, an entry proposed before it answers 
   // Crash: the entry is in the log, its client is gone. A new process proposes.
   const after = proposer(raft, { ids: new ProposalIds(new CounterFile(file)) });
   const fresh = after.propose(encodeId);
-  after.settle(oldId, 'the old request\'s result');
+  after.settle(oldId, "the old request's result");
   assert.equal(await settled(fresh), 'pending');
   after.settle(raft.taken[1]!, 'its own result');
   assert.equal(await fresh, 'its own result');
 });
 
-test('past maxPending requests, a request is refused at once with etcd\'s too many requests', async () => {
+test("past maxPending requests, a request is refused at once with etcd's too many requests", async () => {
   const raft = fakeRaft();
   const p = proposer(raft, { maxPending: 3 });
   const waiting = [p.propose(encodeId), p.propose(encodeId), p.propose(encodeId)];
@@ -141,6 +147,9 @@ test('a proposal raft refuses as one that could not be applied fails at once wit
     },
     logger: quiet,
   });
-  await assert.rejects(p.propose(encodeId), (e: unknown) => e instanceof V2Error && e.errorCode === 300 && /truncated buffer/.test(e.cause));
+  await assert.rejects(
+    p.propose(encodeId),
+    (e: unknown) => e instanceof V2Error && e.errorCode === 300 && /truncated buffer/.test(e.cause),
+  );
   assert.equal(p.pending, 0);
 });

@@ -6,7 +6,15 @@ import { asIndex, asMemberId, asTerm, type Entry, type Role } from '../../lib/ra
 import { SeededRandom, VirtualTime } from '../../lib/runtime/index.js';
 import { RaftNode, type NodeFailure, type ReadyHandler } from '../../lib/server/raft-node.js';
 import { StorageError } from '../../lib/storage/index.js';
-import { capturingLogger, MemorySnapshots, quietLogger, RecordingLog, RecordingTransport, settle, type Step } from './parts.js';
+import {
+  capturingLogger,
+  MemorySnapshots,
+  quietLogger,
+  RecordingLog,
+  RecordingTransport,
+  settle,
+  type Step,
+} from './parts.js';
 
 const m1 = asMemberId('0000000000000001');
 const m2 = asMemberId('0000000000000002');
@@ -20,7 +28,17 @@ function node(self: typeof m1, voters: (typeof m1)[], handler: Partial<ReadyHand
   const applied: Entry[] = [];
   const roles: Role[] = [];
   const random = new SeededRandom(7);
-  const raft = new Raft({ id: self, voters, electionTick: 10, heartbeatTick: 1, random: () => random.next(), preVote: false, checkQuorum: false, maxInflight: 8, maxMsgBytes: 1 << 20 });
+  const raft = new Raft({
+    id: self,
+    voters,
+    electionTick: 10,
+    heartbeatTick: 1,
+    random: () => random.next(),
+    preVote: false,
+    checkQuorum: false,
+    maxInflight: 8,
+    maxMsgBytes: 1 << 20,
+  });
   const n = new RaftNode({
     raft,
     log,
@@ -82,7 +100,10 @@ describe('the raft node (ready loop)', () => {
     t.time.advance(0);
     await settle();
     assert.deepEqual(t.steps, ['send heartbeatResp to 0000000000000001', 'append  commit=1']);
-    assert.deepEqual(t.applied.map((e) => e.index), [1]);
+    assert.deepEqual(
+      t.applied.map((e) => e.index),
+      [1],
+    );
   });
 
   it('elects a lone member on its own ticks, driven by the scheduler', async () => {
@@ -113,7 +134,16 @@ describe('the raft node (ready loop)', () => {
 
   it('a broken invariant while applying is fatal, with a fatal log line naming the assertion', async () => {
     const { logger, lines } = capturingLogger();
-    const t = node(m2, [m1, m2], { apply: (es) => { if (es.length > 0) throw new AssertionFailure('applying entry 7 out of order: applied is 5'); } }, logger);
+    const t = node(
+      m2,
+      [m1, m2],
+      {
+        apply: (es) => {
+          if (es.length > 0) throw new AssertionFailure('applying entry 7 out of order: applied is 5');
+        },
+      },
+      logger,
+    );
     t.n.start();
     t.n.message(appendFrom1(1, 1));
     t.time.advance(0);

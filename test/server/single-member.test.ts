@@ -10,7 +10,12 @@ import { freePort, httpRequest, kvdBin, MemberProcess, memberArgs, tempDir, wait
 
 async function startOne(t: import('node:test').TestContext, extra: string[] = []): Promise<MemberProcess> {
   const dir = tempDir(t);
-  const spec = { name: 'solo', clientPort: await freePort(), peerPort: await freePort(), dataDir: join(dir, 'solo.kvd') };
+  const spec = {
+    name: 'solo',
+    clientPort: await freePort(),
+    peerPort: await freePort(),
+    dataDir: join(dir, 'solo.kvd'),
+  };
   const m = new MemberProcess(spec, memberArgs(spec, `solo=http://127.0.0.1:${spec.peerPort}`, 'new', extra));
   t.after(() => m.kill());
   m.start();
@@ -56,22 +61,33 @@ test('a key with a TTL expires on time and its watcher sees the expire event', a
   const m = await startOne(t);
   const put = await httpRequest('PUT', `${m.clientURL}/v2/keys/short`, 'value=bye&ttl=1');
   assert.equal(put.json.node.ttl, 1);
-  const watch = await httpRequest('GET', `${m.clientURL}/v2/keys/short?wait=true&waitIndex=${put.json.node.modifiedIndex + 1}`, undefined, 5000);
+  const watch = await httpRequest(
+    'GET',
+    `${m.clientURL}/v2/keys/short?wait=true&waitIndex=${put.json.node.modifiedIndex + 1}`,
+    undefined,
+    5000,
+  );
   assert.equal(watch.json.action, 'expire');
   assert.equal(watch.json.prevNode.value, 'bye');
   const gone = await httpRequest('GET', `${m.clientURL}/v2/keys/short`);
   assert.equal(gone.status, 404);
 });
 
-test('index and ttl arguments beyond 2^53 get etcd\'s answers through the log, and a restart replays them', async (t) => {
+test("index and ttl arguments beyond 2^53 get etcd's answers through the log, and a restart replays them", async (t) => {
   const m = await startOne(t);
   const put = await httpRequest('PUT', `${m.clientURL}/v2/keys/big`, 'value=1');
   const index = put.json.node.modifiedIndex as number;
   for (const prevIndex of ['9007199254740992', '9007199254740993', '18446744073709551615']) {
-    for (const [method, body] of [['PUT', 'value=2'], ['DELETE', undefined]] as const) {
+    for (const [method, body] of [
+      ['PUT', 'value=2'],
+      ['DELETE', undefined],
+    ] as const) {
       const r = await httpRequest(method, `${m.clientURL}/v2/keys/big?prevIndex=${prevIndex}`, body);
       assert.equal(r.status, 412, `${method} prevIndex=${prevIndex}`);
-      assert.equal(r.body, `{"errorCode":101,"message":"Compare failed","cause":"[${prevIndex} != ${index}]","index":${index}}\n`);
+      assert.equal(
+        r.body,
+        `{"errorCode":101,"message":"Compare failed","cause":"[${prevIndex} != ${index}]","index":${index}}\n`,
+      );
     }
   }
   const overflow = await httpRequest('DELETE', `${m.clientURL}/v2/keys/big?prevIndex=18446744073709551616`);
@@ -111,10 +127,21 @@ test('a data dir of another member is refused with a message naming it', async (
   await m.kill('SIGTERM');
   const peer = await freePort();
   const client = await freePort();
-  const r = spawnSync(process.execPath, [kvdBin, ...memberArgs({ ...m.spec, name: 'other', peerPort: peer, clientPort: client }, `other=http://127.0.0.1:${peer}`, 'new')], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      kvdBin,
+      ...memberArgs(
+        { ...m.spec, name: 'other', peerPort: peer, clientPort: client },
+        `other=http://127.0.0.1:${peer}`,
+        'new',
+      ),
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /belongs to member "solo"/);
 });
@@ -139,16 +166,23 @@ test('a second kvd on a data dir in use is refused, naming the owner', async (t)
   const m = await startOne(t);
   const peer = await freePort();
   const client = await freePort();
-  const r = spawnSync(process.execPath, [kvdBin, ...memberArgs({ ...m.spec, peerPort: peer, clientPort: client }, `solo=http://127.0.0.1:${peer}`, 'new')], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [kvdBin, ...memberArgs({ ...m.spec, peerPort: peer, clientPort: client }, `solo=http://127.0.0.1:${peer}`, 'new')],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, new RegExp(`in use by process ${m.proc!.pid}`));
   const still = await httpRequest('GET', `${m.clientURL}/health`);
   assert.equal(still.status, 200);
   await m.kill('SIGKILL');
-  const second = new MemberProcess({ ...m.spec, peerPort: peer, clientPort: client }, memberArgs({ ...m.spec, peerPort: peer, clientPort: client }, `solo=http://127.0.0.1:${peer}`, 'new'));
+  const second = new MemberProcess(
+    { ...m.spec, peerPort: peer, clientPort: client },
+    memberArgs({ ...m.spec, peerPort: peer, clientPort: client }, `solo=http://127.0.0.1:${peer}`, 'new'),
+  );
   t.after(() => second.kill());
   second.start();
   await waitReady(second);

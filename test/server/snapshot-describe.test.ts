@@ -7,8 +7,25 @@ import { StateMachine } from '../../lib/server/state-machine.js';
 
 function snapshotData(): Buffer {
   const sm = new StateMachine();
-  sm.apply({ term: asTerm(1), index: asIndex(1), type: 'confChange', data: encodeMembershipChange({ type: 'add', id: 'a1', name: 'm1', peerURLs: ['http://127.0.0.1:2380'], origin: '', seq: 0 }) });
-  for (const [path, dir] of [['/b/x', false], ['/a', false], ['/_hidden', false], ['/d', true]] as const) {
+  sm.apply({
+    term: asTerm(1),
+    index: asIndex(1),
+    type: 'confChange',
+    data: encodeMembershipChange({
+      type: 'add',
+      id: 'a1',
+      name: 'm1',
+      peerURLs: ['http://127.0.0.1:2380'],
+      origin: '',
+      seq: 0,
+    }),
+  });
+  for (const [path, dir] of [
+    ['/b/x', false],
+    ['/a', false],
+    ['/_hidden', false],
+    ['/d', true],
+  ] as const) {
     sm.store.apply({ op: 'put', path, value: dir ? '' : 'v', dir, ttl: null, refresh: false }, 0);
   }
   return sm.snapshotData();

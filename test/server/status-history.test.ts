@@ -1,13 +1,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { histogramQuantile, StatusHistory, type FsyncHistogram, type StatusReading } from '../../lib/server/status-history.js';
+import {
+  histogramQuantile,
+  StatusHistory,
+  type FsyncHistogram,
+  type StatusReading,
+} from '../../lib/server/status-history.js';
 
 const T0 = 1_800_000_000_000;
 const BOUNDS = [0.001, 0.002, 0.004, Infinity];
 const hist = (cumulative: number[], sumSeconds: number): FsyncHistogram => ({ bounds: BOUNDS, cumulative, sumSeconds });
 
 function reading(at: number, over: Partial<StatusReading> = {}): StatusReading {
-  return { at, term: 2, commit: 10, applied: 10, leader: 'L', reads: 0, writes: 0, fsync: hist([0, 0, 0, 0], 0), ...over };
+  return {
+    at,
+    term: 2,
+    commit: 10,
+    applied: 10,
+    leader: 'L',
+    reads: 0,
+    writes: 0,
+    fsync: hist([0, 0, 0, 0], 0),
+    ...over,
+  };
 }
 
 test('reads and writes per second come from the growth of the counters between samples', () => {
@@ -16,8 +31,14 @@ test('reads and writes per second come from the growth of the counters between s
   h.add(reading(T0 + 1000, { reads: 130, writes: 7 }));
   h.add(reading(T0 + 3000, { reads: 150, writes: 7 }));
   const s = h.since(0);
-  assert.deepEqual(s.map((x) => x.readsPerSecond), [null, 30, 10]);
-  assert.deepEqual(s.map((x) => x.writesPerSecond), [null, 2, 0]);
+  assert.deepEqual(
+    s.map((x) => x.readsPerSecond),
+    [null, 30, 10],
+  );
+  assert.deepEqual(
+    s.map((x) => x.writesPerSecond),
+    [null, 2, 0],
+  );
 });
 
 test('a counter that went backwards (the tree was replaced) gives no rate rather than a negative one', () => {
@@ -49,15 +70,24 @@ test('histogramQuantile interpolates inside the bucket, as Prometheus does', () 
 test('samples are kept up to the limit, oldest dropped first; since() gives the newer ones', () => {
   const h = new StatusHistory(3);
   for (let i = 0; i < 5; i++) h.add(reading(T0 + i * 1000, { commit: i }));
-  assert.deepEqual(h.since(0).map((s) => s.commit), [2, 3, 4]);
-  assert.deepEqual(h.since(T0 / 1000 + 3).map((s) => s.commit), [4]);
+  assert.deepEqual(
+    h.since(0).map((s) => s.commit),
+    [2, 3, 4],
+  );
+  assert.deepEqual(
+    h.since(T0 / 1000 + 3).map((s) => s.commit),
+    [4],
+  );
 });
 
 test('two readings in one second keep the first', () => {
   const h = new StatusHistory(3);
   h.add(reading(T0 + 100, { commit: 1 }));
   h.add(reading(T0 + 900, { commit: 2 }));
-  assert.deepEqual(h.since(0).map((s) => s.commit), [1]);
+  assert.deepEqual(
+    h.since(0).map((s) => s.commit),
+    [1],
+  );
 });
 
 test('leader changes are recorded when the followed leader changes, including its loss', () => {

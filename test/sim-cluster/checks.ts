@@ -15,7 +15,20 @@ import { describeOp, type History, type Op } from './history.js';
 import { checkRegister } from './linearizability.js';
 
 export interface Failure {
-  readonly kind: 'fatal' | 'stuck' | 'no progress' | 'wrong answer' | 'not linearizable' | 'lost write' | 'invented read' | 'watch gap' | 'watch disagrees' | 'state diverged' | 'request id reused' | 'proposal applied twice' | 'checker gave up';
+  readonly kind:
+    | 'fatal'
+    | 'stuck'
+    | 'no progress'
+    | 'wrong answer'
+    | 'not linearizable'
+    | 'lost write'
+    | 'invented read'
+    | 'watch gap'
+    | 'watch disagrees'
+    | 'state diverged'
+    | 'request id reused'
+    | 'proposal applied twice'
+    | 'checker gave up';
   readonly message: string;
 }
 
@@ -35,7 +48,12 @@ export interface WatchLog {
 
 const mutates = (op: Op): boolean => op.call.f !== 'read' && op.outcome.type !== 'fail';
 
-export function checkHistory(history: History, watches: readonly WatchLog[], appliedBy: ReadonlyMap<MemberId, ReadonlyMap<number, Entry>>, keys: readonly string[]): Failure[] {
+export function checkHistory(
+  history: History,
+  watches: readonly WatchLog[],
+  appliedBy: ReadonlyMap<MemberId, ReadonlyMap<number, Entry>>,
+  keys: readonly string[],
+): Failure[] {
   const failures: Failure[] = [];
   const byKey = history.byKey();
   for (const key of keys) {
@@ -44,7 +62,9 @@ export function checkHistory(history: History, watches: readonly WatchLog[], app
     if (verdict.ok === 'unknown') failures.push({ kind: 'checker gave up', message: `${key}: ${verdict.reason}` });
     else if (!verdict.ok) {
       const stuck = verdict.stuckAt;
-      const near = ops.filter((op) => op.completedAt >= stuck.invokedAt - 300 && op.invokedAt <= stuck.completedAt).slice(-20);
+      const near = ops
+        .filter((op) => op.completedAt >= stuck.invokedAt - 300 && op.invokedAt <= stuck.completedAt)
+        .slice(-20);
       failures.push({
         kind: 'not linearizable',
         message: `${key}: no order of its operations explains ${describeOp(stuck)}; operations around it:\n${near.map((op) => `      ${describeOp(op)}`).join('\n')}`,
@@ -70,7 +90,10 @@ function lostWrites(key: string, ops: readonly Op[]): Failure[] {
     if (overwritable) continue;
     const expected = w.call.f === 'write' ? w.call.value : w.call.f === 'cas' ? w.call.to : null;
     if (shown !== expected) {
-      out.push({ kind: 'lost write', message: `${key}: ${describeOp(w)} was acknowledged and nothing could overwrite it, yet the final quorum read shows ${shown ?? 'no key'}` });
+      out.push({
+        kind: 'lost write',
+        message: `${key}: ${describeOp(w)} was acknowledged and nothing could overwrite it, yet the final quorum read shows ${shown ?? 'no key'}`,
+      });
     }
   }
   return out;
@@ -86,7 +109,11 @@ function inventedLocalReads(history: History): Failure[] {
   for (const r of history.localReads) {
     if (r.outcome.type !== 'ok' || r.outcome.value === null) continue;
     const at = writtenAt.get(`${r.key}=${r.outcome.value}`);
-    if (at === undefined || at > r.completedAt) out.push({ kind: 'invented read', message: `${describeOp(r)}: no write of that value ${at === undefined ? 'exists' : `had started (it started at ${at})`}` });
+    if (at === undefined || at > r.completedAt)
+      out.push({
+        kind: 'invented read',
+        message: `${describeOp(r)}: no write of that value ${at === undefined ? 'exists' : `had started (it started at ${at})`}`,
+      });
   }
   return out;
 }
@@ -98,14 +125,20 @@ function watchProblems(watches: readonly WatchLog[], history: History): Failure[
     let prev: number | null = null;
     for (const e of w.events) {
       if (prev !== null && !e.afterReset && e.index !== prev + 1) {
-        out.push({ kind: 'watch gap', message: `the watcher on ${w.member} saw index ${e.index} after ${prev}: ${e.index > prev ? 'events skipped' : 'an event again or out of order'}` });
+        out.push({
+          kind: 'watch gap',
+          message: `the watcher on ${w.member} saw index ${e.index} after ${prev}: ${e.index > prev ? 'events skipped' : 'an event again or out of order'}`,
+        });
         break;
       }
       prev = e.index;
       const known = global.get(e.index);
       if (!known) global.set(e.index, { what: e.what, member: w.member });
       else if (known.what !== e.what) {
-        out.push({ kind: 'watch disagrees', message: `index ${e.index}: the watcher on ${w.member} saw "${e.what}", the one on ${known.member} "${known.what}"` });
+        out.push({
+          kind: 'watch disagrees',
+          message: `index ${e.index}: the watcher on ${w.member} saw "${e.what}", the one on ${known.member} "${known.what}"`,
+        });
         break;
       }
     }
@@ -114,8 +147,17 @@ function watchProblems(watches: readonly WatchLog[], history: History): Failure[
     if (op.outcome.type !== 'ok' || op.index === null || op.call.f === 'read') continue;
     const seen = global.get(op.index);
     if (!seen) continue;
-    const expected = op.call.f === 'write' ? `set ${op.key} ${op.call.value}` : op.call.f === 'cas' ? `compareAndSwap ${op.key} ${op.call.to}` : `delete ${op.key} `;
-    if (seen.what !== expected) out.push({ kind: 'watch disagrees', message: `${describeOp(op)} was answered with index ${op.index}, where the watcher on ${seen.member} saw "${seen.what}"` });
+    const expected =
+      op.call.f === 'write'
+        ? `set ${op.key} ${op.call.value}`
+        : op.call.f === 'cas'
+          ? `compareAndSwap ${op.key} ${op.call.to}`
+          : `delete ${op.key} `;
+    if (seen.what !== expected)
+      out.push({
+        kind: 'watch disagrees',
+        message: `${describeOp(op)} was answered with index ${op.index}, where the watcher on ${seen.member} saw "${seen.what}"`,
+      });
   }
   return out;
 }
@@ -128,7 +170,10 @@ function appliedProblems(appliedBy: ReadonlyMap<MemberId, ReadonlyMap<number, En
       const known = canonical.get(index);
       if (!known) canonical.set(index, { e, member });
       else if (known.e.term !== e.term || !known.e.data.equals(e.data)) {
-        out.push({ kind: 'state diverged', message: `at index ${index} member ${member} applied an entry of term ${e.term}, member ${known.member} one of term ${known.e.term}` });
+        out.push({
+          kind: 'state diverged',
+          message: `at index ${index} member ${member} applied an entry of term ${e.term}, member ${known.member} one of term ${known.e.term}`,
+        });
         return out;
       }
     }
@@ -146,8 +191,14 @@ function appliedProblems(appliedBy: ReadonlyMap<MemberId, ReadonlyMap<number, En
     if (first !== undefined) {
       out.push(
         first.data.equals(e.data)
-          ? { kind: 'proposal applied twice', message: `the proposal with request id ${seq} of ${origin} was committed at index ${first.index} and again at ${index}` }
-          : { kind: 'request id reused', message: `request id ${seq} of ${origin} was given to two requests, committed at indexes ${first.index} and ${index}: the second may answer the first's client` },
+          ? {
+              kind: 'proposal applied twice',
+              message: `the proposal with request id ${seq} of ${origin} was committed at index ${first.index} and again at ${index}`,
+            }
+          : {
+              kind: 'request id reused',
+              message: `request id ${seq} of ${origin} was given to two requests, committed at indexes ${first.index} and ${index}: the second may answer the first's client`,
+            },
       );
       return out;
     }

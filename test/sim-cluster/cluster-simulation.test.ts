@@ -14,7 +14,8 @@ describe('the whole-cluster simulation', () => {
     const failed: string[] = [];
     for (let seed = 1; seed <= SHORT_BATCH; seed++) {
       const r = await runSimulation({ seed });
-      if (r.failures.length > 0) failed.push(`seed ${seed}: ${r.failures.map((f) => `${f.kind}: ${f.message}`).join('; ')}`);
+      if (r.failures.length > 0)
+        failed.push(`seed ${seed}: ${r.failures.map((f) => `${f.kind}: ${f.message}`).join('; ')}`);
     }
     assert.deepEqual(failed, []);
   });

@@ -11,7 +11,13 @@ export function describeEntry(e: Entry): string {
   let what: string;
   try {
     const d = describeProposal(e.data, e.type);
-    what = [d.method, d.path ?? d.id, d.value, d.prevValue === undefined ? undefined : `if=${String(d.prevValue)}`, d.origin ? `from ${short(String(d.origin))}` : undefined]
+    what = [
+      d.method,
+      d.path ?? d.id,
+      d.value,
+      d.prevValue === undefined ? undefined : `if=${String(d.prevValue)}`,
+      d.origin ? `from ${short(String(d.origin))}` : undefined,
+    ]
       .filter((x) => x !== undefined)
       .map(String)
       .join(' ');

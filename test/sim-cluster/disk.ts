@@ -50,7 +50,11 @@ export class SimDisk {
 
   /** The records on the disk, one line each, with where the synced part ends. */
   describe(): string[] {
-    const lines = this.records.map((r) => (r.kind === 'marker' ? `marker ${r.meta.index}/${r.meta.term}${r.resetsLog ? ' resets' : ''}` : describeBatch(r.entries, r.hardState)));
+    const lines = this.records.map((r) =>
+      r.kind === 'marker'
+        ? `marker ${r.meta.index}/${r.meta.term}${r.resetsLog ? ' resets' : ''}`
+        : describeBatch(r.entries, r.hardState),
+    );
     lines.splice(this.synced, 0, '--- synced above ---');
     return [`snapshots: ${this.snapshots.map((x) => `${x.meta.index}/${x.meta.term}`).join(' ') || 'none'}`, ...lines];
   }
@@ -72,9 +76,17 @@ export class SimDisk {
   }
 
   /** A process of the member: its log, its snapshots and its id reservation on this disk. */
-  open(scheduler: Scheduler, forgetIds: boolean): { log: LogStorage; snapshots: SnapshotStorage; ids: IdReservation; recovered: Recovered } {
+  open(
+    scheduler: Scheduler,
+    forgetIds: boolean,
+  ): { log: LogStorage; snapshots: SnapshotStorage; ids: IdReservation; recovered: Recovered } {
     if (forgetIds) this.idCounter = null;
-    return { log: new SimLog(this, scheduler, this.epoch), snapshots: new SimSnapshots(this, scheduler, this.epoch), ids: this.idReservation(), recovered: this.recover() };
+    return {
+      log: new SimLog(this, scheduler, this.epoch),
+      snapshots: new SimSnapshots(this, scheduler, this.epoch),
+      ids: this.idReservation(),
+      recovered: this.recover(),
+    };
   }
 
   // ---- used by SimLog / SimSnapshots ----
@@ -209,7 +221,9 @@ class SimLog implements LogStorage {
     this.disk.write({ kind: 'marker', meta, resetsLog });
     // A marker is written with its own sync.
     this.disk.sync(this.disk.written);
-    this.disk.trace(() => `  disk: snapshot marker ${meta.index}/${meta.term}${resetsLog ? ' (log restarts after it)' : ''}`);
+    this.disk.trace(
+      () => `  disk: snapshot marker ${meta.index}/${meta.term}${resetsLog ? ' (log restarts after it)' : ''}`,
+    );
   }
 
   releaseTo(): void {}
@@ -253,7 +267,8 @@ function describeBatch(entries: readonly Entry[], hs: HardState | null): string 
   const parts: string[] = [];
   const first = entries[0];
   const last = entries.at(-1);
-  if (first && last) parts.push(`entries ${first.index}..${last.index} (terms ${[...new Set(entries.map((e) => e.term))].join(',')})`);
+  if (first && last)
+    parts.push(`entries ${first.index}..${last.index} (terms ${[...new Set(entries.map((e) => e.term))].join(',')})`);
   if (hs) parts.push(`hardState term=${hs.term} vote=${hs.vote || '-'} commit=${hs.commit}`);
   return parts.join(', ');
 }

@@ -13,7 +13,8 @@ export type OpCall =
  * info: unknown (a timeout, a crash of the member it was sent to): it may have
  * taken effect at any time after its call.
  */
-export type Outcome = { readonly type: 'ok'; readonly value: string | null } | { readonly type: 'fail' } | { readonly type: 'info' };
+export type Outcome =
+  { readonly type: 'ok'; readonly value: string | null } | { readonly type: 'fail' } | { readonly type: 'info' };
 
 export interface Op {
   readonly id: number;
@@ -34,7 +35,17 @@ export class History {
   readonly localReads: Op[] = [];
 
   invoke(client: number, member: string, key: string, call: OpCall, now: number, local = false): Op {
-    const op: Op = { id: this.ops.length + this.localReads.length, client, member, key, call, invokedAt: now, completedAt: Infinity, outcome: { type: 'info' }, index: null };
+    const op: Op = {
+      id: this.ops.length + this.localReads.length,
+      client,
+      member,
+      key,
+      call,
+      invokedAt: now,
+      completedAt: Infinity,
+      outcome: { type: 'info' },
+      index: null,
+    };
     (local ? this.localReads : this.ops).push(op);
     return op;
   }

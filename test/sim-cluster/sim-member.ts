@@ -86,7 +86,9 @@ export class SimMember {
     const clock: Clock = { now: () => c.time.now() + c.skewMs, monotonic: () => c.time.monotonic() };
     const random = new SeededRandom(c.seed * 7919 + incarnation * 104_729 + parseInt(c.id.slice(-4), 16));
     const { log, snapshots, ids, recovered } = c.disk.open(scheduler, c.forgetIds && this.starts > 1);
-    const base = recovered.snapshot ? StateMachine.fromSnapshotData(recovered.snapshot.data) : new StateMachine(undefined, new MemberRegistry());
+    const base = recovered.snapshot
+      ? StateMachine.fromSnapshotData(recovered.snapshot.data)
+      : new StateMachine(undefined, new MemberRegistry());
     const sm = new ObservedStateMachine(base, c.id, c.observe);
     let applied = recovered.snapshot ? recovered.snapshot.meta.index : asIndex(0);
     let appliedTerm = recovered.snapshot ? recovered.snapshot.meta.term : asTerm(0);
@@ -123,25 +125,33 @@ export class SimMember {
     let member: Member;
     try {
       member = assembleMember({
-      opts,
-      runtime,
-      state: {
-        id: c.id,
-        clusterId: c.clusterId,
-        sm,
-        ids: new ProposalIds(ids),
-        applied,
-        appliedTerm,
-        voters,
-        restore: { hardState: recovered.hardState, snapshot: recovered.snapshot, entries: recovered.entries, conf: { voters }, applied },
-      },
-      log,
-      snapshots,
-      lock: { release: () => {} },
-      transport: c.network.endpoint(c.id, incarnation),
+        opts,
+        runtime,
+        state: {
+          id: c.id,
+          clusterId: c.clusterId,
+          sm,
+          ids: new ProposalIds(ids),
+          applied,
+          appliedTerm,
+          voters,
+          restore: {
+            hardState: recovered.hardState,
+            snapshot: recovered.snapshot,
+            entries: recovered.entries,
+            conf: { voters },
+            applied,
+          },
+        },
+        log,
+        snapshots,
+        lock: { release: () => {} },
+        transport: c.network.endpoint(c.id, incarnation),
       });
     } catch (err) {
-      throw new Error(`${c.name} cannot start from its disk: ${(err as Error).message}\n${c.disk.describe().join('\n')}`);
+      throw new Error(
+        `${c.name} cannot start from its disk: ${(err as Error).message}\n${c.disk.describe().join('\n')}`,
+      );
     }
     this.member = member;
     c.network.attach(c.id, member.peerEvents, incarnation);

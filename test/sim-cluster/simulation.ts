@@ -58,19 +58,35 @@ class ClusterSimulation {
   private readonly appliedBy = new Map<MemberId, Map<number, Entry>>();
   private readonly watches: WatchLog[] = [];
   private readonly keys: string[];
-  private readonly stats: Record<string, number> = { crashes: 0, powerLosses: 0, partitions: 0, restarts: 0, lostRecords: 0, fsyncFailures: 0 };
+  private readonly stats: Record<string, number> = {
+    crashes: 0,
+    powerLosses: 0,
+    partitions: 0,
+    restarts: 0,
+    lostRecords: 0,
+    fsyncFailures: 0,
+  };
   private chaosOver = false;
   private valueSeq = 0;
 
   constructor(private readonly o: SimulationOptions) {
     this.rng = new SeededRandom(o.seed);
     const rng = this.rng;
-    this.network = new SimNetwork(this.time, new SeededRandom(o.seed ^ 0x5eed), {
-      dropRate: rng.pick([0, 0.01, 0.05]),
-      duplicateRate: rng.pick([0, 0.01, 0.03]),
-      delayMs: rng.pick([[1, 5], [1, 20], [5, 60]] as const),
-      lateRate: 0.05,
-    }, (l) => this.trace(l));
+    this.network = new SimNetwork(
+      this.time,
+      new SeededRandom(o.seed ^ 0x5eed),
+      {
+        dropRate: rng.pick([0, 0.01, 0.05]),
+        duplicateRate: rng.pick([0, 0.01, 0.03]),
+        delayMs: rng.pick([
+          [1, 5],
+          [1, 20],
+          [5, 60],
+        ] as const),
+        lateRate: 0.05,
+      },
+      (l) => this.trace(l),
+    );
     const size = rng.pick([3, 3, 5]);
     this.keys = Array.from({ length: rng.pick([2, 3, 4]) }, (_, i) => `/k${i}`);
     const names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
@@ -82,31 +98,49 @@ class ClusterSimulation {
       term: asTerm(1),
       index: asIndex(i + 1),
       type: 'confChange',
-      data: encodeMembershipChange({ type: 'add', id: m.id, name: m.name, peerURLs: [`http://${m.name}:2380`], origin: '', seq: 0 }),
+      data: encodeMembershipChange({
+        type: 'add',
+        id: m.id,
+        name: m.name,
+        peerURLs: [`http://${m.name}:2380`],
+        origin: '',
+        seq: 0,
+      }),
     }));
     const snapshotCount = rng.pick([20, 50, 200]);
     named.forEach(({ name, id }, i) => {
-      const disk = new SimDisk(new SeededRandom(o.seed * 31 + i), {
-        fsyncFailure: rng.chance(0.2) ? 0.002 : 0,
-        fsyncMs: rng.pick([[0, 2], [1, 10], [5, 40]] as const),
-        lies: o.inject === 'ack-before-fsync',
-      }, (l) => this.trace(() => `${name}${l()}`));
+      const disk = new SimDisk(
+        new SeededRandom(o.seed * 31 + i),
+        {
+          fsyncFailure: rng.chance(0.2) ? 0.002 : 0,
+          fsyncMs: rng.pick([
+            [0, 2],
+            [1, 10],
+            [5, 40],
+          ] as const),
+          lies: o.inject === 'ack-before-fsync',
+        },
+        (l) => this.trace(() => `${name}${l()}`),
+      );
       disk.format(bootstrap, { term: asTerm(1), vote: NO_MEMBER, commit: asIndex(bootstrap.length) });
       this.appliedBy.set(id, new Map());
-      this.members.push(new SimMember({
-        id,
-        name,
-        clusterId,
-        disk,
-        time: this.time,
-        network: this.network,
-        seed: o.seed,
-        skewMs: rng.below(50),
-        snapshotCount,
-        forgetIds: o.inject === 'reuse-proposal-id',
-        observe: (member, e) => this.observeApply(member, e),
-        onFatal: (member, err) => this.fail('fatal', `${this.nameOf(member)} stopped on a broken invariant: ${err.message}`),
-      }));
+      this.members.push(
+        new SimMember({
+          id,
+          name,
+          clusterId,
+          disk,
+          time: this.time,
+          network: this.network,
+          seed: o.seed,
+          skewMs: rng.below(50),
+          snapshotCount,
+          forgetIds: o.inject === 'reuse-proposal-id',
+          observe: (member, e) => this.observeApply(member, e),
+          onFatal: (member, err) =>
+            this.fail('fatal', `${this.nameOf(member)} stopped on a broken invariant: ${err.message}`),
+        }),
+      );
     });
   }
 
@@ -124,7 +158,10 @@ class ClusterSimulation {
       await new Promise((r) => setImmediate(r));
       if (this.failures.some((f) => f.kind === 'fatal')) break;
       if (this.network.delivered > MAX_MESSAGES) {
-        this.fail('no progress', `more than ${MAX_MESSAGES} peer messages in one run: the members are stuck in a message storm`);
+        this.fail(
+          'no progress',
+          `more than ${MAX_MESSAGES} peer messages in one run: the members are stuck in a message storm`,
+        );
         break;
       }
     }
@@ -133,7 +170,14 @@ class ClusterSimulation {
     return {
       seed: this.o.seed,
       failures: this.failures,
-      stats: { ...this.stats, ops: this.history.ops.length, localReads: this.history.localReads.length, virtualMs: this.time.elapsed, delivered: this.network.delivered, dropped: this.network.dropped },
+      stats: {
+        ...this.stats,
+        ops: this.history.ops.length,
+        localReads: this.history.localReads.length,
+        virtualMs: this.time.elapsed,
+        delivered: this.network.delivered,
+        dropped: this.network.dropped,
+      },
       trace: this.traceRing.map((t) => `${String(t.at).padStart(6)} ${t.line()}`),
     };
   }
@@ -234,18 +278,35 @@ class ClusterSimulation {
   }
 
   /** Runs one operation and records it; returns the value it saw or wrote (undefined when unknown). */
-  private async perform(client: number, target: SimMember, key: string, call: OpCall, local: boolean): Promise<string | null | undefined> {
+  private async perform(
+    client: number,
+    target: SimMember,
+    key: string,
+    call: OpCall,
+    local: boolean,
+  ): Promise<string | null | undefined> {
     const member = target.member;
     if (member === null) return undefined;
     const op = this.history.invoke(client, target.cfg.name, key, call, this.time.elapsed, local);
-    this.trace(() => `client ${client} → ${target.cfg.name}: ${call.f} ${key}${call.f === 'write' ? ` ${call.value}` : call.f === 'cas' ? ` ${call.from}→${call.to}` : ''}${local ? ' (local)' : ''}`);
+    this.trace(
+      () =>
+        `client ${client} → ${target.cfg.name}: ${call.f} ${key}${call.f === 'write' ? ` ${call.value}` : call.f === 'cas' ? ` ${call.from}→${call.to}` : ''}${local ? ' (local)' : ''}`,
+    );
     let pending: Promise<Event>;
     switch (call.f) {
       case 'write':
         pending = member.write({ op: 'put', path: key, value: call.value, dir: false, ttl: null, refresh: false });
         break;
       case 'cas':
-        pending = member.write({ op: 'put', path: key, value: call.to, dir: false, ttl: null, refresh: false, prevValue: call.from });
+        pending = member.write({
+          op: 'put',
+          path: key,
+          value: call.to,
+          dir: false,
+          ttl: null,
+          refresh: false,
+          prevValue: call.from,
+        });
         break;
       case 'delete':
         pending = member.write({ op: 'delete', path: key, dir: false, recursive: false });
@@ -264,7 +325,10 @@ class ClusterSimulation {
       return undefined;
     }
     if (r.kind === 'ok' && !isEvent(r.value)) {
-      this.fail('wrong answer', `${describeCall(client, target.cfg.name, key, call)} was answered with ${JSON.stringify(r.value)}, not an event`);
+      this.fail(
+        'wrong answer',
+        `${describeCall(client, target.cfg.name, key, call)} was answered with ${JSON.stringify(r.value)}, not an event`,
+      );
       this.history.complete(op, { type: 'info' }, now);
       return undefined;
     }
@@ -272,10 +336,14 @@ class ClusterSimulation {
       const ev = r.value;
       const index = ev.node.modifiedIndex ?? null;
       const problem = answerProblem(call, key, ev);
-      if (problem) this.fail('wrong answer', `${describeCall(client, target.cfg.name, key, call)} was answered with ${problem}`);
+      if (problem)
+        this.fail('wrong answer', `${describeCall(client, target.cfg.name, key, call)} was answered with ${problem}`);
       const value = call.f === 'delete' ? null : (ev.node.value ?? null);
       this.history.complete(op, { type: 'ok', value }, now, call.f === 'read' ? null : index);
-      this.trace(() => `client ${client} ← ${target.cfg.name}: ${call.f} ${key} ok${call.f === 'read' ? ` = ${value}` : ''} index ${index}`);
+      this.trace(
+        () =>
+          `client ${client} ← ${target.cfg.name}: ${call.f} ${key} ok${call.f === 'read' ? ` = ${value}` : ''} index ${index}`,
+      );
       return value;
     }
     const err = r.error;
@@ -294,7 +362,10 @@ class ClusterSimulation {
       this.trace(() => `client ${client} ← ${target.cfg.name}: ${call.f} ${key} failed (${code})`);
       return undefined;
     }
-    this.trace(() => `client ${client} ← ${target.cfg.name}: ${call.f} ${key} unknown (${err instanceof V2Error ? err.cause : String(err)})`);
+    this.trace(
+      () =>
+        `client ${client} ← ${target.cfg.name}: ${call.f} ${key} unknown (${err instanceof V2Error ? err.cause : String(err)})`,
+    );
     this.history.complete(op, { type: 'info' }, now);
     return undefined;
   }
@@ -312,14 +383,24 @@ class ClusterSimulation {
     const since = w.events.at(-1)?.index;
     const start = (sinceIndex: number | null): void => {
       try {
-        member.watch('/', { recursive: true, stream: true, sinceIndex }, (e) => {
-          const index = e.node.modifiedIndex ?? 0;
-          w.events.push({ index, what: `${e.action} ${e.node.key} ${e.node.value ?? ''}`, afterReset: w.pendingReset === true });
-          w.pendingReset = false;
-        }, () => {
-          // The member ended the watch (a snapshot replaced its tree): watch again from the next index.
-          if (m.incarnation === incarnation && m.member === member) this.time.soon(() => start((w.events.at(-1)?.index ?? 0) + 1));
-        });
+        member.watch(
+          '/',
+          { recursive: true, stream: true, sinceIndex },
+          (e) => {
+            const index = e.node.modifiedIndex ?? 0;
+            w.events.push({
+              index,
+              what: `${e.action} ${e.node.key} ${e.node.value ?? ''}`,
+              afterReset: w.pendingReset === true,
+            });
+            w.pendingReset = false;
+          },
+          () => {
+            // The member ended the watch (a snapshot replaced its tree): watch again from the next index.
+            if (m.incarnation === incarnation && m.member === member)
+              this.time.soon(() => start((w.events.at(-1)?.index ?? 0) + 1));
+          },
+        );
       } catch (err) {
         if (err instanceof V2Error && err.errorCode === 401) {
           // The history no longer holds the next event: a client starts over, knowingly skipping.
@@ -372,14 +453,14 @@ function settleWithin<T>(time: VirtualTime, p: Promise<T>, ms: number): Promise<
   return new Promise((resolve) => {
     let done = false;
     const timer = time.after(ms, () => {
-      if (!done) (done = true), resolve({ kind: 'timeout' });
+      if (!done) ((done = true), resolve({ kind: 'timeout' }));
     });
     p.then(
       (value) => {
-        if (!done) (done = true), timer.cancel(), resolve({ kind: 'ok', value });
+        if (!done) ((done = true), timer.cancel(), resolve({ kind: 'ok', value }));
       },
       (error: unknown) => {
-        if (!done) (done = true), timer.cancel(), resolve({ kind: 'error', error });
+        if (!done) ((done = true), timer.cancel(), resolve({ kind: 'error', error }));
       },
     );
   });

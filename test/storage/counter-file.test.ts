@@ -26,7 +26,10 @@ test('a saved value is read back by a new reader, and the temporary file is gone
 test('a damaged counter file is refused as corrupt, naming the file', (t) => {
   const file = join(dir(t), 'c');
   writeFileSync(file, '12x\n');
-  assert.throws(() => new CounterFile(file).load(0), (e: unknown) => e instanceof StorageError && e.code === 'CORRUPT' && e.message.includes(file));
+  assert.throws(
+    () => new CounterFile(file).load(0),
+    (e: unknown) => e instanceof StorageError && e.code === 'CORRUPT' && e.message.includes(file),
+  );
 });
 
 test('a value the codecs could not carry is neither saved nor loaded', (t) => {

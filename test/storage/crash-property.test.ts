@@ -10,7 +10,17 @@ import fc from 'fast-check';
 import { asIndex, asTerm, type Entry, type HardState } from '../../lib/raft/types.js';
 import { nodeFileIo, type FileIo } from '../../lib/storage/file-io.js';
 import { Wal, type WalOptions } from '../../lib/storage/index.js';
-import { dataDir, entry, hardState, lastSegment, plain, plainHardState, usedBytes, walOptions, zeroRange } from './helpers.js';
+import {
+  dataDir,
+  entry,
+  hardState,
+  lastSegment,
+  plain,
+  plainHardState,
+  usedBytes,
+  walOptions,
+  zeroRange,
+} from './helpers.js';
 
 /** The log as Raft sees it: entries after base, contiguous. */
 class ModelLog {
@@ -61,7 +71,15 @@ type Rec =
   | { kind: 'marker'; index: number; resets: boolean };
 
 type Op =
-  | { kind: 'append'; back: number; count: number; size: number; withHardState: boolean; commitBy: number; newTerm: boolean }
+  | {
+      kind: 'append';
+      back: number;
+      count: number;
+      size: number;
+      withHardState: boolean;
+      commitBy: number;
+      newTerm: boolean;
+    }
   | { kind: 'localSnapshot'; release: boolean }
   | { kind: 'receivedSnapshot'; ahead: number; sameTerm: boolean }
   | { kind: 'restart'; tear: Tear | null };
@@ -75,10 +93,31 @@ const tearArb: fc.Arbitrary<Tear> = fc.record({
 });
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('append' as const), back: fc.nat({ max: 4 }), count: fc.integer({ min: 1, max: 12 }), size: fc.nat({ max: 300 }), withHardState: fc.boolean(), commitBy: fc.nat({ max: 6 }), newTerm: fc.boolean() }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant('append' as const),
+      back: fc.nat({ max: 4 }),
+      count: fc.integer({ min: 1, max: 12 }),
+      size: fc.nat({ max: 300 }),
+      withHardState: fc.boolean(),
+      commitBy: fc.nat({ max: 6 }),
+      newTerm: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('localSnapshot' as const), release: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('receivedSnapshot' as const), ahead: fc.integer({ min: 1, max: 4 }), sameTerm: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('restart' as const), tear: fc.option(tearArb, { nil: null }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('receivedSnapshot' as const),
+      ahead: fc.integer({ min: 1, max: 4 }),
+      sameTerm: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('restart' as const), tear: fc.option(tearArb, { nil: null }) }),
+  },
 );
 
 /** Damages the bytes of the last write [begin, end) the way a crash during it could. */
@@ -135,7 +174,10 @@ function run(dir: string, ops: readonly Op[], opts: WalOptions): void {
         JSON.stringify(c.after(snapIndex)) === JSON.stringify(got) &&
         JSON.stringify(plainHardState(c.hardState)) === JSON.stringify(plainHardState(recovered.hardState)),
     );
-    assert.ok(match, `recovered log (${got.map((e) => `${e.index}@${e.term}`).join(' ')}) is not the acknowledged log plus a prefix of the torn write`);
+    assert.ok(
+      match,
+      `recovered log (${got.map((e) => `${e.index}@${e.term}`).join(' ')}) is not the acknowledged log plus a prefix of the torn write`,
+    );
     model = match;
     // A snapshot beyond the log whose marker was torn away: open writes the marker again.
     if (model.last < snapIndex) model.apply({ kind: 'marker', index: snapIndex, resets: true });
@@ -199,16 +241,12 @@ const noSync: FileIo = { writeSync: nodeFileIo.writeSync, fdatasyncSync: () => {
 test('recovered log is always the acknowledged log plus a prefix of the write a crash tore', (t) => {
   let runs = 0;
   fc.assert(
-    fc.property(
-      fc.array(opArb, { minLength: 1, maxLength: 40 }),
-      fc.constantFrom(1, 2, 5),
-      (ops, maxWals) => {
-        const dir = dataDir(t);
-        runs++;
-        run(dir, ops, walOptions({ segmentSize: 4096, maxWals, io: noSync }));
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    ),
+    fc.property(fc.array(opArb, { minLength: 1, maxLength: 40 }), fc.constantFrom(1, 2, 5), (ops, maxWals) => {
+      const dir = dataDir(t);
+      runs++;
+      run(dir, ops, walOptions({ segmentSize: 4096, maxWals, io: noSync }));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }),
     { numRuns: 120, seed: Number(process.env.KVD_PROPERTY_SEED ?? 20240501) },
   );
   assert.equal(runs >= 120, true);

@@ -29,8 +29,14 @@ test('an fdatasync failure (EIO) throws IO and every later append is refused', (
   const wal = Wal.create(dir, walOptions({ io }));
   wal.append(entries(1, 3), hardState(1, 1));
   arm();
-  assert.throws(() => wal.append([entry(4)], null), (e: unknown) => isIo(e) && /EIO/.test((e as Error).message));
-  assert.throws(() => wal.append([entry(4)], null), (e: unknown) => isIo(e) && /refuses writes/.test((e as Error).message));
+  assert.throws(
+    () => wal.append([entry(4)], null),
+    (e: unknown) => isIo(e) && /EIO/.test((e as Error).message),
+  );
+  assert.throws(
+    () => wal.append([entry(4)], null),
+    (e: unknown) => isIo(e) && /refuses writes/.test((e as Error).message),
+  );
   assert.throws(() => wal.markSnapshot({ index: asIndex(1), term: 1 as never, conf: { voters: [] } }), isIo);
   wal.close();
 });
@@ -52,7 +58,10 @@ test('a write failure (ENOSPC) throws IO and later appends are refused even once
   const wal = Wal.create(dir, walOptions({ io }));
   wal.append(entries(1, 2), null);
   full = true;
-  assert.throws(() => wal.append([entry(3)], null), (e: unknown) => isIo(e) && /ENOSPC/.test((e as Error).message));
+  assert.throws(
+    () => wal.append([entry(3)], null),
+    (e: unknown) => isIo(e) && /ENOSPC/.test((e as Error).message),
+  );
   full = false;
   assert.throws(() => wal.append([entry(3)], null), isIo);
   wal.close();
@@ -109,7 +118,10 @@ test('a flush failure (EIO) on the thread pool rejects with IO and every later a
   wal.append([entry(4)], null, false);
   broken = true;
   await assert.rejects(wal.flush(), (e: unknown) => isIo(e) && /EIO/.test((e as Error).message));
-  assert.throws(() => wal.append([entry(5)], null), (e: unknown) => isIo(e) && /refuses writes/.test((e as Error).message));
+  assert.throws(
+    () => wal.append([entry(5)], null),
+    (e: unknown) => isIo(e) && /refuses writes/.test((e as Error).message),
+  );
   wal.close();
 });
 
@@ -124,6 +136,9 @@ test('a flushed batch survives a restart and counts as one fsync', async (t) => 
   assert.equal(wal.stats().fsyncs, before + 1, 'nothing new to flush');
   wal.close();
   const { wal: reopened, recovered } = Wal.open(dir, asIndex(0), walOptions());
-  assert.deepEqual(recovered.entries.map((e) => e.index), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    recovered.entries.map((e) => e.index),
+    [1, 2, 3, 4, 5],
+  );
   reopened.close();
 });

@@ -92,7 +92,8 @@ export function recordOffsets(dir: string, file: string): Array<{ kind: string; 
     header: (_h, offset, f) => void (f.path === file && out.push({ kind: 'header', offset })),
     entry: (e, offset, f) => void (f.path === file && out.push({ kind: 'entry', offset, index: e.index })),
     hardState: (_h, offset, f) => void (f.path === file && out.push({ kind: 'hardState', offset })),
-    snapshotMarker: (m, offset, f) => void (f.path === file && out.push({ kind: 'snapshotMarker', offset, index: m.index })),
+    snapshotMarker: (m, offset, f) =>
+      void (f.path === file && out.push({ kind: 'snapshotMarker', offset, index: m.index })),
   });
   return out;
 }
@@ -123,4 +124,3 @@ export function flipByte(file: string, offset: number): void {
     fs.closeSync(fd);
   }
 }
-

@@ -42,9 +42,16 @@ test('a held lock refuses another taker at once, naming the owner; released, it 
 
 test('the lock of a process killed with SIGKILL is free at once', async (t) => {
   const dir = dataDir(t);
-  const holder = spawn(process.execPath, ['--import', 'tsx', '-e',
-    `import(${JSON.stringify(lockModule)}).then((m) => { m.DataDirLock.acquire(${JSON.stringify(dir)}); console.log('locked'); setInterval(() => {}, 1000); })`,
-  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const holder = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import(${JSON.stringify(lockModule)}).then((m) => { m.DataDirLock.acquire(${JSON.stringify(dir)}); console.log('locked'); setInterval(() => {}, 1000); })`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   t.after(() => holder.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
     holder.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());

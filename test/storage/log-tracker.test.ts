@@ -10,14 +10,20 @@ function tracker(terms: number[], base = 0): LogTracker {
 
 test('termAt answers for entries after base and nothing else', () => {
   const t = tracker([1, 1, 2, 2, 3], 10);
-  assert.deepEqual([10, 11, 12, 13, 15, 16].map((i) => t.termAt(i)), [undefined, 1, 1, 2, 3, undefined]);
+  assert.deepEqual(
+    [10, 11, 12, 13, 15, 16].map((i) => t.termAt(i)),
+    [undefined, 1, 1, 2, 3, undefined],
+  );
 });
 
 test('appending at or before the last index replaces the suffix', () => {
   const t = tracker([1, 1, 1, 1]);
   t.append(3, 2);
   assert.equal(t.last, 3);
-  assert.deepEqual([1, 2, 3, 4].map((i) => t.termAt(i)), [1, 1, 2, undefined]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((i) => t.termAt(i)),
+    [1, 1, 2, undefined],
+  );
 });
 
 test('appending at or before base forgets everything after the new entry', () => {

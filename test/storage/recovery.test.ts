@@ -36,7 +36,11 @@ function walWithFinalBatch(t: TestContext, opts = walOptions()) {
   return { dir, begin, end: usedBytes(dir), acked: entries(1, 20, 1, 120), batch: entries(21, 30, 2, 120) };
 }
 
-function assertPrefixOfBatch(recovered: ReturnType<typeof plain>, acked: ReturnType<typeof plain>, batch: ReturnType<typeof plain>): void {
+function assertPrefixOfBatch(
+  recovered: ReturnType<typeof plain>,
+  acked: ReturnType<typeof plain>,
+  batch: ReturnType<typeof plain>,
+): void {
   assert.deepEqual(recovered.slice(0, acked.length), acked, 'everything acknowledged is recovered');
   const extra = recovered.slice(acked.length);
   assert.deepEqual(extra, batch.slice(0, extra.length), 'anything more is a prefix of the torn batch');
@@ -302,7 +306,13 @@ function captureError(fn: () => unknown): StorageError {
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Writes a segment file directly, for shapes the Wal itself never writes. */
-function writeRawSegment(dir: string, seq: number, firstIndex: number, prevCrc: number, body: (enc: RecordEncoder) => RecordEncoder): string {
+function writeRawSegment(
+  dir: string,
+  seq: number,
+  firstIndex: number,
+  prevCrc: number,
+  body: (enc: RecordEncoder) => RecordEncoder,
+): string {
   fs.mkdirSync(`${dir}/member/wal`, { recursive: true });
   const enc = new RecordEncoder().begin(prevCrc);
   enc.header({ formatVersion: FORMAT_VERSION, memberId: MEMBER, clusterId: CLUSTER, seq, firstIndex, prevCrc });

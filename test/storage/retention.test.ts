@@ -21,7 +21,10 @@ test('releaseTo deletes the segments whose entries all lie at or before the inde
   const cut = before[3].firstIndex - 1;
   const removed = wal.releaseTo(asIndex(cut));
   wal.close();
-  assert.deepEqual(removed, before.slice(0, 3).map((s) => s.path));
+  assert.deepEqual(
+    removed,
+    before.slice(0, 3).map((s) => s.path),
+  );
   assert.equal(listSegments(dir)[0].seq, 3);
   const { wal: again, recovered } = Wal.open(dir, asIndex(cut), opts);
   again.close();
@@ -70,7 +73,10 @@ test('a snapshot marker of an entry the log holds leaves the log as it is', (t) 
   wal.close();
   const { wal: again, recovered } = Wal.open(dir, asIndex(6), walOptions());
   again.close();
-  assert.deepEqual(recovered.entries.map((e) => e.index), [7, 8, 9, 10, 11, 12]);
+  assert.deepEqual(
+    recovered.entries.map((e) => e.index),
+    [7, 8, 9, 10, 11, 12],
+  );
 });
 
 test('a snapshot beyond the end of the log restarts the log after it', (t) => {
@@ -145,7 +151,10 @@ test('restarting from a snapshot beyond the log that was never marked writes its
   again.wal.close();
   assert.deepEqual(plain(again.recovered.entries), plain(entries(51, 52, 3)));
   const markers = recordOffsets(dir, listSegments(dir)[0].path).filter((r) => r.kind === 'snapshotMarker');
-  assert.deepEqual(markers.map((m) => m.index), [50]);
+  assert.deepEqual(
+    markers.map((m) => m.index),
+    [50],
+  );
 });
 
 test('restarting from an unmarked snapshot whose term contradicts the stored entry drops the stale entries after it', async (t) => {
@@ -171,6 +180,9 @@ test('restarting from an unmarked snapshot the log holds changes nothing', async
   await saveSnapshotFile(dir, 8, 1);
   const { wal: opened, recovered } = Wal.open(dir, asIndex(8), walOptions());
   opened.close();
-  assert.deepEqual(recovered.entries.map((e) => e.index), [9, 10]);
+  assert.deepEqual(
+    recovered.entries.map((e) => e.index),
+    [9, 10],
+  );
   assert.equal(recordOffsets(dir, listSegments(dir)[0].path).filter((r) => r.kind === 'snapshotMarker').length, 0);
 });

@@ -8,7 +8,11 @@ import { capturingLogger, dataDir, flipByte, MEMBER } from './helpers.js';
 
 function snapshot(index: number, term: number, data = `state at ${index}`): Snapshot {
   return {
-    meta: { index: asIndex(index), term: asTerm(term), conf: { voters: [asMemberId(MEMBER), asMemberId('0000000000000002')] } },
+    meta: {
+      index: asIndex(index),
+      term: asTerm(term),
+      conf: { voters: [asMemberId(MEMBER), asMemberId('0000000000000002')] },
+    },
     data: Buffer.from(data),
   };
 }
@@ -63,7 +67,10 @@ test('a truncated snapshot file is reported as corrupt', async (t) => {
   const store = new SnapshotStore(dataDir(t));
   const path = await store.save(snapshot(10, 1, 'x'.repeat(1000)));
   fs.truncateSync(path, 500);
-  assert.throws(() => readSnapshotFile(path), (e: unknown) => e instanceof StorageError && e.code === 'CORRUPT' && e.file === path);
+  assert.throws(
+    () => readSnapshotFile(path),
+    (e: unknown) => e instanceof StorageError && e.code === 'CORRUPT' && e.file === path,
+  );
   assert.equal(store.loadNewest(), null);
 });
 
@@ -72,13 +79,19 @@ test('a snapshot file whose name disagrees with its metadata is refused', async 
   const path = await store.save(snapshot(10, 1));
   const renamed = path.replace('000000000000000a.snap', '000000000000000b.snap');
   fs.renameSync(path, renamed);
-  assert.throws(() => readSnapshotFile(renamed), (e: unknown) => e instanceof StorageError && e.code === 'MISMATCH');
+  assert.throws(
+    () => readSnapshotFile(renamed),
+    (e: unknown) => e instanceof StorageError && e.code === 'MISMATCH',
+  );
 });
 
 test('save keeps the newest maxSnapshots files and oldestIndex names the oldest kept', async (t) => {
   const store = new SnapshotStore(dataDir(t), { maxSnapshots: 2 });
   for (const i of [10, 20, 30, 40]) await store.save(snapshot(i, 1));
-  assert.deepEqual(store.list().map((s) => s.index), [40, 30]);
+  assert.deepEqual(
+    store.list().map((s) => s.index),
+    [40, 30],
+  );
   assert.equal(store.oldestIndex(), 30);
 });
 

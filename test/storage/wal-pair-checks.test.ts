@@ -47,5 +47,15 @@ test('replacing entries from an index on (a new leader) is no violation', (t) =>
   wal.close();
   const { wal: reopened, recovered } = Wal.open(dir, asIndex(0), walOptions());
   reopened.close();
-  assert.deepEqual(recovered.entries.map((e) => [e.index, e.term]), [[1, 1], [2, 1], [3, 1], [4, 2], [5, 2], [6, 2]]);
+  assert.deepEqual(
+    recovered.entries.map((e) => [e.index, e.term]),
+    [
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 2],
+      [5, 2],
+      [6, 2],
+    ],
+  );
 });

@@ -25,7 +25,10 @@ test('a new WAL holds one preallocated segment named seq 0, first index 1', (t) 
   const wal = Wal.create(dir, walOptions({ segmentSize: 8192 }));
   wal.close();
   const segs = listSegments(dir);
-  assert.deepEqual(segs.map((s) => s.name), ['0000000000000000-0000000000000001.seg']);
+  assert.deepEqual(
+    segs.map((s) => s.name),
+    ['0000000000000000-0000000000000001.seg'],
+  );
   assert.equal(fs.statSync(segs[0].path).size, 8192);
 });
 
@@ -45,12 +48,18 @@ test('identity reads member and cluster id from the newest segment header', (t) 
 test('create refuses a directory that already holds a WAL', (t) => {
   const dir = dataDir(t);
   Wal.create(dir, walOptions()).close();
-  assert.throws(() => Wal.create(dir, walOptions()), (e: unknown) => e instanceof StorageError && e.code === 'MISMATCH');
+  assert.throws(
+    () => Wal.create(dir, walOptions()),
+    (e: unknown) => e instanceof StorageError && e.code === 'MISMATCH',
+  );
 });
 
 test('open of a directory without a WAL throws MISSING', (t) => {
   const dir = dataDir(t);
-  assert.throws(() => Wal.open(dir, asIndex(0), walOptions()), (e: unknown) => e instanceof StorageError && e.code === 'MISSING');
+  assert.throws(
+    () => Wal.open(dir, asIndex(0), walOptions()),
+    (e: unknown) => e instanceof StorageError && e.code === 'MISSING',
+  );
 });
 
 test('appended entries and the newest hard state come back after reopening', (t) => {
@@ -84,7 +93,10 @@ test('open returns only the entries after fromIndex', (t) => {
   wal.close();
   const { wal: again, recovered } = Wal.open(dir, asIndex(6), walOptions());
   again.close();
-  assert.deepEqual(recovered.entries.map((e) => e.index), [7, 8, 9, 10]);
+  assert.deepEqual(
+    recovered.entries.map((e) => e.index),
+    [7, 8, 9, 10],
+  );
 });
 
 test('appending from an index at or before the last replaces the suffix', (t) => {
@@ -103,13 +115,22 @@ test('append refuses an entry that would leave a gap and writes nothing', (t) =>
   const dir = dataDir(t);
   const wal = Wal.create(dir, walOptions());
   wal.append(entries(1, 2), null);
-  assert.throws(() => wal.append([entry(4)], null), (e: unknown) => e instanceof StorageError && e.code === 'GAP');
-  assert.throws(() => wal.append([entry(3), entry(5)], null), (e: unknown) => e instanceof StorageError && e.code === 'GAP');
+  assert.throws(
+    () => wal.append([entry(4)], null),
+    (e: unknown) => e instanceof StorageError && e.code === 'GAP',
+  );
+  assert.throws(
+    () => wal.append([entry(3), entry(5)], null),
+    (e: unknown) => e instanceof StorageError && e.code === 'GAP',
+  );
   wal.append([entry(3)], null);
   wal.close();
   const { wal: again, recovered } = Wal.open(dir, asIndex(0), walOptions());
   again.close();
-  assert.deepEqual(recovered.entries.map((e) => e.index), [1, 2, 3]);
+  assert.deepEqual(
+    recovered.entries.map((e) => e.index),
+    [1, 2, 3],
+  );
 });
 
 test('one append is one fdatasync however many records it holds', (t) => {

@@ -44,29 +44,47 @@ test('recursive get lists the whole subtree', () => {
 
 test('an empty directory is shown without nodes', () => {
   const s = storeWith(putDir('/d'));
-  assert.equal(body(s.get('/d', true, false, T0)), '{"action":"get","node":{"key":"/d","dir":true,"modifiedIndex":1,"createdIndex":1}}');
+  assert.equal(
+    body(s.get('/d', true, false, T0)),
+    '{"action":"get","node":{"key":"/d","dir":true,"modifiedIndex":1,"createdIndex":1}}',
+  );
 });
 
 test('unsorted listings keep the order the children were created in', () => {
   const s = storeWith(put('/d/b', '1'), put('/d/a', '2'), put('/d/c', '3'));
-  assert.deepEqual(s.get('/d', false, false, T0).node.nodes!.map((n) => n.key), ['/d/b', '/d/a', '/d/c']);
+  assert.deepEqual(
+    s.get('/d', false, false, T0).node.nodes!.map((n) => n.key),
+    ['/d/b', '/d/a', '/d/c'],
+  );
 });
 
 test('sorted listings order every level by key', () => {
   const s = storeWith(put('/d/b/y', '1'), put('/d/b/x', '1'), put('/d/a', '2'));
   const root = s.get('/d', true, true, T0).node;
-  assert.deepEqual(root.nodes!.map((n) => n.key), ['/d/a', '/d/b']);
-  assert.deepEqual(root.nodes![1]!.nodes!.map((n) => n.key), ['/d/b/x', '/d/b/y']);
+  assert.deepEqual(
+    root.nodes!.map((n) => n.key),
+    ['/d/a', '/d/b'],
+  );
+  assert.deepEqual(
+    root.nodes![1]!.nodes!.map((n) => n.key),
+    ['/d/b/x', '/d/b/y'],
+  );
 });
 
 test('sorting compares keys as Go does, by UTF-8 bytes', () => {
   const s = storeWith(put('/d/\u{1F600}', '1'), put('/d/\uFF21', '2'), put('/d/z', '3'));
-  assert.deepEqual(s.get('/d', false, true, T0).node.nodes!.map((n) => n.key), ['/d/z', '/d/\uFF21', '/d/\u{1F600}']);
+  assert.deepEqual(
+    s.get('/d', false, true, T0).node.nodes!.map((n) => n.key),
+    ['/d/z', '/d/\uFF21', '/d/\u{1F600}'],
+  );
 });
 
 test('hidden keys are left out of listings', () => {
   const s = storeWith(put('/d/_h', '1'), put('/d/v', '2'), put('/d/_hd/x', '3'));
-  assert.deepEqual(s.get('/d', true, false, T0).node.nodes!.map((n) => n.key), ['/d/v']);
+  assert.deepEqual(
+    s.get('/d', true, false, T0).node.nodes!.map((n) => n.key),
+    ['/d/v'],
+  );
 });
 
 test('a directory whose children are all hidden is listed without nodes', () => {
@@ -81,7 +99,10 @@ test('hidden keys can be read directly', () => {
 
 test('a hidden directory lists its own children when read directly', () => {
   const s = storeWith(put('/_d/k', '1'));
-  assert.deepEqual(s.get('/_d', false, false, T0).node.nodes!.map((n) => n.key), ['/_d/k']);
+  assert.deepEqual(
+    s.get('/_d', false, false, T0).node.nodes!.map((n) => n.key),
+    ['/_d/k'],
+  );
 });
 
 test('the root has key "/", index 0 and lists the top level', () => {

@@ -107,14 +107,25 @@ export class Model {
   }
 
   view(key: string, n: ModelNode, now: number): ModelNodeView {
-    const v: ModelNodeView = { key, hasExpiration: n.deadline !== null, modifiedIndex: n.modified, createdIndex: n.created };
+    const v: ModelNodeView = {
+      key,
+      hasExpiration: n.deadline !== null,
+      modifiedIndex: n.modified,
+      createdIndex: n.created,
+    };
     if (n.dir) v.dir = true;
     else v.value = n.value;
     if (n.deadline !== null && ttlLeft(n.deadline, now) !== 0) v.ttl = ttlLeft(n.deadline, now);
     return v;
   }
 
-  private event(action: string, node: ModelNodeView, prevNode: ModelNodeView | undefined, refresh = false, removed: string[] = []): ModelEvent {
+  private event(
+    action: string,
+    node: ModelNodeView,
+    prevNode: ModelNodeView | undefined,
+    refresh = false,
+    removed: string[] = [],
+  ): ModelEvent {
     const e: ModelEvent = { action, node, refresh, removed };
     if (prevNode !== undefined) e.prevNode = prevNode;
     return e;
@@ -128,7 +139,15 @@ export class Model {
 
   private mutate(req: Exclude<StoreRequest, { op: 'sync' }>, time: number): ModelEvent {
     if (req.op === 'post') {
-      return this.create(clean(req.path + '/' + String(this.index + 1).padStart(20, '0')), req.dir, req.value, req.ttl, false, 'create', time);
+      return this.create(
+        clean(req.path + '/' + String(this.index + 1).padStart(20, '0')),
+        req.dir,
+        req.value,
+        req.ttl,
+        false,
+        'create',
+        time,
+      );
     }
     if (req.op === 'delete') {
       const p = clean(req.path);
@@ -141,7 +160,13 @@ export class Model {
         const prev = this.view(p, n, time);
         this.index++;
         const gone = this.removeTree(p);
-        return this.event('compareAndDelete', { key: p, hasExpiration: false, modifiedIndex: this.index, createdIndex: n.created }, prev, false, gone);
+        return this.event(
+          'compareAndDelete',
+          { key: p, hasExpiration: false, modifiedIndex: this.index, createdIndex: n.created },
+          prev,
+          false,
+          gone,
+        );
       }
       if (p === '/') throw new Fail(107, '/');
       const n = this.must(p);
@@ -232,7 +257,8 @@ export class Model {
     const existing = this.nodes.get(p);
     if (existing !== undefined && (!replace || existing.dir)) throw new Fail(replace ? 102 : 105, p);
     for (const a of ancestors) {
-      if (!this.nodes.has(a)) this.nodes.set(a, { dir: true, value: '', created: next, modified: next, deadline: null });
+      if (!this.nodes.has(a))
+        this.nodes.set(a, { dir: true, value: '', created: next, modified: next, deadline: null });
     }
     const prev = existing === undefined ? undefined : this.view(p, existing, time);
     const n: ModelNode = { dir, value: dir ? '' : value, created: next, modified: next, deadline };
@@ -258,7 +284,8 @@ export class Model {
 
   nextExpiry(): number | null {
     let min: number | null = null;
-    for (const n of this.nodes.values()) if (n.deadline !== null && (min === null || n.deadline < min)) min = n.deadline;
+    for (const n of this.nodes.values())
+      if (n.deadline !== null && (min === null || n.deadline < min)) min = n.deadline;
     return min;
   }
 
@@ -269,7 +296,10 @@ export class Model {
       if (n.dir) {
         const prefix = key === '/' ? '/' : key + '/';
         const kids = [...this.nodes.entries()]
-          .filter(([k]) => k.startsWith(prefix) && !k.slice(prefix.length).includes('/') && !k.slice(prefix.length).startsWith('_'))
+          .filter(
+            ([k]) =>
+              k.startsWith(prefix) && !k.slice(prefix.length).includes('/') && !k.slice(prefix.length).startsWith('_'),
+          )
           .sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
           .map(([k, c]) => build(k, c));
         if (kids.length > 0) v.nodes = kids;

@@ -16,7 +16,10 @@ test('post creates a key named with the new index zero-padded to 20 digits', () 
 test('posted keys list in creation order when sorted', () => {
   const s = new Store();
   for (let i = 0; i < 12; i++) s.apply(post('/q', String(i)), T0);
-  assert.deepEqual(s.get('/q', false, true, T0).node.nodes!.map((n) => n.value), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']);
+  assert.deepEqual(
+    s.get('/q', false, true, T0).node.nodes!.map((n) => n.value),
+    ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11'],
+  );
 });
 
 test('post with dir creates an in-order directory', () => {

@@ -19,7 +19,10 @@ const anyPath = fc.oneof(
   { weight: 1, arbitrary: cleanPath.map((p) => p + '/./../b') },
 );
 const value = fc.constantFrom('', 'x', 'y');
-const ttl = fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.integer({ min: 0, max: 3 }) });
+const ttl = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(null) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 3 }) },
+);
 const rarely = fc.integer({ min: 0, max: 5 }).map((n) => n === 0);
 const prevValue = fc.option(value, { nil: undefined });
 const prevIndex = fc.option(fc.bigInt({ min: 0n, max: 12n }), { nil: undefined, freq: 3 });
@@ -53,12 +56,20 @@ const request: fc.Arbitrary<StoreRequest> = fc.oneof(
 /** A request and how far the entry time moves before it (leaders' clocks may step back a little). */
 const step = fc.record({
   req: request,
-  dt: fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: -300, max: 2500 }) }),
+  dt: fc.oneof(
+    { weight: 2, arbitrary: fc.constant(0) },
+    { weight: 3, arbitrary: fc.integer({ min: -300, max: 2500 }) },
+  ),
 });
 const steps = fc.array(step, { maxLength: 40 });
 
 function view(n: NodeJSON): ModelNodeView {
-  const v: ModelNodeView = { key: n.key, hasExpiration: n.expiration !== undefined, modifiedIndex: n.modifiedIndex, createdIndex: n.createdIndex };
+  const v: ModelNodeView = {
+    key: n.key,
+    hasExpiration: n.expiration !== undefined,
+    modifiedIndex: n.modifiedIndex,
+    createdIndex: n.createdIndex,
+  };
   if (n.dir === true) v.dir = true;
   if (n.value !== undefined) v.value = n.value;
   if (n.ttl !== undefined) v.ttl = n.ttl;
@@ -110,7 +121,8 @@ function historyMatch(events: ModelEvent[], path: string, recursive: boolean, si
   for (const e of events) {
     if (e.node.modifiedIndex < since || e.refresh) continue;
     if (e.node.key === path || (recursive && e.node.key.startsWith(prefix))) return e;
-    if ((e.action === 'delete' || e.action === 'expire') && e.prevNode?.dir === true && path.startsWith(e.prevNode.key)) return e;
+    if ((e.action === 'delete' || e.action === 'expire') && e.prevNode?.dir === true && path.startsWith(e.prevNode.key))
+      return e;
   }
   return null;
 }
@@ -122,11 +134,14 @@ test('the store agrees with the reference model on every request sequence', () =
       const m = new Model();
       const seen = WATCHES.map((w) => {
         const got: string[] = [];
-        s.watch(w.path, { recursive: w.recursive, stream: true, sinceIndex: null }, (e) => got.push(`${e.action} ${e.node.key} ${e.node.modifiedIndex}`));
+        s.watch(w.path, { recursive: w.recursive, stream: true, sinceIndex: null }, (e) =>
+          got.push(`${e.action} ${e.node.key} ${e.node.modifiedIndex}`),
+        );
         return got;
       });
       let time = T0;
-      const shown = (req: StoreRequest) => JSON.stringify(req, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+      const shown = (req: StoreRequest) =>
+        JSON.stringify(req, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
       for (const { req, dt } of seq) {
         time += dt;
         const got = run(s, req, time);
@@ -146,14 +161,19 @@ test('the store agrees with the reference model on every request sequence', () =
       WATCHES.forEach((w, i) => {
         const want: string[] = [];
         for (const e of m.emitted) {
-          for (let k = expectedDeliveries(e, w.path, w.recursive); k > 0; k--) want.push(`${e.action} ${e.node.key} ${e.node.modifiedIndex}`);
+          for (let k = expectedDeliveries(e, w.path, w.recursive); k > 0; k--)
+            want.push(`${e.action} ${e.node.key} ${e.node.modifiedIndex}`);
         }
         assert.deepEqual(seen[i], want, `watcher ${JSON.stringify(w)}`);
         for (let since = 1; since <= m.index; since++) {
           const got: Event[] = [];
           s.watch(w.path, { recursive: w.recursive, stream: false, sinceIndex: since }, (e) => got.push(e)).cancel();
           const hit = historyMatch(m.emitted, w.path, w.recursive, since);
-          assert.deepEqual(got.map(eventView), hit === null ? [] : [eventView(hit)], `replay ${JSON.stringify(w)} since ${since}`);
+          assert.deepEqual(
+            got.map(eventView),
+            hit === null ? [] : [eventView(hit)],
+            `replay ${JSON.stringify(w)} since ${since}`,
+          );
         }
       });
     }),

@@ -27,7 +27,10 @@ test('set over an existing key replaces it and carries the old node as prevNode'
 test('set creates missing parent directories at the new index', () => {
   const s = new Store();
   s.apply(put('/x/y/z', 'v'), T0);
-  assert.equal(body(s.get('/x', false, false, T0)), '{"action":"get","node":{"key":"/x","dir":true,"nodes":[{"key":"/x/y","dir":true,"modifiedIndex":1,"createdIndex":1}],"modifiedIndex":1,"createdIndex":1}}');
+  assert.equal(
+    body(s.get('/x', false, false, T0)),
+    '{"action":"get","node":{"key":"/x","dir":true,"nodes":[{"key":"/x/y","dir":true,"modifiedIndex":1,"createdIndex":1}],"modifiedIndex":1,"createdIndex":1}}',
+  );
 });
 
 test('set of a key under a key fails with 104 naming the key in the way', () => {
@@ -113,7 +116,10 @@ test('update of a directory sets its TTL but, as in etcd, not its modifiedIndex'
     '{"action":"update","node":{"key":"/d","dir":true,"expiration":"2026-01-01T00:01:40Z","ttl":100,"modifiedIndex":2,"createdIndex":1},' +
       '"prevNode":{"key":"/d","dir":true,"modifiedIndex":1,"createdIndex":1}}',
   );
-  assert.equal(body(s.get('/d', false, false, T0)), '{"action":"get","node":{"key":"/d","dir":true,"expiration":"2026-01-01T00:01:40Z","ttl":100,"modifiedIndex":1,"createdIndex":1}}');
+  assert.equal(
+    body(s.get('/d', false, false, T0)),
+    '{"action":"get","node":{"key":"/d","dir":true,"expiration":"2026-01-01T00:01:40Z","ttl":100,"modifiedIndex":1,"createdIndex":1}}',
+  );
   assert.equal(s.index, 2);
 });
 
@@ -136,19 +142,23 @@ test('compareAndSwap with a matching prevIndex swaps the value', () => {
   assert.equal(s.apply(put('/a', '2', { prevIndex: 1n }), T0).action, 'compareAndSwap');
 });
 
-test('compareAndSwap with a wrong prevValue fails with 101 and etcd\'s value cause', () => {
+test("compareAndSwap with a wrong prevValue fails with 101 and etcd's value cause", () => {
   const s = storeWith(put('/a', '1'));
   expectV2Error(() => s.apply(put('/a', '2', { prevValue: 'x' }), T0), ErrorCode.TestFailed, '[x != 1]', 1);
 });
 
-test('compareAndSwap with a wrong prevIndex fails with 101 and etcd\'s index cause', () => {
+test("compareAndSwap with a wrong prevIndex fails with 101 and etcd's index cause", () => {
   const s = storeWith(put('/a', '1'));
   expectV2Error(() => s.apply(put('/a', '2', { prevIndex: 7n }), T0), ErrorCode.TestFailed, '[7 != 1]');
 });
 
 test('compareAndSwap with both wrong names both in the cause', () => {
   const s = storeWith(put('/a', '1'));
-  expectV2Error(() => s.apply(put('/a', '2', { prevValue: 'x', prevIndex: 7n }), T0), ErrorCode.TestFailed, '[x != 1] [7 != 1]');
+  expectV2Error(
+    () => s.apply(put('/a', '2', { prevValue: 'x', prevIndex: 7n }), T0),
+    ErrorCode.TestFailed,
+    '[x != 1] [7 != 1]',
+  );
 });
 
 test('compareAndSwap needs both conditions to hold', () => {

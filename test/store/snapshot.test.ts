@@ -39,7 +39,10 @@ test('a restored store keeps the children of each directory in their order', () 
   const s = new Store();
   for (const k of ['m', 'c', 'x', 'a']) s.apply(put('/d/' + k, k), T0);
   const r = Store.restore(s.snapshot());
-  assert.deepEqual(r.get('/d', false, false, T0).node.nodes!.map((n) => n.key), ['/d/m', '/d/c', '/d/x', '/d/a']);
+  assert.deepEqual(
+    r.get('/d', false, false, T0).node.nodes!.map((n) => n.key),
+    ['/d/m', '/d/c', '/d/x', '/d/a'],
+  );
 });
 
 test('a restored store replays the same history to watchers', () => {
@@ -53,13 +56,23 @@ test('a restored store replays the same history to watchers', () => {
 
 test('a restored store refuses the same cleared indexes', () => {
   const r = Store.restore(sample().snapshot());
-  expectV2Error(() => r.watch('/', { recursive: true, stream: false, sinceIndex: 4 }, () => {}), ErrorCode.EventIndexCleared, 'the requested history has been cleared [5/4]');
+  expectV2Error(
+    () => r.watch('/', { recursive: true, stream: false, sinceIndex: 4 }, () => {}),
+    ErrorCode.EventIndexCleared,
+    'the requested history has been cleared [5/4]',
+  );
 });
 
 test('a restored store answers later requests exactly as the original', () => {
   const s = sample();
   const r = Store.restore(s.snapshot());
-  const later = [put('/a/b', '3', { prevIndex: 5n }), post('/q', 'again'), SYNC, del('/a', { recursive: true }), put('/n', 'v', { ttl: 1 })];
+  const later = [
+    put('/a/b', '3', { prevIndex: 5n }),
+    post('/q', 'again'),
+    SYNC,
+    del('/a', { recursive: true }),
+    put('/n', 'v', { ttl: 1 }),
+  ];
   for (const [i, req] of later.entries()) {
     const time = T0 + 10_000 * (i + 1);
     assert.deepEqual(r.apply(req, time), s.apply(req, time));
@@ -116,7 +129,10 @@ test('a snapshot encoded in pieces holds the state at the call, not changes made
 test('a snapshot encoded in pieces leaves the headroom it was asked for', async () => {
   const s = large(30_000);
   const data = await s.snapshotInPieces(9, nextTurn);
-  assert.deepEqual(Store.restore(data.subarray(9)).get('/', true, true, T0), Store.restore(s.snapshot()).get('/', true, true, T0));
+  assert.deepEqual(
+    Store.restore(data.subarray(9)).get('/', true, true, T0),
+    Store.restore(s.snapshot()).get('/', true, true, T0),
+  );
 });
 
 test('a snapshot encoded in pieces is whole when its values take more bytes than characters', async () => {

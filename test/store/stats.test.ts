@@ -13,7 +13,7 @@ function attempt(f: () => unknown): void {
   }
 }
 
-test('stats has etcd\'s fields in etcd\'s order, all zero at first', () => {
+test("stats has etcd's fields in etcd's order, all zero at first", () => {
   assert.deepEqual(Object.entries(new Store().stats()), [
     ['getsSuccess', 0],
     ['getsFail', 0],
@@ -54,7 +54,10 @@ test('each action counts its successes and failures', () => {
     [st.setsSuccess, st.setsFail, st.updateSuccess, st.updateFail, st.compareAndSwapSuccess, st.compareAndSwapFail],
     [1, 1, 1, 1, 1, 1],
   );
-  assert.deepEqual([st.compareAndDeleteSuccess, st.compareAndDeleteFail, st.createSuccess, st.deleteSuccess, st.deleteFail], [1, 1, 1, 1, 1]);
+  assert.deepEqual(
+    [st.compareAndDeleteSuccess, st.compareAndDeleteFail, st.createSuccess, st.deleteSuccess, st.deleteFail],
+    [1, 1, 1, 1, 1],
+  );
   assert.deepEqual([st.getsSuccess, st.getsFail], [1, 1]);
 });
 

@@ -54,7 +54,14 @@ test('keys expire soonest deadline first, then by key', () => {
   const s = storeWith(put('/c', '1', { ttl: 1 }), put('/b', '1', { ttl: 1 }), put('/a', '1', { ttl: 2 }));
   const w = collect(s, '/', { recursive: true, stream: true, sinceIndex: null });
   s.apply(SYNC, T0 + 5000);
-  assert.deepEqual(w.events.map((e) => [e.node.key, e.node.modifiedIndex]), [['/b', 4], ['/c', 5], ['/a', 6]]);
+  assert.deepEqual(
+    w.events.map((e) => [e.node.key, e.node.modifiedIndex]),
+    [
+      ['/b', 4],
+      ['/c', 5],
+      ['/a', 6],
+    ],
+  );
 });
 
 test('an expired directory takes its children with it in one event', () => {
@@ -86,7 +93,10 @@ test('compareAndSwap with a TTL moves the deadline', () => {
 test('a TTL of 0 expires at the next sync and shows no ttl', () => {
   const s = new Store();
   const e = s.apply(put('/a', '1', { ttl: 0 }), T0);
-  assert.equal(body(e), '{"action":"set","node":{"key":"/a","value":"1","expiration":"2026-01-01T00:00:00Z","modifiedIndex":1,"createdIndex":1}}');
+  assert.equal(
+    body(e),
+    '{"action":"set","node":{"key":"/a","value":"1","expiration":"2026-01-01T00:00:00Z","modifiedIndex":1,"createdIndex":1}}',
+  );
   s.apply(SYNC, T0);
   assert.equal(s.nodeCount, 0);
 });
@@ -108,7 +118,12 @@ test('refresh resets the TTL and keeps the value', () => {
 test('refresh on a plain set recreates the key like etcd (new createdIndex)', () => {
   const s = storeWith(put('/a', 'v', { ttl: 5 }));
   const e = s.apply(put('/a', '', { ttl: 50, refresh: true }), T0);
-  assert.equal(body(e).startsWith('{"action":"set","node":{"key":"/a","value":"v","expiration":"2026-01-01T00:00:50Z","ttl":50,"modifiedIndex":2,"createdIndex":2}'), true);
+  assert.equal(
+    body(e).startsWith(
+      '{"action":"set","node":{"key":"/a","value":"v","expiration":"2026-01-01T00:00:50Z","ttl":50,"modifiedIndex":2,"createdIndex":2}',
+    ),
+    true,
+  );
 });
 
 test('refresh of a missing key fails with 100', () => {

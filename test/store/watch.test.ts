@@ -28,7 +28,10 @@ test('a stream watcher keeps getting events', () => {
   const w = collect(s, '/a', STREAM);
   s.apply(put('/a', '1'), T0);
   s.apply(put('/a', '2'), T0);
-  assert.deepEqual(w.events.map((e) => e.node.value), ['1', '2']);
+  assert.deepEqual(
+    w.events.map((e) => e.node.value),
+    ['1', '2'],
+  );
   assert.equal(s.stats().watchers, 1);
 });
 
@@ -52,14 +55,20 @@ test('a recursive watcher sees events anywhere below its path', () => {
   const w = collect(s, '/d', RECURSIVE_STREAM);
   s.apply(put('/d/a/b', '1'), T0);
   s.apply(put('/dx', '1'), T0);
-  assert.deepEqual(w.events.map((e) => e.node.key), ['/d/a/b']);
+  assert.deepEqual(
+    w.events.map((e) => e.node.key),
+    ['/d/a/b'],
+  );
 });
 
 test('a recursive watcher of the root sees every visible key', () => {
   const s = new Store();
   const w = collect(s, '/', RECURSIVE_STREAM);
   s.apply(put('/x/y', '1'), T0);
-  assert.deepEqual(w.events.map((e) => e.node.key), ['/x/y']);
+  assert.deepEqual(
+    w.events.map((e) => e.node.key),
+    ['/x/y'],
+  );
 });
 
 test('a recursive watcher does not see hidden keys below it', () => {
@@ -103,14 +112,20 @@ test('a stream watcher of a deleted key gets the delete twice, as etcd sends it'
   const s = storeWith(put('/a', '1'));
   const w = collect(s, '/a', STREAM);
   s.apply(del('/a'), T0);
-  assert.deepEqual(w.events.map((e) => e.action), ['delete', 'delete']);
+  assert.deepEqual(
+    w.events.map((e) => e.action),
+    ['delete', 'delete'],
+  );
 });
 
 test('expiry notifies watchers of keys inside an expired directory', () => {
   const s = storeWith(putDir('/d', { ttl: 1 }), put('/d/k', '1'));
   const w = collect(s, '/d/k', ONCE);
   s.apply(SYNC, T0 + 1000);
-  assert.deepEqual(w.events.map((e) => [e.action, e.node.key]), [['expire', '/d']]);
+  assert.deepEqual(
+    w.events.map((e) => [e.action, e.node.key]),
+    [['expire', '/d']],
+  );
 });
 
 test('cancel stops a watcher and is idempotent', () => {
@@ -160,14 +175,20 @@ test('sinceIndex in the future waits for an event at or after it', () => {
   const w = collect(s, '/a', { recursive: false, stream: true, sinceIndex: 3 });
   s.apply(put('/a', '2'), T0);
   s.apply(put('/a', '3'), T0);
-  assert.deepEqual(w.events.map((e) => e.node.modifiedIndex), [3]);
+  assert.deepEqual(
+    w.events.map((e) => e.node.modifiedIndex),
+    [3],
+  );
 });
 
 test('a stream watcher answered from the history ends there, as in etcd', () => {
   const s = storeWith(put('/a', '1'));
   const w = collect(s, '/a', { recursive: false, stream: true, sinceIndex: 1 });
   s.apply(put('/a', '2'), T0);
-  assert.deepEqual(w.events.map((e) => e.node.value), ['1']);
+  assert.deepEqual(
+    w.events.map((e) => e.node.value),
+    ['1'],
+  );
 });
 
 test('history replay to a recursive watcher matches keys below the path', () => {
@@ -182,7 +203,7 @@ test('history replay finds the deletion of a directory above the watched key', (
   assert.equal(w.events[0]!.action, 'delete');
 });
 
-test('a sinceIndex older than the history fails with 401 and etcd\'s cause', () => {
+test("a sinceIndex older than the history fails with 401 and etcd's cause", () => {
   const s = new Store({ historySize: 3 });
   for (let i = 0; i < 5; i++) s.apply(put('/a', String(i)), T0);
   const err = expectV2Error(
@@ -204,7 +225,11 @@ test('the oldest index still in the history can be watched', () => {
 test('the history window is 1000 events by default', () => {
   const s = new Store();
   for (let i = 0; i < 1001; i++) s.apply(put('/a', String(i)), T0);
-  expectV2Error(() => s.watch('/a', { recursive: false, stream: false, sinceIndex: 1 }, () => {}), ErrorCode.EventIndexCleared, 'the requested history has been cleared [2/1]');
+  expectV2Error(
+    () => s.watch('/a', { recursive: false, stream: false, sinceIndex: 1 }, () => {}),
+    ErrorCode.EventIndexCleared,
+    'the requested history has been cleared [2/1]',
+  );
 });
 
 test('watch paths are cleaned like keys', () => {

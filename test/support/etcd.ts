@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { freePort, httpRequest, sleep, tempDir } from './procs.js';
 
-export const hasEtcd = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout?.includes('etcd Version: 3.4') ?? false;
+export const hasEtcd =
+  spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout?.includes('etcd Version: 3.4') ?? false;
 
 export const etcdSkip = hasEtcd ? false : 'etcd 3.4 (Debian etcd-server) is not installed; .ci/run installs it';
 
@@ -29,14 +30,21 @@ export class EtcdProcess {
     const clientPort = await freePort();
     const peerPort = await freePort();
     const e = new EtcdProcess(clientPort, [
-      '--name', 'etcd',
-      '--data-dir', join(dir, 'etcd.data'),
+      '--name',
+      'etcd',
+      '--data-dir',
+      join(dir, 'etcd.data'),
       '--enable-v2',
-      '--listen-client-urls', `http://127.0.0.1:${clientPort}`,
-      '--advertise-client-urls', `http://127.0.0.1:${clientPort}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-cluster', `etcd=http://127.0.0.1:${peerPort}`,
+      '--listen-client-urls',
+      `http://127.0.0.1:${clientPort}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${clientPort}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+      '--initial-cluster',
+      `etcd=http://127.0.0.1:${peerPort}`,
       ...extra,
     ]);
     t.after(() => e.kill());

@@ -43,12 +43,24 @@ export async function peerMembers(peerURL: string): Promise<PeerView> {
  * as frames, and ends it. Resolves with the answer status once the member has
  * closed the stream: by then it has decoded and delivered every frame.
  */
-export async function sendForged(peerURL: string, clusterId: string, from: string, to: string, msgs: readonly Message[]): Promise<number> {
+export async function sendForged(
+  peerURL: string,
+  clusterId: string,
+  from: string,
+  to: string,
+  msgs: readonly Message[],
+): Promise<number> {
   const session = http2.connect(peerURL);
   session.on('error', () => {});
   try {
     return await new Promise<number>((resolve, reject) => {
-      const stream = session.request({ ':method': 'POST', ':path': PATH_STREAM, [HEADER_CLUSTER]: clusterId, [HEADER_FROM]: from, [HEADER_TO]: to });
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': PATH_STREAM,
+        [HEADER_CLUSTER]: clusterId,
+        [HEADER_FROM]: from,
+        [HEADER_TO]: to,
+      });
       let status = 0;
       stream.on('response', (h) => (status = Number(h[':status'])));
       stream.on('error', reject);
@@ -67,7 +79,13 @@ export async function sendForged(peerURL: string, clusterId: string, from: strin
  * was just stopped): the receiver refuses a second live stream in one
  * member's name (409) until it has seen the real one close, so retry until then.
  */
-export async function sendForgedAs(peerURL: string, clusterId: string, from: string, to: string, msgs: readonly Message[]): Promise<number> {
+export async function sendForgedAs(
+  peerURL: string,
+  clusterId: string,
+  from: string,
+  to: string,
+  msgs: readonly Message[],
+): Promise<number> {
   let status = 0;
   for (let attempt = 0; attempt < 100; attempt++) {
     status = await sendForged(peerURL, clusterId, from, to, msgs);

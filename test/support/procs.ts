@@ -67,7 +67,10 @@ export class MemberProcess {
   start(extra: string[] = [], env: Record<string, string> = {}): void {
     this.stderr = '';
     this.exitCode = null;
-    const p = spawn(process.execPath, [kvdBin, ...this.args, ...extra], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const p = spawn(process.execPath, [kvdBin, ...this.args, ...extra], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     p.stderr!.setEncoding('utf8');
     p.stderr!.on('data', (c: string) => {
       if (this.stderr.length < 1 << 20) this.stderr += c;
@@ -107,7 +110,12 @@ export async function startCluster(t: TestContext, n: number, extraArgs: string[
   const dir = tempDir(t);
   const specs: MemberSpec[] = [];
   for (let i = 1; i <= n; i++) {
-    specs.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(dir, `m${i}`) });
+    specs.push({
+      name: `m${i}`,
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+      dataDir: join(dir, `m${i}`),
+    });
   }
   const initial = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
   const members = specs.map((s) => new MemberProcess(s, memberArgs(s, initial, 'new', extraArgs)));
@@ -117,19 +125,35 @@ export async function startCluster(t: TestContext, n: number, extraArgs: string[
   return members;
 }
 
-export function memberArgs(s: MemberSpec, initialCluster: string, state: 'new' | 'existing', extra: string[] = []): string[] {
+export function memberArgs(
+  s: MemberSpec,
+  initialCluster: string,
+  state: 'new' | 'existing',
+  extra: string[] = [],
+): string[] {
   return [
-    '--name', s.name,
-    '--data-dir', s.dataDir,
-    '--listen-client-urls', `http://127.0.0.1:${s.clientPort}`,
-    '--advertise-client-urls', `http://127.0.0.1:${s.clientPort}`,
-    '--listen-peer-urls', `http://127.0.0.1:${s.peerPort}`,
-    '--initial-advertise-peer-urls', `http://127.0.0.1:${s.peerPort}`,
-    '--initial-cluster', initialCluster,
-    '--initial-cluster-state', state,
-    '--initial-cluster-token', 'kvd-test',
-    '--heartbeat-interval', '50',
-    '--election-timeout', '500',
+    '--name',
+    s.name,
+    '--data-dir',
+    s.dataDir,
+    '--listen-client-urls',
+    `http://127.0.0.1:${s.clientPort}`,
+    '--advertise-client-urls',
+    `http://127.0.0.1:${s.clientPort}`,
+    '--listen-peer-urls',
+    `http://127.0.0.1:${s.peerPort}`,
+    '--initial-advertise-peer-urls',
+    `http://127.0.0.1:${s.peerPort}`,
+    '--initial-cluster',
+    initialCluster,
+    '--initial-cluster-state',
+    state,
+    '--initial-cluster-token',
+    'kvd-test',
+    '--heartbeat-interval',
+    '50',
+    '--election-timeout',
+    '500',
     ...extra,
   ];
 }
@@ -192,7 +216,11 @@ export async function waitReady(m: MemberProcess, ms = 20_000): Promise<void> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Retries fn until it returns a truthy value (bounded). */
-export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  ms = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + ms;
   let lastErr: unknown = null;
   while (Date.now() < deadline) {

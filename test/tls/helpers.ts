@@ -6,8 +6,14 @@ import type { Logger } from '../../lib/log/index.js';
 
 export function security(over: Partial<PeerTransportSecurity> = {}): PeerTransportSecurity {
   return {
-    certFile: undefined, keyFile: undefined, clientCertAuth: false, trustedCaFile: undefined, autoTls: false,
-    allowedCn: undefined, allowedHostname: undefined, ...over,
+    certFile: undefined,
+    keyFile: undefined,
+    clientCertAuth: false,
+    trustedCaFile: undefined,
+    autoTls: false,
+    allowedCn: undefined,
+    allowedHostname: undefined,
+    ...over,
   };
 }
 

@@ -35,8 +35,11 @@ describe('loadServerTls', () => {
   });
 
   it('requests and requires client certificates signed by the trusted CA when client-cert-auth is on', () => {
-    const tls = loadServerTls(security({ certFile: server.certFile, keyFile: server.keyFile, clientCertAuth: true, trustedCaFile: pki.caFile }),
-      'peer', pki.dir);
+    const tls = loadServerTls(
+      security({ certFile: server.certFile, keyFile: server.keyFile, clientCertAuth: true, trustedCaFile: pki.caFile }),
+      'peer',
+      pki.dir,
+    );
     assert.equal(tls.serverOptions.requestCert, true);
     assert.equal(tls.serverOptions.rejectUnauthorized, true);
     assert.equal(tls.serverOptions.ca, readFileSync(pki.caFile, 'utf8'));
@@ -45,85 +48,154 @@ describe('loadServerTls', () => {
 
   it('refuses a missing certificate file, naming it and its key', () => {
     const missing = join(pki.dir, 'nope.pem');
-    assertTlsRefused(() => loadServerTls(security({ certFile: missing, keyFile: server.keyFile }), 'peer', pki.dir),
-      'FILE_MISSING', missing, 'peer-cert-file');
+    assertTlsRefused(
+      () => loadServerTls(security({ certFile: missing, keyFile: server.keyFile }), 'peer', pki.dir),
+      'FILE_MISSING',
+      missing,
+      'peer-cert-file',
+    );
   });
 
   it('refuses a missing key file, naming it', () => {
     const missing = join(pki.dir, 'nope-key.pem');
-    assertTlsRefused(() => loadServerTls(security({ certFile: server.certFile, keyFile: missing }), 'client', pki.dir),
-      'FILE_MISSING', missing, 'key-file');
+    assertTlsRefused(
+      () => loadServerTls(security({ certFile: server.certFile, keyFile: missing }), 'client', pki.dir),
+      'FILE_MISSING',
+      missing,
+      'key-file',
+    );
   });
 
   it('refuses an unreadable certificate file, naming it', () => {
     const dir = join(pki.dir, 'a-directory.pem');
     mkdirSync(dir);
-    assertTlsRefused(() => loadServerTls(security({ certFile: dir, keyFile: server.keyFile }), 'client', pki.dir),
-      'FILE_UNREADABLE', dir, 'cannot be read');
+    assertTlsRefused(
+      () => loadServerTls(security({ certFile: dir, keyFile: server.keyFile }), 'client', pki.dir),
+      'FILE_UNREADABLE',
+      dir,
+      'cannot be read',
+    );
   });
 
   it('refuses a key that does not match the certificate, naming both files', () => {
-    assertTlsRefused(() => loadServerTls(security({ certFile: server.certFile, keyFile: other.keyFile }), 'client', pki.dir),
-      'KEY_MISMATCH', other.keyFile, server.certFile, 'does not match');
+    assertTlsRefused(
+      () => loadServerTls(security({ certFile: server.certFile, keyFile: other.keyFile }), 'client', pki.dir),
+      'KEY_MISMATCH',
+      other.keyFile,
+      server.certFile,
+      'does not match',
+    );
   });
 
   it('refuses an expired certificate, naming it and when it expired', () => {
-    const old = pki.issue('expired', { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2020-01-02T00:00:00Z') });
-    assertTlsRefused(() => loadServerTls(security({ certFile: old.certFile, keyFile: old.keyFile }), 'peer', pki.dir),
-      'CERT_EXPIRED', old.certFile, '2020-01-02T00:00:00.000Z');
+    const old = pki.issue('expired', {
+      notBefore: new Date('2020-01-01T00:00:00Z'),
+      notAfter: new Date('2020-01-02T00:00:00Z'),
+    });
+    assertTlsRefused(
+      () => loadServerTls(security({ certFile: old.certFile, keyFile: old.keyFile }), 'peer', pki.dir),
+      'CERT_EXPIRED',
+      old.certFile,
+      '2020-01-02T00:00:00.000Z',
+    );
   });
 
   it('refuses a certificate that is not valid yet, naming it and from when it is', () => {
-    const future = pki.issue('future', { notBefore: new Date('2099-01-01T00:00:00Z'), notAfter: new Date('2099-02-01T00:00:00Z') });
-    assertTlsRefused(() => loadServerTls(security({ certFile: future.certFile, keyFile: future.keyFile }), 'peer', pki.dir),
-      'CERT_NOT_YET_VALID', future.certFile, '2099-01-01T00:00:00.000Z');
+    const future = pki.issue('future', {
+      notBefore: new Date('2099-01-01T00:00:00Z'),
+      notAfter: new Date('2099-02-01T00:00:00Z'),
+    });
+    assertTlsRefused(
+      () => loadServerTls(security({ certFile: future.certFile, keyFile: future.keyFile }), 'peer', pki.dir),
+      'CERT_NOT_YET_VALID',
+      future.certFile,
+      '2099-01-01T00:00:00.000Z',
+    );
   });
 
   it('refuses a certificate file without a PEM certificate', () => {
     const junk = join(pki.dir, 'junk.pem');
     writeFileSync(junk, 'not a certificate\n');
-    assertTlsRefused(() => loadServerTls(security({ certFile: junk, keyFile: server.keyFile }), 'client', pki.dir),
-      'CERT_INVALID', junk, 'no PEM certificate');
+    assertTlsRefused(
+      () => loadServerTls(security({ certFile: junk, keyFile: server.keyFile }), 'client', pki.dir),
+      'CERT_INVALID',
+      junk,
+      'no PEM certificate',
+    );
   });
 
   it('refuses a key file that holds no private key', () => {
-    assertTlsRefused(() => loadServerTls(security({ certFile: server.certFile, keyFile: server.certFile }), 'client', pki.dir),
-      'KEY_INVALID', server.certFile, 'private key');
+    assertTlsRefused(
+      () => loadServerTls(security({ certFile: server.certFile, keyFile: server.certFile }), 'client', pki.dir),
+      'KEY_INVALID',
+      server.certFile,
+      'private key',
+    );
   });
 
   it('refuses a trusted CA file without certificates, and a missing one', () => {
     const junk = join(pki.dir, 'junk-ca.pem');
     writeFileSync(junk, '');
     const sec = { certFile: server.certFile, keyFile: server.keyFile, clientCertAuth: true };
-    assertTlsRefused(() => loadServerTls(security({ ...sec, trustedCaFile: junk }), 'client', pki.dir), 'CA_INVALID', junk, 'trusted-ca-file');
+    assertTlsRefused(
+      () => loadServerTls(security({ ...sec, trustedCaFile: junk }), 'client', pki.dir),
+      'CA_INVALID',
+      junk,
+      'trusted-ca-file',
+    );
     const missing = join(pki.dir, 'no-ca.pem');
-    assertTlsRefused(() => loadServerTls(security({ ...sec, trustedCaFile: missing }), 'peer', pki.dir), 'FILE_MISSING', missing, 'peer-trusted-ca-file');
+    assertTlsRefused(
+      () => loadServerTls(security({ ...sec, trustedCaFile: missing }), 'peer', pki.dir),
+      'FILE_MISSING',
+      missing,
+      'peer-trusted-ca-file',
+    );
   });
 
   it('refuses a certificate signed with SHA-1 as OpenSSL would when serving it, naming the file and the reason', () => {
     const sha1 = pki.issue('sha1-signed', { md: 'sha1' });
-    assertTlsRefused(() => loadServerTls(security({ certFile: sha1.certFile, keyFile: sha1.keyFile }), 'client', pki.dir),
-      'CERT_REFUSED', sha1.certFile, 'cert-file', 'too weak', 'ca md too weak', 'SHA-256');
+    assertTlsRefused(
+      () => loadServerTls(security({ certFile: sha1.certFile, keyFile: sha1.keyFile }), 'client', pki.dir),
+      'CERT_REFUSED',
+      sha1.certFile,
+      'cert-file',
+      'too weak',
+      'ca md too weak',
+      'SHA-256',
+    );
   });
 
   it('names the certificate of a chain OpenSSL refuses', () => {
     const sha1 = pki.issue('sha1-in-chain', { md: 'sha1' });
     const chain = join(pki.dir, 'chain-with-sha1.pem');
     writeFileSync(chain, readFileSync(server.certFile, 'utf8') + readFileSync(sha1.certFile, 'utf8'));
-    assertTlsRefused(() => loadServerTls(security({ certFile: chain, keyFile: server.keyFile }), 'peer', pki.dir),
-      'CERT_REFUSED', chain, 'peer-cert-file', 'CN=sha1-in-chain');
+    assertTlsRefused(
+      () => loadServerTls(security({ certFile: chain, keyFile: server.keyFile }), 'peer', pki.dir),
+      'CERT_REFUSED',
+      chain,
+      'peer-cert-file',
+      'CN=sha1-in-chain',
+    );
   });
 
   it('refuses a side with neither certificate nor auto-tls', () => {
-    assert.throws(() => loadServerTls(security(), 'client', pki.dir), (err: unknown) => err instanceof TlsConfigError && err.code === 'NOT_CONFIGURED');
+    assert.throws(
+      () => loadServerTls(security(), 'client', pki.dir),
+      (err: unknown) => err instanceof TlsConfigError && err.code === 'NOT_CONFIGURED',
+    );
   });
 });
 
 describe('loadClientTls', () => {
   it('refuses a client certificate signed with SHA-1, naming the file, before any connection is made', () => {
     const sha1 = pki.issue('sha1-client', { md: 'sha1' });
-    assertTlsRefused(() => loadClientTls(security({ certFile: sha1.certFile, keyFile: sha1.keyFile }), 'peer', pki.dir),
-      'CERT_REFUSED', sha1.certFile, 'peer-cert-file', 'ca md too weak');
+    assertTlsRefused(
+      () => loadClientTls(security({ certFile: sha1.certFile, keyFile: sha1.keyFile }), 'peer', pki.dir),
+      'CERT_REFUSED',
+      sha1.certFile,
+      'peer-cert-file',
+      'ca md too weak',
+    );
   });
 });
 
@@ -131,8 +203,14 @@ describe('auto-tls', () => {
   it('makes a self-signed certificate under <data-dir>/fixtures/<side>/, with a warning that it is not for production', () => {
     const dataDir = join(pki.dir, 'auto.kvd');
     const log = captureLog();
-    const tls = loadServerTls(security({ autoTls: true }), 'peer', dataDir, { hosts: ['10.1.2.3', 'kvd.example'], logger: log.logger });
-    assert.deepEqual(tls.files, [join(dataDir, 'fixtures', 'peer', 'cert.pem'), join(dataDir, 'fixtures', 'peer', 'key.pem')]);
+    const tls = loadServerTls(security({ autoTls: true }), 'peer', dataDir, {
+      hosts: ['10.1.2.3', 'kvd.example'],
+      logger: log.logger,
+    });
+    assert.deepEqual(tls.files, [
+      join(dataDir, 'fixtures', 'peer', 'cert.pem'),
+      join(dataDir, 'fixtures', 'peer', 'key.pem'),
+    ]);
     assert.equal(tls.selfSigned, true);
     const cert = new X509Certificate(readFileSync(tls.files[0]));
     assert.equal(cert.checkIP('10.1.2.3'), '10.1.2.3');
@@ -150,7 +228,11 @@ describe('auto-tls', () => {
   });
 
   it('uses the configured certificate instead when one is given', () => {
-    const tls = loadServerTls(security({ autoTls: true, certFile: server.certFile, keyFile: server.keyFile }), 'client', join(pki.dir, 'unused.kvd'));
+    const tls = loadServerTls(
+      security({ autoTls: true, certFile: server.certFile, keyFile: server.keyFile }),
+      'client',
+      join(pki.dir, 'unused.kvd'),
+    );
     assert.equal(tls.selfSigned, false);
     assert.equal(tls.secureContext.cert, readFileSync(server.certFile, 'utf8'));
   });

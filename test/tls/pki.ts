@@ -43,17 +43,57 @@ export class TestPki {
   constructor(caSubject = '/O=kvd test/CN=kvd test CA') {
     mkdirSync(join(this.dir, 'issued'));
     writeFileSync(join(this.dir, 'index.txt'), '');
-    writeFileSync(join(this.dir, 'openssl.cnf'), [
-      '[ca]', 'default_ca = test',
-      '[test]', 'database = index.txt', 'new_certs_dir = issued', 'rand_serial = yes', 'default_md = sha256',
-      'policy = any', 'unique_subject = no', 'email_in_dn = no',
-      '[any]', 'commonName = optional', 'organizationName = optional',
-      '[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', 'CN = unused',
-      '[ca_ext]', 'basicConstraints = critical, CA:TRUE', 'keyUsage = critical, keyCertSign, cRLSign', '',
-    ].join('\n'));
-    openssl(['req', '-x509', '-config', 'openssl.cnf', '-extensions', 'ca_ext', '-newkey', 'ec', '-pkeyopt',
-      'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', this.caKey, '-out', this.caFile, '-days', '30',
-      '-subj', caSubject], this.dir);
+    writeFileSync(
+      join(this.dir, 'openssl.cnf'),
+      [
+        '[ca]',
+        'default_ca = test',
+        '[test]',
+        'database = index.txt',
+        'new_certs_dir = issued',
+        'rand_serial = yes',
+        'default_md = sha256',
+        'policy = any',
+        'unique_subject = no',
+        'email_in_dn = no',
+        '[any]',
+        'commonName = optional',
+        'organizationName = optional',
+        '[req]',
+        'distinguished_name = dn',
+        'prompt = no',
+        '[dn]',
+        'CN = unused',
+        '[ca_ext]',
+        'basicConstraints = critical, CA:TRUE',
+        'keyUsage = critical, keyCertSign, cRLSign',
+        '',
+      ].join('\n'),
+    );
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-config',
+        'openssl.cnf',
+        '-extensions',
+        'ca_ext',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        this.caKey,
+        '-out',
+        this.caFile,
+        '-days',
+        '30',
+        '-subj',
+        caSubject,
+      ],
+      this.dir,
+    );
   }
 
   /** Issues `<name>.pem` and `<name>-key.pem`, by default valid from yesterday for 30 days, for 127.0.0.1 and localhost. */
@@ -64,17 +104,66 @@ export class TestPki {
     const csr = join(this.dir, `${name}.csr`);
     const ext = join(this.dir, `${name}.ext`);
     const sans = (opts.sans ?? ['IP:127.0.0.1', 'DNS:localhost']).join(', ');
-    writeFileSync(ext, [
-      '[ext]', 'basicConstraints = critical, CA:FALSE', 'keyUsage = critical, digitalSignature, keyEncipherment',
-      'extendedKeyUsage = serverAuth, clientAuth', `subjectAltName = ${sans}`,
-      ...(opts.noKeyIdentifiers ? ['subjectKeyIdentifier = none', 'authorityKeyIdentifier = none'] : []), '',
-    ].join('\n'));
-    openssl(['req', '-new', '-config', 'openssl.cnf', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', csr, '-subj', opts.subject ?? `/O=kvd test/CN=${opts.cn ?? name}`], this.dir);
-    openssl(['ca', '-config', 'openssl.cnf', '-batch', '-notext', '-cert', this.caFile, '-keyfile', this.caKey,
-      '-in', csr, '-out', certFile, '-extfile', ext, '-extensions', 'ext', '-md', opts.md ?? 'sha256',
-      '-startdate', opensslDate(opts.notBefore ?? new Date(now - DAY_MS)),
-      '-enddate', opensslDate(opts.notAfter ?? new Date(now + 30 * DAY_MS))], this.dir);
+    writeFileSync(
+      ext,
+      [
+        '[ext]',
+        'basicConstraints = critical, CA:FALSE',
+        'keyUsage = critical, digitalSignature, keyEncipherment',
+        'extendedKeyUsage = serverAuth, clientAuth',
+        `subjectAltName = ${sans}`,
+        ...(opts.noKeyIdentifiers ? ['subjectKeyIdentifier = none', 'authorityKeyIdentifier = none'] : []),
+        '',
+      ].join('\n'),
+    );
+    openssl(
+      [
+        'req',
+        '-new',
+        '-config',
+        'openssl.cnf',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        csr,
+        '-subj',
+        opts.subject ?? `/O=kvd test/CN=${opts.cn ?? name}`,
+      ],
+      this.dir,
+    );
+    openssl(
+      [
+        'ca',
+        '-config',
+        'openssl.cnf',
+        '-batch',
+        '-notext',
+        '-cert',
+        this.caFile,
+        '-keyfile',
+        this.caKey,
+        '-in',
+        csr,
+        '-out',
+        certFile,
+        '-extfile',
+        ext,
+        '-extensions',
+        'ext',
+        '-md',
+        opts.md ?? 'sha256',
+        '-startdate',
+        opensslDate(opts.notBefore ?? new Date(now - DAY_MS)),
+        '-enddate',
+        opensslDate(opts.notAfter ?? new Date(now + 30 * DAY_MS)),
+      ],
+      this.dir,
+    );
     return { certFile, keyFile };
   }
 

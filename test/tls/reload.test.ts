@@ -12,14 +12,20 @@ const pki = new TestPki();
 after(() => pki.remove());
 const first = pki.issue('first');
 const second = pki.issue('second');
-const expired = pki.issue('expired', { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2020-01-02T00:00:00Z') });
+const expired = pki.issue('expired', {
+  notBefore: new Date('2020-01-01T00:00:00Z'),
+  notAfter: new Date('2020-01-02T00:00:00Z'),
+});
 const sha1 = pki.issue('sha1', { md: 'sha1' });
 
 let serial = 0;
 
 /** A served cert/key pair at fixed paths, initially `first`, and a reloader over them. */
 function setup(opts: { watch?: boolean } = {}) {
-  const live: IssuedCert = { certFile: join(pki.dir, `live-${serial}.pem`), keyFile: join(pki.dir, `live-${serial}-key.pem`) };
+  const live: IssuedCert = {
+    certFile: join(pki.dir, `live-${serial}.pem`),
+    keyFile: join(pki.dir, `live-${serial}-key.pem`),
+  };
   serial++;
   install(first, live);
   const sec = security({ certFile: live.certFile, keyFile: live.keyFile });
@@ -28,7 +34,11 @@ function setup(opts: { watch?: boolean } = {}) {
   const reloads: { context: SecureContextOptions; tls: ServerTls }[] = [];
   let notify: (() => void) | undefined;
   const reloader = new TlsReloader({
-    sec, side: 'client', dataDir: pki.dir, logger: log.logger, current,
+    sec,
+    side: 'client',
+    dataDir: pki.dir,
+    logger: log.logger,
+    current,
     onReload: (context, tls) => {
       reloads.push({ context, tls });
       notify?.();
@@ -38,13 +48,14 @@ function setup(opts: { watch?: boolean } = {}) {
   });
   if (opts.watch) reloader.start();
   after(() => reloader.close());
-  const nextReload = () => new Promise<void>((resolve, reject) => {
-    const guard = setTimeout(() => reject(new Error('no reload within 10 s')), 10_000);
-    notify = () => {
-      clearTimeout(guard);
-      resolve();
-    };
-  });
+  const nextReload = () =>
+    new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error('no reload within 10 s')), 10_000);
+      notify = () => {
+        clearTimeout(guard);
+        resolve();
+      };
+    });
   return { live, current, reloader, reloads, log, nextReload };
 }
 

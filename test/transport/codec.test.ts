@@ -22,11 +22,30 @@ const entries = fc.array(entry, { maxLength: 8 });
 const base = { from: member, to: member, term };
 
 const byType: { [T in MessageType]: fc.Arbitrary<Message & { type: T }> } = {
-  preVote: fc.record({ ...base, type: fc.constant('preVote' as const), lastIndex: index, lastTerm: term, transfer: fc.boolean() }),
-  vote: fc.record({ ...base, type: fc.constant('vote' as const), lastIndex: index, lastTerm: term, transfer: fc.boolean() }),
+  preVote: fc.record({
+    ...base,
+    type: fc.constant('preVote' as const),
+    lastIndex: index,
+    lastTerm: term,
+    transfer: fc.boolean(),
+  }),
+  vote: fc.record({
+    ...base,
+    type: fc.constant('vote' as const),
+    lastIndex: index,
+    lastTerm: term,
+    transfer: fc.boolean(),
+  }),
   preVoteResp: fc.record({ ...base, type: fc.constant('preVoteResp' as const), reject: fc.boolean() }),
   voteResp: fc.record({ ...base, type: fc.constant('voteResp' as const), reject: fc.boolean() }),
-  append: fc.record({ ...base, type: fc.constant('append' as const), prevIndex: index, prevTerm: term, entries, commit: index }),
+  append: fc.record({
+    ...base,
+    type: fc.constant('append' as const),
+    prevIndex: index,
+    prevTerm: term,
+    entries,
+    commit: index,
+  }),
   appendResp: fc.record({
     ...base,
     type: fc.constant('appendResp' as const),
@@ -76,17 +95,21 @@ for (const [type, arb] of Object.entries(byType)) {
 
 test('frames split at arbitrary chunk boundaries decode to the same messages in order', () => {
   fc.assert(
-    fc.property(fc.array(anyMessage, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 20 }), (msgs, cuts) => {
-      const stream = Buffer.concat(msgs.map(encodeFrame));
-      const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((x, y) => x - y);
-      const chunks: Buffer[] = [];
-      let at = 0;
-      for (const p of [...points, stream.length]) {
-        chunks.push(stream.subarray(at, p));
-        at = p;
-      }
-      assert.deepStrictEqual(decodeAll(chunks).map(plain), msgs.map(plain));
-    }),
+    fc.property(
+      fc.array(anyMessage, { minLength: 1, maxLength: 12 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      (msgs, cuts) => {
+        const stream = Buffer.concat(msgs.map(encodeFrame));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((x, y) => x - y);
+        const chunks: Buffer[] = [];
+        let at = 0;
+        for (const p of [...points, stream.length]) {
+          chunks.push(stream.subarray(at, p));
+          at = p;
+        }
+        assert.deepStrictEqual(decodeAll(chunks).map(plain), msgs.map(plain));
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -99,7 +122,10 @@ test('a byte-at-a-time stream decodes', () => {
 });
 
 test('a decoded message does not change when the chunk it came from is overwritten', () => {
-  const m = fc.sample(byType.append.filter((a) => a.entries.length > 0), { numRuns: 1, seed: 3 })[0];
+  const m = fc.sample(
+    byType.append.filter((a) => a.entries.length > 0),
+    { numRuns: 1, seed: 3 },
+  )[0];
   const frame = Buffer.from(encodeFrame(m));
   const [decoded] = decodeAll([frame]);
   frame.fill(0xee);
@@ -207,7 +233,14 @@ test('random bytes never escape the decoder as anything but FrameError', () => {
 });
 
 test('a vote without a transfer flag decodes as an ordinary (non-transfer) vote', () => {
-  const frame = encodeFrame({ type: 'vote', from: asMemberId('a'), to: asMemberId('b'), term: asTerm(3), lastIndex: asIndex(5), lastTerm: asTerm(2) });
+  const frame = encodeFrame({
+    type: 'vote',
+    from: asMemberId('a'),
+    to: asMemberId('b'),
+    term: asTerm(3),
+    lastIndex: asIndex(5),
+    lastTerm: asTerm(2),
+  });
   const m = decodeMessage(frame, 4, frame.length);
   assert.equal(m.type === 'vote' && m.transfer, false);
 });

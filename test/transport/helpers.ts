@@ -64,7 +64,16 @@ export async function startNode(
 ): Promise<Node> {
   const { logger, lines } = captureLogger();
   const snapshotDir = join(scratchDir(), 'snap');
-  const node: Node = { id, transport: undefined!, received: [], unreachable: [], snapshotStatus: [], lines, snapshotDir, url: '' };
+  const node: Node = {
+    id,
+    transport: undefined!,
+    received: [],
+    unreachable: [],
+    snapshotStatus: [],
+    lines,
+    snapshotDir,
+    url: '',
+  };
   const transport = new PeerTransport({
     self: id,
     clusterId: CLUSTER,
@@ -106,9 +115,23 @@ export function heartbeat(from: MemberId, to: MemberId, commit: number): Message
 export function append(from: MemberId, to: MemberId, index: number, n: number, size: number): Message {
   const entries = [];
   for (let i = 0; i < n; i++) {
-    entries.push({ term: asTerm(2), index: asIndex(index + i), type: 'normal' as const, data: Buffer.alloc(size, (index + i) & 0xff) });
+    entries.push({
+      term: asTerm(2),
+      index: asIndex(index + i),
+      type: 'normal' as const,
+      data: Buffer.alloc(size, (index + i) & 0xff),
+    });
   }
-  return { type: 'append', from, to, term: asTerm(2), prevIndex: asIndex(index - 1), prevTerm: asTerm(2), entries, commit: asIndex(index - 1) };
+  return {
+    type: 'append',
+    from,
+    to,
+    term: asTerm(2),
+    prevIndex: asIndex(index - 1),
+    prevTerm: asTerm(2),
+    entries,
+    commit: asIndex(index - 1),
+  };
 }
 
 /** A message as plain data (decoded records carry avsc constructors), for deepStrictEqual. */
@@ -139,14 +162,20 @@ export async function rawRequest(
   url: string,
   headers: Record<string, string>,
   body: Buffer | null = null,
-  { keepOpen = false, clientOptions = {} }: { keepOpen?: boolean; clientOptions?: import('node:http2').SecureClientSessionOptions } = {},
+  {
+    keepOpen = false,
+    clientOptions = {},
+  }: { keepOpen?: boolean; clientOptions?: import('node:http2').SecureClientSessionOptions } = {},
 ): Promise<RawAnswer> {
   const http2 = await import('node:http2');
   const session = http2.connect(url, clientOptions);
   session.on('error', () => {});
   try {
     return await new Promise<RawAnswer>((resolve, reject) => {
-      const stream = session.request({ ':method': 'POST', ...headers }, { endStream: body === null && headers[':method'] === 'GET' });
+      const stream = session.request(
+        { ':method': 'POST', ...headers },
+        { endStream: body === null && headers[':method'] === 'GET' },
+      );
       let status = 0;
       let text = '';
       stream.setEncoding('utf8');

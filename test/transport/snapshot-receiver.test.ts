@@ -46,7 +46,13 @@ interface Forged {
 }
 
 /** A snapshot stream as a forger would open it: headers, the header frame, then whatever data it likes. */
-function forge(url: string, from: MemberId, to: MemberId, declaredBytes: number, header: Message = snapshotMessage(from, to)): Forged {
+function forge(
+  url: string,
+  from: MemberId,
+  to: MemberId,
+  declaredBytes: number,
+  header: Message = snapshotMessage(from, to),
+): Forged {
   const session = http2.connect(url);
   forged.push(session);
   session.on('error', () => {});
@@ -72,7 +78,7 @@ function forge(url: string, from: MemberId, to: MemberId, declaredBytes: number,
   stream.write(encodeFrame(header));
   const chunk = Buffer.alloc(MiB, 0x5a);
   const send = async (n: number): Promise<void> => {
-    for (let left = n; left > 0 && !stream.destroyed; ) {
+    for (let left = n; left > 0 && !stream.destroyed;) {
       const part = Math.min(left, chunk.length);
       left -= part;
       if (!stream.write(chunk.subarray(0, part))) {
@@ -198,7 +204,10 @@ test('files an earlier run left in the snapshot directory are removed when the t
   const first = await node(B, [A, B]);
   const dir = first.snapshotDir;
   await first.transport.close();
-  const leftovers = ['peer-000000000000000a.123-4.part', 'peer-000000000000000a-0000000000000002-000000000000002a.received'];
+  const leftovers = [
+    'peer-000000000000000a.123-4.part',
+    'peer-000000000000000a-0000000000000002-000000000000002a.received',
+  ];
   for (const name of leftovers) writeFileSync(join(dir, name), 'x');
   writeFileSync(join(dir, '0000000000000002-000000000000002a.snap'), 'not ours');
   await node(B, [A, B], { snapshotDir: dir });

@@ -27,8 +27,23 @@ before(() => {
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
   for (const name of ['member-a', 'member-b', 'intruder']) {
     openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-out', `${name}.crt`, '-days', '2', '-extfile', 'san.ext');
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+    );
     certs[name] = { cert: readFileSync(join(dir, `${name}.crt`)), key: readFileSync(join(dir, `${name}.key`)) };
   }
   ca = readFileSync(join(dir, 'ca.crt'));
@@ -115,7 +130,7 @@ test('a message stream presenting the same certificate replaces the live one', a
   await waitFor('a delivers again', () => b.received.length === 2);
 });
 
-test('a message stream presenting another member\'s certificate is refused while the live one answers', async () => {
+test("a message stream presenting another member's certificate is refused while the live one answers", async () => {
   const a = await secureNode(A, 'member-a');
   const b = await secureNode(B, 'member-b');
   a.transport.addPeer(B, [b.url]);
@@ -127,7 +142,10 @@ test('a message stream presenting another member\'s certificate is refused while
     { clientOptions: { ...certs['member-b'], ca } },
   );
   assert.equal(answer.status, 409);
-  assert.match(answer.body, /already has a live message stream; a connection with another certificate may not replace it/);
+  assert.match(
+    answer.body,
+    /already has a live message stream; a connection with another certificate may not replace it/,
+  );
   a.transport.send([heartbeat(A, B, 1)]);
   await waitFor('a still delivers', () => b.received.length === 1);
   assert.equal((b.received[0] as { commit: number }).commit, 1);

@@ -85,7 +85,7 @@ test('messages arrive with every field intact', async () => {
   assert.deepStrictEqual(b.received.map(plain), sent.map(plain));
 });
 
-test('three transports deliver each sender\'s messages in order to every other member', async () => {
+test("three transports deliver each sender's messages in order to every other member", async () => {
   const ids = [A, B, C];
   const nodes = await Promise.all(ids.map((id) => node(id, ids)));
   mesh(nodes);
@@ -207,7 +207,10 @@ test('a 50 MB snapshot arrives intact while small messages keep flowing', async 
   assert.ok(got.snapshot.data.equals(data), 'snapshot data intact');
   assert.deepStrictEqual(plain(got.snapshot.meta), plain(snapshot.snapshot.meta));
   assert.ok(at > 0, 'heartbeats were delivered while the snapshot was in flight');
-  assert.deepStrictEqual(commits(b, A).slice(0, at), Array.from({ length: at }, (_, i) => i + 1));
+  assert.deepStrictEqual(
+    commits(b, A).slice(0, at),
+    Array.from({ length: at }, (_, i) => i + 1),
+  );
 });
 
 test('a snapshot to a peer that is not connected fails at once', async () => {
@@ -337,7 +340,10 @@ test('GET /members from another cluster is refused with 412', async () => {
 
 test('GET /version without a versionJSON callback is 404', async () => {
   const b = await node(B, [A, B]);
-  await assert.rejects(fetchPeerJSON(b.url, '/version'), (err: unknown) => err instanceof PeerRequestError && err.status === 404);
+  await assert.rejects(
+    fetchPeerJSON(b.url, '/version'),
+    (err: unknown) => err instanceof PeerRequestError && err.status === 404,
+  );
 });
 
 test('round-trip times are sampled with pings while connected', async () => {
@@ -349,7 +355,7 @@ test('round-trip times are sampled with pings while connected', async () => {
   assert.ok(rtt.min > 0 && rtt.min <= rtt.avg && rtt.avg <= rtt.max);
 });
 
-test('removePeer closes the session to the peer and the peer\'s stream to us', async () => {
+test("removePeer closes the session to the peer and the peer's stream to us", async () => {
   const a = await node(A, [A, B]);
   const b = await node(B, [A, B]);
   mesh([a, b]);
@@ -361,7 +367,7 @@ test('removePeer closes the session to the peer and the peer\'s stream to us', a
   assert.deepStrictEqual(a.unreachable, [B]);
 });
 
-test('updatePeer moves the session to the peer\'s new URL', async () => {
+test("updatePeer moves the session to the peer's new URL", async () => {
   const a = await node(A, [A, B]);
   const b1 = await node(B, [A, B]);
   a.transport.addPeer(B, [b1.url]);
@@ -423,7 +429,10 @@ test('a peer that stops answering pings is disconnected and redialled', async ()
     await waitFor('connected', connected(a, B));
     relay.freeze();
     await waitFor('disconnected', () => !connected(a, B)());
-    assert.ok(a.lines.some((l) => l.msg === 'peer did not answer a ping; reconnecting'), 'a says why it reconnects');
+    assert.ok(
+      a.lines.some((l) => l.msg === 'peer did not answer a ping; reconnecting'),
+      'a says why it reconnects',
+    );
     await waitFor('redialled', connected(a, B));
     a.transport.send([heartbeat(A, B, 1)]);
     await waitFor('delivered on the new session', () => b.received.length === 1);
@@ -433,7 +442,7 @@ test('a peer that stops answering pings is disconnected and redialled', async ()
   }
 });
 
-test('a session dialled to us that stops answering our pings is closed, freeing the member\'s place', async () => {
+test("a session dialled to us that stops answering our pings is closed, freeing the member's place", async () => {
   const b = await node(B, [A, B], { tuning: PINGY });
   const relay = await freezableRelay(b.url);
   // a itself would not notice for a minute.
@@ -442,7 +451,9 @@ test('a session dialled to us that stops answering our pings is closed, freeing 
     a.transport.addPeer(B, [relay.url]);
     await waitFor('connected', connected(a, B));
     relay.freeze();
-    await waitFor('b closed the silent session', () => b.lines.some((l) => l.msg === 'peer session did not answer a ping; closing it'));
+    await waitFor('b closed the silent session', () =>
+      b.lines.some((l) => l.msg === 'peer session did not answer a ping; closing it'),
+    );
     const answer = await rawRequest(b.url, streamHeaders(A, B), encodeFrame(heartbeat(A, B, 3)));
     assert.equal(answer.status, 200, 'a new stream from A is accepted');
     await waitFor('delivered', () => b.received.length === 1);
@@ -459,8 +470,14 @@ test('a message stream claiming a member whose own stream is live is refused, an
   await waitFor('connected', connected(a, B));
   const answer = await rawRequest(b.url, streamHeaders(A, B), encodeFrame(heartbeat(A, B, 99)));
   assert.equal(answer.status, 409);
-  assert.match(answer.body, /member 000000000000000a already has a live message stream; another connection may not replace it/);
-  assert.ok(b.lines.some((l) => l.msg === 'refused peer stream' && l.status === 409), 'the refusal is a warning');
+  assert.match(
+    answer.body,
+    /member 000000000000000a already has a live message stream; another connection may not replace it/,
+  );
+  assert.ok(
+    b.lines.some((l) => l.msg === 'refused peer stream' && l.status === 409),
+    'the refusal is a warning',
+  );
   a.transport.send([heartbeat(A, B, 1)]);
   await waitFor('a still delivers', () => b.received.length === 1);
   assert.deepStrictEqual(commits(b, A), [1]);
@@ -501,6 +518,8 @@ test('a member id is what the peer sees as the sender', async () => {
 });
 
 test('only addresses of this host count as loopback for the peer port warning', () => {
-  for (const address of ['127.0.0.1', '127.3.2.1', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopback(address), true, address);
-  for (const address of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.5', '::ffff:10.0.0.1', 'fe80::1']) assert.equal(isLoopback(address), false, address);
+  for (const address of ['127.0.0.1', '127.3.2.1', '::1', '::ffff:127.0.0.1'])
+    assert.equal(isLoopback(address), true, address);
+  for (const address of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.5', '::ffff:10.0.0.1', 'fe80::1'])
+    assert.equal(isLoopback(address), false, address);
 });

@@ -19,7 +19,10 @@ function sources(dir: string): string[] {
 
 test('the Avro Entry record is spelled in lib/wire/schema.ts only', () => {
   const spelled = sources(LIB).filter((f) => /name: 'Entry'/.test(readFileSync(f, 'utf8')));
-  assert.deepEqual(spelled.map((f) => f.slice(LIB.length)), ['wire/schema.ts']);
+  assert.deepEqual(
+    spelled.map((f) => f.slice(LIB.length)),
+    ['wire/schema.ts'],
+  );
 });
 
 test('the hand-written decoder reads what the Avro Entry record encodes', () => {

@@ -39,7 +39,14 @@ export class Cluster {
   ) {}
 
   /** `nodeArgs` go to node before kvd's script (e.g. the profiler's --import), `extraArgs` to kvd; etcd ignores both. */
-  static async start(system: System, size: number, dir: string, certs: Certs, nodeArgs: readonly string[] = [], extraArgs: readonly string[] = []): Promise<Cluster> {
+  static async start(
+    system: System,
+    size: number,
+    dir: string,
+    certs: Certs,
+    nodeArgs: readonly string[] = [],
+    extraArgs: readonly string[] = [],
+  ): Promise<Cluster> {
     const specs = [];
     for (let i = 1; i <= size; i++) {
       specs.push({ name: `${system}${i}`, client: await freePort(), tls: await freePort(), peer: await freePort() });
@@ -50,25 +57,43 @@ export class Cluster {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const clientURLs = `http://127.0.0.1:${s.client},https://127.0.0.1:${s.tls}`;
       const args = [
-        '--name', s.name,
-        '--data-dir', dataDir,
-        '--listen-client-urls', clientURLs,
-        '--advertise-client-urls', clientURLs,
-        '--listen-peer-urls', `http://127.0.0.1:${s.peer}`,
-        '--initial-advertise-peer-urls', `http://127.0.0.1:${s.peer}`,
-        '--initial-cluster', initial,
-        '--initial-cluster-state', 'new',
-        '--initial-cluster-token', `bench-${system}`,
-        '--cert-file', certs.certFile,
-        '--key-file', certs.keyFile,
-        '--log-level', 'warn',
+        '--name',
+        s.name,
+        '--data-dir',
+        dataDir,
+        '--listen-client-urls',
+        clientURLs,
+        '--advertise-client-urls',
+        clientURLs,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${s.peer}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${s.peer}`,
+        '--initial-cluster',
+        initial,
+        '--initial-cluster-state',
+        'new',
+        '--initial-cluster-token',
+        `bench-${system}`,
+        '--cert-file',
+        certs.certFile,
+        '--key-file',
+        certs.keyFile,
+        '--log-level',
+        'warn',
       ];
       const logFile = join(dir, `${s.name}.log`);
       const proc =
         system === 'kvd'
           ? spawnLogged(process.execPath, [...nodeArgs, kvdBin, ...args, ...extraArgs], logFile)
           : spawnLogged('etcd', ['--enable-v2', '--logger', 'zap', ...args], logFile);
-      return { name: s.name, proc, clientURL: `http://127.0.0.1:${s.client}`, tlsClientURL: `https://127.0.0.1:${s.tls}`, logFile };
+      return {
+        name: s.name,
+        proc,
+        clientURL: `http://127.0.0.1:${s.client}`,
+        tlsClientURL: `https://127.0.0.1:${s.tls}`,
+        logFile,
+      };
     });
     return new Cluster(system, members);
   }
@@ -148,7 +173,13 @@ function getJson<T>(url: string): Promise<T> {
  * Writes `count` keys under `prefix` with `value` (for the read loads),
  * `concurrency` requests at a time on keep-alive connections; throws on any non-2xx.
  */
-export async function preload(baseURL: string, prefix: string, count: number, value: string, concurrency = 16): Promise<void> {
+export async function preload(
+  baseURL: string,
+  prefix: string,
+  count: number,
+  value: string,
+  concurrency = 16,
+): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const body = `value=${encodeURIComponent(value)}`;
   let next = 0;

@@ -66,7 +66,12 @@ export function summarize(p: CpuProfile, top: number): ProfileSummary {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, ms: Math.round(us / 100) / 10, share: Math.round((us / totalUs) * 1000) / 10 }));
-  return { totalMs: Math.round(totalUs / 1000), idleMs: Math.round(idleUs / 1000), functions: ranked(fn), files: ranked(file) };
+  return {
+    totalMs: Math.round(totalUs / 1000),
+    idleMs: Math.round(idleUs / 1000),
+    functions: ranked(fn),
+    files: ranked(file),
+  };
 }
 
 export interface LongTask {
@@ -83,7 +88,11 @@ export interface LongTask {
  * between two samples of over 5 ms (the sampler itself was not scheduled) is
  * counted in `descheduledMs` instead: the machine, not the member.
  */
-export function longTasks(p: CpuProfile & { readonly nodes: ReadonlyArray<{ readonly id: number; readonly children?: readonly number[] }> }, minMs: number, top: number): { tasks: LongTask[]; descheduledMs: number } {
+export function longTasks(
+  p: CpuProfile & { readonly nodes: ReadonlyArray<{ readonly id: number; readonly children?: readonly number[] }> },
+  minMs: number,
+  top: number,
+): { tasks: LongTask[]; descheduledMs: number } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -114,7 +123,11 @@ export function longTasks(p: CpuProfile & { readonly nodes: ReadonlyArray<{ read
         counts.set(s, (counts.get(s) ?? 0) + 1);
       }
       const [sig, n] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
-      tasks.push({ at: Math.round(startAt / 1000), ms: Math.round(us / 100) / 10, mostly: `${Math.round((n / (end - start)) * 100)}% ${sig}` });
+      tasks.push({
+        at: Math.round(startAt / 1000),
+        ms: Math.round(us / 100) / 10,
+        mostly: `${Math.round((n / (end - start)) * 100)}% ${sig}`,
+      });
     }
     start = -1;
   };

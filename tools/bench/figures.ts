@@ -55,7 +55,10 @@ export function latencyOf(samples: Float64Array | number[], unitsPerMs: number):
 /** The median of each figure over rounds (the mean of the middle two for an even count). */
 export function medianFigures(rounds: readonly Figures[]): Figures {
   const med = (pick: (f: Figures) => number | undefined): number | undefined => {
-    const xs = rounds.map(pick).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    const xs = rounds
+      .map(pick)
+      .filter((x): x is number => x !== undefined)
+      .sort((a, b) => a - b);
     if (xs.length === 0) return undefined;
     const mid = xs.length >> 1;
     return xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;

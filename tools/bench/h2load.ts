@@ -21,7 +21,10 @@ const DURATION_UNITS: Record<string, number> = { us: 1e-6, ms: 1e-3, s: 1 };
 /** The "finished in" and "requests:" lines of h2load's stdout; throws when they are missing. */
 export function parseH2loadSummary(stdout: string): H2loadSummary {
   const finished = /^finished in ([\d.]+)(us|ms|s), ([\d.]+) req\/s/m.exec(stdout);
-  const requests = /^requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m.exec(stdout);
+  const requests =
+    /^requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m.exec(
+      stdout,
+    );
   if (!finished || !requests) throw new Error(`h2load printed no summary; its output:\n${stdout.slice(-2000)}`);
   const rate = Number(finished[3]);
   const done = Number(requests[1]);

@@ -38,19 +38,44 @@ export function plannedLoads(p: LoadPlan): Load[] {
         out.push({ id: 'seq-put', label: 'sequential PUT, 1 client', kind, connections: 1, streams: 1 });
         break;
       case 'put':
-        for (const c of p.putConnections) out.push({ id: `put-c${c}`, label: `PUT c=${c}`, kind, connections: c, streams: 1 });
+        for (const c of p.putConnections)
+          out.push({ id: `put-c${c}`, label: `PUT c=${c}`, kind, connections: c, streams: 1 });
         break;
       case 'get':
-        out.push({ id: `get-c${p.getConnections}`, label: `local GET c=${p.getConnections}`, kind, connections: p.getConnections, streams: 1 });
+        out.push({
+          id: `get-c${p.getConnections}`,
+          label: `local GET c=${p.getConnections}`,
+          kind,
+          connections: p.getConnections,
+          streams: 1,
+        });
         break;
       case 'qget':
-        out.push({ id: `qget-c${p.getConnections}`, label: `quorum GET c=${p.getConnections}`, kind, connections: p.getConnections, streams: 1 });
+        out.push({
+          id: `qget-c${p.getConnections}`,
+          label: `quorum GET c=${p.getConnections}`,
+          kind,
+          connections: p.getConnections,
+          streams: 1,
+        });
         break;
       case 'h2get':
-        out.push({ id: `h2-get-${h2}`, label: `h2 TLS GET ${h2}`, kind, connections: p.h2Connections, streams: p.h2Streams });
+        out.push({
+          id: `h2-get-${h2}`,
+          label: `h2 TLS GET ${h2}`,
+          kind,
+          connections: p.h2Connections,
+          streams: p.h2Streams,
+        });
         break;
       case 'h2post':
-        out.push({ id: `h2-post-${h2}`, label: `h2 TLS POST ${h2}`, kind, connections: p.h2Connections, streams: p.h2Streams });
+        out.push({
+          id: `h2-post-${h2}`,
+          label: `h2 TLS POST ${h2}`,
+          kind,
+          connections: p.h2Connections,
+          streams: p.h2Streams,
+        });
         break;
     }
   }
@@ -97,7 +122,19 @@ async function wrk(load: Load, target: LoadTarget, ctx: LoadContext, requests: W
   const script = join(ctx.dir, `${load.id}.lua`);
   writeFileSync(script, wrkScript(requests));
   const threads = Math.min(ctx.wrkThreads, load.connections);
-  const args = ['-t', String(threads), '-c', String(load.connections), '-d', `${ctx.seconds}s`, '--timeout', '60s', '-s', script, target.clientURL];
+  const args = [
+    '-t',
+    String(threads),
+    '-c',
+    String(load.connections),
+    '-d',
+    `${ctx.seconds}s`,
+    '--timeout',
+    '60s',
+    '-s',
+    script,
+    target.clientURL,
+  ];
   const r = await run('wrk', args, (ctx.seconds + 90) * 1000);
   if (r.code !== 0) throw new Error(`wrk ${args.join(' ')} exited with ${r.code}: ${r.stderr.slice(-2000)}`);
   return parseWrk(r.stdout);
@@ -107,7 +144,18 @@ async function h2load(load: Load, target: LoadTarget, ctx: LoadContext): Promise
   const log = join(ctx.dir, `${load.id}.h2load.log`);
   writeFileSync(log, '');
   // The warm-up keeps the TLS handshakes out of the figures (h2load logs and counts only what follows it).
-  const args = ['-c', String(load.connections), '-m', String(load.streams), '-D', String(ctx.seconds), '--warm-up-time', '1', '--log-file', log];
+  const args = [
+    '-c',
+    String(load.connections),
+    '-m',
+    String(load.streams),
+    '-D',
+    String(ctx.seconds),
+    '--warm-up-time',
+    '1',
+    '--log-file',
+    log,
+  ];
   if (load.kind === 'h2get') {
     const uris = join(ctx.dir, `${load.id}.uris`);
     const lines = Array.from({ length: ctx.readKeys }, (_, i) => `${target.tlsClientURL}/v2/keys${READ_PREFIX}${i}`);
@@ -117,9 +165,16 @@ async function h2load(load: Load, target: LoadTarget, ctx: LoadContext): Promise
     // POST creates an in-order key: a new key per request, which h2load's fixed URI list cannot give PUT.
     const body = join(ctx.dir, `${load.id}.body`);
     writeFileSync(body, `value=${encodeURIComponent(ctx.value)}`);
-    args.push('-d', body, '-H', 'content-type: application/x-www-form-urlencoded', `${target.tlsClientURL}/v2/keys/bench/${load.id}`);
+    args.push(
+      '-d',
+      body,
+      '-H',
+      'content-type: application/x-www-form-urlencoded',
+      `${target.tlsClientURL}/v2/keys/bench/${load.id}`,
+    );
   }
   const r = await run('h2load', args, (ctx.seconds + 90) * 1000);
-  if (r.code !== 0) throw new Error(`h2load ${args.join(' ')} exited with ${r.code}: ${(r.stdout + r.stderr).slice(-2000)}`);
+  if (r.code !== 0)
+    throw new Error(`h2load ${args.join(' ')} exited with ${r.code}: ${(r.stdout + r.stderr).slice(-2000)}`);
   return h2loadFigures(parseH2loadSummary(r.stdout), parseH2loadLog(readFileSync(log, 'utf8')));
 }

@@ -30,10 +30,14 @@ async function load(baseURL: string, n: number): Promise<void> {
     while (next < n) {
       const i = next++;
       await new Promise<void>((resolve, reject) => {
-        const req = http.request(`${baseURL}/v2/keys/mem/d${i % 1000}/k${i}`, { method: 'PUT', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`PUT: ${res.statusCode}`))));
-        });
+        const req = http.request(
+          `${baseURL}/v2/keys/mem/d${i % 1000}/k${i}`,
+          { method: 'PUT', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`PUT: ${res.statusCode}`))));
+          },
+        );
         req.on('error', reject);
         req.end(`${body}${String(i).padStart(6, '0')}`);
       });
@@ -48,7 +52,10 @@ atExit(() => removeDir(work));
 const r = await run(join(root, 'tools/make-certs.sh'), [join(work, 'certs'), '1'], 60_000);
 if (r.code !== 0) throw new Error(`tools/make-certs.sh failed: ${r.stderr}`);
 for (const system of systems) {
-  const cluster = await Cluster.start(system, 1, join(work, system), { certFile: join(work, 'certs/server.pem'), keyFile: join(work, 'certs/server-key.pem') });
+  const cluster = await Cluster.start(system, 1, join(work, system), {
+    certFile: join(work, 'certs/server.pem'),
+    keyFile: join(work, 'certs/server-key.pem'),
+  });
   try {
     const m = await cluster.leader();
     await new Promise((res) => setTimeout(res, 1000));
@@ -59,7 +66,17 @@ for (const system of systems) {
     // Let a pending snapshot and the GC settle.
     await new Promise((res) => setTimeout(res, 5000));
     const after = rssBytes(m.proc.pid!);
-    console.log(JSON.stringify({ system, keys, seconds, rssBeforeMB: Math.round(before / 1e6), rssAfterMB: Math.round(after / 1e6), rssBytesPerKey: Math.round((after - before) / keys), loadAverage: os.loadavg()[0] }));
+    console.log(
+      JSON.stringify({
+        system,
+        keys,
+        seconds,
+        rssBeforeMB: Math.round(before / 1e6),
+        rssAfterMB: Math.round(after / 1e6),
+        rssBytesPerKey: Math.round((after - before) / keys),
+        loadAverage: os.loadavg()[0],
+      }),
+    );
   } finally {
     cluster.stop();
   }

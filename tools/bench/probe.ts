@@ -15,7 +15,13 @@ export interface ProbeWindow {
   readonly window: number;
   readonly ms: number;
   /** Event-loop delay beyond the 1 ms timer, in ms. */
-  readonly loopDelayMs: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number; readonly count: number };
+  readonly loopDelayMs: {
+    readonly p50: number;
+    readonly p99: number;
+    readonly p999: number;
+    readonly max: number;
+    readonly count: number;
+  };
   /** GC pauses by kind: count, total and longest, in ms. */
   readonly gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
   /** Loop stalls of 5 ms or more, as [ms since the window began, length in ms]. */
@@ -26,16 +32,30 @@ export interface ProbeWindow {
 const dir = process.env.KVD_PROBE_DIR;
 /** KVD_PROBE_CPU_ONLY=1: no 1 ms timers (they cost CPU of their own, which shows when the member is nearly idle). */
 const cpuOnly = process.env.KVD_PROBE_CPU_ONLY === '1';
-const GC_KINDS: Record<number, string> = { 1: 'scavenge', 2: 'mark-sweep-compact', 4: 'incremental', 8: 'weak-callbacks' };
+const GC_KINDS: Record<number, string> = {
+  1: 'scavenge',
+  2: 'mark-sweep-compact',
+  4: 'incremental',
+  8: 'weak-callbacks',
+};
 
 if (dir) {
   const session = new Session();
   session.connect();
   let window = 0;
-  let active: { started: number; loop: IntervalHistogram; gc: ProbeWindow['gc']; stalls: Array<[number, number]>; obs: PerformanceObserver; stallTimer: NodeJS.Timeout } | null = null;
+  let active: {
+    started: number;
+    loop: IntervalHistogram;
+    gc: ProbeWindow['gc'];
+    stalls: Array<[number, number]>;
+    obs: PerformanceObserver;
+    stallTimer: NodeJS.Timeout;
+  } | null = null;
 
   const post = (method: string, params?: object): Promise<unknown> =>
-    new Promise((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+    new Promise((resolve, reject) =>
+      session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))),
+    );
 
   const start = async (): Promise<void> => {
     // The profiler first: starting it holds the loop for a while, which is not the member's doing.
@@ -47,7 +67,7 @@ if (dir) {
     const gc: ProbeWindow['gc'] = {};
     const obs = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
-        const kind = GC_KINDS[((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
+        const kind = GC_KINDS[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
         const g = (gc[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
         g.count++;
         g.totalMs += e.duration;
@@ -58,11 +78,14 @@ if (dir) {
     const started = performance.now();
     const stalls: Array<[number, number]> = [];
     let last = performance.now();
-    const stallTimer = setInterval(() => {
-      const now = performance.now();
-      if (now - last >= 6) stalls.push([Math.round(last - started), Math.round((now - last - 1) * 10) / 10]);
-      last = now;
-    }, cpuOnly ? 1000 : 1);
+    const stallTimer = setInterval(
+      () => {
+        const now = performance.now();
+        if (now - last >= 6) stalls.push([Math.round(last - started), Math.round((now - last - 1) * 10) / 10]);
+        last = now;
+      },
+      cpuOnly ? 1000 : 1,
+    );
     active = { started, loop, gc, stalls, obs, stallTimer };
   };
 
@@ -81,7 +104,13 @@ if (dir) {
       pid: process.pid,
       window: n,
       ms: Math.round(performance.now() - a.started),
-      loopDelayMs: { p50: ms(a.loop.percentile(50)), p99: ms(a.loop.percentile(99)), p999: ms(a.loop.percentile(99.9)), max: ms(a.loop.max), count: a.loop.count },
+      loopDelayMs: {
+        p50: ms(a.loop.percentile(50)),
+        p99: ms(a.loop.percentile(99)),
+        p999: ms(a.loop.percentile(99.9)),
+        max: ms(a.loop.max),
+        count: a.loop.count,
+      },
       gc: a.gc,
       stalls: a.stalls,
       cpuProfile: `${base}.cpuprofile`,

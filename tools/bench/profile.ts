@@ -26,12 +26,20 @@ const probeJs = join(root, 'dist/tools/bench/probe.js');
 const cli = cac('node --import tsx tools/bench/profile.ts');
 cli.option('--members <n>', 'members', { default: '3' });
 cli.option('--connections <list>', 'connections of the loads', { default: '16,64' });
-cli.option('--kind <kind>', 'put (a new key each request) or get (local GET of the 1000 preloaded keys)', { default: 'put' });
+cli.option('--kind <kind>', 'put (a new key each request) or get (local GET of the 1000 preloaded keys)', {
+  default: 'put',
+});
 cli.option('--duration <s>', 'seconds per load', { default: '4' });
 cli.option('--top <n>', 'functions and files shown per member', { default: '15' });
 cli.option('--snapshot-count <n>', "the members' snapshot-count (default: kvd's own)");
-cli.option('--node-args <args>', "more node options for the members, space-separated (e.g. '--max-semi-space-size=64')");
-cli.option('--cpu-only', 'no event-loop delay or stall timers (1 ms timers cost CPU that shows on a nearly idle member)');
+cli.option(
+  '--node-args <args>',
+  "more node options for the members, space-separated (e.g. '--max-semi-space-size=64')",
+);
+cli.option(
+  '--cpu-only',
+  'no event-loop delay or stall timers (1 ms timers cost CPU that shows on a nearly idle member)',
+);
 cli.option('--out <dir>', 'where profiles and the JSON summary go (default: a temp dir, kept)');
 cli.help();
 
@@ -128,19 +136,49 @@ async function main(): Promise<void> {
   process.env.KVD_PROBE_DIR = out;
   if (o.cpuOnly) process.env.KVD_PROBE_CPU_ONLY = '1';
   const extra = o.snapshotCount ? ['--snapshot-count', String(o.snapshotCount)] : [];
-  const cluster = await Cluster.start('kvd', Number(o.members), join(work, 'kvd'), { certFile: join(certsDir, 'server.pem'), keyFile: join(certsDir, 'server-key.pem') }, ['--import', probeJs, ...(o.nodeArgs ? String(o.nodeArgs).split(' ').filter((a) => a !== '') : [])], extra);
-  const ctx: LoadContext = { dir: work, seconds: Number(o.duration), value: valueOf(256), readKeys: 1000, wrkThreads: 2 };
+  const cluster = await Cluster.start(
+    'kvd',
+    Number(o.members),
+    join(work, 'kvd'),
+    { certFile: join(certsDir, 'server.pem'), keyFile: join(certsDir, 'server-key.pem') },
+    [
+      '--import',
+      probeJs,
+      ...(o.nodeArgs
+        ? String(o.nodeArgs)
+            .split(' ')
+            .filter((a) => a !== '')
+        : []),
+    ],
+    extra,
+  );
+  const ctx: LoadContext = {
+    dir: work,
+    seconds: Number(o.duration),
+    value: valueOf(256),
+    readKeys: 1000,
+    wrkThreads: 2,
+  };
   const reports: Record<string, { wrk: Figures; loadAvg: number[]; members: MemberReport[] }> = {};
   try {
     const leader = await cluster.leader();
     const follower = cluster.members.find((m) => m !== leader)!;
     const watched = [leader, ...(follower ? [follower] : [])];
     await preload(leader.clientURL, READ_PREFIX, 1000, ctx.value);
-    await runLoad({ id: 'warmup', label: 'warm-up', kind: 'put', connections: 16, streams: 1 }, leader, { ...ctx, seconds: 2 });
+    await runLoad({ id: 'warmup', label: 'warm-up', kind: 'put', connections: 16, streams: 1 }, leader, {
+      ...ctx,
+      seconds: 2,
+    });
     let window = 0;
     for (const c of String(o.connections).split(',').map(Number)) {
       const kind = o.kind === 'get' ? 'get' : 'put';
-      const load: Load = { id: `${kind}-c${c}`, label: `${kind === 'get' ? 'local GET' : 'PUT'} c=${c}`, kind, connections: c, streams: 1 };
+      const load: Load = {
+        id: `${kind}-c${c}`,
+        label: `${kind === 'get' ? 'local GET' : 'PUT'} c=${c}`,
+        kind,
+        connections: c,
+        streams: 1,
+      };
       const before = await Promise.all(watched.map(metrics));
       for (const m of cluster.members) m.proc.kill('SIGUSR2');
       // Starting the profiler stalls the loop for a while: let that pass before the load.
@@ -159,8 +197,14 @@ async function main(): Promise<void> {
           name: m.name,
           role: m === leader ? 'leader' : 'follower',
           probe,
-          fsync: delta(histogram(before[i]!, 'etcd_disk_wal_fsync_duration_seconds'), histogram(after[i]!, 'etcd_disk_wal_fsync_duration_seconds')),
-          snapshots: delta(histogram(before[i]!, 'etcd_debugging_snap_save_total_duration_seconds'), histogram(after[i]!, 'etcd_debugging_snap_save_total_duration_seconds')),
+          fsync: delta(
+            histogram(before[i]!, 'etcd_disk_wal_fsync_duration_seconds'),
+            histogram(after[i]!, 'etcd_disk_wal_fsync_duration_seconds'),
+          ),
+          snapshots: delta(
+            histogram(before[i]!, 'etcd_debugging_snap_save_total_duration_seconds'),
+            histogram(after[i]!, 'etcd_debugging_snap_save_total_duration_seconds'),
+          ),
           profile,
           longTasks: lt.tasks,
           descheduledMs: lt.descheduledMs,
@@ -178,17 +222,32 @@ async function main(): Promise<void> {
 
 function print(label: string, r: { wrk: Figures; loadAvg: number[]; members: MemberReport[] }): void {
   const l = r.wrk.latencyMs;
-  console.log(`\n== ${label}: ${r.wrk.rate.toFixed(0)} req/s, p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} p99.9 ${l.p999.toFixed(2)} max ${l.max.toFixed(1)} ms; load average ${r.loadAvg.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `\n== ${label}: ${r.wrk.rate.toFixed(0)} req/s, p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} p99.9 ${l.p999.toFixed(2)} max ${l.max.toFixed(1)} ms; load average ${r.loadAvg.map((x) => x.toFixed(2)).join(' ')}`,
+  );
   for (const m of r.members) {
     const d = m.probe.loopDelayMs;
-    const gc = Object.entries(m.probe.gc).map(([k, g]) => `${k} ${g.count}x total ${g.totalMs.toFixed(0)} max ${g.maxMs.toFixed(1)} ms`).join('; ');
+    const gc = Object.entries(m.probe.gc)
+      .map(([k, g]) => `${k} ${g.count}x total ${g.totalMs.toFixed(0)} max ${g.maxMs.toFixed(1)} ms`)
+      .join('; ');
     const stalls = [...m.probe.stalls].sort((a, b) => b[1] - a[1]);
-    console.log(`-- ${m.name} (${m.role}): loop delay p50 ${d.p50} p99 ${d.p99} p99.9 ${d.p999} max ${d.max} ms; ${stalls.length} stalls >= 5 ms, longest ${stalls.slice(0, 6).map((s) => `${s[1]}@${s[0]}`).join(' ')}`);
+    console.log(
+      `-- ${m.name} (${m.role}): loop delay p50 ${d.p50} p99 ${d.p99} p99.9 ${d.p999} max ${d.max} ms; ${stalls.length} stalls >= 5 ms, longest ${stalls
+        .slice(0, 6)
+        .map((s) => `${s[1]}@${s[0]}`)
+        .join(' ')}`,
+    );
     console.log(`   GC: ${gc}`);
-    console.log(`   fsync: ${m.fsync.count}, mean ${m.fsync.meanMs} ms, p50 <= ${m.fsync.p50AtMostMs} p99 <= ${m.fsync.p99AtMostMs} max <= ${m.fsync.maxAtMostMs} ms; snapshots ${m.snapshots.count} (mean ${m.snapshots.meanMs} ms)`);
-    console.log(`   CPU profile ${m.profile.totalMs} ms, idle ${m.profile.idleMs} ms; by file: ${m.profile.files.map((f) => `${f.name} ${f.share}%`).join(', ')}`);
+    console.log(
+      `   fsync: ${m.fsync.count}, mean ${m.fsync.meanMs} ms, p50 <= ${m.fsync.p50AtMostMs} p99 <= ${m.fsync.p99AtMostMs} max <= ${m.fsync.maxAtMostMs} ms; snapshots ${m.snapshots.count} (mean ${m.snapshots.meanMs} ms)`,
+    );
+    console.log(
+      `   CPU profile ${m.profile.totalMs} ms, idle ${m.profile.idleMs} ms; by file: ${m.profile.files.map((f) => `${f.name} ${f.share}%`).join(', ')}`,
+    );
     for (const f of m.profile.functions) console.log(`     ${f.share.toFixed(1).padStart(5)}%  ${f.name}`);
-    console.log(`   sampler descheduled ${m.descheduledMs} ms; long tasks (>= 3 ms of JS/GC without idle): ${m.longTasks.length === 0 ? 'none' : ''}`);
+    console.log(
+      `   sampler descheduled ${m.descheduledMs} ms; long tasks (>= 3 ms of JS/GC without idle): ${m.longTasks.length === 0 ? 'none' : ''}`,
+    );
     for (const t of m.longTasks) console.log(`     ${t.ms.toFixed(1).padStart(6)} ms at ${t.at} ms: ${t.mostly}`);
   }
 }

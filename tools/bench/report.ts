@@ -16,7 +16,12 @@ interface Metric {
   readonly digits: number;
 }
 
-const lat = (k: keyof Latency, name: string): Metric => ({ name, pick: (f) => f.latencyMs[k], higherIsBetter: false, digits: 2 });
+const lat = (k: keyof Latency, name: string): Metric => ({
+  name,
+  pick: (f) => f.latencyMs[k],
+  higherIsBetter: false,
+  digits: 2,
+});
 
 const METRICS: readonly Metric[] = [
   { name: 'req/s', pick: (f) => f.rate, higherIsBetter: true, digits: 0 },
@@ -84,7 +89,8 @@ export function formatRun(r: BenchResult): string[] {
       return f && (f.errors > 0 || f.termChanged) ? [`${s} ${l.label}`] : [];
     }),
   );
-  if (flagged.length > 0) out.push('', `warning: errors or an election during: ${flagged.join('; ')} (their figures are suspect)`);
+  if (flagged.length > 0)
+    out.push('', `warning: errors or an election during: ${flagged.join('; ')} (their figures are suspect)`);
   return out;
 }
 
@@ -102,10 +108,12 @@ export function formatRatios(r: BenchResult): string[] {
       num(rate, 2),
       rate === undefined ? '' : rate >= 1 ? '(kvd faster)' : '(kvd slower)',
       num(p99, 2),
-      p99 === undefined ? '' : `(${p99 <= 1 ? 'kvd better' : 'kvd worse'}: ${num(k.latencyMs.p99, 1)} vs ${num(e.latencyMs.p99, 1)} ms)`,
+      p99 === undefined
+        ? ''
+        : `(${p99 <= 1 ? 'kvd better' : 'kvd worse'}: ${num(k.latencyMs.p99, 1)} vs ${num(e.latencyMs.p99, 1)} ms)`,
     ]);
   }
-  return ['rate ratio above 1: kvd serves more; p99 ratio below 1: kvd\'s tail is shorter', ...table(rows, 'lrlrl')];
+  return ["rate ratio above 1: kvd serves more; p99 ratio below 1: kvd's tail is shorter", ...table(rows, 'lrlrl')];
 }
 
 export function formatFloor(r: BenchResult): string[] {
@@ -114,9 +122,17 @@ export function formatFloor(r: BenchResult): string[] {
   const seq = (s: System) => r.systems[s]?.median['seq-put']?.latencyMs.p50;
   const parts = table(
     [
-      ['fdatasync of a 512-byte write into a preallocated file', `${num(f.fsyncP50Ms, 3)} ms`, `${num(f.fsyncP99Ms, 3)} ms`],
+      [
+        'fdatasync of a 512-byte write into a preallocated file',
+        `${num(f.fsyncP50Ms, 3)} ms`,
+        `${num(f.fsyncP99Ms, 3)} ms`,
+      ],
       ['peer round trip: h2 PING between two node processes', `${num(f.pingP50Ms, 3)} ms`, `${num(f.pingP99Ms, 3)} ms`],
-      ['(for reference: a 512-byte echo by the peer\'s JavaScript)', `${num(f.echoP50Ms, 3)} ms`, `${num(f.echoP99Ms, 3)} ms`],
+      [
+        "(for reference: a 512-byte echo by the peer's JavaScript)",
+        `${num(f.echoP50Ms, 3)} ms`,
+        `${num(f.echoP99Ms, 3)} ms`,
+      ],
     ],
     'l',
   );
@@ -129,7 +145,10 @@ export function formatFloor(r: BenchResult): string[] {
   ];
   for (const s of SYSTEMS) {
     const p50 = seq(s);
-    if (p50 !== undefined) lines.push(`  ${s} sequential PUT p50 ${num(p50, 3)} ms = ${num(ratio(p50, f.floorMs), 2)}x the floor${s === 'kvd' ? ' (target: within 1.3x)' : ''}`);
+    if (p50 !== undefined)
+      lines.push(
+        `  ${s} sequential PUT p50 ${num(p50, 3)} ms = ${num(ratio(p50, f.floorMs), 2)}x the floor${s === 'kvd' ? ' (target: within 1.3x)' : ''}`,
+      );
   }
   return lines;
 }
@@ -157,13 +176,27 @@ export function parameterDifferences(a: BenchResult, b: BenchResult): string[] {
 
 /** Old against new, per load and figure: kvd, etcd (the control: a change there is the machine), and kvd/etcd. */
 export function formatCompare(a: BenchResult, b: BenchResult): string[] {
-  const name = (r: BenchResult) => `${r.commit ? r.commit.slice(0, 10) : 'no commit'}${r.dirty ? '+changes' : ''} (${r.date})`;
+  const name = (r: BenchResult) =>
+    `${r.commit ? r.commit.slice(0, 10) : 'no commit'}${r.dirty ? '+changes' : ''} (${r.date})`;
   const out = [`old: ${name(a)}`, `new: ${name(b)}`];
   const diffs = parameterDifferences(a, b);
   if (diffs.length > 0) out.push(`warning: not the same parameters, compare with care: ${diffs.join('; ')}`);
   const loads = new Map<string, Load>();
   for (const l of [...a.parameters.loads, ...b.parameters.loads]) if (!loads.has(l.id)) loads.set(l.id, l);
-  const rows: string[][] = [['load', 'figure', 'kvd old', 'kvd new', 'kvd change', 'etcd old', 'etcd new', 'etcd change', 'kvd/etcd old', 'kvd/etcd new']];
+  const rows: string[][] = [
+    [
+      'load',
+      'figure',
+      'kvd old',
+      'kvd new',
+      'kvd change',
+      'etcd old',
+      'etcd new',
+      'etcd change',
+      'kvd/etcd old',
+      'kvd/etcd new',
+    ],
+  ];
   for (const load of loads.values()) {
     const figs = (r: BenchResult, s: System) => r.systems[s]?.median[load.id];
     const [ka, kb, ea, eb] = [figs(a, 'kvd'), figs(b, 'kvd'), figs(a, 'etcd'), figs(b, 'etcd')];

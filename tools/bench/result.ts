@@ -79,7 +79,13 @@ export function readResult(path: string): BenchResult {
     throw new Error(`${path}: not a readable JSON file (${(err as Error).message})`);
   }
   const r = parsed as Partial<BenchResult> | null;
-  if (r === null || typeof r !== 'object' || r.format !== RESULT_FORMAT || typeof r.systems !== 'object' || r.systems === null) {
+  if (
+    r === null ||
+    typeof r !== 'object' ||
+    r.format !== RESULT_FORMAT ||
+    typeof r.systems !== 'object' ||
+    r.systems === null
+  ) {
     throw new Error(`${path}: not a ${RESULT_FORMAT} result file of tools/bench`);
   }
   return r as BenchResult;

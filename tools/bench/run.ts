@@ -23,7 +23,15 @@ import { measureFloor, type Floor } from './floor.js';
 import { LOAD_KINDS, plannedLoads, READ_PREFIX, runLoad, type Load, type LoadContext, type LoadKind } from './loads.js';
 import { atExit, firstLine, installed, removeDir, run } from './procs.js';
 import { formatCompare, formatRun } from './report.js';
-import { medianFloor, medianOfRounds, readResult, RESULT_FORMAT, writeResult, type BenchResult, type SystemResult } from './result.js';
+import {
+  medianFloor,
+  medianOfRounds,
+  readResult,
+  RESULT_FORMAT,
+  writeResult,
+  type BenchResult,
+  type SystemResult,
+} from './result.js';
 
 const root = new URL('../..', import.meta.url).pathname.replace(/\/dist\/$/, '/');
 
@@ -50,7 +58,8 @@ class UsageError extends Error {}
 
 function int(name: string, v: unknown, min: number, max: number): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${String(v)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${String(v)}`);
   return n;
 }
 
@@ -78,10 +87,13 @@ interface Options {
 
 function options(o: Record<string, unknown>): Options {
   const kinds = list(o.loads);
-  for (const k of kinds) if (!LOAD_KINDS.includes(k as LoadKind)) throw new UsageError(`--loads: unknown load ${k} (known: ${LOAD_KINDS.join(', ')})`);
+  for (const k of kinds)
+    if (!LOAD_KINDS.includes(k as LoadKind))
+      throw new UsageError(`--loads: unknown load ${k} (known: ${LOAD_KINDS.join(', ')})`);
   const h2 = /^(\d+)x(\d+)$/.exec(String(o.h2));
   if (!h2) throw new UsageError(`--h2 must be <connections>x<streams>, e.g. 4x16, not ${String(o.h2)}`);
-  if (o.only !== undefined && o.only !== 'kvd' && o.only !== 'etcd') throw new UsageError(`--only must be kvd or etcd, not ${String(o.only)}`);
+  if (o.only !== undefined && o.only !== 'kvd' && o.only !== 'etcd')
+    throw new UsageError(`--only must be kvd or etcd, not ${String(o.only)}`);
   return {
     members: int('members', o.members, 1, 7),
     seconds: int('duration', o.duration, 1, 3600),
@@ -108,11 +120,15 @@ function options(o: Record<string, unknown>): Options {
 function checkTools(opts: Options): void {
   const missing: string[] = [];
   const needs = (kinds: LoadKind[]) => opts.loads.some((l) => kinds.includes(l.kind));
-  if (needs(['seq', 'put', 'get', 'qget']) && !installed('wrk', '-v')) missing.push('wrk (apt-get install wrk), or leave its loads out with --loads h2get,h2post');
-  if (needs(['h2get', 'h2post']) && !installed('h2load', '--version')) missing.push('h2load (apt-get install nghttp2-client), or leave it out with --loads seq,put,get,qget');
-  if (opts.systems.includes('etcd') && !installed('etcd', '--version')) missing.push('etcd 3.4 (apt-get install etcd-server), or run kvd alone with --only kvd');
+  if (needs(['seq', 'put', 'get', 'qget']) && !installed('wrk', '-v'))
+    missing.push('wrk (apt-get install wrk), or leave its loads out with --loads h2get,h2post');
+  if (needs(['h2get', 'h2post']) && !installed('h2load', '--version'))
+    missing.push('h2load (apt-get install nghttp2-client), or leave it out with --loads seq,put,get,qget');
+  if (opts.systems.includes('etcd') && !installed('etcd', '--version'))
+    missing.push('etcd 3.4 (apt-get install etcd-server), or run kvd alone with --only kvd');
   if (!installed('openssl', 'version')) missing.push('openssl (apt-get install openssl), for the TLS client URLs');
-  if (opts.systems.includes('kvd') && !existsSync(join(root, 'dist/cmd/kvd.js'))) missing.push('dist/cmd/kvd.js: run npm run build');
+  if (opts.systems.includes('kvd') && !existsSync(join(root, 'dist/cmd/kvd.js')))
+    missing.push('dist/cmd/kvd.js: run npm run build');
   if (missing.length > 0) throw new UsageError(`cannot run the benchmark; missing:\n  ${missing.join('\n  ')}`);
 }
 
@@ -136,17 +152,27 @@ const log = (line: string) => console.error(line);
 
 function brief(f: Figures): string {
   const l = f.latencyMs;
-  return `${f.rate.toFixed(0)} req/s, p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} p99.9 ${l.p999.toFixed(2)} ms` +
+  return (
+    `${f.rate.toFixed(0)} req/s, p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} p99.9 ${l.p999.toFixed(2)} ms` +
     `${f.cpuPer1000 !== undefined ? `, CPU ${f.cpuPer1000.toFixed(3)} s/1k` : ''}` +
-    `${f.errors > 0 ? `, ${f.errors} errors` : ''}${f.termChanged ? ', AN ELECTION HAPPENED' : ''}`;
+    `${f.errors > 0 ? `, ${f.errors} errors` : ''}${f.termChanged ? ', AN ELECTION HAPPENED' : ''}`
+  );
 }
 
-async function measureSystem(system: System, opts: Options, dir: string, certs: Certs, ctx: LoadContext): Promise<Record<string, Figures>> {
+async function measureSystem(
+  system: System,
+  opts: Options,
+  dir: string,
+  certs: Certs,
+  ctx: LoadContext,
+): Promise<Record<string, Figures>> {
   mkdirSync(dir, { recursive: true });
   const cluster = await Cluster.start(system, opts.members, dir, certs);
   try {
     const leader = await cluster.leader();
-    log(`${system}: ${opts.members} member${opts.members > 1 ? 's' : ''} up, leader ${leader.name} (${leader.clientURL}, ${leader.tlsClientURL})`);
+    log(
+      `${system}: ${opts.members} member${opts.members > 1 ? 's' : ''} up, leader ${leader.name} (${leader.clientURL}, ${leader.tlsClientURL})`,
+    );
     await preload(leader.clientURL, READ_PREFIX, opts.readKeys, ctx.value);
     if (opts.warmupSeconds > 0) {
       const warmup: Load = { id: 'warmup', label: 'warm-up', kind: 'put', connections: 16, streams: 1 };
@@ -161,7 +187,11 @@ async function measureSystem(system: System, opts: Options, dir: string, certs: 
       cluster.checkAlive(`during ${load.label}`);
       const cpu = cluster.cpuSeconds() - cpu0;
       const termChanged = (await cluster.termSeenBy(leader, `${READ_PREFIX}0`)) !== term;
-      const figures: Figures = { ...f, cpuPer1000: f.requests > 0 ? (cpu / f.requests) * 1000 : 0, ...(termChanged ? { termChanged } : {}) };
+      const figures: Figures = {
+        ...f,
+        cpuPer1000: f.requests > 0 ? (cpu / f.requests) * 1000 : 0,
+        ...(termChanged ? { termChanged } : {}),
+      };
       log(`  ${system} ${load.label}: ${brief(figures)}`);
       out[load.id] = figures;
     }
@@ -182,10 +212,17 @@ async function bench(opts: Options): Promise<void> {
   const work = mkdtempSync(join(os.tmpdir(), 'kvd-bench-'));
   if (opts.keep) log(`temp dir (kept): ${work}`);
   else atExit(() => removeDir(work));
-  if (opts.systems.includes('etcd') && !etcdVersion().startsWith('3.4.')) log(`warning: etcd ${etcdVersion()} is not the 3.4 the figures are meant against`);
+  if (opts.systems.includes('etcd') && !etcdVersion().startsWith('3.4.'))
+    log(`warning: etcd ${etcdVersion()} is not the 3.4 the figures are meant against`);
   const certs = await makeCerts(join(work, 'certs'));
   const value = valueOf(opts.valueBytes);
-  const ctx: LoadContext = { dir: work, seconds: opts.seconds, value, readKeys: opts.readKeys, wrkThreads: opts.wrkThreads };
+  const ctx: LoadContext = {
+    dir: work,
+    seconds: opts.seconds,
+    value,
+    readKeys: opts.readKeys,
+    wrkThreads: opts.wrkThreads,
+  };
 
   const rounds: Record<System, Record<string, Figures>[]> = { kvd: [], etcd: [] };
   const floors: Floor[] = [];
@@ -193,7 +230,9 @@ async function bench(opts: Options): Promise<void> {
     if (opts.rounds > 1) log(`round ${round} of ${opts.rounds}`);
     if (opts.floorSeconds > 0) {
       const floor = await measureFloor(work, opts.members, opts.floorSeconds);
-      log(`floor: fsync p50 ${floor.fsyncP50Ms.toFixed(3)} ms, PING p50 ${floor.pingP50Ms.toFixed(3)} ms → ${floor.floorMs.toFixed(3)} ms`);
+      log(
+        `floor: fsync p50 ${floor.fsyncP50Ms.toFixed(3)} ms, PING p50 ${floor.pingP50Ms.toFixed(3)} ms → ${floor.floorMs.toFixed(3)} ms`,
+      );
       floors.push(floor);
     }
     // Alternate which system goes first, so neither always gets the quieter minutes.
@@ -207,7 +246,10 @@ async function bench(opts: Options): Promise<void> {
 
   const systems: Partial<Record<System, SystemResult>> = {};
   for (const s of opts.systems) {
-    const version = s === 'kvd' ? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version : etcdVersion();
+    const version =
+      s === 'kvd'
+        ? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
+        : etcdVersion();
     systems[s] = { version, median: medianOfRounds(rounds[s]), rounds: rounds[s] };
   }
   const commit = git(['rev-parse', 'HEAD']);
@@ -240,7 +282,9 @@ async function bench(opts: Options): Promise<void> {
     floorRounds: floors,
     systems,
   };
-  const out = opts.out ?? join(os.tmpdir(), `kvd-bench-${result.date.replace(/[:.]/g, '-')}-${(commit ?? 'nocommit').slice(0, 10)}.json`);
+  const out =
+    opts.out ??
+    join(os.tmpdir(), `kvd-bench-${result.date.replace(/[:.]/g, '-')}-${(commit ?? 'nocommit').slice(0, 10)}.json`);
   writeResult(out, result);
   console.log(`\n${formatRun(result).join('\n')}`);
   console.log(`\nresult file: ${out}\ncompare with another run: npm run bench -- --compare OLD.json ${out}`);

@@ -48,7 +48,10 @@ const pieces = await sm.snapshotDataInPieces(async () => {
 hold();
 const longestHoldMs = Math.max(...holds.map((h) => h.ms));
 // The first hold collects the columns (a point-in-time copy of the tree); the rest encode.
-const encodeHolds = holds.slice(1).map((h) => h.cpuMs).sort((a, b) => a - b);
+const encodeHolds = holds
+  .slice(1)
+  .map((h) => h.cpuMs)
+  .sort((a, b) => a - b);
 const p1 = performance.now();
 const fromPieces = StateMachine.fromSnapshotData(pieces);
 if (fromPieces.store.nodeCount !== restored.store.nodeCount || fromPieces.store.index !== restored.store.index) {

@@ -79,7 +79,8 @@ async function replay(): Promise<void> {
   const dir = join(work, 'replay');
   const wal = Wal.create(dir, opts);
   const t0 = performance.now();
-  for (let next = 1; next <= replayEntries; next += 256) wal.append(batch(next, Math.min(256, replayEntries - next + 1)), hs(next));
+  for (let next = 1; next <= replayEntries; next += 256)
+    wal.append(batch(next, Math.min(256, replayEntries - next + 1)), hs(next));
   const writeS = (performance.now() - t0) / 1000;
   await wal.settled();
   const segments = fs.readdirSync(join(dir, 'member', 'wal')).filter((n) => n.endsWith('.seg')).length;
@@ -97,7 +98,9 @@ async function replay(): Promise<void> {
   const best = Math.min(...runs);
   console.log(`\nreplay: ${count.toLocaleString('en')} entries of ${ENTRY_BYTES} bytes in ${segments} segments`);
   console.log(`  written in ${writeS.toFixed(2)} s (batches of 256)`);
-  console.log(`  replayed in ${runs.map((s) => s.toFixed(2)).join(' / ')} s: best ${Math.round(count / best).toLocaleString('en')} entries/s (target >= 300,000)`);
+  console.log(
+    `  replayed in ${runs.map((s) => s.toFixed(2)).join(' / ')} s: best ${Math.round(count / best).toLocaleString('en')} entries/s (target >= 300,000)`,
+  );
 }
 
 async function benchmark(): Promise<void> {

@@ -46,8 +46,18 @@ while (a.stats().peers[B]?.connected !== true) await new Promise((r) => setTimeo
 const payload = Buffer.alloc(ENTRY_BYTES, 7);
 function message(index: number): Message {
   const entries: Entry[] = [];
-  for (let i = 0; i < ENTRIES; i++) entries.push({ term: asTerm(1), index: asIndex(index + i), type: 'normal', data: payload });
-  return { type: 'append', from: A, to: B, term: asTerm(1), prevIndex: asIndex(index - 1), prevTerm: asTerm(1), entries, commit: asIndex(index) };
+  for (let i = 0; i < ENTRIES; i++)
+    entries.push({ term: asTerm(1), index: asIndex(index + i), type: 'normal', data: payload });
+  return {
+    type: 'append',
+    from: A,
+    to: B,
+    term: asTerm(1),
+    prevIndex: asIndex(index - 1),
+    prevTerm: asTerm(1),
+    entries,
+    commit: asIndex(index),
+  };
 }
 
 let sent = 0;

@@ -38,28 +38,28 @@ export function wrkScript(requests: WrkRequests): string {
           'end',
         ]
       : requests.kind === 'put'
-      ? [
-          'wrk.method = "PUT"',
-          'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"',
-          `wrk.body = ${luaString(`value=${encodeURIComponent(requests.value)}`)}`,
-          `local prefix = ${luaString(requests.prefix)}`,
-          'local n = 0',
-          'request = function()',
-          '  n = n + 1',
-          '  return wrk.format(nil, prefix .. tid .. "_" .. n)',
-          'end',
-        ]
-      : [
-          `local prefix = ${luaString(requests.prefix)}`,
-          `local query = ${luaString(requests.query)}`,
-          `local count = ${requests.count}`,
-          'local n = -1',
-          'request = function()',
-          '  if n < 0 then n = (tid * 7919) % count end',
-          '  n = (n + 1) % count',
-          '  return wrk.format("GET", prefix .. n .. query)',
-          'end',
-        ];
+        ? [
+            'wrk.method = "PUT"',
+            'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"',
+            `wrk.body = ${luaString(`value=${encodeURIComponent(requests.value)}`)}`,
+            `local prefix = ${luaString(requests.prefix)}`,
+            'local n = 0',
+            'request = function()',
+            '  n = n + 1',
+            '  return wrk.format(nil, prefix .. tid .. "_" .. n)',
+            'end',
+          ]
+        : [
+            `local prefix = ${luaString(requests.prefix)}`,
+            `local query = ${luaString(requests.query)}`,
+            `local count = ${requests.count}`,
+            'local n = -1',
+            'request = function()',
+            '  if n < 0 then n = (tid * 7919) % count end',
+            '  n = (n + 1) % count',
+            '  return wrk.format("GET", prefix .. n .. query)',
+            'end',
+          ];
   return [
     '-- Written by tools/bench: one Lua state per wrk thread; setup() runs in the main one.',
     'local threads = 0',
@@ -93,7 +93,8 @@ interface WrkJson {
 /** The figures in wrk's stdout as printed by done() of `wrkScript`; throws when the line is missing. */
 export function parseWrk(stdout: string): Figures {
   const line = stdout.split('\n').find((l) => l.startsWith(MARK));
-  if (line === undefined) throw new Error(`wrk printed no result line (${MARK.trim()}); its output:\n${stdout.slice(-2000)}`);
+  if (line === undefined)
+    throw new Error(`wrk printed no result line (${MARK.trim()}); its output:\n${stdout.slice(-2000)}`);
   const j = JSON.parse(line.slice(MARK.length)) as WrkJson;
   const seconds = j.durationUs / 1e6;
   const ms = (us: number) => us / 1000;

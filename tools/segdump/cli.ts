@@ -105,7 +105,8 @@ async function snapshotDescriber(io: SegdumpIo): Promise<SnapshotDescriber | nul
 function indexOption(v: unknown, name: string): number | null {
   if (v === undefined) return null;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} wants a log index (a whole number >= 0), got ${JSON.stringify(v)}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new UsageError(`${name} wants a log index (a whole number >= 0), got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -125,6 +126,7 @@ function typesOption(v: unknown): ReadonlySet<RecordKind> | null {
 function prefixOption(v: unknown): string | null {
   if (v === undefined) return null;
   const s = String(v);
-  if (typeof v === 'boolean' || !s.startsWith('/')) throw new UsageError(`--prefix wants a key path starting with "/", got ${JSON.stringify(v)}`);
+  if (typeof v === 'boolean' || !s.startsWith('/'))
+    throw new UsageError(`--prefix wants a key path starting with "/", got ${JSON.stringify(v)}`);
   return s;
 }

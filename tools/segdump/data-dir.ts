@@ -15,7 +15,8 @@ export function resolveDataDir(arg: string): string {
   const p = resolve(arg);
   if (isDir(`${p}/member/wal`) || isDir(`${p}/member/snap`)) return p;
   if (basename(p) === 'member' && isDir(p)) return dirname(p);
-  if ((basename(p) === 'wal' || basename(p) === 'snap') && basename(dirname(p)) === 'member') return dirname(dirname(p));
+  if ((basename(p) === 'wal' || basename(p) === 'snap') && basename(dirname(p)) === 'member')
+    return dirname(dirname(p));
   if (!fs.existsSync(p)) throw new UsageError(`${arg} does not exist`);
   throw new UsageError(`${arg} holds no kvd data (expected ${arg}/member/wal)`);
 }

@@ -12,7 +12,11 @@ export interface SnapshotDescription {
   readonly keys: number;
   list(): Iterable<string>;
   /** Auth: the enabled flag, users with their roles, roles with their patterns; never a password hash. */
-  readonly auth?: { readonly enabled: boolean; readonly users: readonly { user: string; roles: readonly string[] | null }[]; readonly roles: readonly { role: string }[] };
+  readonly auth?: {
+    readonly enabled: boolean;
+    readonly users: readonly { user: string; roles: readonly string[] | null }[];
+    readonly roles: readonly { role: string }[];
+  };
 }
 export type SnapshotDescriber = (data: Buffer) => SnapshotDescription;
 

@@ -1,5 +1,11 @@
 import type { Entry, HardState } from '../../lib/wire/index.js';
-import { scanWal, type RecordKind, type SegmentFile, type SegmentHeader, type SnapshotMarker } from '../../lib/storage/index.js';
+import {
+  scanWal,
+  type RecordKind,
+  type SegmentFile,
+  type SegmentHeader,
+  type SnapshotMarker,
+} from '../../lib/storage/index.js';
 import { UsageError } from './data-dir.js';
 import type { EntryDescriber } from './describers.js';
 import { crcHex, details, hexPreview } from './format.js';
@@ -24,7 +30,9 @@ const VALUE_MAX = 60;
  */
 export function dump(dataDir: string, opts: DumpOptions, describe: EntryDescriber | null, out: Output): number {
   if (opts.prefix !== null && describe === null) {
-    throw new UsageError('--prefix filters by the path in each entry, which needs the server\'s entry describer (lib/server/proposal.ts); it is not available');
+    throw new UsageError(
+      "--prefix filters by the path in each entry, which needs the server's entry describer (lib/server/proposal.ts); it is not available",
+    );
   }
   const max = opts.full ? null : VALUE_MAX;
   const ranged = opts.from !== null || opts.to !== null;
@@ -46,13 +54,36 @@ export function dump(dataDir: string, opts: DumpOptions, describe: EntryDescribe
     const file = pendingHeading;
     pendingHeading = null;
     out.line(`== ${file.name} (seq ${file.seq}, first index ${file.firstIndex})`);
-    out.line(`${'OFFSET'.padStart(10)}  ${'KIND'.padEnd(14)}  ${'INDEX'.padStart(10)}  ${'TERM'.padStart(6)}  ${'TYPE'.padEnd(10)}  DETAILS`);
+    out.line(
+      `${'OFFSET'.padStart(10)}  ${'KIND'.padEnd(14)}  ${'INDEX'.padStart(10)}  ${'TERM'.padStart(6)}  ${'TYPE'.padEnd(10)}  DETAILS`,
+    );
   };
-  const emit = (file: SegmentFile, offset: number, kind: RecordKind, index: number | null, term: number | null, type: string | null, fields: Record<string, unknown>) => {
+  const emit = (
+    file: SegmentFile,
+    offset: number,
+    kind: RecordKind,
+    index: number | null,
+    term: number | null,
+    type: string | null,
+    fields: Record<string, unknown>,
+  ) => {
     const ordered = kind === 'entry';
     heading();
     if (opts.json) {
-      out.line(JSON.stringify({ file: file.name, offset, kind, ...(index !== null && { index }), ...(term !== null && { term }), ...(type !== null && { type }), ...fields }, jsonValue));
+      out.line(
+        JSON.stringify(
+          {
+            file: file.name,
+            offset,
+            kind,
+            ...(index !== null && { index }),
+            ...(term !== null && { term }),
+            ...(type !== null && { type }),
+            ...fields,
+          },
+          jsonValue,
+        ),
+      );
     } else {
       out.line(
         `${String(offset).padStart(10)}  ${kind.padEnd(14)}  ${(index === null ? '-' : String(index)).padStart(10)}  ${(term === null ? '-' : String(term)).padStart(6)}  ${(type ?? '-').padEnd(10)}  ${details(fields, max, ordered)}`.trimEnd(),
@@ -83,7 +114,10 @@ export function dump(dataDir: string, opts: DumpOptions, describe: EntryDescribe
     },
     hardState(h: HardState, offset, file) {
       if (!wants('hardState') || !indexOk('hardState', null)) return;
-      emit(file, offset, 'hardState', null, h.term, null, { vote: h.vote === '' ? '(none)' : h.vote, commit: h.commit });
+      emit(file, offset, 'hardState', null, h.term, null, {
+        vote: h.vote === '' ? '(none)' : h.vote,
+        commit: h.commit,
+      });
     },
     snapshotMarker(m: SnapshotMarker, offset, file) {
       if (!wants('snapshotMarker') || !inRange(m.index)) return;
@@ -95,7 +129,16 @@ export function dump(dataDir: string, opts: DumpOptions, describe: EntryDescribe
       if (d.kind === 'corrupt') corrupt++;
       heading();
       if (opts.json) {
-        out.line(JSON.stringify({ file: s.file.name, offset: d.offset, kind: 'damage', damage: d.kind, reason: d.reason, ...(d.kind === 'torn' && { bytesDropped: d.bytesDropped }) }));
+        out.line(
+          JSON.stringify({
+            file: s.file.name,
+            offset: d.offset,
+            kind: 'damage',
+            damage: d.kind,
+            reason: d.reason,
+            ...(d.kind === 'torn' && { bytesDropped: d.bytesDropped }),
+          }),
+        );
       } else if (d.kind === 'torn') {
         out.line(`!! torn write at byte ${d.offset}: ${d.reason}; a restart drops these ${d.bytesDropped} bytes`);
       } else {
@@ -126,7 +169,12 @@ function raw(data: Buffer, opts: DumpOptions): Record<string, unknown> {
 
 /** JSON.stringify replacer: Buffers as hex rather than {type, data}. */
 function jsonValue(this: unknown, _key: string, v: unknown): unknown {
-  if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
+  if (
+    v &&
+    typeof v === 'object' &&
+    (v as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((v as { data?: unknown }).data)
+  ) {
     return Buffer.from((v as { data: number[] }).data).toString('hex');
   }
   return v;

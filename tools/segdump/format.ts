@@ -14,7 +14,11 @@ export function formatBytes(n: number): string {
 }
 
 /** Left-aligned columns (right-aligned where `right` says) separated by two spaces. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[], right: ReadonlySet<number> = new Set()): string {
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  right: ReadonlySet<number> = new Set(),
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -32,7 +36,9 @@ export function formatValue(v: unknown, max: number | null): string {
   if (Buffer.isBuffer(v)) return hexPreview(v, max);
   if (typeof v === 'string') {
     const cut = cutString(v, max);
-    return v !== '' && SAFE.test(v) && cut === v ? v : JSON.stringify(cut) + (cut === v ? '' : `…(+${v.length - cut.length} chars)`);
+    return v !== '' && SAFE.test(v) && cut === v
+      ? v
+      : JSON.stringify(cut) + (cut === v ? '' : `…(+${v.length - cut.length} chars)`);
   }
   if (typeof v === 'object' && v !== null) return cutString(JSON.stringify(v), max);
   return String(v);
@@ -68,9 +74,7 @@ export function orderedFields(fields: Record<string, unknown>): Array<[string, u
 /** key=value pairs; describer fields (ordered) are ordered for scanning, record fields keep their order. */
 export function details(fields: Record<string, unknown>, max: number | null, ordered = true): string {
   const kvs = ordered ? orderedFields(fields) : Object.entries(fields);
-  return kvs
-    .map(([k, v]) => `${k}=${formatValue(v, max)}`)
-    .join(' ');
+  return kvs.map(([k, v]) => `${k}=${formatValue(v, max)}`).join(' ');
 }
 
 export const crcHex = (c: number): string => c.toString(16).padStart(8, '0');

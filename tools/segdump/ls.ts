@@ -33,7 +33,13 @@ export function ls(dataDir: string, out: Output): number {
         damageText(s.damage),
       ];
     });
-    out.text(table(['FILE', 'FIRST', 'LAST', 'SIZE', 'USED', 'ENTRIES', 'HARDSTATES', 'MARKERS', 'STATUS'], rows, new Set([1, 2, 3, 4, 5, 6, 7])));
+    out.text(
+      table(
+        ['FILE', 'FIRST', 'LAST', 'SIZE', 'USED', 'ENTRIES', 'HARDSTATES', 'MARKERS', 'STATUS'],
+        rows,
+        new Set([1, 2, 3, 4, 5, 6, 7]),
+      ),
+    );
   }
   out.line();
   out.line(`Snapshots in ${snapDir(dataDir)}`);

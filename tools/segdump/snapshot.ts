@@ -73,8 +73,12 @@ export function snapshot(arg: string, opts: SnapshotOptions, describe: SnapshotD
     out.line(`keys:    ${keysNote}`);
     const auth = described?.auth;
     if (auth) {
-      const users = auth.users.map((u) => `${u.user}${u.roles && u.roles.length > 0 ? ` (${u.roles.join(', ')})` : ''}`);
-      out.line(`auth:    ${auth.enabled ? 'enabled' : 'disabled'}; users: ${users.length === 0 ? '(none)' : users.join(', ')}; roles: ${auth.roles.length === 0 ? '(none)' : auth.roles.map((r) => r.role).join(', ')}`);
+      const users = auth.users.map(
+        (u) => `${u.user}${u.roles && u.roles.length > 0 ? ` (${u.roles.join(', ')})` : ''}`,
+      );
+      out.line(
+        `auth:    ${auth.enabled ? 'enabled' : 'disabled'}; users: ${users.length === 0 ? '(none)' : users.join(', ')}; roles: ${auth.roles.length === 0 ? '(none)' : auth.roles.map((r) => r.role).join(', ')}`,
+      );
     }
     if (opts.keys && described) for (const k of described.list()) out.line(k);
   }

@@ -21,13 +21,27 @@ export function verify(dataDir: string, out: Output): number {
   );
   out.line(`member ${r.memberId}, cluster ${r.clusterId}`);
   const first = r.firstIndex ?? 1;
-  out.line(r.lastIndex !== null && r.lastIndex >= first ? `index range: ${first}..${r.lastIndex}` : `index range: no entries (the log ends at ${r.lastIndex ?? 0})`);
+  out.line(
+    r.lastIndex !== null && r.lastIndex >= first
+      ? `index range: ${first}..${r.lastIndex}`
+      : `index range: no entries (the log ends at ${r.lastIndex ?? 0})`,
+  );
   const hs = r.hardState;
-  out.line(hs ? `hard state: term ${hs.term}, vote ${hs.vote === '' ? '(none)' : hs.vote}, commit ${hs.commit}` : 'hard state: none');
+  out.line(
+    hs
+      ? `hard state: term ${hs.term}, vote ${hs.vote === '' ? '(none)' : hs.vote}, commit ${hs.commit}`
+      : 'hard state: none',
+  );
   const newest = r.snapshots.find((s) => s.valid);
-  out.line(newest ? `snapshots: ${r.snapshots.length} (newest: index ${newest.index}, term ${newest.term})` : 'snapshots: none');
+  out.line(
+    newest
+      ? `snapshots: ${r.snapshots.length} (newest: index ${newest.index}, term ${newest.term})`
+      : 'snapshots: none',
+  );
   if (r.torn) {
-    out.line(`warning: torn write at the tail of ${r.torn.file} at byte ${r.torn.offset}: ${r.torn.bytesDropped} bytes will be dropped at the next start`);
+    out.line(
+      `warning: torn write at the tail of ${r.torn.file} at byte ${r.torn.offset}: ${r.torn.bytesDropped} bytes will be dropped at the next start`,
+    );
   }
   return 0;
 }

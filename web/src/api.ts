@@ -45,18 +45,26 @@ const ROOT = new URL('..', document.baseURI);
 
 async function request(path: string, init: RequestInit = {}, timeoutMs = 8000, outer?: AbortSignal): Promise<Response> {
   const ctl = new AbortController();
-  const timer = timeoutMs > 0 ? setTimeout(() => ctl.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs) : null;
+  const timer =
+    timeoutMs > 0 ? setTimeout(() => ctl.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs) : null;
   const onOuter = () => ctl.abort(outer?.reason);
   outer?.addEventListener('abort', onOuter);
   const headers = new Headers(init.headers);
   const auth = authorization();
   if (auth !== null) headers.set('Authorization', auth);
   try {
-    const res = await fetch(new URL(path, ROOT), { ...init, headers, signal: ctl.signal, cache: 'no-store', credentials: 'same-origin' });
+    const res = await fetch(new URL(path, ROOT), {
+      ...init,
+      headers,
+      signal: ctl.signal,
+      cache: 'no-store',
+      credentials: 'same-origin',
+    });
     if (res.status === 401) authRequired();
     return res;
   } catch (err) {
-    if (ctl.signal.aborted && !outer?.aborted) throw new RequestError(`no answer within ${Math.round(timeoutMs / 1000)} s`, 0);
+    if (ctl.signal.aborted && !outer?.aborted)
+      throw new RequestError(`no answer within ${Math.round(timeoutMs / 1000)} s`, 0);
     throw err;
   } finally {
     if (timer !== null) clearTimeout(timer);
@@ -74,7 +82,8 @@ async function json<T>(res: Response): Promise<T> {
   }
   if (!res.ok) {
     const e = body as Partial<EtcdError>;
-    if (typeof e.errorCode === 'number') throw new RequestError(`${e.message}${e.cause ? ` (${e.cause})` : ''}`, res.status, e as EtcdError);
+    if (typeof e.errorCode === 'number')
+      throw new RequestError(`${e.message}${e.cause ? ` (${e.cause})` : ''}`, res.status, e as EtcdError);
     throw new RequestError(`${res.status} ${res.statusText}`, res.status);
   }
   return body as T;

@@ -10,7 +10,16 @@ import { logSplits } from './shape.js';
 /** Okabe–Ito colours (safe for colour blindness), dark to light so they stay distinct in grey. */
 export const LINE_COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
 /** Dash patterns in the same order: solid, long dash, dots, dash-dot, ... */
-export const LINE_DASHES: readonly (readonly number[])[] = [[], [10, 5], [2, 4], [10, 4, 2, 4], [16, 6], [6, 3, 2, 3, 2, 3], [4, 4], [1, 3]];
+export const LINE_DASHES: readonly (readonly number[])[] = [
+  [],
+  [10, 5],
+  [2, 4],
+  [10, 4, 2, 4],
+  [16, 6],
+  [6, 3, 2, 3, 2, 3],
+  [4, 4],
+  [1, 3],
+];
 
 export interface LineStyle {
   readonly colour: string;
@@ -94,7 +103,8 @@ export class TimeChart {
   update(lines: readonly ChartLine[], data: uPlot.AlignedData): void {
     const key = lines.map((l) => `${l.label}|${l.style.colour}`).join(',');
     this.container.dataset.lines = String(lines.length);
-    if (this.opts.emptyText !== undefined) this.empty.hidden = data.slice(1).some((line) => line.some((v) => v !== null && v !== undefined));
+    if (this.opts.emptyText !== undefined)
+      this.empty.hidden = data.slice(1).some((line) => line.some((v) => v !== null && v !== undefined));
     if (this.plot === null || key !== this.linesKey) {
       this.plot?.destroy();
       this.linesKey = key;
@@ -130,7 +140,9 @@ export class TimeChart {
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1 },
           size: 72,
-          ...(this.opts.log ? { splits: (_u: uPlot, _i: number, min: number, max: number) => logSplits(min, max) } : {}),
+          ...(this.opts.log
+            ? { splits: (_u: uPlot, _i: number, min: number, max: number) => logSplits(min, max) }
+            : {}),
           // uPlot hands null for splits it leaves unlabelled (too close together).
           values: (_u, splits) => splits.map((s) => (s === null ? '' : fmt(s))),
         },

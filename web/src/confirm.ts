@@ -7,7 +7,9 @@ export function confirmAction(title: string, detail: string, action: string): Pr
   return new Promise((resolve) => {
     const cancel = el('button', { type: 'button', 'data-testid': 'confirm-cancel' }, 'Cancel');
     const ok = el('button.danger', { type: 'button', 'data-testid': 'confirm-ok' }, action);
-    const dialog = el('dialog.confirm', { 'aria-labelledby': 'confirm-title' },
+    const dialog = el(
+      'dialog.confirm',
+      { 'aria-labelledby': 'confirm-title' },
       el('h2#confirm-title', {}, title),
       el('p.confirm-detail', {}, detail),
       el('div.dialog-buttons', {}, cancel, ok),

@@ -6,7 +6,11 @@ type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | ((ev: Event) => void)>;
 
 /** Creates an element: el('td.num', { title: 'x' }, 'text', child). */
-export function el<K extends keyof HTMLElementTagNameMap>(spec: K | `${K}.${string}` | `${K}#${string}`, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  spec: K | `${K}.${string}` | `${K}#${string}`,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const tag = /^[a-z0-9]+/.exec(spec)![0];
   const node = document.createElement(tag as K);
   for (const [, sign, name] of spec.slice(tag.length).matchAll(/([.#])([^.#]+)/g)) {

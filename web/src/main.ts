@@ -34,13 +34,23 @@ function start(): void {
     document.title = `kvd · ${self}`;
   };
   const onLatency = (r: LatencyReport) => {
-    const role = r.via === 'self' ? 'the leader' : r.leader ? `a follower of ${memberLabel(r.leader.id, r.names)}` : 'without a leader';
+    const role =
+      r.via === 'self'
+        ? 'the leader'
+        : r.leader
+          ? `a follower of ${memberLabel(r.leader.id, r.names)}`
+          : 'without a leader';
     showServedBy(memberLabel(r.servedBy, r.names), role);
   };
   const onCluster = (r: ClusterReport) => {
     const self = r.members.find((m) => m.id === r.servedBy);
     const leader = r.members.find((m) => m.id === self?.status?.leader);
-    const role = self?.status?.role === 'leader' ? 'the leader' : leader ? `a follower of ${leader.name || leader.id}` : 'without a leader';
+    const role =
+      self?.status?.role === 'leader'
+        ? 'the leader'
+        : leader
+          ? `a follower of ${leader.name || leader.id}`
+          : 'without a leader';
     showServedBy(self?.name || r.servedBy, role);
   };
   const views: Record<ViewId, View> = {
@@ -61,11 +71,7 @@ function start(): void {
     main.append(v.root);
   }
   const signIn = new SignIn();
-  document.body.append(
-    el('header.top', {}, el('h1', {}, 'kvd'), servedBy, signIn.root, nav),
-    status.root,
-    main,
-  );
+  document.body.append(el('header.top', {}, el('h1', {}, 'kvd'), servedBy, signIn.root, nav), status.root, main);
   let current: ViewId | null = null;
   const route = () => {
     const wanted = (location.hash.replace(/^#/, '') || 'latency') as ViewId;

@@ -24,7 +24,12 @@ export function latencySeries(view: LatencyView): [number[], ...(number | null)[
  * Adds newly fetched samples to those already held, by second, keeping only
  * the last `keepSeconds` before `nowSeconds`. Samples arrive oldest first.
  */
-export function mergeSamples(held: readonly StatusSample[], incoming: readonly StatusSample[], nowSeconds: number, keepSeconds: number): StatusSample[] {
+export function mergeSamples(
+  held: readonly StatusSample[],
+  incoming: readonly StatusSample[],
+  nowSeconds: number,
+  keepSeconds: number,
+): StatusSample[] {
   const from = nowSeconds - keepSeconds;
   const last = held.length > 0 ? held[held.length - 1]!.t : -Infinity;
   const out = held.filter((s) => s.t > from);
@@ -61,7 +66,12 @@ export function alignedSeries(
 }
 
 /** Mean of a field over the samples of the last `seconds` (null when none has a value). */
-export function meanOver(samples: readonly StatusSample[], field: (s: StatusSample) => number | null, nowSeconds: number, seconds: number): number | null {
+export function meanOver(
+  samples: readonly StatusSample[],
+  field: (s: StatusSample) => number | null,
+  nowSeconds: number,
+  seconds: number,
+): number | null {
   let sum = 0;
   let n = 0;
   for (const s of samples) {
@@ -90,7 +100,8 @@ export function clusterSummary(rows: readonly MemberRow[]): string {
   const quorum = Math.floor(n / 2) + 1;
   const leader = rows.find((r) => r.status?.role === 'leader');
   const lead = leader ? `${leader.name || leader.id} leads (term ${leader.status!.term})` : 'no leader is elected';
-  if (n === 1) return `One member: ${lead}. It is its own majority, so writes need no other member; add members for fault tolerance.`;
+  if (n === 1)
+    return `One member: ${lead}. It is its own majority, so writes need no other member; add members for fault tolerance.`;
   const tolerance = n - quorum;
   return `${healthy} of ${n} members healthy; ${lead}. Writes need ${quorum} of ${n}, so the cluster survives ${tolerance} member${tolerance === 1 ? '' : 's'} down.`;
 }

@@ -20,17 +20,26 @@ export class SignIn {
         this.ask('This cluster has auth enabled and refused a request without credentials.');
       }
     });
-    fetchAuthEnabled().then((enabled) => this.render(enabled), () => this.render(current() !== null));
+    fetchAuthEnabled().then(
+      (enabled) => this.render(enabled),
+      () => this.render(current() !== null),
+    );
   }
 
   private render(show: boolean): void {
     const c = current();
     if (c !== null) {
-      replaceChildren(this.root,
-        el('span', { 'data-testid': 'signed-in-as' }, `signed in as ${c.user}`), ' ',
-        el('button.link', { type: 'button', 'data-testid': 'sign-out', onclick: () => signOut() }, 'Sign out'));
+      replaceChildren(
+        this.root,
+        el('span', { 'data-testid': 'signed-in-as' }, `signed in as ${c.user}`),
+        ' ',
+        el('button.link', { type: 'button', 'data-testid': 'sign-out', onclick: () => signOut() }, 'Sign out'),
+      );
     } else if (show) {
-      replaceChildren(this.root, el('button', { type: 'button', 'data-testid': 'sign-in', onclick: () => this.ask('') }, 'Sign in'));
+      replaceChildren(
+        this.root,
+        el('button', { type: 'button', 'data-testid': 'sign-in', onclick: () => this.ask('') }, 'Sign in'),
+      );
     } else {
       replaceChildren(this.root);
     }
@@ -40,11 +49,24 @@ export class SignIn {
   ask(why: string): void {
     if (this.open) return;
     this.open = true;
-    const user = el('input', { type: 'text', name: 'user', autocomplete: 'username', required: true, 'data-testid': 'sign-in-user' });
-    const password = el('input', { type: 'password', name: 'password', autocomplete: 'current-password', 'data-testid': 'sign-in-password' });
+    const user = el('input', {
+      type: 'text',
+      name: 'user',
+      autocomplete: 'username',
+      required: true,
+      'data-testid': 'sign-in-user',
+    });
+    const password = el('input', {
+      type: 'password',
+      name: 'password',
+      autocomplete: 'current-password',
+      'data-testid': 'sign-in-password',
+    });
     const cancel = el('button', { type: 'button', 'data-testid': 'sign-in-cancel' }, 'Cancel');
     const submit = el('button.primary', { type: 'submit', 'data-testid': 'sign-in-submit' }, 'Sign in');
-    const form = el('form.sign-in-form', { method: 'dialog' },
+    const form = el(
+      'form.sign-in-form',
+      { method: 'dialog' },
       el('h2#sign-in-title', {}, 'Sign in'),
       why === '' ? null : el('p.confirm-detail', {}, why),
       el('label', {}, 'User ', user),

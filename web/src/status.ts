@@ -22,7 +22,10 @@ export class StatusLine {
     setAttr(this.root, 'data-state', 'error');
     const reason = err instanceof Error ? err.message : String(err);
     if (err instanceof RequestError && err.status === 401) {
-      setText(this.text, `⚠ ${what}: refused (${reason}) at ${formatClock(Date.now())}: sign in as a user who may read it`);
+      setText(
+        this.text,
+        `⚠ ${what}: refused (${reason}) at ${formatClock(Date.now())}: sign in as a user who may read it`,
+      );
       return;
     }
     setText(this.text, `⚠ ${what}: this member did not answer (${reason}) at ${formatClock(Date.now())}; retrying`);

@@ -135,7 +135,8 @@ export function backupDataDir(paths: BackupPaths, progress?: BackupProgress): Ba
   const srcWal = paths.walDir ?? join(paths.dataDir, 'member', 'wal');
   const dstSnap = join(paths.backupDir, 'member', 'snap');
   const dstWal = paths.backupWalDir ?? join(paths.backupDir, 'member', 'wal');
-  if (!statSafe(srcWal)) throw new BackupError(`${srcWal}: no such directory (is ${paths.dataDir} a member's data dir?)`);
+  if (!statSafe(srcWal))
+    throw new BackupError(`${srcWal}: no such directory (is ${paths.dataDir} a member's data dir?)`);
   for (const d of [dstSnap, dstWal]) {
     if (!isEmptyOrMissing(d)) throw new BackupError(`${d} is not empty`);
   }
@@ -144,16 +145,22 @@ export function backupDataDir(paths: BackupPaths, progress?: BackupProgress): Ba
     makeDir(dstWal);
     const snapshot = listFiles(srcSnap, '.snap').at(-1) ?? null;
     // The totals as the directories are now; segments written meanwhile are copied too.
-    const planned = [...(snapshot === null ? [] : [join(srcSnap, snapshot)]), ...listFiles(srcWal, '.seg').map((s) => join(srcWal, s))];
+    const planned = [
+      ...(snapshot === null ? [] : [join(srcSnap, snapshot)]),
+      ...listFiles(srcWal, '.seg').map((s) => join(srcWal, s)),
+    ];
     const total = { files: planned.length, bytes: planned.reduce((n, f) => n + sizeOf(f), 0) };
     const copied = { files: 0, bytes: 0 };
-    const meter = progress && new Progress({
-      intervalMs: progress.intervalMs,
-      now: progress.now,
-      report: (p) => progress.report(
-        `backup: ${copied.files} of ${Math.max(total.files, copied.files)} files, ${mib(p.done)} of ${mib(Math.max(total.bytes, p.done))} copied (${mib(p.perSecond)}/s)`,
-      ),
-    });
+    const meter =
+      progress &&
+      new Progress({
+        intervalMs: progress.intervalMs,
+        now: progress.now,
+        report: (p) =>
+          progress.report(
+            `backup: ${copied.files} of ${Math.max(total.files, copied.files)} files, ${mib(p.done)} of ${mib(Math.max(total.bytes, p.done))} copied (${mib(p.perSecond)}/s)`,
+          ),
+      });
     const copy = (src: string, dst: string): boolean => {
       const ok = copyFile(src, dst, (n) => {
         copied.bytes += n;

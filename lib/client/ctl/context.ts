@@ -1,7 +1,15 @@
 // What every kvctl command shares: its streams, the global flags, the client
 // built from them (etcdctl's mustNewClient), and etcdctl's way of failing.
 
-import { Client, ClusterError, EndpointParseError, NoEndpointsError, TlsFileError, deadlineExceeded, isConnectionError } from '../index.js';
+import {
+  Client,
+  ClusterError,
+  EndpointParseError,
+  NoEndpointsError,
+  TlsFileError,
+  deadlineExceeded,
+  isConnectionError,
+} from '../index.js';
 import type { Flags } from './flags.js';
 
 /** Where kvctl reads and writes; main() takes these so tests can run it in-process. */
@@ -96,7 +104,8 @@ export class Ctx {
    */
   async askPassword(prompt: string): Promise<string> {
     this.out(prompt);
-    const stdin = this.io.stdin as (NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => void }) | undefined;
+    const stdin = this.io.stdin as
+      (NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => void }) | undefined;
     let line = '';
     if (stdin) {
       const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
@@ -162,7 +171,9 @@ export class Ctx {
       } catch (e) {
         if (e instanceof NoEndpointsError) {
           this.err('etcd cluster has no published client endpoints.\n');
-          this.err(`Try '--no-sync' if you want to access non-published client endpoints(${client.endpoints().join(',')}).\n`);
+          this.err(
+            `Try '--no-sync' if you want to access non-published client endpoints(${client.endpoints().join(',')}).\n`,
+          );
           this.fail(ExitCode.ServerError, e);
         }
         // Other failures (a header timeout, a server without /v2/members) leave the given endpoints in use, as in etcdctl.

@@ -96,7 +96,7 @@ export function parseGoInt(s0: string): bigint | 'parse error' | 'value out of r
   return n;
 }
 
-const durationUnits: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const durationUnits: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** time.ParseDuration, in milliseconds; null when Go would refuse it. */
 export function parseGoDuration(s0: string): number | null {

@@ -9,7 +9,7 @@ import { type CommandInfo, flagSpecs } from './registry.js';
 function tabulate(text: string): string {
   const lines = text.split('\n');
   const out: string[] = [];
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     if (!lines[i]!.includes('\t')) {
       out.push(lines[i]!);
       i++;
@@ -30,7 +30,9 @@ function flagLine(f: FlagSpec): string {
   const tick = /`([^`]*)`/.exec(f.usage);
   const placeholder = tick ? tick[1]! : f.kind === 'bool' ? '' : 'value';
   const usage = tick ? f.usage.replace(/`([^`]*)`/, '$1') : f.usage;
-  const names = f.names.map((n) => (n.length === 1 ? '-' : '--') + n + (placeholder ? ' ' + placeholder : '')).join(', ');
+  const names = f.names
+    .map((n) => (n.length === 1 ? '-' : '--') + n + (placeholder ? ' ' + placeholder : ''))
+    .join(', ');
   let def = '';
   if (f.kind === 'int' || f.kind === 'duration') def = ` (default: ${f.default ?? '0'})`;
   else if (f.kind === 'string' && f.default) def = ` (default: "${f.default}")`;

@@ -38,7 +38,14 @@ function noHelpTopic(io: CtlIO, name: string): number {
 }
 
 /** urfave's Command.Run: reorder, parse, --help, then the action. */
-async function runCommand(reg: Registry, cmd: Command, argv: readonly string[], io: CtlIO, global: Flags, prefix: string): Promise<number> {
+async function runCommand(
+  reg: Registry,
+  cmd: Command,
+  argv: readonly string[],
+  io: CtlIO,
+  global: Flags,
+  prefix: string,
+): Promise<number> {
   const info = reg.info.get(cmd);
   const specs = [...flagSpecs(cmd), helpFlag];
   let parsed: ReturnType<typeof parseFlags>;
@@ -68,7 +75,14 @@ async function runCommand(reg: Registry, cmd: Command, argv: readonly string[], 
 }
 
 /** urfave's sub-app for a command with subcommands (member, user, role, auth): its own flag parse (only --help), then a subcommand. */
-async function runGroup(reg: Registry, group: CAC, groupCmd: Command, argv: readonly string[], io: CtlIO, global: Flags): Promise<number> {
+async function runGroup(
+  reg: Registry,
+  group: CAC,
+  groupCmd: Command,
+  argv: readonly string[],
+  io: CtlIO,
+  global: Flags,
+): Promise<number> {
   const help = () => subcommandsHelp(group, groupCmd.name, groupCmd.description);
   let parsed: ReturnType<typeof parseFlags>;
   try {

@@ -98,7 +98,10 @@ const commands: readonly Def[] = [
     args: '',
     usage: 'check the health of the etcd cluster',
     flags: [flag('forever, f', 'bool', 'forever check the health every 10 second until CTRL+C')],
-    examples: ['kvctl cluster-health', 'kvctl --endpoints https://10.0.0.1:2379 --ca-file ca.pem cluster-health --forever'],
+    examples: [
+      'kvctl cluster-health',
+      'kvctl --endpoints https://10.0.0.1:2379 --ca-file ca.pem cluster-health --forever',
+    ],
     action: member.clusterHealth,
   },
   {
@@ -106,7 +109,7 @@ const commands: readonly Def[] = [
     args: '<what>',
     usage: "kvd only: 'check hash' prints every member's store hash at one index; exits 5 when they differ",
     details:
-      "check hash asks every member for its store hash (GET /v2/stats/hash) at the lowest index any member\n" +
+      'check hash asks every member for its store hash (GET /v2/stats/hash) at the lowest index any member\n' +
       '   is at, prints them, and exits 5 when they differ or a member does not answer.',
     examples: ['kvctl check hash'],
     action: checkCommand,
@@ -116,7 +119,11 @@ const commands: readonly Def[] = [
     args: '<key> <value>',
     usage: 'make a new key with a given value',
     flags: [flag('in-order', 'bool', 'create in-order key under directory <key>'), ttl],
-    examples: ['kvctl mk /config/db postgres://db:5432', 'kvctl mk --in-order /queue job-1', 'echo hello | kvctl mk /greeting'],
+    examples: [
+      'kvctl mk /config/db postgres://db:5432',
+      'kvctl mk --in-order /queue job-1',
+      'echo hello | kvctl mk /greeting',
+    ],
     action: keys.mk,
   },
   {
@@ -151,8 +158,16 @@ const commands: readonly Def[] = [
     name: 'get',
     args: '<key>',
     usage: 'retrieve the value of a key',
-    flags: [flag('sort', 'bool', 'returns result in sorted order'), flag('quorum, q', 'bool', 'require quorum for get request'), atIndex],
-    examples: ['kvctl get /config/db', 'kvctl -o extended get --quorum /config/db', 'kvctl get --at-index 42 /config/db'],
+    flags: [
+      flag('sort', 'bool', 'returns result in sorted order'),
+      flag('quorum, q', 'bool', 'require quorum for get request'),
+      atIndex,
+    ],
+    examples: [
+      'kvctl get /config/db',
+      'kvctl -o extended get --quorum /config/db',
+      'kvctl get --at-index 42 /config/db',
+    ],
     action: keys.get,
   },
   {
@@ -176,7 +191,11 @@ const commands: readonly Def[] = [
     details:
       "Set sets the value of a key.\n\n   When <value> begins with '-', <value> is interpreted as a flag.\n" +
       "   Insert '--' for workaround:\n\n   $ set -- <key> <value>",
-    flags: [ttl, flag('swap-with-value', 'string', 'previous value'), flag('swap-with-index', 'int', 'previous index', '0')],
+    flags: [
+      ttl,
+      flag('swap-with-value', 'string', 'previous value'),
+      flag('swap-with-index', 'int', 'previous index', '0'),
+    ],
     examples: [
       'kvctl set /config/db postgres://db:5432',
       'kvctl set --ttl 30 /leases/worker-1 alive',
@@ -218,7 +237,11 @@ const commands: readonly Def[] = [
       flag('after-index', 'int', 'watch after the given index', '0'),
       flag('recursive, r', 'bool', 'returns all values for key and child keys'),
     ],
-    examples: ['kvctl watch /config/db', 'kvctl watch --forever --recursive /config', 'kvctl watch --after-index 42 /config/db'],
+    examples: [
+      'kvctl watch /config/db',
+      'kvctl watch --forever --recursive /config',
+      'kvctl watch --after-index 42 /config/db',
+    ],
     action: watch,
   },
   {
@@ -243,7 +266,13 @@ const commands: readonly Def[] = [
 ];
 
 const memberCommands: readonly Def[] = [
-  { name: 'list', args: '', usage: 'enumerate existing cluster members', examples: ['kvctl member list'], action: member.memberList },
+  {
+    name: 'list',
+    args: '',
+    usage: 'enumerate existing cluster members',
+    examples: ['kvctl member list'],
+    action: member.memberList,
+  },
   {
     name: 'add',
     args: '<name> <peerURL>',
@@ -277,9 +306,27 @@ const userCommands: readonly Def[] = [
     examples: ['kvctl --username root:secret user add alice', 'kvctl user add alice:secret'],
     action: auth.userAdd,
   },
-  { name: 'get', args: '<user>', usage: 'get details for a user', examples: ['kvctl --username root:secret user get alice'], action: auth.userGet },
-  { name: 'list', args: '<user>', usage: 'list all current users', examples: ['kvctl --username root:secret user list'], action: auth.userList },
-  { name: 'remove', args: '<user>', usage: 'remove a user for the etcd cluster', examples: ['kvctl --username root:secret user remove alice'], action: auth.userRemove },
+  {
+    name: 'get',
+    args: '<user>',
+    usage: 'get details for a user',
+    examples: ['kvctl --username root:secret user get alice'],
+    action: auth.userGet,
+  },
+  {
+    name: 'list',
+    args: '<user>',
+    usage: 'list all current users',
+    examples: ['kvctl --username root:secret user list'],
+    action: auth.userList,
+  },
+  {
+    name: 'remove',
+    args: '<user>',
+    usage: 'remove a user for the etcd cluster',
+    examples: ['kvctl --username root:secret user remove alice'],
+    action: auth.userRemove,
+  },
   {
     name: 'grant',
     args: '<user>',
@@ -296,7 +343,13 @@ const userCommands: readonly Def[] = [
     examples: ['kvctl --username root:secret user revoke --roles ops alice'],
     action: auth.userRevoke,
   },
-  { name: 'passwd', args: '<user>', usage: 'change password for a user', examples: ['kvctl --username root:secret user passwd alice'], action: auth.userPasswd },
+  {
+    name: 'passwd',
+    args: '<user>',
+    usage: 'change password for a user',
+    examples: ['kvctl --username root:secret user passwd alice'],
+    action: auth.userPasswd,
+  },
 ];
 
 function pathFlags(verb: 'granted' | 'revoked', what: readonly [string, string, string]): FlagDef[] {
@@ -309,10 +362,34 @@ function pathFlags(verb: 'granted' | 'revoked', what: readonly [string, string, 
 }
 
 const roleCommands: readonly Def[] = [
-  { name: 'add', args: '<role>', usage: 'add a new role for the etcd cluster', examples: ['kvctl --username root:secret role add app'], action: auth.roleAdd },
-  { name: 'get', args: '<role>', usage: 'get details for a role', examples: ['kvctl --username root:secret role get app'], action: auth.roleGet },
-  { name: 'list', args: '', usage: 'list all roles', examples: ['kvctl --username root:secret role list'], action: auth.roleList },
-  { name: 'remove', args: '<role>', usage: 'remove a role from the etcd cluster', examples: ['kvctl --username root:secret role remove app'], action: auth.roleRemove },
+  {
+    name: 'add',
+    args: '<role>',
+    usage: 'add a new role for the etcd cluster',
+    examples: ['kvctl --username root:secret role add app'],
+    action: auth.roleAdd,
+  },
+  {
+    name: 'get',
+    args: '<role>',
+    usage: 'get details for a role',
+    examples: ['kvctl --username root:secret role get app'],
+    action: auth.roleGet,
+  },
+  {
+    name: 'list',
+    args: '',
+    usage: 'list all roles',
+    examples: ['kvctl --username root:secret role list'],
+    action: auth.roleList,
+  },
+  {
+    name: 'remove',
+    args: '<role>',
+    usage: 'remove a role from the etcd cluster',
+    examples: ['kvctl --username root:secret role remove app'],
+    action: auth.roleRemove,
+  },
   {
     name: 'grant',
     args: '<role>',
@@ -332,8 +409,20 @@ const roleCommands: readonly Def[] = [
 ];
 
 const authCommands: readonly Def[] = [
-  { name: 'enable', args: '', usage: 'enable auth access controls', examples: ['kvctl --username root:secret auth enable'], action: auth.authEnable },
-  { name: 'disable', args: '', usage: 'disable auth access controls', examples: ['kvctl --username root:secret auth disable'], action: auth.authDisable },
+  {
+    name: 'enable',
+    args: '',
+    usage: 'enable auth access controls',
+    examples: ['kvctl --username root:secret auth enable'],
+    action: auth.authEnable,
+  },
+  {
+    name: 'disable',
+    args: '',
+    usage: 'disable auth access controls',
+    examples: ['kvctl --username root:secret auth disable'],
+    action: auth.authDisable,
+  },
 ];
 
 export const globalFlags: readonly FlagSpec[] = [
@@ -370,10 +459,16 @@ function register(cli: CAC, defs: readonly Def[], info: Map<Command, CommandInfo
 export function buildRegistry(): Registry {
   const info = new Map<Command, CommandInfo>();
   const app = cac('kvctl');
-  for (const f of globalFlags) app.option(rawName(f), f.usage, { type: [f.kind], ...(f.default !== undefined && { default: f.default }) });
+  for (const f of globalFlags)
+    app.option(rawName(f), f.usage, { type: [f.kind], ...(f.default !== undefined && { default: f.default }) });
   register(app, commands, info);
   const groups = new Map<string, CAC>();
-  for (const [name, defs] of [['member', memberCommands], ['user', userCommands], ['role', roleCommands], ['auth', authCommands]] as const) {
+  for (const [name, defs] of [
+    ['member', memberCommands],
+    ['user', userCommands],
+    ['role', roleCommands],
+    ['auth', authCommands],
+  ] as const) {
     const cli = cac(`kvctl ${name}`);
     register(cli, defs, info);
     groups.set(name, cli);

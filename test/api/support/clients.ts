@@ -50,7 +50,8 @@ const FORM = 'application/x-www-form-urlencoded';
 
 function withFormType(spec: RequestSpec): Record<string, string> {
   const headers = { ...(spec.headers ?? {}) };
-  if (spec.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = FORM;
+  if (spec.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+    headers['Content-Type'] = FORM;
   return headers;
 }
 
@@ -118,7 +119,14 @@ export class Http1Client implements Client {
   private start(spec: RequestSpec): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }> {
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: this.url.hostname, port: this.url.port, method: spec.method ?? 'GET', path: spec.path, headers: withFormType(spec), agent: this.agent },
+        {
+          host: this.url.hostname,
+          port: this.url.port,
+          method: spec.method ?? 'GET',
+          path: spec.path,
+          headers: withFormType(spec),
+          agent: this.agent,
+        },
         (res) => resolve({ res, req }),
       );
       req.on('error', reject);
@@ -130,7 +138,12 @@ export class Http1Client implements Client {
     const { res } = await this.start(spec);
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
-    return { status: res.statusCode!, headers: flatHeaders(res.headers), order: rawOrder(res.rawHeaders), body: Buffer.concat(chunks).toString('utf8') };
+    return {
+      status: res.statusCode!,
+      headers: flatHeaders(res.headers),
+      order: rawOrder(res.rawHeaders),
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
   }
 
   async open(spec: RequestSpec): Promise<OpenResponse> {
@@ -165,9 +178,14 @@ export class H2cClient implements Client {
     this.session.on('error', () => undefined);
   }
 
-  private start(spec: RequestSpec): Promise<{ stream: http2.ClientHttp2Stream; headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader }> {
+  private start(
+    spec: RequestSpec,
+  ): Promise<{ stream: http2.ClientHttp2Stream; headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader }> {
     return new Promise((resolve, reject) => {
-      const stream = this.session.request({ ':method': spec.method ?? 'GET', ':path': spec.path, ...lower(withFormType(spec)) }, { endStream: spec.body === undefined });
+      const stream = this.session.request(
+        { ':method': spec.method ?? 'GET', ':path': spec.path, ...lower(withFormType(spec)) },
+        { endStream: spec.body === undefined },
+      );
       stream.on('response', (headers) => resolve({ stream, headers }));
       stream.on('error', reject);
       if (spec.body !== undefined) stream.end(spec.body);
@@ -178,7 +196,12 @@ export class H2cClient implements Client {
     const { stream, headers } = await this.start(spec);
     const chunks: Buffer[] = [];
     for await (const c of stream) chunks.push(c as Buffer);
-    return { status: Number(headers[':status']), headers: flatHeaders(headers), order: [], body: Buffer.concat(chunks).toString('utf8') };
+    return {
+      status: Number(headers[':status']),
+      headers: flatHeaders(headers),
+      order: [],
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
   }
 
   async open(spec: RequestSpec): Promise<OpenResponse> {
@@ -280,9 +303,16 @@ function takeResponses(text: string, closed: boolean): { responses: RawResponse[
  * until `count` responses arrived or the server closed; gives up after
  * `limitMs` with what it has, so a server that never answers fails the test.
  */
-export function pipelined(port: number, bytes: string | Buffer, count: number, limitMs = 10_000): Promise<{ responses: RawResponse[]; closed: boolean }> {
+export function pipelined(
+  port: number,
+  bytes: string | Buffer,
+  count: number,
+  limitMs = 10_000,
+): Promise<{ responses: RawResponse[]; closed: boolean }> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes));
+    const socket = net.connect(port, '127.0.0.1', () =>
+      socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes),
+    );
     let text = '';
     const responses: RawResponse[] = [];
     let done = false;
@@ -309,7 +339,12 @@ export function pipelined(port: number, bytes: string | Buffer, count: number, l
 }
 
 /** An HTTP/1.1 request as bytes; a string body is sent as a form. */
-export function rawRequest(method: string, target: string, body?: string, headers: readonly string[] = ['Host: x']): string {
+export function rawRequest(
+  method: string,
+  target: string,
+  body?: string,
+  headers: readonly string[] = ['Host: x'],
+): string {
   const head = `${method} ${target} HTTP/1.1\r\n${headers.map((h) => h + '\r\n').join('')}`;
   if (body === undefined) return head + '\r\n';
   return `${head}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
@@ -328,8 +363,10 @@ function hpackInt(n: number, prefixBits: number): number[] {
 /** A header field as an HPACK literal without indexing and without Huffman coding: its encoded size is plain to see. */
 function hpackLiteral(name: string, value: string): Buffer {
   return Buffer.concat([
-    Buffer.from([0x00, ...hpackInt(name.length, 7)]), Buffer.from(name, 'latin1'),
-    Buffer.from(hpackInt(value.length, 7)), Buffer.from(value, 'latin1'),
+    Buffer.from([0x00, ...hpackInt(name.length, 7)]),
+    Buffer.from(name, 'latin1'),
+    Buffer.from(hpackInt(value.length, 7)),
+    Buffer.from(value, 'latin1'),
   ]);
 }
 
@@ -349,20 +386,32 @@ function h2Frame(type: number, flags: number, stream: number, payload: Buffer): 
  * 16 KiB). Resolves with what the server did with the stream: 'response' (it
  * sent response headers), 'reset <code>', 'goaway <code>', or 'closed'.
  */
-export function rawH2Get(port: number, path: string, headers: Record<string, string>, frameBytes: number): Promise<string> {
+export function rawH2Get(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  frameBytes: number,
+): Promise<string> {
   const block = Buffer.concat([
-    hpackLiteral(':method', 'GET'), hpackLiteral(':scheme', 'http'), hpackLiteral(':path', path), hpackLiteral(':authority', 'x'),
+    hpackLiteral(':method', 'GET'),
+    hpackLiteral(':scheme', 'http'),
+    hpackLiteral(':path', path),
+    hpackLiteral(':authority', 'x'),
     ...Object.entries(headers).map(([name, value]) => hpackLiteral(name, value)),
   ]);
   const frames: Buffer[] = [];
   for (let offset = 0; offset < block.length; offset += frameBytes) {
     const first = offset === 0;
     const last = offset + frameBytes >= block.length;
-    frames.push(h2Frame(first ? 0x1 : 0x9, (last ? 0x4 : 0) | (first ? 0x1 : 0), 1, block.subarray(offset, offset + frameBytes)));
+    frames.push(
+      h2Frame(first ? 0x1 : 0x9, (last ? 0x4 : 0) | (first ? 0x1 : 0), 1, block.subarray(offset, offset + frameBytes)),
+    );
   }
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1', () => {
-      socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), h2Frame(0x4, 0, 0, Buffer.alloc(0))]));
+      socket.write(
+        Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), h2Frame(0x4, 0, 0, Buffer.alloc(0))]),
+      );
     });
     const finish = (outcome: string): void => {
       resolve(outcome);

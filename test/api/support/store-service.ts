@@ -4,8 +4,23 @@
 // Member. Writes apply at once at the wall-clock time; raft index and term
 // are counters; membership is a plain list.
 
-import { MembershipError, type ClusterService, type KeysService, type MemberInfo, type ReadOptions, type ResponseIndexes } from '../../../lib/server/service.js';
-import { ErrorCode, Store, V2Error, type Event, type StoreRequest, type WatchHandle, type WatchOptions } from '../../../lib/store/index.js';
+import {
+  MembershipError,
+  type ClusterService,
+  type KeysService,
+  type MemberInfo,
+  type ReadOptions,
+  type ResponseIndexes,
+} from '../../../lib/server/service.js';
+import {
+  ErrorCode,
+  Store,
+  V2Error,
+  type Event,
+  type StoreRequest,
+  type WatchHandle,
+  type WatchOptions,
+} from '../../../lib/store/index.js';
 
 export const TEST_CLUSTER_ID = 'cdf818194e3a8c32';
 
@@ -53,7 +68,12 @@ export class StoreBackedTestService implements KeysService, ClusterService {
   }
 
   indexes(): ResponseIndexes {
-    return { clusterId: TEST_CLUSTER_ID, etcdIndex: this.store.index, raftIndex: this.raftIndex, raftTerm: this.raftTerm };
+    return {
+      clusterId: TEST_CLUSTER_ID,
+      etcdIndex: this.store.index,
+      raftIndex: this.raftIndex,
+      raftTerm: this.raftTerm,
+    };
   }
 
   members(): readonly MemberInfo[] {
@@ -61,8 +81,14 @@ export class StoreBackedTestService implements KeysService, ClusterService {
   }
 
   async addMember(peerURLs: readonly string[]): Promise<MemberInfo> {
-    if (this.memberList.some((m) => m.peerURLs.some((u) => peerURLs.includes(u)))) throw new MembershipError('PEER_URL_EXISTS');
-    const member: MemberInfo = { id: (this.nextMemberId++).toString(16), name: '', peerURLs: [...peerURLs], clientURLs: [] };
+    if (this.memberList.some((m) => m.peerURLs.some((u) => peerURLs.includes(u))))
+      throw new MembershipError('PEER_URL_EXISTS');
+    const member: MemberInfo = {
+      id: (this.nextMemberId++).toString(16),
+      name: '',
+      peerURLs: [...peerURLs],
+      clientURLs: [],
+    };
     this.memberList = [...this.memberList, member];
     return member;
   }
@@ -76,7 +102,8 @@ export class StoreBackedTestService implements KeysService, ClusterService {
 
   async updateMember(id: string, peerURLs: readonly string[]): Promise<void> {
     if (!this.memberList.some((m) => m.id === id)) throw new MembershipError('ID_NOT_FOUND');
-    if (this.memberList.some((m) => m.id !== id && m.peerURLs.some((u) => peerURLs.includes(u)))) throw new MembershipError('PEER_URL_EXISTS');
+    if (this.memberList.some((m) => m.id !== id && m.peerURLs.some((u) => peerURLs.includes(u))))
+      throw new MembershipError('PEER_URL_EXISTS');
     this.memberList = this.memberList.map((m) => (m.id === id ? { ...m, peerURLs: [...peerURLs] } : m));
   }
 
@@ -102,7 +129,8 @@ export class StoreBackedTestService implements KeysService, ClusterService {
 
   /** The tree's hash now; past indexes need a log, which this service has not. */
   async storeHash(index: number | null): Promise<{ index: number; hash: string }> {
-    if (index !== null && index !== this.store.index) throw new V2Error(ErrorCode.IndexCompacted, 'no log', this.store.index);
+    if (index !== null && index !== this.store.index)
+      throw new V2Error(ErrorCode.IndexCompacted, 'no log', this.store.index);
     return { index: this.store.index, hash: this.store.hash() };
   }
 

@@ -9,7 +9,10 @@ export function assertSeedsPass(from: number, count: number): void {
   const failures: string[] = [];
   for (let seed = from; seed < from + count; seed++) {
     const r = runSimulation({ seed, ...QUICK });
-    if (!r.ok) failures.push(`${r.error}\n  rerun: npm run sim -- --seeds 1 --from ${seed} --chaos ${QUICK.chaosTime} --heal ${QUICK.healTime}`);
+    if (!r.ok)
+      failures.push(
+        `${r.error}\n  rerun: npm run sim -- --seeds 1 --from ${seed} --chaos ${QUICK.chaosTime} --heal ${QUICK.healTime}`,
+      );
   }
   assert.deepEqual(failures, [], `${failures.length} failing seed(s):\n${failures.join('\n')}`);
 }

@@ -100,7 +100,9 @@ export class Checker {
       if (!rec || rec.bound >= term) continue;
       const e = log.entry(i);
       if (!e || e.term !== rec.term || entryKey(e) !== rec.key) {
-        this.fail(`leader ${n.id} of term ${term} lacks committed entry ${i} (term ${rec.term}); has ${e ? `term ${e.term}` : 'nothing'}`);
+        this.fail(
+          `leader ${n.id} of term ${term} lacks committed entry ${i} (term ${rec.term}); has ${e ? `term ${e.term}` : 'nothing'}`,
+        );
       }
     }
   }
@@ -115,12 +117,16 @@ export class Checker {
       if (st.role === 'leader') {
         // Raft §5.4.2: a leader moves its commit index only onto an entry of its own term...
         if (log.term(c) !== st.term) {
-          this.fail(`leader ${n.id} of term ${st.term} committed entry ${c} of term ${log.term(c)} by counting replicas`);
+          this.fail(
+            `leader ${n.id} of term ${st.term} committed entry ${c} of term ${log.term(c)} by counting replicas`,
+          );
         }
         // ...and only once a quorum of voters has it on disk (its own copy included).
         const durable = st.voters.filter((v) => holdsDurably(nodes.get(v), c, st.term)).length;
         if (durable < Math.floor(st.voters.length / 2) + 1) {
-          this.fail(`leader ${n.id} committed ${c} while only ${durable} of ${st.voters.length} voters have it on disk`);
+          this.fail(
+            `leader ${n.id} committed ${c} while only ${durable} of ${st.voters.length} voters have it on disk`,
+          );
         }
       }
     }
@@ -138,7 +144,9 @@ export class Checker {
       if (i > this.maxCommit) this.maxCommit = i;
       if (e.type === 'normal' && key.startsWith(`normal:${this.markerPrefix}`)) this.markerCommitted = true;
     } else if (rec.term !== e.term || rec.key !== key) {
-      this.fail(`committed entry ${i} changed at ${by}: was term ${rec.term} ${rec.key.slice(0, 40)}, now term ${e.term} ${key.slice(0, 40)}`);
+      this.fail(
+        `committed entry ${i} changed at ${by}: was term ${rec.term} ${rec.key.slice(0, 40)}, now term ${e.term} ${key.slice(0, 40)}`,
+      );
     }
   }
 
@@ -147,7 +155,8 @@ export class Checker {
     const log = (n.raft as Raft).log;
     for (let k = 0; k < entries.length; k++) {
       const e = entries[k];
-      if (k > 0 && e.index !== entries[k - 1].index + 1) this.fail(`${n.id} got non-contiguous entries to persist at ${e.index}`);
+      if (k > 0 && e.index !== entries[k - 1].index + 1)
+        this.fail(`${n.id} got non-contiguous entries to persist at ${e.index}`);
       const prevTerm = k === 0 ? log.term(e.index - 1) : entries[k - 1].term;
       if (prevTerm === undefined) this.fail(`${n.id} persists entry ${e.index} after a gap`);
       if (prevTerm > e.term) this.fail(`${n.id} log terms decrease at ${e.index}`);
@@ -173,7 +182,9 @@ export class Checker {
       if (e.index !== prevIndex + 1) this.fail(`${n.id} recovers a gap before entry ${e.index}`);
       const known = this.identity.get(`${e.index}:${e.term}`);
       if (known && known.prevTerm !== prevTerm) {
-        this.fail(`${n.id} recovers entry ${e.index} (term ${e.term}) after a term-${prevTerm} entry; it was written after term ${known.prevTerm}`);
+        this.fail(
+          `${n.id} recovers entry ${e.index} (term ${e.term}) after a term-${prevTerm} entry; it was written after term ${known.prevTerm}`,
+        );
       }
       prevIndex = e.index;
       prevTerm = e.term;
@@ -185,19 +196,28 @@ export class Checker {
    * (`ackTerm` is the term the member's log had at the acknowledged index when
    * the Ready was taken), and a granted vote.
    */
-  onSend(n: Observed, m: Message, stored: { hardState: HardState | null; snapshot: Snapshot | null; entries: readonly Entry[] }, ackTerm: number | undefined): void {
+  onSend(
+    n: Observed,
+    m: Message,
+    stored: { hardState: HardState | null; snapshot: Snapshot | null; entries: readonly Entry[] },
+    ackTerm: number | undefined,
+  ): void {
     // An acknowledgement generated before the member moved to a newer term may name entries that newer
     // leader replaced before they reached the disk: harmless, as a leader of that newer term exists, so
     // the old leader can no longer gather a quorum for them. Within one term, entries are never replaced.
     const movedOn = (stored.hardState?.term ?? 0) > m.term;
     if (m.type === 'appendResp' && !m.reject && !movedOn && m.index > (stored.snapshot?.meta.index ?? 0)) {
       const e = stored.entries.find((x) => x.index === m.index);
-      if (!e || e.term !== ackTerm) this.fail(`${n.id} acknowledged entry ${m.index} (term ${ackTerm}) that is not on its disk (${e ? `term ${e.term}` : 'missing'})`);
+      if (!e || e.term !== ackTerm)
+        this.fail(
+          `${n.id} acknowledged entry ${m.index} (term ${ackTerm}) that is not on its disk (${e ? `term ${e.term}` : 'missing'})`,
+        );
     }
     if (m.type === 'voteResp' && !m.reject) {
       const hs = stored.hardState;
       // A later term on disk also rules out a second vote in m.term.
-      if (!hs || hs.term < m.term || (hs.term === m.term && hs.vote !== m.to)) this.fail(`${n.id} granted its vote in term ${m.term} to ${m.to} before persisting it`);
+      if (!hs || hs.term < m.term || (hs.term === m.term && hs.vote !== m.to))
+        this.fail(`${n.id} granted its vote in term ${m.term} to ${m.to} before persisting it`);
     }
   }
 
@@ -217,7 +237,8 @@ export class Checker {
   onRestore(n: Observed, s: MachineState): void {
     if (s.index === 0) return;
     const known = this.digestAt[s.index];
-    if (known !== s.digest) this.fail(`${n.id} restored a snapshot at ${s.index} whose state was never applied anywhere`);
+    if (known !== s.digest)
+      this.fail(`${n.id} restored a snapshot at ${s.index} whose state was never applied anywhere`);
   }
 
   onReadRequested(ctx: string, node: MemberId): void {
@@ -230,7 +251,9 @@ export class Checker {
     if (!r) this.fail(`${n.id} got a ReadState for unknown ctx ${rs.ctx}`);
     if (r.node !== n.id) this.fail(`ReadState ${rs.ctx} requested at ${r.node} surfaced at ${n.id}`);
     if (rs.index < r.minIndex) {
-      this.fail(`stale read ${rs.ctx} at ${n.id}: index ${rs.index} but ${r.minIndex} was committed before the request`);
+      this.fail(
+        `stale read ${rs.ctx} at ${n.id}: index ${rs.index} but ${r.minIndex} was committed before the request`,
+      );
     }
     this.stats.readsServed++;
   }

@@ -4,7 +4,15 @@
 // change membership, transfer leadership and compact. Invariants are checked after
 // every event; at the end the network heals and the cluster must make progress.
 import { Raft } from '../../../lib/raft/index.js';
-import { asMemberId, type Entry, type HardState, type MemberId, type Message, type Ready, type Snapshot } from '../../../lib/raft/types.js';
+import {
+  asMemberId,
+  type Entry,
+  type HardState,
+  type MemberId,
+  type Message,
+  type Ready,
+  type Snapshot,
+} from '../../../lib/raft/types.js';
 import { Checker, InvariantViolation, type MachineState, type Observed } from './checker.js';
 import { EventQueue } from './event-queue.js';
 import { Rng } from './prng.js';
@@ -87,7 +95,18 @@ class Simulation {
   private readonly group = new Map<MemberId, number>();
   /** One-way cuts `${from}>${to}`. */
   private readonly cut = new Set<string>();
-  private readonly stats = { crashes: 0, restarts: 0, proposals: 0, reads: 0, confChanges: 0, transfers: 0, compactions: 0, snapshotsSent: 0, dropped: 0, events: 0 };
+  private readonly stats = {
+    crashes: 0,
+    restarts: 0,
+    proposals: 0,
+    reads: 0,
+    confChanges: 0,
+    transfers: 0,
+    compactions: 0,
+    snapshotsSent: 0,
+    dropped: 0,
+    events: 0,
+  };
 
   // Per-run parameters, drawn from the seed.
   private readonly size: number;
@@ -155,7 +174,9 @@ class Simulation {
         return `${n.id.slice(-2)}:${st ? `${st.role}/t${st.term}/c${st.commit}/a${st.applied}/l${st.lastIndex}/v${voters}` : n.removed ? 'removed' : 'down'}`;
       });
       const conf = this.voters.map((v) => v.slice(-2)).join(',');
-      throw new Error(`liveness: no proposal committed within ${this.opts.healTime}ms after healing; conf ${conf} at ${this.confIndex} [${roles.join(' ')}]`);
+      throw new Error(
+        `liveness: no proposal committed within ${this.opts.healTime}ms after healing; conf ${conf} at ${this.confIndex} [${roles.join(' ')}]`,
+      );
     }
   }
 
@@ -262,13 +283,16 @@ class Simulation {
     this.checker.onPersist(n, rd.entries);
     const leader = raft.status().role === 'leader';
     // What may leave before the fsync (a leader's appends) leaves now; the rest only after persisting.
-    for (const m of rd.sendNow) this.checker.onSend(n, m, n.storage, m.type === 'appendResp' && !m.reject ? raft.log.term(m.index) : undefined);
+    for (const m of rd.sendNow)
+      this.checker.onSend(n, m, n.storage, m.type === 'appendResp' && !m.reject ? raft.log.term(m.index) : undefined);
     this.sendAll(rd.sendNow);
     // A leader that dies right after appending or committing leaves the divergent logs that test the commit rule.
     if (leader && (rd.hardState || rd.entries.length > 0) && !this.healing && this.rng.chance(0.02 * this.faultRate)) {
       this.crashSoon(n, this.rng.int(0, 10));
     }
-    const ackTerms = rd.sendAfterSync.map((m) => (m.type === 'appendResp' && !m.reject ? raft.log.term(m.index) : undefined));
+    const ackTerms = rd.sendAfterSync.map((m) =>
+      m.type === 'appendResp' && !m.reject ? raft.log.term(m.index) : undefined,
+    );
     const incarnation = n.incarnation;
     // Disks stall now and then: a slow fsync widens the window in which the log changes under a Ready.
     const fsync = this.rng.chance(0.1) ? this.rng.int(5, 40) : this.rng.int(0, 3);
@@ -487,11 +511,13 @@ class Simulation {
     if (!l) return;
     const voters = (l.raft as Raft).status().voters;
     let cc: { type: 'add' | 'remove'; id: MemberId };
-    if (voters.length < 6 && (voters.length <= 2 || this.rng.chance(0.5))) cc = { type: 'add', id: memberId(this.nextMember++) };
+    if (voters.length < 6 && (voters.length <= 2 || this.rng.chance(0.5)))
+      cc = { type: 'add', id: memberId(this.nextMember++) };
     else cc = { type: 'remove', id: this.rng.pick(voters) };
     // Proposed through a random member so forwarding is exercised too.
     const via = this.rng.chance(0.5) ? l : this.rng.pick(this.live());
-    if ((via.raft as Raft).propose([{ type: 'confChange', data: Buffer.from(JSON.stringify(cc)) }])) this.stats.confChanges++;
+    if ((via.raft as Raft).propose([{ type: 'confChange', data: Buffer.from(JSON.stringify(cc)) }]))
+      this.stats.confChanges++;
     this.kick(via);
   }
 
@@ -500,7 +526,11 @@ class Simulation {
     const snapIndex = n.storage.snapshot?.meta.index ?? 0;
     if (n.busy || n.sm.index <= snapIndex) return;
     const snap: Snapshot = {
-      meta: { index: n.sm.index as Snapshot['meta']['index'], term: n.sm.term as Snapshot['meta']['term'], conf: { voters: raft.status().voters } },
+      meta: {
+        index: n.sm.index as Snapshot['meta']['index'],
+        term: n.sm.term as Snapshot['meta']['term'],
+        conf: { voters: raft.status().voters },
+      },
       data: encodeState(n.sm),
     };
     const keep = this.rng.int(0, 10);

@@ -19,7 +19,18 @@ interface Member {
   index: number;
 }
 
-const COLUMNS = ['Member', 'Role', 'Health', 'Term', 'Commit', 'Applied', 'Reads', 'Writes', 'fsync p99', 'Up'] as const;
+const COLUMNS = [
+  'Member',
+  'Role',
+  'Health',
+  'Term',
+  'Commit',
+  'Applied',
+  'Reads',
+  'Writes',
+  'fsync p99',
+  'Up',
+] as const;
 const NUMERIC = new Set<string>(['Term', 'Commit', 'Applied', 'Reads', 'Writes', 'fsync p99', 'Up']);
 
 export class ClusterView {
@@ -41,8 +52,18 @@ export class ClusterView {
     private readonly onReport: (r: ClusterReport) => void,
   ) {
     const head = el('tr', {}, ...COLUMNS.map((c) => el(`th.${NUMERIC.has(c) ? 'num' : 'text'}`, { scope: 'col' }, c)));
-    const table = el('table.data.members', { 'data-testid': 'members' }, el('caption', {}, 'Reads and writes per second over the last 10 s; fsync p99 over the last minute.'), el('thead', {}, head), this.tbody);
-    this.rows = new KeyedRows(this.tbody, (m) => this.makeRow(m), (tr, m) => this.updateRow(tr, m));
+    const table = el(
+      'table.data.members',
+      { 'data-testid': 'members' },
+      el('caption', {}, 'Reads and writes per second over the last 10 s; fsync p99 over the last minute.'),
+      el('thead', {}, head),
+      this.tbody,
+    );
+    this.rows = new KeyedRows(
+      this.tbody,
+      (m) => this.makeRow(m),
+      (tr, m) => this.updateRow(tr, m),
+    );
     const box = (title: string) => {
       const chart = el('div');
       return { root: el('figure.panel', {}, el('figcaption', {}, title), chart), chart };
@@ -50,9 +71,28 @@ export class ClusterView {
     const w = box('Writes applied per second');
     const r = box('Reads served per second');
     const f = box('WAL fsync p99 per second');
-    this.writes = new TimeChart(w.chart, { height: 180, unit: '/s', format: formatRate, label: 'Writes applied per second, per member', emptyText: 'No samples yet.' });
-    this.reads = new TimeChart(r.chart, { height: 180, unit: '/s', format: formatRate, label: 'Reads served per second, per member', emptyText: 'No samples yet.' });
-    this.fsync = new TimeChart(f.chart, { height: 180, unit: 'ms', format: formatMs, log: true, label: 'WAL fsync p99 per second, per member', emptyText: 'No fsync in the last 5 minutes: nothing was written.' });
+    this.writes = new TimeChart(w.chart, {
+      height: 180,
+      unit: '/s',
+      format: formatRate,
+      label: 'Writes applied per second, per member',
+      emptyText: 'No samples yet.',
+    });
+    this.reads = new TimeChart(r.chart, {
+      height: 180,
+      unit: '/s',
+      format: formatRate,
+      label: 'Reads served per second, per member',
+      emptyText: 'No samples yet.',
+    });
+    this.fsync = new TimeChart(f.chart, {
+      height: 180,
+      unit: 'ms',
+      format: formatMs,
+      log: true,
+      label: 'WAL fsync p99 per second, per member',
+      emptyText: 'No fsync in the last 5 minutes: nothing was written.',
+    });
     this.root.append(
       el('h2', {}, 'Cluster'),
       this.summary,
@@ -101,17 +141,32 @@ export class ClusterView {
       if (!this.memberOrder.includes(row.id)) this.memberOrder.push(row.id);
       const held = this.members.get(row.id);
       const incoming = row.status?.samples ?? [];
-      this.members.set(row.id, { row, samples: mergeSamples(held?.samples ?? [], incoming, nowSeconds, KEEP_SECONDS), index: this.memberOrder.indexOf(row.id) });
+      this.members.set(row.id, {
+        row,
+        samples: mergeSamples(held?.samples ?? [], incoming, nowSeconds, KEEP_SECONDS),
+        index: this.memberOrder.indexOf(row.id),
+      });
     }
-    const list = [...this.members.values()].sort((a, b) => (a.row.name || a.row.id).localeCompare(b.row.name || b.row.id));
+    const list = [...this.members.values()].sort((a, b) =>
+      (a.row.name || a.row.id).localeCompare(b.row.name || b.row.id),
+    );
     setText(this.summary, clusterSummary(r.members));
     setAttr(this.summary, 'data-state', r.members.every((m) => healthOf(m) === 'healthy') ? 'ok' : 'warn');
     this.rows.render(list, (m) => m.row.id);
     const lines = list.map((m) => ({ label: m.row.name || m.row.id, style: lineStyle(m.index) }));
     replaceChildren(this.legend, ...lines.map((l) => el('span.legend-item', {}, swatch(l.style), l.label)));
-    this.writes.update(lines, alignedSeries(list, (s) => s.writesPerSecond, nowSeconds, CHART_SECONDS));
-    this.reads.update(lines, alignedSeries(list, (s) => s.readsPerSecond, nowSeconds, CHART_SECONDS));
-    this.fsync.update(lines, alignedSeries(list, (s) => s.fsyncP99Ms, nowSeconds, CHART_SECONDS));
+    this.writes.update(
+      lines,
+      alignedSeries(list, (s) => s.writesPerSecond, nowSeconds, CHART_SECONDS),
+    );
+    this.reads.update(
+      lines,
+      alignedSeries(list, (s) => s.readsPerSecond, nowSeconds, CHART_SECONDS),
+    );
+    this.fsync.update(
+      lines,
+      alignedSeries(list, (s) => s.fsyncP99Ms, nowSeconds, CHART_SECONDS),
+    );
     const self = r.members.find((m) => m.id === r.servedBy);
     this.renderChanges(self?.status?.leaderChanges ?? [], r);
   }
@@ -119,14 +174,19 @@ export class ClusterView {
   private renderChanges(changes: readonly LeaderChange[], r: ClusterReport): void {
     const names: Record<string, string> = {};
     for (const m of r.members) names[m.id] = m.name || m.id;
-    const items = [...changes].reverse().slice(0, 20).map((c) =>
-      el('li', { 'data-state': c.leader === '' ? 'bad' : 'ok' },
-        el('span.when', {}, formatClock(c.t * 1000)),
-        ' ',
-        c.leader === '' ? '▲ no leader' : `● ${names[c.leader] ?? c.leader} leads`,
-        el('span.term', {}, ` term ${c.term}`),
-      ),
-    );
+    const items = [...changes]
+      .reverse()
+      .slice(0, 20)
+      .map((c) =>
+        el(
+          'li',
+          { 'data-state': c.leader === '' ? 'bad' : 'ok' },
+          el('span.when', {}, formatClock(c.t * 1000)),
+          ' ',
+          c.leader === '' ? '▲ no leader' : `● ${names[c.leader] ?? c.leader} leads`,
+          el('span.term', {}, ` term ${c.term}`),
+        ),
+      );
     replaceChildren(this.changes, ...(items.length > 0 ? items : [el('li', {}, 'None since this member started.')]));
   }
 
@@ -148,7 +208,11 @@ export class ClusterView {
     const nameCell = cell('Member');
     if (nameCell.dataset.index !== String(m.index)) {
       nameCell.dataset.index = String(m.index);
-      replaceChildren(nameCell, el('div', {}, swatch(lineStyle(m.index)), el('span.member-name'), el('span.member-id')), el('div.member-urls'));
+      replaceChildren(
+        nameCell,
+        el('div', {}, swatch(lineStyle(m.index)), el('span.member-name'), el('span.member-id')),
+        el('div.member-urls'),
+      );
     }
     setText(nameCell.querySelector('.member-name')!, m.row.name || '(not started)');
     setText(nameCell.querySelector('.member-id')!, m.row.id);
@@ -156,8 +220,20 @@ export class ClusterView {
     setText(nameCell.querySelector('.member-urls')!, urls);
     setAttr(nameCell, 'title', urls);
     setAttr(tr, 'data-health', health);
-    setText(cell('Role'), s ? (s.role === 'leader' ? '★ leader' : s.role === 'candidate' ? '◆ candidate' : 'follower') : NONE);
-    setText(cell('Health'), health === 'healthy' ? '● healthy' : health === 'unhealthy' ? `▲ ${s?.unhealthy ?? ''}` : health === 'unreachable' ? `■ no answer: ${m.row.problem ?? ''}` : '○ added, not started');
+    setText(
+      cell('Role'),
+      s ? (s.role === 'leader' ? '★ leader' : s.role === 'candidate' ? '◆ candidate' : 'follower') : NONE,
+    );
+    setText(
+      cell('Health'),
+      health === 'healthy'
+        ? '● healthy'
+        : health === 'unhealthy'
+          ? `▲ ${s?.unhealthy ?? ''}`
+          : health === 'unreachable'
+            ? `■ no answer: ${m.row.problem ?? ''}`
+            : '○ added, not started',
+    );
     setAttr(cell('Health'), 'title', m.row.problem ?? s?.unhealthy ?? null);
     setText(cell('Term'), formatCount(s?.term));
     setText(cell('Commit'), formatCount(s?.commit));

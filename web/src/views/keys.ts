@@ -44,10 +44,35 @@ export class KeysView {
   private readonly tree = el('ul.tree', { role: 'tree', 'data-testid': 'key-tree' });
   private readonly detail = el('div.key-detail', { 'data-testid': 'key-detail' });
   private readonly message = el('div.notice', { 'data-testid': 'keys-message' }, '\u00a0');
-  private readonly keyInput = el('input', { type: 'text', name: 'key', placeholder: '/config/feature', required: true, autocomplete: 'off', 'data-testid': 'set-key' });
-  private readonly valueInput = el('textarea', { name: 'value', rows: 3, placeholder: 'value', 'data-testid': 'set-value' });
-  private readonly ttlInput = el('input', { type: 'number', name: 'ttl', min: 1, step: 1, placeholder: 'none', 'data-testid': 'set-ttl' });
-  private readonly watchInput = el('input', { type: 'text', name: 'prefix', value: '/', autocomplete: 'off', 'data-testid': 'watch-prefix' });
+  private readonly keyInput = el('input', {
+    type: 'text',
+    name: 'key',
+    placeholder: '/config/feature',
+    required: true,
+    autocomplete: 'off',
+    'data-testid': 'set-key',
+  });
+  private readonly valueInput = el('textarea', {
+    name: 'value',
+    rows: 3,
+    placeholder: 'value',
+    'data-testid': 'set-value',
+  });
+  private readonly ttlInput = el('input', {
+    type: 'number',
+    name: 'ttl',
+    min: 1,
+    step: 1,
+    placeholder: 'none',
+    'data-testid': 'set-ttl',
+  });
+  private readonly watchInput = el('input', {
+    type: 'text',
+    name: 'prefix',
+    value: '/',
+    autocomplete: 'off',
+    'data-testid': 'watch-prefix',
+  });
   private readonly watchButton = el('button', { type: 'button', 'data-testid': 'watch-toggle' }, 'Start watching');
   private readonly watchState = el('span.watch-state', { 'data-testid': 'watch-state' }, 'not watching');
   private readonly events = el('ol.events', { 'data-testid': 'watch-events' });
@@ -60,7 +85,9 @@ export class KeysView {
     const rootNode = this.makeNode('/', true);
     this.tree.append(rootNode.li);
     const refresh = el('button', { type: 'button', onclick: () => void this.reloadExpanded() }, 'Refresh');
-    const form = el('form.set-form', { 'data-testid': 'set-form' },
+    const form = el(
+      'form.set-form',
+      { 'data-testid': 'set-form' },
       el('h3', {}, 'Set a key'),
       el('label', {}, 'Key', this.keyInput),
       el('label', {}, 'Value', this.valueInput),
@@ -79,14 +106,15 @@ export class KeysView {
     this.root.append(
       el('h2', {}, 'Keys'),
       this.message,
-      el('div.keys-layout', {},
+      el(
+        'div.keys-layout',
+        {},
         el('div.panel.tree-panel', {}, el('div.panel-head', {}, el('h3', {}, 'Tree'), refresh), this.tree),
-        el('div.keys-side', {},
-          el('div.panel', {}, this.detail),
-          el('div.panel', {}, form),
-        ),
+        el('div.keys-side', {}, el('div.panel', {}, this.detail), el('div.panel', {}, form)),
       ),
-      el('div.panel.watch-panel', {},
+      el(
+        'div.panel.watch-panel',
+        {},
         el('div.panel-head', {}, el('h3', {}, 'Live watch'), this.watchState),
         el('div.watch-controls', {}, el('label', {}, 'Prefix', this.watchInput), this.watchButton),
         this.events,
@@ -119,8 +147,16 @@ export class KeysView {
   }
 
   private makeNode(key: string, dir: boolean): TreeNode {
-    const toggle = el('button.tree-toggle', { type: 'button', 'aria-label': dir ? `Open ${key}` : `Show ${key}` }, dir ? '▸' : '·');
-    const label = el('button.tree-label', { type: 'button', 'data-key': key }, dir ? `${baseName(key)}${key === '/' ? '' : '/'}` : baseName(key));
+    const toggle = el(
+      'button.tree-toggle',
+      { type: 'button', 'aria-label': dir ? `Open ${key}` : `Show ${key}` },
+      dir ? '▸' : '·',
+    );
+    const label = el(
+      'button.tree-label',
+      { type: 'button', 'data-key': key },
+      dir ? `${baseName(key)}${key === '/' ? '' : '/'}` : baseName(key),
+    );
     const children = el('ul', { role: 'group' });
     children.hidden = true;
     const li = el('li', { role: 'treeitem', 'data-key': key, 'data-dir': String(dir) }, toggle, label, children);
@@ -130,7 +166,9 @@ export class KeysView {
       if (dir) void (node.expanded ? this.collapse(node) : this.expand(node));
       void this.select(key);
     };
-    toggle.addEventListener('click', () => (dir ? void (node.expanded ? this.collapse(node) : this.expand(node)) : void this.select(key)));
+    toggle.addEventListener('click', () =>
+      dir ? void (node.expanded ? this.collapse(node) : this.expand(node)) : void this.select(key),
+    );
     label.addEventListener('click', activate);
     this.nodes.set(key, node);
     return node;
@@ -163,14 +201,23 @@ export class KeysView {
       if (child.key === undefined) continue;
       seen.add(child.key);
       const existing = this.nodes.get(child.key);
-      const n = existing && existing.dir === Boolean(child.dir) ? existing : this.makeNode(child.key, Boolean(child.dir));
+      const n =
+        existing && existing.dir === Boolean(child.dir) ? existing : this.makeNode(child.key, Boolean(child.dir));
       items.push(n.li);
     }
     for (const [key] of this.nodes) {
       if (key !== node.key && parentOf(key) === node.key && !seen.has(key)) this.forget(key);
     }
-    if (items.length === 0) items.push(el('li.empty', {}, node.key === '/' ? 'The store is empty: set a key below.' : 'empty directory'));
-    if (all.length > MAX_CHILDREN) items.push(el('li.empty', {}, `… and ${formatCount(all.length - MAX_CHILDREN)} more, not shown (the first ${formatCount(MAX_CHILDREN)} in key order are)`));
+    if (items.length === 0)
+      items.push(el('li.empty', {}, node.key === '/' ? 'The store is empty: set a key below.' : 'empty directory'));
+    if (all.length > MAX_CHILDREN)
+      items.push(
+        el(
+          'li.empty',
+          {},
+          `… and ${formatCount(all.length - MAX_CHILDREN)} more, not shown (the first ${formatCount(MAX_CHILDREN)} in key order are)`,
+        ),
+      );
     node.children.replaceChildren(...items);
     node.expanded = true;
     node.children.hidden = false;
@@ -214,7 +261,11 @@ export class KeysView {
       ['TTL', n.ttl !== undefined ? `${formatDuration(n.ttl * 1000)} left` : 'none (does not expire)'],
       ['Expires', n.expiration ?? NONE],
     ];
-    const del = el('button.danger', { type: 'button', 'data-testid': 'delete-key' }, n.dir ? 'Delete directory…' : 'Delete…');
+    const del = el(
+      'button.danger',
+      { type: 'button', 'data-testid': 'delete-key' },
+      n.dir ? 'Delete directory…' : 'Delete…',
+    );
     del.addEventListener('click', () => void this.confirmDelete(key, Boolean(n.dir), n.nodes?.length ?? 0));
     const edit = el('button', { type: 'button' }, 'Edit in the form');
     edit.addEventListener('click', () => {
@@ -226,7 +277,11 @@ export class KeysView {
       this.detail,
       el('h3.key-path', { 'data-testid': 'detail-key' }, key),
       n.dir
-        ? el('p.muted', {}, `Directory with ${formatCount(n.nodes?.length ?? 0)} entr${(n.nodes?.length ?? 0) === 1 ? 'y' : 'ies'}.`)
+        ? el(
+            'p.muted',
+            {},
+            `Directory with ${formatCount(n.nodes?.length ?? 0)} entr${(n.nodes?.length ?? 0) === 1 ? 'y' : 'ies'}.`,
+          )
         : el('pre.value', { 'data-testid': 'detail-value' }, n.value ?? ''),
       el('dl.facts', {}, ...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
       key === '/' ? null : el('div.buttons', {}, n.dir ? null : edit, del),
@@ -247,7 +302,11 @@ export class KeysView {
       return;
     }
     const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-    const ok = await confirmAction('Write to the cluster?', `Set ${key} to “${shown}”${ttl !== null ? ` for ${ttl} s` : ''}. This replaces any value it has now on every member.`, 'Set key');
+    const ok = await confirmAction(
+      'Write to the cluster?',
+      `Set ${key} to “${shown}”${ttl !== null ? ` for ${ttl} s` : ''}. This replaces any value it has now on every member.`,
+      'Set key',
+    );
     if (!ok) return;
     try {
       await setKey(key, value, ttl);
@@ -338,7 +397,9 @@ export class KeysView {
 
   private addEvent(ev: V2Event): void {
     const n = ev.node;
-    const li = el('li', { 'data-action': ev.action },
+    const li = el(
+      'li',
+      { 'data-action': ev.action },
       el('span.when', {}, formatClock(Date.now())),
       el('span.action', {}, ev.action),
       el('span.event-key', {}, n.key ?? ''),

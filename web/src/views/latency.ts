@@ -44,7 +44,10 @@ export class LatencyView {
   private readonly explain = el('div.chart-explain');
   private readonly windowLabel = el('span.window-label');
   private readonly tbody = el('tbody');
-  private readonly rows: KeyedRows<FollowerLatency & { index: number; names: Record<string, string>; slowest: boolean }, HTMLTableRowElement>;
+  private readonly rows: KeyedRows<
+    FollowerLatency & { index: number; names: Record<string, string>; slowest: boolean },
+    HTMLTableRowElement
+  >;
   private readonly rowParts = new WeakMap<HTMLTableRowElement, Row>();
   private readonly windowButtons: HTMLButtonElement[] = [];
 
@@ -52,17 +55,38 @@ export class LatencyView {
     private readonly status: StatusLine,
     private readonly onReport: (r: LatencyReport) => void,
   ) {
-    const toolbar = el('div.toolbar', {}, el('h2', {}, 'Latency from the leader to each follower', el('span.h-note', {}, ' slowest answer in each second, log scale')));
+    const toolbar = el(
+      'div.toolbar',
+      {},
+      el(
+        'h2',
+        {},
+        'Latency from the leader to each follower',
+        el('span.h-note', {}, ' slowest answer in each second, log scale'),
+      ),
+    );
     const group = el('div.segmented', { role: 'group', 'aria-label': 'Time window' });
     for (const w of WINDOWS) {
-      const b = el('button', { type: 'button', 'data-seconds': w.seconds, onclick: () => this.setWindow(w.seconds) }, w.label);
+      const b = el(
+        'button',
+        { type: 'button', 'data-seconds': w.seconds, onclick: () => this.setWindow(w.seconds) },
+        w.label,
+      );
       this.windowButtons.push(b);
       group.append(b);
     }
     toolbar.append(group);
-    this.chart = new TimeChart(this.chartBox, { height: 280, unit: 'ms', format: formatMs, log: true, label: 'Slowest round trip from the leader to each follower in each second' });
+    this.chart = new TimeChart(this.chartBox, {
+      height: 280,
+      unit: 'ms',
+      format: formatMs,
+      log: true,
+      label: 'Slowest round trip from the leader to each follower in each second',
+    });
     const chartArea = el('div.chart-area', {}, this.chartBox, this.explain);
-    const head = el('tr', {},
+    const head = el(
+      'tr',
+      {},
       el('th.col-swatch', { scope: 'col' }, el('span.sr-only', {}, 'Line')),
       el('th.col-name', { scope: 'col' }, 'Follower'),
       el('th.col-state', { scope: 'col' }, 'State'),
@@ -73,8 +97,18 @@ export class LatencyView {
       el('th.num', { scope: 'col' }, 'Max'),
       el('th.num', { scope: 'col' }, 'Failures'),
     );
-    const table = el('table.data.followers', { 'data-testid': 'followers' }, el('caption', {}, 'Figures over the last ', this.windowLabel, '; current is the last answer.'), el('thead', {}, head), this.tbody);
-    this.rows = new KeyedRows(this.tbody, (f) => this.makeRow(f), (tr, f) => this.updateRow(tr, f));
+    const table = el(
+      'table.data.followers',
+      { 'data-testid': 'followers' },
+      el('caption', {}, 'Figures over the last ', this.windowLabel, '; current is the last answer.'),
+      el('thead', {}, head),
+      this.tbody,
+    );
+    this.rows = new KeyedRows(
+      this.tbody,
+      (f) => this.makeRow(f),
+      (tr, f) => this.updateRow(tr, f),
+    );
     this.root.append(
       el('div.cards', {}, this.slowest.root, this.leader.root, this.answering.root),
       this.notice,
@@ -120,7 +154,16 @@ export class LatencyView {
     const names = { ...r.names };
     const leaderName = r.leader ? memberLabel(r.leader.id, names) : 'none';
     setText(this.leader.value, leaderName);
-    setText(this.leader.detail, r.leader === null ? 'no leader elected' : r.via === 'leader' ? 'figures fetched through the leader' : r.via === 'self' ? 'this member leads' : '\u00a0');
+    setText(
+      this.leader.detail,
+      r.leader === null
+        ? 'no leader elected'
+        : r.via === 'leader'
+          ? 'figures fetched through the leader'
+          : r.via === 'self'
+            ? 'this member leads'
+            : '\u00a0',
+    );
     if (view === null) {
       this.showNotice(r.problem ?? 'No latency view available.', 'warn');
       setText(this.slowest.value, '–');
@@ -136,8 +179,21 @@ export class LatencyView {
     const followers = view.followers;
     const answering = followers.filter((f) => followerState(f) === 'ok').length;
     setText(this.answering.value, followers.length === 0 ? 'none' : `${answering} of ${followers.length}`);
-    setText(this.answering.detail, followers.length === 0 ? 'one member: no followers' : `a write needs ${view.quorum - 1} of them`);
-    setAttr(this.answering.root, 'data-state', followers.length === 0 ? null : answering < view.quorum - 1 ? 'bad' : answering < followers.length ? 'warn' : 'ok');
+    setText(
+      this.answering.detail,
+      followers.length === 0 ? 'one member: no followers' : `a write needs ${view.quorum - 1} of them`,
+    );
+    setAttr(
+      this.answering.root,
+      'data-state',
+      followers.length === 0
+        ? null
+        : answering < view.quorum - 1
+          ? 'bad'
+          : answering < followers.length
+            ? 'warn'
+            : 'ok',
+    );
     if (followers.length === 0) {
       this.showNotice(
         `This cluster has one member, ${leaderName}, and it leads with no followers: there is no replication latency to show. ` +
@@ -152,14 +208,27 @@ export class LatencyView {
       return;
     }
     const slow = followers.find((f) => f.id === view.slowestOfMajority) ?? null;
-    setText(this.slowest.value, slow ? `${memberLabel(slow.id, names)} · ${slow.silent ? 'no answer' : formatMs(slow.recent)}` : '–');
-    setText(this.slowest.detail, `each write waits for the leader and ${view.quorum - 1} of ${followers.length} follower${followers.length === 1 ? '' : 's'}`);
+    setText(
+      this.slowest.value,
+      slow ? `${memberLabel(slow.id, names)} · ${slow.silent ? 'no answer' : formatMs(slow.recent)}` : '–',
+    );
+    setText(
+      this.slowest.detail,
+      `each write waits for the leader and ${view.quorum - 1} of ${followers.length} follower${followers.length === 1 ? '' : 's'}`,
+    );
     setAttr(this.slowest.root, 'data-state', slow?.silent ? 'bad' : 'ok');
     const silent = followers.filter((f) => followerState(f) !== 'ok');
     if (silent.length > 0) {
       this.showNotice(
-        silent.map((f) => `${memberLabel(f.id, names)} ${f.lastAnswerAgoMs === null ? 'has not answered the leader yet' : `has not answered the leader for ${formatDuration(f.lastAnswerAgoMs)}`}`).join('; ') +
-          (answering >= view.quorum - 1 ? '. Writes still commit with the others.' : '. Too few followers answer: writes cannot commit.'),
+        silent
+          .map(
+            (f) =>
+              `${memberLabel(f.id, names)} ${f.lastAnswerAgoMs === null ? 'has not answered the leader yet' : `has not answered the leader for ${formatDuration(f.lastAnswerAgoMs)}`}`,
+          )
+          .join('; ') +
+          (answering >= view.quorum - 1
+            ? '. Writes still commit with the others.'
+            : '. Too few followers answer: writes cannot commit.'),
         answering >= view.quorum - 1 ? 'warn' : 'bad',
       );
     } else this.showNotice(`● All ${followers.length} followers answer the leader.`, 'ok');
@@ -194,12 +263,25 @@ export class LatencyView {
     const cell = () => el('td.num');
     const cells = { current: cell(), average: cell(), p99: cell(), minimum: cell(), maximum: cell(), failures: cell() };
     cells.current.dataset.field = 'current';
-    tr.append(swatchCell, el('td.col-name', {}, name, id), state, cells.current, cells.average, cells.p99, cells.minimum, cells.maximum, cells.failures);
+    tr.append(
+      swatchCell,
+      el('td.col-name', {}, name, id),
+      state,
+      cells.current,
+      cells.average,
+      cells.p99,
+      cells.minimum,
+      cells.maximum,
+      cells.failures,
+    );
     this.rowParts.set(tr, { tr, swatchCell, name, id, state, cells });
     return tr;
   }
 
-  private updateRow(tr: HTMLTableRowElement, f: FollowerLatency & { index: number; names: Record<string, string>; slowest: boolean }): void {
+  private updateRow(
+    tr: HTMLTableRowElement,
+    f: FollowerLatency & { index: number; names: Record<string, string>; slowest: boolean },
+  ): void {
     const row = this.rowParts.get(tr)!;
     const style = lineStyle(f.index);
     if (row.swatchCell.dataset.index !== String(f.index)) {
@@ -214,8 +296,12 @@ export class LatencyView {
     setText(
       row.state,
       state === 'ok'
-        ? f.slowest ? '● answering · majority waits for it' : '● answering'
-        : state === 'silent' ? `▲ no answer for ${formatDuration(f.lastAnswerAgoMs)}` : '■ never answered',
+        ? f.slowest
+          ? '● answering · majority waits for it'
+          : '● answering'
+        : state === 'silent'
+          ? `▲ no answer for ${formatDuration(f.lastAnswerAgoMs)}`
+          : '■ never answered',
     );
     // A follower that does not answer is at least as slow as its silence is long.
     setText(row.cells.current, state === 'silent' ? `> ${formatMs(f.lastAnswerAgoMs)}` : formatMs(f.current));

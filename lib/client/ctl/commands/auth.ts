@@ -171,14 +171,17 @@ function roleGrantRevoke(grant: boolean): CommandAction {
   return async (ctx: Ctx, flags: Flags, args: readonly string[]) => {
     const path = flags.string('path');
     if (path === '') die(ctx, 'No path specified; please use `--path`');
-    if (canonicalUrlPath(path) !== path) die(ctx, `Not canonical path; please use \`--path=${canonicalUrlPath(path)}\``);
+    if (canonicalUrlPath(path) !== path)
+      die(ctx, `Not canonical path; please use \`--path=${canonicalUrlPath(path)}\``);
     const chosen = (['read', 'write', 'readwrite'] as const).filter((f) => flags.bool(f));
     if (chosen.length !== 1) die(ctx, 'Please specify exactly one of --read, --write or --readwrite');
     const type: PermissionType = chosen[0]!;
     const name = oneName(ctx, args, 'role name');
     const a = await api(ctx);
     await call(ctx, (signal) => a.getRole(name, { signal }));
-    await call(ctx, (signal) => (grant ? a.grantRole(name, [path], type, { signal }) : a.revokeRole(name, [path], type, { signal })));
+    await call(ctx, (signal) =>
+      grant ? a.grantRole(name, [path], type, { signal }) : a.revokeRole(name, [path], type, { signal }),
+    );
     ctx.out(`Role ${name} updated\n`);
   };
 }

@@ -51,7 +51,11 @@ export const set: CommandAction = async (ctx, flags, args) => {
     keys.set(
       key,
       value,
-      { ttl: ttlSeconds(flags), prevValue: flags.string('swap-with-value'), prevIndex: wireIndex(flags, 'swap-with-index') },
+      {
+        ttl: ttlSeconds(flags),
+        prevValue: flags.string('swap-with-value'),
+        prevIndex: wireIndex(flags, 'swap-with-index'),
+      },
       { signal },
     ),
   );
@@ -75,7 +79,9 @@ export const update: CommandAction = async (ctx, flags, args) => {
   const key = requireKey(ctx, args);
   const value = await requireValue(ctx, args);
   const { keys } = await ctx.client({ sync: true });
-  const resp = await call(ctx, (signal) => keys.set(key, value, { ttl: ttlSeconds(flags), prevExist: 'true' }, { signal }));
+  const resp = await call(ctx, (signal) =>
+    keys.set(key, value, { ttl: ttlSeconds(flags), prevExist: 'true' }, { signal }),
+  );
   printResponseKey(ctx, resp, ctx.format());
 };
 
@@ -126,7 +132,13 @@ export const rmdir: CommandAction = async (ctx, _flags, args) => {
 export const get: CommandAction = async (ctx, flags, args) => {
   const key = requireKey(ctx, args);
   const { keys } = await ctx.client({ sync: true });
-  const resp = await call(ctx, (signal) => keys.get(key, { sort: flags.bool('sort'), quorum: flags.bool('quorum'), atIndex: flags.int('at-index') }, { signal }));
+  const resp = await call(ctx, (signal) =>
+    keys.get(
+      key,
+      { sort: flags.bool('sort'), quorum: flags.bool('quorum'), atIndex: flags.int('at-index') },
+      { signal },
+    ),
+  );
   if (resp.node?.dir) {
     ctx.err(`${resp.node.key}: is a directory\n`);
     throw new Exit(ExitCode.BadArgs);
@@ -145,7 +157,12 @@ export const ls: CommandAction = async (ctx, flags, args) => {
   const resp = await call(ctx, (signal) =>
     keys.get(
       key,
-      { sort: flags.bool('sort'), recursive: flags.bool('recursive'), quorum: flags.bool('quorum'), atIndex: flags.int('at-index') },
+      {
+        sort: flags.bool('sort'),
+        recursive: flags.bool('recursive'),
+        quorum: flags.bool('quorum'),
+        atIndex: flags.int('at-index'),
+      },
       { signal },
     ),
   );

@@ -10,7 +10,11 @@ function die(ctx: Ctx, message: string): never {
   throw new Exit(ExitCode.BadArgs);
 }
 
-async function withDeadline<T>(ctx: Ctx, f: (signal: AbortSignal) => Promise<T>, onError: (e: Error) => never): Promise<T> {
+async function withDeadline<T>(
+  ctx: Ctx,
+  f: (signal: AbortSignal) => Promise<T>,
+  onError: (e: Error) => never,
+): Promise<T> {
   const deadline = ctx.deadline();
   try {
     return await f(deadline.signal);
@@ -25,8 +29,16 @@ async function withDeadline<T>(ctx: Ctx, f: (signal: AbortSignal) => Promise<T>,
 export const memberList: CommandAction = async (ctx, _flags, args) => {
   if (args.length !== 0) die(ctx, 'No arguments accepted');
   const { members } = await ctx.client({ sync: true });
-  const list = await withDeadline(ctx, (signal) => members.list({ signal }), (e) => die(ctx, e.message));
-  const leader = await withDeadline(ctx, (signal) => members.leader({ signal }), (e) => die(ctx, `Failed to get leader:  ${e.message}`));
+  const list = await withDeadline(
+    ctx,
+    (signal) => members.list({ signal }),
+    (e) => die(ctx, e.message),
+  );
+  const leader = await withDeadline(
+    ctx,
+    (signal) => members.leader({ signal }),
+    (e) => die(ctx, `Failed to get leader:  ${e.message}`),
+  );
   for (const m of list) {
     if (m.name === '') ctx.out(`${m.id}[unstarted]: peerURLs=${m.peerURLs.join(',')}\n`);
     else {
@@ -64,7 +76,9 @@ export const memberAdd: CommandAction = async (ctx, _flags, args) => {
       throw e;
     }
     const conf = list.flatMap((m) => m.peerURLs.map((u) => `${m.id === added.id ? name : m.name}=${u}`));
-    ctx.out(`\nETCD_NAME=${quote(name)}\nETCD_INITIAL_CLUSTER=${quote(conf.join(','))}\nETCD_INITIAL_CLUSTER_STATE="existing"\n`);
+    ctx.out(
+      `\nETCD_NAME=${quote(name)}\nETCD_INITIAL_CLUSTER=${quote(conf.join(','))}\nETCD_INITIAL_CLUSTER_STATE="existing"\n`,
+    );
   } finally {
     deadline.done();
   }
@@ -87,8 +101,12 @@ export const memberRemove: CommandAction = async (ctx, _flags, args) => {
     for (const m of list) {
       if (m.id === id) found = true;
       if (m.name === id) {
-        ctx.err(`Found a member named ${m.name}; if this is correct, please use its ID, eg:\n\tkvctl member remove ${m.id}\n`);
-        ctx.err('For more details, read the documentation at https://github.com/etcd-io/etcd/blob/master/Documentation/runtime-configuration.md#remove-a-member\n\n');
+        ctx.err(
+          `Found a member named ${m.name}; if this is correct, please use its ID, eg:\n\tkvctl member remove ${m.id}\n`,
+        );
+        ctx.err(
+          'For more details, read the documentation at https://github.com/etcd-io/etcd/blob/master/Documentation/runtime-configuration.md#remove-a-member\n\n',
+        );
       }
     }
     if (!found) die(ctx, `Couldn't find a member in the cluster with an ID of ${id}.`);
@@ -108,10 +126,15 @@ export const memberRemove: CommandAction = async (ctx, _flags, args) => {
 };
 
 export const memberUpdate: CommandAction = async (ctx, _flags, args) => {
-  if (args.length !== 2) die(ctx, 'Provide an ID and a list of comma separated peerURL (0xabcd http://example.com,http://example1.com)');
+  if (args.length !== 2)
+    die(ctx, 'Provide an ID and a list of comma separated peerURL (0xabcd http://example.com,http://example1.com)');
   const [id, urls] = [args[0]!, args[1]!];
   const { members } = await ctx.client({ sync: true });
-  await withDeadline(ctx, (signal) => members.update(id, urls.split(','), { signal }), (e) => die(ctx, e.message));
+  await withDeadline(
+    ctx,
+    (signal) => members.update(id, urls.split(','), { signal }),
+    (e) => die(ctx, e.message),
+  );
   ctx.out(`Updated member with ID ${id} in cluster\n`);
 };
 
@@ -122,10 +145,17 @@ function healthOf(body: Buffer): { healthy: boolean } | { error: string } {
     raw = JSON.parse(body.toString('utf8'));
   } catch {
     const first = body.toString('utf8').trim()[0];
-    return { error: first === undefined ? 'unexpected end of JSON input' : `invalid character '${first}' looking for beginning of value` };
+    return {
+      error:
+        first === undefined
+          ? 'unexpected end of JSON input'
+          : `invalid character '${first}' looking for beginning of value`,
+    };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { error: `json: cannot unmarshal ${Array.isArray(raw) ? 'array' : typeof raw} into Go value of type struct { Health bool }` };
+    return {
+      error: `json: cannot unmarshal ${Array.isArray(raw) ? 'array' : typeof raw} into Go value of type struct { Health bool }`,
+    };
   }
   const key = Object.keys(raw).find((k) => k.toLowerCase() === 'health');
   const v = key === undefined ? undefined : (raw as Record<string, unknown>)[key];
@@ -193,7 +223,8 @@ export const clusterHealth: CommandAction = async (ctx, flags) => {
   try {
     list = await client.members.list(ctx.io.signal ? { signal: ctx.io.signal } : {});
   } catch (e) {
-    if (ctx.io.signal?.aborted || (e instanceof ClientFailure && e.kind === 'canceled')) throw new Exit(ExitCode.Success);
+    if (ctx.io.signal?.aborted || (e instanceof ClientFailure && e.kind === 'canceled'))
+      throw new Exit(ExitCode.Success);
     ctx.out('cluster may be unhealthy: failed to list members\n');
     if (e instanceof Error) ctx.fail(ExitCode.ServerError, e);
     throw e;

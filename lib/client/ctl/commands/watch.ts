@@ -41,7 +41,9 @@ export const watch: CommandAction = async (ctx, flags, args) => {
 /** Go's exec error texts for a command that cannot be started. */
 function startError(command: string, err: NodeJS.ErrnoException): string {
   if (err.code === 'ENOENT') {
-    return command.includes('/') ? `fork/exec ${command}: no such file or directory` : `exec: "${command}": executable file not found in $PATH`;
+    return command.includes('/')
+      ? `fork/exec ${command}: no such file or directory`
+      : `exec: "${command}": executable file not found in $PATH`;
   }
   if (err.code === 'EACCES') return `fork/exec ${command}: permission denied`;
   return err.message;

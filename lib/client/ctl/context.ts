@@ -109,7 +109,7 @@ export class Ctx {
     let line = '';
     if (stdin) {
       const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
-      if (raw) stdin.setRawMode!(true);
+      if (raw) stdin.setRawMode?.(true);
       try {
         read: for await (const c of stdin) {
           for (const ch of typeof c === 'string' ? c : (c as Buffer).toString('utf8')) {
@@ -120,7 +120,7 @@ export class Ctx {
           }
         }
       } finally {
-        if (raw) stdin.setRawMode!(false);
+        if (raw) stdin.setRawMode?.(false);
         if (stdin === process.stdin) stdin.pause();
       }
     }
@@ -205,7 +205,7 @@ export class Ctx {
 
   /** etcdctl's argOrStdin: the argument, else all of stdin; null when both are empty. */
   async argOrStdin(args: readonly string[], i: number): Promise<string | null> {
-    if (i < args.length) return args[i]!;
+    if (i < args.length) return args[i];
     const stdin = this.io.stdin;
     if (!stdin) return null;
     const chunks: Buffer[] = [];

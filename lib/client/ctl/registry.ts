@@ -473,5 +473,7 @@ export function buildRegistry(): Registry {
     register(cli, defs, info);
     groups.set(name, cli);
   }
-  return { app, member: groups.get('member')!, groups, info };
+  const member = groups.get('member');
+  if (member === undefined) throw new Error('kvctl: the member command group is not registered');
+  return { app, member, groups, info };
 }

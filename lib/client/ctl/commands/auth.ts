@@ -36,7 +36,7 @@ function noArgs(ctx: Ctx, args: readonly string[]): void {
 
 function oneName(ctx: Ctx, args: readonly string[], what: string): string {
   if (args.length !== 1) die(ctx, `Please provide a ${what}`);
-  return args[0]!;
+  return args[0];
 }
 
 export const authEnable: CommandAction = async (ctx, _flags, args) => {
@@ -175,7 +175,7 @@ function roleGrantRevoke(grant: boolean): CommandAction {
       die(ctx, `Not canonical path; please use \`--path=${canonicalUrlPath(path)}\``);
     const chosen = (['read', 'write', 'readwrite'] as const).filter((f) => flags.bool(f));
     if (chosen.length !== 1) die(ctx, 'Please specify exactly one of --read, --write or --readwrite');
-    const type: PermissionType = chosen[0]!;
+    const type: PermissionType = chosen[0];
     const name = oneName(ctx, args, 'role name');
     const a = await api(ctx);
     await call(ctx, (signal) => a.getRole(name, { signal }));

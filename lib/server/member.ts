@@ -5,46 +5,22 @@
 
 import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { History, ReplicaHashes, type HashAnswer } from '../history/index.js';
+import type { HashAnswer } from '../history/index.js';
 import { AuthError, type AuthChange, type AuthOperation, type AuthService, type AuthView } from '../auth/index.js';
 import { NO_MEMBER, type MemberId, type Role } from '../raft/index.js';
-import type { Runtime } from '../runtime/index.js';
 import type { Event, Store, StoreRequest, WatchHandle, WatchOptions } from '../store/index.js';
-import { fetchPeerJSON } from '../transport/index.js';
-import type { Applier } from './applier.js';
 import { DashboardSource, type RaftProgress } from './dashboard-source.js';
 import { etcdServerRefusal, serverStopped } from './errors.js';
-import { historyCodec } from './history-codec.js';
-import type { Housekeeping } from './housekeeping.js';
 import { computeMemberId } from './ids.js';
 import type { LatencyView } from './latency-history.js';
-import type { LinearizableReads } from './linearizable-reads.js';
-import type { MemberStats } from './member-stats.js';
 import type { MemberOptions } from './options.js';
-import type { PeerEvents, RaftTransport, Releasable } from './ports.js';
+import type { PeerEvents } from './ports.js';
 import { encodeMembershipChange, encodeProposal, type MembershipChange, type ProposalBody } from './proposal.js';
-import type { Proposer } from './proposer.js';
-import type { NodeFailure, RaftNode } from './raft-node.js';
+import type { NodeFailure } from './raft-node.js';
 import type { ClusterService, KeysService, MemberInfo, ReadOptions, ResponseIndexes } from './service.js';
-import type { ApplyResult, StateMachine } from './state-machine.js';
+import type { ApplyResult } from './state-machine.js';
+import type { MemberParts } from './member-parts.js';
 import { startMember } from './start.js';
-
-/** The parts of a member, built and wired by start.ts. */
-export interface MemberParts {
-  readonly opts: MemberOptions;
-  readonly runtime: Runtime;
-  readonly id: MemberId;
-  readonly clusterId: string;
-  readonly sm: StateMachine;
-  readonly node: RaftNode;
-  readonly proposer: Proposer<ApplyResult>;
-  readonly reads: LinearizableReads;
-  readonly applier: Applier;
-  readonly stats: MemberStats;
-  readonly housekeeping: Housekeeping;
-  readonly transport: RaftTransport;
-  readonly lock: Releasable;
-}
 
 export class Member implements KeysService, ClusterService, AuthService {
   readonly id: MemberId;
@@ -53,10 +29,6 @@ export class Member implements KeysService, ClusterService, AuthService {
   readonly dashboard: DashboardSource;
 
   private readonly log: Logger;
-  /** Watches and reads served from the log. */
-  private readonly history: History;
-  /** The replica hash check (the leader's rounds, every member's answers). */
-  private readonly hashes: ReplicaHashes;
   private leader: MemberId = NO_MEMBER;
   /** Why the member refuses every request from now on (the log cannot be written, or an invariant broke). */
   private failure: string | null = null;
@@ -74,27 +46,6 @@ export class Member implements KeysService, ClusterService, AuthService {
       startedAt: p.stats.startTime,
       runtime: p.runtime,
     });
-    const opts = p.opts;
-    this.history = new History({
-      dataDir: opts.dataDir,
-      codec: historyCodec,
-      store: () => p.sm.store,
-      logger: opts.logger,
-      maxScans: opts.historyScans,
-    });
-    this.hashes = new ReplicaHashes({
-      history: this.history,
-      store: () => p.sm.store,
-      logger: opts.logger,
-      self: { id: p.id, name: opts.name, peerURLs: opts.advertisePeerURLs },
-      members: () => p.sm.registry.list(),
-      isLeader: () => p.node.isLeader,
-      askPeer: (url, path) =>
-        fetchPeerJSON(url, path, { clientTls: opts.peerClientTls ?? null, clusterId: p.clusterId, timeoutMs: 10_000 }),
-      intervalMs: opts.hashCheckIntervalMs ?? 0,
-      onCorruption: () => opts.metrics.corruptionDetected.set(1),
-    });
-    opts.metrics.onCollect(() => opts.metrics.historyOldestIndex.set(this.history.oldestWatchIndex()));
   }
 
   /** Recovers or bootstraps the member's state, then starts raft, timers and the peer listener. */
@@ -111,20 +62,18 @@ export class Member implements KeysService, ClusterService, AuthService {
     return this.p.sm.store;
   }
 
-  // ---- KeysService ------------------------------------------------------
-
   write(req: StoreRequest): Promise<Event> {
     return this.propose(req) as Promise<Event>;
   }
 
   async read(path: string, opts: ReadOptions): Promise<Event> {
     if (opts.quorum) await this.linearizableBarrier();
-    if (opts.atIndex !== undefined) return this.history.readAt(path, opts.recursive, opts.sorted, opts.atIndex);
+    if (opts.atIndex !== undefined) return this.p.history.readAt(path, opts.recursive, opts.sorted, opts.atIndex);
     return this.store.get(path, opts.recursive, opts.sorted, this.p.runtime.clock.now());
   }
 
   watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void, onEnd?: () => void): WatchHandle {
-    const handle = this.history.watch(path, opts, onEvent, () => onEnd?.());
+    const handle = this.p.history.watch(path, opts, onEvent, () => onEnd?.());
     return onEnd ? this.p.applier.endOnRestore(handle, onEnd) : handle;
   }
 
@@ -138,8 +87,6 @@ export class Member implements KeysService, ClusterService, AuthService {
     };
   }
 
-  // ---- AuthService ------------------------------------------------------
-
   /** The applied users, roles and enabled flag (the same object across snapshot installs). */
   get authView(): AuthView {
     return this.p.sm.auth;
@@ -151,20 +98,14 @@ export class Member implements KeysService, ClusterService, AuthService {
     return r as AuthChange;
   }
 
-  // ---- ClusterService ---------------------------------------------------
-
   members(): readonly MemberInfo[] {
     return this.p.sm.registry.list();
   }
 
   async addMember(peerURLs: readonly string[]): Promise<MemberInfo> {
-    const id = computeMemberId(
-      peerURLs,
-      this.p.opts.initialClusterToken,
-      Math.floor(this.p.runtime.clock.now() / 1000),
-    );
-    const r = await this.proposeChange({ type: 'add', id, name: '', peerURLs, origin: this.id, seq: 0 });
-    return r as MemberInfo;
+    const now = Math.floor(this.p.runtime.clock.now() / 1000);
+    const id = computeMemberId(peerURLs, this.p.opts.initialClusterToken, now);
+    return (await this.proposeChange({ type: 'add', id, name: '', peerURLs, origin: this.id, seq: 0 })) as MemberInfo;
   }
 
   async removeMember(id: string): Promise<void> {
@@ -188,12 +129,12 @@ export class Member implements KeysService, ClusterService, AuthService {
   }
 
   storeHash(index: number | null): Promise<HashAnswer> {
-    return this.hashes.hashAt(index);
+    return this.p.hashes.hashAt(index);
   }
 
   /** The peer port's GET /hash (the leader's replica hash check). */
   answerHashPeer(query: string): Promise<unknown> {
-    return this.hashes.answerPeer(query);
+    return this.p.hashes.answerPeer(query);
   }
 
   /** The test-only corruption hook (KVD_TEST_CORRUPT): a key's value changed here only, bypassing the log. */
@@ -227,7 +168,7 @@ export class Member implements KeysService, ClusterService, AuthService {
 
   private healthProblem(): string | null {
     if (this.failure) return this.failure;
-    if (this.hashes.problem) return this.hashes.problem;
+    if (this.p.hashes.problem) return this.p.hashes.problem;
     if (this.stopped) return 'member is stopping';
     if (this.leader === NO_MEMBER) return 'no leader';
     return null;
@@ -238,14 +179,12 @@ export class Member implements KeysService, ClusterService, AuthService {
     this.p.transport.setTls(serverTls, clientTls);
   }
 
-  // ---- life cycle -------------------------------------------------------
-
   /** Starts the timers and the ready loop; a one-member cluster elects itself at once. */
   start(): void {
     this.p.node.start();
     this.p.housekeeping.start();
     this.dashboard.start();
-    this.hashes.start();
+    this.p.hashes.start();
     const voters = this.p.node.raft.status().voters;
     if (voters.length === 1 && voters[0] === this.id) this.p.node.raft.campaign();
   }
@@ -265,17 +204,15 @@ export class Member implements KeysService, ClusterService, AuthService {
     if (this.stopped) return;
     this.stopped = true;
     this.dashboard.stop();
-    this.hashes.stop();
+    this.p.hashes.stop();
     this.p.housekeeping.stop();
-    await this.history.close();
+    await this.p.history.close();
     this.p.proposer.rejectAll(serverStopped());
     this.p.reads.rejectAll(serverStopped());
     await this.p.transport.close();
     await this.p.node.stop();
     this.p.lock.release();
   }
-
-  // ---- what the parts report ---------------------------------------------
 
   /** The raft node saw a new role or leader. */
   roleChanged(role: Role, leader: MemberId): void {
@@ -320,8 +257,6 @@ export class Member implements KeysService, ClusterService, AuthService {
     this.p.runtime.scheduler.after(2 * this.p.opts.electionMs, () => this.p.opts.onRemoved?.());
   }
 
-  // ---- proposing ----------------------------------------------------------
-
   /** Why a request cannot be taken at all now, as etcd's error; null when it can. */
   private refusal(): Error | null {
     if (this.failure) return etcdServerRefusal(this.failure);
@@ -331,24 +266,21 @@ export class Member implements KeysService, ClusterService, AuthService {
 
   /** Proposes a request under a fresh id, stamped with this member's clock. */
   propose(body: ProposalBody): Promise<ApplyResult> {
-    const refused = this.refusal();
-    if (refused) return Promise.reject(refused);
     const time = this.p.runtime.clock.now();
-    const done = this.p.proposer.propose((seq) => ({
-      type: 'normal',
-      data: encodeProposal({ origin: this.id, seq, time, body }),
-    }));
-    this.p.node.scheduleDrain();
-    return done;
+    return this.submit((seq) => ({ type: 'normal', data: encodeProposal({ origin: this.id, seq, time, body }) }));
   }
 
   private proposeChange(change: MembershipChange): Promise<ApplyResult> {
-    const refused = this.refusal();
-    if (refused) return Promise.reject(refused);
-    const done = this.p.proposer.propose((seq) => ({
+    return this.submit((seq) => ({
       type: 'confChange',
       data: encodeMembershipChange({ ...change, origin: this.id, seq }),
     }));
+  }
+
+  private submit(entry: (seq: number) => { type: 'normal' | 'confChange'; data: Buffer }): Promise<ApplyResult> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    const done = this.p.proposer.propose(entry);
     this.p.node.scheduleDrain();
     return done;
   }

@@ -12,6 +12,7 @@ import { bootstrap } from './bootstrap.js';
 import { Housekeeping } from './housekeeping.js';
 import { LinearizableReads } from './linearizable-reads.js';
 import { Member } from './member.js';
+import { historyParts } from './member-parts.js';
 import { MemberStats } from './member-stats.js';
 import type { MemberOptions } from './options.js';
 import type { LogStorage, RaftTransport, Releasable, SnapshotStorage } from './ports.js';
@@ -199,6 +200,7 @@ export function assembleMember(env: MemberEnvironment): Member {
     saveSnapshot: (snapshot) => env.snapshots.save(snapshot),
   });
   member = new Member({
+    ...historyParts(opts, state.id, state.clusterId, state.sm, node),
     opts,
     runtime,
     id: state.id,

@@ -13,22 +13,8 @@ import {
   sleep,
   startCluster,
   waitReady,
+  leaderOf,
 } from '../support/procs.js';
-
-async function leaderOf(members: MemberProcess[]): Promise<MemberProcess> {
-  return eventually(
-    async () => {
-      for (const m of members) {
-        if (!m.proc) continue;
-        const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
-        if (r?.json?.state === 'StateLeader') return m;
-      }
-      return null;
-    },
-    15_000,
-    'a leader',
-  );
-}
 
 test('a write on a follower is forwarded to the leader and visible on every member', async (t) => {
   const members = await startCluster(t, 3);

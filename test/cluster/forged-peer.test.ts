@@ -10,25 +10,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { asIndex, asMemberId, asTerm, type Entry, type Message } from '../../lib/raft/types.js';
 import { peerMembers, sendForgedAs, type PeerView } from '../support/forge.js';
-import { eventually, httpRequest, type MemberProcess, startCluster, waitReady } from '../support/procs.js';
+import { eventually, httpRequest, type MemberProcess, startCluster, waitReady, leaderOf } from '../support/procs.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const segdumpBin = join(root, 'dist/tools/segdump.js');
-
-async function leaderOf(members: readonly MemberProcess[]): Promise<MemberProcess> {
-  return eventually(
-    async () => {
-      for (const m of members) {
-        if (!m.proc) continue;
-        const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
-        if (r?.json?.state === 'StateLeader') return m;
-      }
-      return null;
-    },
-    15_000,
-    'a leader',
-  );
-}
 
 const idOf = (view: PeerView, m: MemberProcess) => asMemberId(view.members.find((x) => x.name === m.spec.name)!.id);
 

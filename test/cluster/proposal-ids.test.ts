@@ -3,21 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventually, httpRequest, type MemberProcess, startCluster } from '../support/procs.js';
-
-async function leaderOf(members: readonly MemberProcess[]): Promise<MemberProcess> {
-  return eventually(
-    async () => {
-      for (const m of members) {
-        const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
-        if (r?.json?.state === 'StateLeader') return m;
-      }
-      return null;
-    },
-    15_000,
-    'a leader',
-  );
-}
+import { eventually, httpRequest, type MemberProcess, startCluster, leaderOf } from '../support/procs.js';
 
 async function gauge(m: MemberProcess, name: string): Promise<number> {
   const r = await httpRequest('GET', `${m.clientURL}/metrics`, undefined, 2000);

@@ -4,22 +4,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { eventually, httpRequest, type MemberProcess, sleep, startCluster } from '../support/procs.js';
-
-async function leaderOf(members: readonly MemberProcess[]): Promise<MemberProcess> {
-  return eventually(
-    async () => {
-      for (const m of members) {
-        if (!m.proc) continue;
-        const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
-        if (r?.json?.state === 'StateLeader') return m;
-      }
-      return null;
-    },
-    15_000,
-    'a leader',
-  );
-}
+import { eventually, httpRequest, type MemberProcess, sleep, startCluster, leaderOf } from '../support/procs.js';
 
 test('quorum reads in flight when the leader is killed are served by the new leader, and none is left pending', async (t) => {
   const members = await startCluster(t, 3);

@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { eventually, freePort, httpRequest, type MemberProcess, startCluster, tempDir } from '../support/procs.js';
+import {
+  eventually,
+  freePort,
+  httpRequest,
+  type MemberProcess,
+  startCluster,
+  tempDir,
+  leaderOf,
+} from '../support/procs.js';
 import { cleanUp, clientTls, Kvd, memberFlags, waitHttpsReady } from '../security/helpers.js';
 import { TestPki } from '../tls/pki.js';
 
@@ -62,20 +70,6 @@ async function openBrowser(
   return context;
 }
 
-async function leaderOf(members: MemberProcess[]): Promise<MemberProcess> {
-  return eventually(
-    async () => {
-      for (const m of members) {
-        const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
-        if (r?.json?.state === 'StateLeader') return m;
-      }
-      return null;
-    },
-    WAIT_MS,
-    'a leader',
-  );
-}
-
 /** A figure as the page prints it ("0.42 ms", "2.31 s") in milliseconds; NaN for anything else. */
 function parseMs(text: string): number {
   const m = /^([\d.]+) (ms|s)$/.exec(text.trim());
@@ -123,7 +117,7 @@ test(
     mkdirSync(SHOTS, { recursive: true });
     t.diagnostic(`screenshots in ${SHOTS}`);
     const members = await startCluster(t, 3);
-    const leader = await leaderOf(members);
+    const leader = await leaderOf(members, WAIT_MS);
     const followers = members.filter((m) => m !== leader);
     const names = members.map((m) => m.spec.name);
     const origins = new Set(members.map((m) => new URL(m.clientURL).origin));

@@ -4,22 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventually, httpRequest, startCluster, type MemberProcess } from '../support/procs.js';
+import { eventually, httpRequest, startCluster, type MemberProcess, leaderOf } from '../support/procs.js';
 import { kvctlAt } from '../kvctl/support.js';
-
-async function leaderOf(members: MemberProcess[]): Promise<MemberProcess> {
-  return eventually(
-    async () => {
-      for (const m of members) {
-        const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`).catch(() => null);
-        if (r?.json?.state === 'StateLeader') return m;
-      }
-      return null;
-    },
-    15_000,
-    'a leader',
-  );
-}
 
 /** Waits until every member shows the same X-Etcd-Index, and returns it. */
 async function settledIndex(members: MemberProcess[]): Promise<number> {

@@ -234,3 +234,19 @@ export async function eventually<T>(
   }
   throw new Error(`${what} not reached within ${ms} ms${lastErr ? `: ${String(lastErr)}` : ''}`);
 }
+
+/** The member that says it leads (members without a running process are skipped), within `ms`. */
+export async function leaderOf(members: readonly MemberProcess[], ms = 15_000): Promise<MemberProcess> {
+  return eventually(
+    async () => {
+      for (const m of members) {
+        if (!m.proc) continue;
+        const r = await httpRequest('GET', `${m.clientURL}/v2/stats/self`, undefined, 1000).catch(() => null);
+        if (r?.json?.state === 'StateLeader') return m;
+      }
+      return null;
+    },
+    ms,
+    'a leader',
+  );
+}

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { eventually, httpRequest, type MemberProcess, sleep, startCluster, leaderOf } from '../support/procs.js';
+import { httpRequest, leaderOf, sleep, startCluster } from '../support/procs.js';
 
 test('quorum reads in flight when the leader is killed are served by the new leader, and none is left pending', async (t) => {
   const members = await startCluster(t, 3);

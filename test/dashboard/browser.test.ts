@@ -10,15 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import {
-  eventually,
-  freePort,
-  httpRequest,
-  type MemberProcess,
-  startCluster,
-  tempDir,
-  leaderOf,
-} from '../support/procs.js';
+import { eventually, freePort, httpRequest, startCluster, tempDir, leaderOf } from '../support/procs.js';
 import { cleanUp, clientTls, Kvd, memberFlags, waitHttpsReady } from '../security/helpers.js';
 import { TestPki } from '../tls/pki.js';
 

@@ -484,26 +484,12 @@ export class Raft {
   private handleAppend(m: Extract<Message, { type: 'append' }>): void {
     const log = this.raftLog;
     if (m.prevIndex < log.committed) {
-      this.send({
-        type: 'appendResp',
-        to: m.from,
-        reject: false,
-        index: ix(log.committed),
-        rejectHint: ix(0),
-        hintTerm: tm(0),
-      });
+      this.acceptAppend(m.from, log.committed);
       return;
     }
     const lastNew = log.maybeAppend(m.prevIndex, m.prevTerm, m.commit, m.entries);
     if (lastNew !== undefined) {
-      this.send({
-        type: 'appendResp',
-        to: m.from,
-        reject: false,
-        index: ix(lastNew),
-        rejectHint: ix(0),
-        hintTerm: tm(0),
-      });
+      this.acceptAppend(m.from, lastNew);
       return;
     }
     // Point the leader at the last entry that can match: at most our last index, and no entry of a term the leader's prevTerm excludes.
@@ -516,6 +502,11 @@ export class Raft {
       rejectHint: ix(hint.index),
       hintTerm: tm(hint.term),
     });
+  }
+
+  /** Tells the leader that this member's log matches its own up to `index`. */
+  private acceptAppend(to: MemberId, index: number): void {
+    this.send({ type: 'appendResp', to, reject: false, index: ix(index), rejectHint: ix(0), hintTerm: tm(0) });
   }
 
   private handleHeartbeat(m: Extract<Message, { type: 'heartbeat' }>): void {
@@ -535,14 +526,7 @@ export class Raft {
         this.voters = new Set(s.meta.conf.voters);
       }
     }
-    this.send({
-      type: 'appendResp',
-      to: m.from,
-      reject: false,
-      index: ix(log.committed),
-      rejectHint: ix(0),
-      hintTerm: tm(0),
-    });
+    this.acceptAppend(m.from, log.committed);
   }
 
   // ---- leader side ----

@@ -43,11 +43,11 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
 }
 
 /** Rows as aligned columns: `align` has an 'l' (left) or 'r' (right) per column; columns past its end are right-aligned. */
-function table(rows: string[][], align: string): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+export function table(rows: readonly (readonly string[])[], align: string): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) =>
     r
-      .map((c, i) => (align[i] === 'l' ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .map((c, i) => (align[i] === 'l' ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
       .join('  ')
       .trimEnd(),
   );

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { ClusterService } from '../server/index.js';
 import type { Exchange } from './exchange.js';
-import { ErrorCode, V2Error } from '../errors/index.js';
+import { ErrorCode, etcdServerError, V2Error } from '../errors/index.js';
 import { parseQuery, type FormValues } from './go-url.js';
 import { httpErrorJson, marshal, v2ErrorJson } from './json-out.js';
 import { parseUint64 } from './keys-request.js';
@@ -109,7 +109,7 @@ export class InfoHandlers {
     } catch (err) {
       if (err instanceof V2Error) return this.replyV2Error(ex, err);
       this.logger.warn({ err }, 'store hash failed');
-      this.replyV2Error(ex, new V2Error(ErrorCode.RaftInternal, err instanceof Error ? err.message : String(err), 0));
+      this.replyV2Error(ex, etcdServerError(err instanceof Error ? err.message : String(err)));
     }
   }
 

@@ -20,6 +20,7 @@ import {
   type WatchHandle,
   type WatchOptions,
 } from '../store/index.js';
+import { tooManyRequests } from '../errors/index.js';
 import { EventWindow } from './event-window.js';
 import type { StateCodec } from './codec.js';
 import { Replay } from './replay.js';
@@ -137,7 +138,7 @@ export class History {
     this.settle(w);
     if (w.done) return w.live ?? ENDED;
     if (this.waiting.size + this.building.size >= this.maxScans) {
-      throw new V2Error(ErrorCode.RaftInternal, 'etcdserver: too many requests', 0);
+      throw tooManyRequests();
     }
     this.waiting.add(w);
     void this.pump();
@@ -186,7 +187,7 @@ export class History {
     const pending = this.building.get(index);
     if (pending !== undefined) return pending;
     if (this.waiting.size + this.building.size >= this.maxScans) {
-      throw new V2Error(ErrorCode.RaftInternal, 'etcdserver: too many requests', 0);
+      throw tooManyRequests();
     }
     // One tree is built at a time: each holds a whole copy of the state.
     const build = this.treeChain.then(() => this.buildTree(index));

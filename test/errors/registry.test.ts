@@ -1,6 +1,8 @@
 // The error registry against etcd's documentation and etcd 3.4's answers.
 
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   ErrorCode,
@@ -97,4 +99,15 @@ test("membership refusals carry etcd's texts and the statuses /v2/members answer
   assert.equal(removed.message, 'membership: ID removed');
   assert.equal(removed.status, 410);
   assert.equal(removed.clientText('8e9e05c52164694d'), 'Member permanently removed: 8e9e05c52164694d');
+});
+
+test('Raft Internal errors are built only by lib/errors/etcdserver.ts', () => {
+  const root = new URL('../../', import.meta.url).pathname;
+  const builders = ['lib', 'cmd', 'tools'].flatMap((dir) =>
+    readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(dir, f))
+      .filter((f) => /new V2Error\(\s*ErrorCode\.RaftInternal/.test(readFileSync(join(root, f), 'utf8'))),
+  );
+  assert.deepEqual(builders, ['lib/errors/etcdserver.ts']);
 });

@@ -127,6 +127,15 @@ export function formatFloor(r: BenchResult): string[] {
         `${num(f.fsyncP50Ms, 3)} ms`,
         `${num(f.fsyncP99Ms, 3)} ms`,
       ],
+      ...(f.followerFsyncP50Ms !== undefined && f.followerFsyncP99Ms !== undefined && r.parameters.members > 2
+        ? [
+            [
+              `the same while ${r.parameters.members - 2} other process${r.parameters.members > 3 ? 'es' : ''} fsync (the other followers)`,
+              `${num(f.followerFsyncP50Ms, 3)} ms`,
+              `${num(f.followerFsyncP99Ms, 3)} ms`,
+            ],
+          ]
+        : []),
       ['peer round trip: h2 PING between two node processes', `${num(f.pingP50Ms, 3)} ms`, `${num(f.pingP99Ms, 3)} ms`],
       [
         "(for reference: a 512-byte echo by the peer's JavaScript)",

@@ -1,3 +1,5 @@
+import { present } from '../../../lib/assert.js';
+
 /** mulberry32: a small, fast, seedable PRNG; the simulation's only source of randomness. */
 export class Rng {
   private s: number;
@@ -24,8 +26,9 @@ export class Rng {
     return this.next() < p;
   }
 
+  /** One of items, uniformly; items must not be empty. */
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
+    return present(items[Math.floor(this.next() * items.length)], 'pick from a non-empty list');
   }
 
   /** A seed for a derived generator, so each consumer gets its own stream. */

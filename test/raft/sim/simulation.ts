@@ -3,6 +3,7 @@
 // crash and restart from what their driver persisted, and clients propose, read,
 // change membership, transfer leadership and compact. Invariants are checked after
 // every event; at the end the network heals and the cluster must make progress.
+import { present } from '../../../lib/assert.js';
 import { Raft } from '../../../lib/raft/index.js';
 import {
   asMemberId,
@@ -159,7 +160,7 @@ class Simulation {
     for (const id of voters) this.addNode(id, voters);
     if (this.size === 1) {
       // As the server does for a single-member cluster.
-      const only = this.nodes.get(voters[0]) as SimNode;
+      const only = this.nodes.get(present(voters[0], 'a cluster of size 1 has a voter')) as SimNode;
       only.raft?.campaign();
       this.kick(only);
     }
@@ -311,9 +312,9 @@ class Simulation {
       s.snapshot = rd.snapshot;
       s.entries = [];
     }
-    if (rd.entries.length > 0) {
-      const first = rd.entries[0].index;
-      const keep = s.entries.findIndex((e) => e.index >= first);
+    const head = rd.entries[0];
+    if (head !== undefined) {
+      const keep = s.entries.findIndex((e) => e.index >= head.index);
       if (keep >= 0) s.entries.length = keep;
       for (const e of rd.entries) s.entries.push(e);
     }

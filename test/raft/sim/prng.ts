@@ -1,5 +1,3 @@
-import { present } from '../../../lib/assert.js';
-
 /** mulberry32: a small, fast, seedable PRNG; the simulation's only source of randomness. */
 export class Rng {
   private s: number;
@@ -26,9 +24,11 @@ export class Rng {
     return this.next() < p;
   }
 
-  /** One of items, uniformly; items must not be empty. */
-  pick<T>(items: readonly T[]): T {
-    return present(items[Math.floor(this.next() * items.length)], 'pick from a non-empty list');
+  /** One of items, uniformly; undefined when items is empty (the draw is made either way: runs stay reproducible). */
+  pick<T>(items: readonly [T, ...T[]]): T;
+  pick<T>(items: readonly T[]): T | undefined;
+  pick<T>(items: readonly T[]): T | undefined {
+    return items[Math.floor(this.next() * items.length)];
   }
 
   /** A seed for a derived generator, so each consumer gets its own stream. */

@@ -54,9 +54,15 @@ module.exports = {
       'The error registry is shared by api, server and store: it depends on none of them.',
     ),
     onlyImports(
+      'proposal-is-vocabulary',
+      'proposal',
+      ['wire'],
+      "What an entry's data says is shared by store, auth, server, api and tools: it depends only on the entry types.",
+    ),
+    onlyImports(
       'store-knows-no-raft',
       'store',
-      ['errors'],
+      ['errors', 'proposal'],
       'The key tree knows nothing of Raft, storage, transport or the server: the time of a mutation comes from its log entry.',
     ),
     onlyImports(

@@ -5,7 +5,7 @@
 import { MAX_TTL_SECONDS, type ReadOptions } from '../server/index.js';
 import type { WatchOptions } from '../store/index.js';
 import { ErrorCode, V2Error } from '../errors/index.js';
-import type { StoreRequest } from '../store/index.js';
+import type { StoreRequest } from '../proposal/index.js';
 import { cleanPath, GoError, parseMediaType, parseQuery, type FormValues } from './go-url.js';
 
 /** Go's net/http limit on a urlencoded body (maxFormSize). */
@@ -191,6 +191,8 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
   if (atIndex instanceof V2Error) return atIndex;
   const at = atIndex > 0n ? { atIndex: Number(atIndex) } : {};
 
+  // An absent condition is not checked (lib/proposal leaves it out of the log); prevIndex=0 is absent.
+  const given = prevIndex > 0n ? prevIndex : undefined;
   switch (req.method) {
     case 'GET':
       // etcd turns a quorum GET into a linearizable read even when it asks to wait.
@@ -212,23 +214,16 @@ export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
         dir,
         ttl,
         refresh,
-        ...(prevValue !== undefined ? { prevValue } : {}),
-        ...(prevIndex > 0n ? { prevIndex } : {}),
-        ...(prevExist !== undefined ? { prevExist } : {}),
+        prevValue,
+        prevIndex: given,
+        prevExist,
       };
       return { kind: 'write', request, noValueOnSuccess, recursive };
     }
     case 'POST':
       return { kind: 'write', request: { op: 'post', path, value, dir, ttl }, noValueOnSuccess, recursive };
     case 'DELETE': {
-      const request: StoreRequest = {
-        op: 'delete',
-        path,
-        dir,
-        recursive,
-        ...(prevValue !== undefined ? { prevValue } : {}),
-        ...(prevIndex > 0n ? { prevIndex } : {}),
-      };
+      const request: StoreRequest = { op: 'delete', path, dir, recursive, prevValue, prevIndex: given };
       return { kind: 'write', request, noValueOnSuccess, recursive };
     }
   }

@@ -3,15 +3,7 @@
 // through.
 
 export { Authenticator, parseCredentials, type Credentials, type Identity, type RefusalReason } from './access.js';
-export {
-  AUTH_OPERATION_SCHEMAS,
-  authOperationFromWire,
-  authOperationToWire,
-  decodeAuthData,
-  describeAuthData,
-  describeAuthOperation,
-  encodeAuthData,
-} from './codec.js';
+export { decodeAuthData, describeAuthData, encodeAuthData } from './codec.js';
 export {
   AuthError,
   GUEST,

@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime/index.js';
 import { yieldTurn } from '../runtime/index.js';
 import type { WatchHandle } from '../store/index.js';
 import { applyCommitted } from './bootstrap.js';
-import type { MembershipChange } from './proposal.js';
+import type { MembershipChange } from '../proposal/index.js';
 import type { RaftTransport } from './ports.js';
 import { peersFollowChange, peersFollowMembers } from './remote-peers.js';
 import type { ApplyResult, StateMachine } from './state-machine.js';

@@ -33,7 +33,7 @@ import { rewriteAsNewCluster, settleInterruptedRewrite } from './force-new-clust
 import { computeClusterId, computeMemberId } from './ids.js';
 import { MemberRegistry } from './members.js';
 import type { InitialMember, MemberOptions } from './options.js';
-import { encodeMembershipChange } from './proposal.js';
+import { encodeMembershipChange } from '../proposal/index.js';
 import { ProposalIds } from './proposal-ids.js';
 import type { MemberInfo } from './service.js';
 import { StateMachine, type Applied } from './state-machine.js';

@@ -3,7 +3,7 @@
 // member recorded.
 
 import type { StateCodec } from '../history/index.js';
-import { decodeProposal } from './proposal.js';
+import { decodeProposal } from '../proposal/index.js';
 import { decodeServerState } from './state-codec.js';
 import { StateMachine } from './state-machine.js';
 

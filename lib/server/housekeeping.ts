@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Runtime, Timer } from '../runtime/index.js';
 import type { Store } from '../store/index.js';
-import type { ProposalBody, PublishRequest } from './proposal.js';
+import type { ProposalBody, PublishRequest } from '../proposal/index.js';
 
 /** How often the leader checks for keys whose TTL ran out. */
 export const SYNC_INTERVAL_MS = 500;

@@ -11,6 +11,5 @@ export type {
   ReadOptions,
   ResponseIndexes,
 } from './service.js';
-export { describeProposal } from './proposal.js';
 /** The TTL limit the api checks before a request reaches the member. */
 export { MAX_TTL_SECONDS } from '../store/index.js';

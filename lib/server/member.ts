@@ -15,7 +15,7 @@ import { computeMemberId } from './ids.js';
 import type { LatencyView } from './latency-history.js';
 import type { MemberOptions } from './options.js';
 import type { PeerEvents } from './ports.js';
-import { encodeMembershipChange, encodeProposal, type MembershipChange, type ProposalBody } from './proposal.js';
+import { encodeMembershipChange, encodeProposal, type MembershipChange, type ProposalBody } from '../proposal/index.js';
 import type { NodeFailure } from './raft-node.js';
 import type { ClusterService, KeysService, MemberInfo, ReadOptions, ResponseIndexes } from './service.js';
 import type { ApplyResult } from './state-machine.js';

@@ -4,7 +4,7 @@
 
 import { asMemberId, type MemberId } from '../raft/index.js';
 import type { MemberInfo } from './service.js';
-import type { MembershipChange, PublishRequest } from './proposal.js';
+import type { MembershipChange, PublishRequest } from '../proposal/index.js';
 
 export class MemberRegistry {
   private readonly byId = new Map<MemberId, MemberInfo>();

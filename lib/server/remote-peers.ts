@@ -9,7 +9,7 @@ import { PeerTransport } from '../transport/index.js';
 import type { Bootstrapped } from './bootstrap.js';
 import type { MemberOptions } from './options.js';
 import type { PeerEvents, RaftTransport } from './ports.js';
-import type { MembershipChange } from './proposal.js';
+import type { MembershipChange } from '../proposal/index.js';
 import type { MemberInfo } from './service.js';
 
 export class RemotePeers implements RaftTransport {

@@ -16,7 +16,7 @@ import { historyParts } from './member-parts.js';
 import { MemberStats } from './member-stats.js';
 import type { MemberOptions } from './options.js';
 import type { LogStorage, RaftTransport, Releasable, SnapshotStorage } from './ports.js';
-import { proposalProblem } from './proposal.js';
+import { proposalProblem } from '../proposal/index.js';
 import type { ProposalIds } from './proposal-ids.js';
 import { Proposer } from './proposer.js';
 import { RaftNode } from './raft-node.js';

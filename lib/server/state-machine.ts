@@ -8,7 +8,7 @@ import { NO_MEMBER, type Entry, type MemberId } from '../raft/index.js';
 import { etcdServerError, MembershipError, V2Error } from '../errors/index.js';
 import { Store, type Event } from '../store/index.js';
 import { MemberRegistry } from './members.js';
-import { decodeMembershipChange, decodeProposal, type MembershipChange } from './proposal.js';
+import { decodeMembershipChange, decodeProposal, type MembershipChange } from '../proposal/index.js';
 import type { MemberInfo } from './service.js';
 import { decodeServerState, serverStateHead } from './state-codec.js';
 

@@ -3,7 +3,7 @@
 // comes in with each request, nothing here reads a clock or does I/O.
 
 export { Store, type MutationRequest, type StoreOptions } from './store.js';
-export { MAX_TTL_SECONDS, type Preconditions, type StoreOp, type StoreRequest } from './request.js';
+export { MAX_TTL_SECONDS, type StoreOp, type StoreRequest } from './request.js';
 export type { Action, Event, NodeJSON, WatchHandle, WatchOptions } from './event.js';
 export { snapshotIndexOf } from './snapshot.js';
 export { cleanPath } from './path.js';

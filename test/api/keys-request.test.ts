@@ -33,10 +33,11 @@ function ok(r: KeyHttpRequest): KeyOperation {
   return out;
 }
 
+/** The write's fields that carry a value: a condition left undefined is not checked, as one left out. */
 function putRequest(r: KeyHttpRequest): Record<string, unknown> {
   const op = ok(r);
   assert.equal(op.kind, 'write');
-  return op.kind === 'write' ? { ...op.request } : {};
+  return op.kind === 'write' ? Object.fromEntries(Object.entries(op.request).filter(([, v]) => v !== undefined)) : {};
 }
 
 describe('keys request errors as etcd answers them', () => {

@@ -6,7 +6,7 @@ import { Raft } from '../../lib/raft/index.js';
 import { asIndex, asMemberId, asTerm, type Entry, type Snapshot } from '../../lib/raft/types.js';
 import { SeededRandom, VirtualTime } from '../../lib/runtime/index.js';
 import { Applier } from '../../lib/server/applier.js';
-import { encodeMembershipChange, encodeProposal } from '../../lib/server/proposal.js';
+import { encodeMembershipChange, encodeProposal } from '../../lib/proposal/index.js';
 import { StateMachine, type ApplyResult } from '../../lib/server/state-machine.js';
 import type { Event } from '../../lib/store/index.js';
 import { MemorySnapshots, quietLogger, RecordingTransport, settle, type Step } from './parts.js';

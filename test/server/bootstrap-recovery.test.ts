@@ -11,7 +11,7 @@ import { Metrics } from '../../lib/metrics/index.js';
 import { asIndex, asTerm, type Entry } from '../../lib/raft/types.js';
 import { bootstrap, type Bootstrapped } from '../../lib/server/bootstrap.js';
 import type { MemberOptions } from '../../lib/server/options.js';
-import { encodeProposal } from '../../lib/server/proposal.js';
+import { encodeProposal } from '../../lib/proposal/index.js';
 import { capturingLogger, type LogLine } from '../discovery/support.js';
 import { tempDir } from '../support/procs.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SeededRandom, VirtualTime } from '../../lib/runtime/index.js';
 import { Housekeeping, SYNC_INTERVAL_MS } from '../../lib/server/housekeeping.js';
-import type { ProposalBody } from '../../lib/server/proposal.js';
+import type { ProposalBody } from '../../lib/proposal/index.js';
 import { Store } from '../../lib/store/index.js';
 import { quietLogger, settle } from './parts.js';
 

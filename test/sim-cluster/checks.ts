@@ -10,7 +10,7 @@
 //   committed twice.
 
 import type { Entry, MemberId } from '../../lib/raft/types.js';
-import { decodeMembershipChange, decodeProposal } from '../../lib/server/proposal.js';
+import { decodeMembershipChange, decodeProposal } from '../../lib/proposal/index.js';
 import { describeOp, type History, type Op } from './history.js';
 import { checkRegister } from './linearizability.js';
 

@@ -2,7 +2,7 @@
 // seed prints.
 
 import type { Entry, Message } from '../../lib/raft/types.js';
-import { describeProposal } from '../../lib/server/index.js';
+import { describeProposal } from '../../lib/proposal/index.js';
 
 const short = (id: string): string => (id === '' ? '-' : id.slice(-4));
 

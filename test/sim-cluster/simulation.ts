@@ -10,7 +10,7 @@ import type { Entry, MemberId } from '../../lib/raft/types.js';
 import { asIndex, asTerm, NO_MEMBER } from '../../lib/raft/types.js';
 import { SeededRandom, sleep, VirtualTime } from '../../lib/runtime/index.js';
 import { computeClusterId, computeMemberId } from '../../lib/server/ids.js';
-import { encodeMembershipChange } from '../../lib/server/proposal.js';
+import { encodeMembershipChange } from '../../lib/proposal/index.js';
 import { V2Error, type Event } from '../../lib/store/index.js';
 import { checkHistory, type Failure, type WatchLog } from './checks.js';
 import { SimDisk } from './disk.js';

@@ -2,7 +2,7 @@
 // shows them in those terms.
 
 import type { EntryType } from '../../lib/wire/index.js';
-import { describeProposal } from '../../lib/server/proposal.js';
+import { describeProposal } from '../../lib/proposal/index.js';
 import { describeSnapshotData } from '../../lib/server/snapshot-describe.js';
 
 /** Maps an entry's data to fields such as time, method, path, value, ttl, prevValue. */

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kvdBin } from '../support/procs.js';
+import { first } from '../support/pick.js';
 
 const CYCLES = 3;
 const PARTITION_MS = 8000;
@@ -61,7 +62,7 @@ interface Member {
   readonly errors: string[];
 }
 
-const sh = (...args: string[]) => execFileSync(args[0], args.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
+const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 function request(
@@ -293,13 +294,15 @@ async function main(): Promise<ChaosReport> {
         const others = members.filter((m) => m !== isolated);
         for (const o of others) cut(isolated, o);
         await sleep(PARTITION_MS);
-        const view = await leaderOf(others[0]);
+        const view = await leaderOf(first(others));
         heal();
-        const probes = await Promise.all(members.map((m) => firstWrite(m, cycle, acked)));
+        const probes = await Promise.all(
+          members.map(async (m) => [m.name, await firstWrite(m, cycle, acked)] as const),
+        );
         cycles.push({
           isolated: isolated.name,
           leaderDuringPartition: members.find((m) => ids.get(m) === view?.leader)?.name ?? '',
-          writeAfterHealMs: Object.fromEntries(members.map((m, i) => [m.name, probes[i]])),
+          writeAfterHealMs: Object.fromEntries(probes),
         });
       }
     } catch (err) {

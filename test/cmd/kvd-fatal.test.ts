@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { first } from '../support/pick.js';
 import { freePort, kvdBin, memberArgs, tempDir, waitReady, type MemberProcess } from '../support/procs.js';
 
 interface Exit {
@@ -53,9 +54,10 @@ test('an uncaught exception is logged at fatal with its stack and stops the memb
   assert.ok(code !== null && code !== 0, `exit code ${code}`);
   const fatal = lines.filter((l) => l.level === 60);
   assert.equal(fatal.length, 1, JSON.stringify(lines.slice(-3)));
-  assert.equal(fatal[0].msg, 'uncaught exception; stopping the member');
-  assert.equal(fatal[0].name, 'm1');
-  assert.match(fatal[0].err.stack, /Error: injected fault\n\s+at /);
+  const line = first(fatal);
+  assert.equal(line.msg, 'uncaught exception; stopping the member');
+  assert.equal(line.name, 'm1');
+  assert.match(line.err.stack, /Error: injected fault\n\s+at /);
 });
 
 test('an unhandled rejection is logged at fatal with its stack and stops the member with a non-zero code', async (t) => {
@@ -63,6 +65,7 @@ test('an unhandled rejection is logged at fatal with its stack and stops the mem
   assert.ok(code !== null && code !== 0, `exit code ${code}`);
   const fatal = lines.filter((l) => l.level === 60);
   assert.equal(fatal.length, 1, JSON.stringify(lines.slice(-3)));
-  assert.equal(fatal[0].msg, 'unhandled promise rejection; stopping the member');
-  assert.match(fatal[0].err.stack, /Error: injected rejection\n\s+at /);
+  const line = first(fatal);
+  assert.equal(line.msg, 'unhandled promise rejection; stopping the member');
+  assert.match(line.err.stack, /Error: injected rejection\n\s+at /);
 });

@@ -13,6 +13,7 @@ import { SnapshotStore, Wal } from '../../lib/storage/index.js';
 import { Store, V2Error, type StoreRequest } from '../../lib/store/index.js';
 import { History, type HistoryOptions } from '../../lib/history/index.js';
 import { dataDir, hardState, walOptions } from '../storage/helpers.js';
+import { nth } from '../support/pick.js';
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -111,7 +112,7 @@ export const PATHS = ['/a', '/a/b', '/a/_h', '/a/b/c', '/a/_h/k', '/_x/y', '/d',
 
 /** One request of every kind the store knows, some of them bound to fail. */
 export function randomRequest(rnd: () => number): StoreRequest {
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const pick = <T>(xs: readonly T[]): T => nth(xs, Math.floor(rnd() * xs.length));
   const path = pick(PATHS);
   const value = `v${Math.floor(rnd() * 3)}`;
   const ttl = rnd() < 0.2 ? 1 + Math.floor(rnd() * 3) : null;

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Raft } from '../../lib/raft/index.js';
 import { asIndex, asTerm, NO_MEMBER, type Message } from '../../lib/raft/types.js';
 import { entries, id, seededRandom, TestCluster, TestNode } from './harness.js';
+import { only } from '../support/pick.js';
 
 const voteFrom = (from: number, to: number, term: number, lastIndex: number, lastTerm: number): Message => ({
   type: 'vote',
@@ -20,11 +21,10 @@ describe('raft elections', () => {
   it('a follower campaigns after its randomized election timeout and wins with a majority', () => {
     const c = new TestCluster(3);
     c.tickAll(20);
-    const leaders = c.leaders();
-    assert.equal(leaders.length, 1);
-    const term = leaders[0].raft.status().term;
+    const leader = only(c.leaders(), 'one leader');
+    const term = leader.raft.status().term;
     for (const n of c.nodes.values()) {
-      assert.equal(n.raft.status().leader, leaders[0].id);
+      assert.equal(n.raft.status().leader, leader.id);
       assert.equal(n.raft.status().term, term);
     }
   });
@@ -56,8 +56,7 @@ describe('raft elections', () => {
     n.raft.campaign();
     assert.equal(n.raft.status().role, 'leader');
     const rd1 = n.raft.ready();
-    assert.equal(rd1.entries.length, 1);
-    assert.equal(rd1.entries[0].type, 'empty');
+    assert.equal(only(rd1.entries).type, 'empty');
     assert.equal(rd1.committed.length, 0, 'nothing commits before the leader persisted it');
     assert.equal(rd1.sendNow.length + rd1.sendAfterSync.length, 0);
     n.raft.advance(rd1);
@@ -124,7 +123,7 @@ describe('raft elections', () => {
     );
     voter.raft.step(voteFrom(2, 1, 4, 3, 3));
     const [resp] = answers(voter.drain(), 'voteResp');
-    assert.equal(resp.reject, false);
+    assert.equal(resp?.reject, false);
     assert.equal(voter.raft.status().vote, id(2));
     assert.equal(voter.stored.hardState?.vote, id(2), 'the vote is persisted in the same Ready as the answer');
   });
@@ -154,7 +153,7 @@ describe('raft elections', () => {
     cand.drain();
     cand.raft.step(voteFrom(2, 1, term, 10, term - 1));
     const [resp] = answers(cand.drain(), 'voteResp');
-    assert.equal(resp.reject, true);
+    assert.equal(resp?.reject, true);
     assert.equal(cand.raft.status().vote, id(1));
   });
 
@@ -165,7 +164,7 @@ describe('raft elections', () => {
     voter.restart();
     voter.raft.step(voteFrom(3, 1, 1, 0, 0));
     const [resp] = answers(voter.drain(), 'voteResp');
-    assert.equal(resp.reject, true);
+    assert.equal(resp?.reject, true);
   });
 
   it('pre-vote keeps a partitioned member that rejoins from disrupting the leader', () => {

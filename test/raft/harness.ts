@@ -137,10 +137,8 @@ export class TestNode {
       s.entries = [];
       this.state = JSON.parse(rd.snapshot.data.toString()) as string[];
     }
-    if (rd.entries.length > 0) {
-      const first = rd.entries[0].index;
-      s.entries = s.entries.filter((e) => e.index < first).concat(rd.entries);
-    }
+    const head = rd.entries[0];
+    if (head !== undefined) s.entries = s.entries.filter((e) => e.index < head.index).concat(rd.entries);
     if (rd.hardState) s.hardState = rd.hardState;
     for (const e of rd.committed) {
       this.applied.push(e);

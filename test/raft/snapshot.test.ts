@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Raft } from '../../lib/raft/index.js';
 import { asIndex, asTerm, NO_MEMBER } from '../../lib/raft/types.js';
 import { entries, id, TestCluster, TestNode } from './harness.js';
+import { only } from '../support/pick.js';
 
 /** A three-member cluster led by 1, where 3 missed `count` proposals that the leader then compacted away. */
 function laggingFollowerBehindCompaction(count: number, opts = {}): TestCluster {
@@ -26,12 +27,11 @@ describe('raft snapshots', () => {
     c.stabilize();
     const f = c.node(3);
     const installed = f.readies.filter((rd) => rd.snapshot !== null);
-    assert.equal(installed.length, 1);
-    assert.equal(installed[0].snapshot?.meta.index, snapIndex);
+    assert.equal(only(installed).snapshot?.meta.index, snapIndex);
     assert.equal(f.raft.status().firstIndex, (snapIndex as number) + 1, 'its log restarts after the snapshot');
     assert.deepEqual(f.appliedData(), c.node(1).appliedData());
     assert.deepEqual(f.appliedData(), ['v0', 'v1', 'v2', 'v3', 'v4', 'after']);
-    assert.equal(c.node(1).raft.status().progress[id(3)].state, 'replicate');
+    assert.equal(c.node(1).raft.status().progress[id(3)]?.state, 'replicate');
   });
 
   it('the Ready that carries a snapshot names the snapshot as applied once advanced', () => {
@@ -173,15 +173,15 @@ describe('raft snapshots', () => {
     c.tick(1);
     c.stabilize();
     const leader = c.node(1).raft;
-    assert.equal(leader.status().progress[id(3)].state, 'snapshot');
+    assert.equal(leader.status().progress[id(3)]?.state, 'snapshot');
     leader.reportSnapshot(id(3), false);
-    assert.equal(leader.status().progress[id(3)].state, 'probe');
+    assert.equal(leader.status().progress[id(3)]?.state, 'probe');
     c.heal();
     c.tick(1);
     c.stabilize();
     c.tick(1);
     c.stabilize();
-    assert.equal(leader.status().progress[id(3)].state, 'replicate');
+    assert.equal(leader.status().progress[id(3)]?.state, 'replicate');
     assert.deepEqual(c.node(3).appliedData(), c.node(1).appliedData());
   });
 

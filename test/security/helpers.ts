@@ -242,7 +242,8 @@ export function serialOf(cert: IssuedCert): string {
 export interface MemberFlags {
   readonly name: string;
   readonly dataDir: string;
-  readonly listenClientUrls: readonly string[];
+  /** The first is also advertised. */
+  readonly listenClientUrls: readonly [string, ...string[]];
   readonly peerUrl: string;
   /** Default: this member alone. */
   readonly initialCluster?: string;

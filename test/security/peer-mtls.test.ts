@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { first } from '../support/pick.js';
 import { eventually, freePort, httpRequest } from '../support/procs.js';
 import { TestPki, type IssuedCert } from '../tls/pki.js';
 import {
@@ -23,7 +24,8 @@ import {
 const pki = new TestPki();
 const otherCa = new TestPki();
 const ALLOWED_CN = 'kvd-peer';
-const peerCerts = [1, 2, 3].map((i) => pki.issue(`peer-${i}`, { cn: ALLOWED_CN }));
+const peerCert = (i: number) => pki.issue(`peer-${i}`, { cn: ALLOWED_CN });
+const peerCerts = [peerCert(1), peerCert(2), peerCert(3)] as const;
 const rotated = pki.issue('peer-1-rotated', { cn: ALLOWED_CN });
 const foreign = otherCa.issue('foreign-peer', { cn: ALLOWED_CN });
 const wrongCn = pki.issue('intruder-peer', { cn: 'kvd-intruder' });
@@ -33,6 +35,10 @@ after(async () => {
   pki.remove();
   otherCa.remove();
 });
+
+/** The three members' places in the cluster. */
+const SEATS = [0, 1, 2] as const;
+type SeatIndex = (typeof SEATS)[number];
 
 interface Seat {
   readonly name: string;
@@ -70,12 +76,12 @@ const getValue = async (s: Seat, key: string): Promise<string | undefined> =>
 
 describe('a cluster over peer mutual TLS', () => {
   const dir = scratchDir();
-  let seats: Seat[];
-  let members: Kvd[];
+  let seats: [Seat, Seat, Seat];
+  let members: [Kvd, Kvd, Kvd];
   let initialCluster: string;
   /** m1's peer certificate, at paths rotation writes to. */
   const live: IssuedCert = { certFile: join(dir, 'peer-1.pem'), keyFile: join(dir, 'peer-1-key.pem') };
-  const args = (i: number) =>
+  const args = (i: SeatIndex) =>
     memberFlags({
       name: seats[i].name,
       dataDir: join(dir, seats[i].name),
@@ -89,8 +95,9 @@ describe('a cluster over peer mutual TLS', () => {
     installCert(peerCerts[0], live);
     seats = [await seat('m1'), await seat('m2'), await seat('m3')];
     initialCluster = seats.map((s) => `${s.name}=${s.peerUrl}`).join(',');
-    members = seats.map((s, i) => new Kvd(s.name, args(i)).start());
-    await Promise.all(members.map((m, i) => waitHttpsReady(m, `${seats[i].clientUrl}/health`, null)));
+    const start = (i: SeatIndex) => new Kvd(seats[i].name, args(i)).start();
+    members = [start(0), start(1), start(2)];
+    await Promise.all(SEATS.map((i) => waitHttpsReady(members[i], `${seats[i].clientUrl}/health`, null)));
   });
 
   it('replicates a write on one member to the others', async () => {
@@ -101,10 +108,17 @@ describe('a cluster over peer mutual TLS', () => {
     }
   });
 
-  it('accepts peer streams only with certificates of the trusted CA', () => {
+  it('accepts peer streams only with certificates of the trusted CA', async () => {
     for (const m of members) {
-      const accepted = m.logsWith('peer stream accepted');
-      assert.ok(accepted.length >= 2, `${m.name} accepted ${accepted.length} peer streams`);
+      // Each of the two others dials m; a write replicated by m1 does not wait for those dials.
+      const accepted = await eventually(
+        async () => {
+          const lines = m.logsWith('peer stream accepted');
+          return lines.length >= 2 && lines;
+        },
+        15_000,
+        `${m.name} accepting a peer stream from each of the two others`,
+      );
       for (const line of accepted) {
         const cert = line.certificate as { subject: string; issuer: string };
         assert.match(cert.subject, new RegExp(`(^|, )CN=${ALLOWED_CN}(,|$)`));
@@ -163,12 +177,13 @@ describe('a cluster over peer mutual TLS', () => {
     const peerPort = seats[0].peerPort;
     const dial = clientTls(pki.caFile, peerCerts[1]);
     assert.equal(await servedSerial(peerPort, dial), serialOf(peerCerts[0]));
-    const marks = members.map((m) => m.logs().length);
+    const marks = members.map((m) => ({ m, mark: m.logs().length }));
+    const m1Mark = members[0].logs().length;
     installCert(rotated, live);
     const reload = await members[0].waitForLog(
       'reload logged',
       (l) => l.msg === 'peer TLS certificate reloaded',
-      marks[0],
+      m1Mark,
     );
     assert.equal(reload.serial, serialOf(rotated));
     assert.equal(await servedSerial(peerPort, dial), serialOf(rotated));
@@ -180,18 +195,18 @@ describe('a cluster over peer mutual TLS', () => {
         `the write on ${s.name}`,
       );
     }
-    members.forEach((m, i) => {
-      const since = m.logs().slice(marks[i]);
+    for (const { m, mark } of marks) {
+      const since = m.logs().slice(mark);
       assert.deepEqual(
         since.filter((l) => l.msg === 'peer stream disconnected' || l.msg === 'peer stream accepted'),
         [],
         `${m.name} kept its sessions`,
       );
-    });
+    }
   });
 
   it('presents the rotated certificate on the sessions it dials after the rotation', async () => {
-    const m1Id = members[0].logsWith('member started')[0].id;
+    const m1Id = first(members[0].logsWith('member started')).id;
     await members[1].kill('SIGTERM');
     members[1] = new Kvd('m2', args(1)).start();
     const accepted = await members[1].waitForLog(

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { asIndex, asMemberId, asTerm, type MemberId } from '../../lib/raft/types.js';
 import { encodeFrame } from '../../lib/transport/codec.js';
 import { fetchPeerJSON } from '../../lib/transport/index.js';
+import { first, nth, only } from '../support/pick.js';
 import { eventually, httpRequest, startCluster, type MemberProcess } from '../support/procs.js';
 
 const MiB = 1 << 20;
@@ -73,7 +74,7 @@ async function peerMembers(m: MemberProcess): Promise<PeerMembers> {
 
 test("six forged snapshot streams declaring 2 GiB and sending 32 MiB each grow the receiver's RSS by less than 100 MB", async (t) => {
   const members = await startCluster(t, 3);
-  const target = members[2];
+  const target = nth(members, 2);
   const pid = target.proc!.pid!;
   const { clusterId, members: list } = await peerMembers(target);
   const self = list.find((m) => m.peerURLs.includes(target.peerURL))!.id as MemberId;
@@ -87,7 +88,7 @@ test("six forged snapshot streams declaring 2 GiB and sending 32 MiB each grow t
   }
   const forged = await Promise.all(
     Array.from({ length: 6 }, (_, i) =>
-      forgeSnapshot(target.peerURL, clusterId, others[i % others.length], self, 2 * 1024 * MiB, 32 * MiB),
+      forgeSnapshot(target.peerURL, clusterId, nth(others, i % others.length), self, 2 * 1024 * MiB, 32 * MiB),
     ),
   );
   const grownMB = (kib('VmHWM', pid) - rssBefore) / 1024;
@@ -97,25 +98,26 @@ test("six forged snapshot streams declaring 2 GiB and sending 32 MiB each grow t
   const put = await httpRequest('PUT', `${target.clientURL}/v2/keys/after-flood`, 'value=ok');
   assert.ok(put.status === 200 || put.status === 201, `write after the flood: ${put.status} ${put.body}`);
   await eventually(
-    async () => (await httpRequest('GET', `${members[0].clientURL}/v2/keys/after-flood?quorum=true`)).status === 200,
+    async () =>
+      (await httpRequest('GET', `${first(members).clientURL}/v2/keys/after-flood?quorum=true`)).status === 200,
     10_000,
     'the write everywhere',
   );
 });
 
 test("GET /members on the peer port answers what etcd's does: the cluster id and each member's id, name, peer and client URLs", async (t) => {
-  const [m1] = await startCluster(t, 1);
+  const m1 = only(await startCluster(t, 1));
   const body = await peerMembers(m1);
   assert.deepStrictEqual(Object.keys(body).sort(), ['clusterId', 'members']);
   // Ids are unpadded hex, as Go's strconv.FormatUint(id, 16): a leading zero nibble gives 15 digits.
   assert.match(body.clusterId, /^[1-9a-f][0-9a-f]{0,15}$/);
-  assert.equal(body.members.length, 1);
-  assert.deepStrictEqual(Object.keys(body.members[0]).sort(), ['clientURLs', 'id', 'name', 'peerURLs']);
-  assert.match(body.members[0].id, /^[1-9a-f][0-9a-f]{0,15}$/);
-  assert.equal(body.members[0].name, 'm1');
-  assert.deepStrictEqual(body.members[0].peerURLs, [m1.peerURL]);
+  const member = only(body.members);
+  assert.deepStrictEqual(Object.keys(member).sort(), ['clientURLs', 'id', 'name', 'peerURLs']);
+  assert.match(member.id, /^[1-9a-f][0-9a-f]{0,15}$/);
+  assert.equal(member.name, 'm1');
+  assert.deepStrictEqual(member.peerURLs, [m1.peerURL]);
   await eventually(
-    async () => (await peerMembers(m1)).members[0].clientURLs[0] === m1.clientURL,
+    async () => (await peerMembers(m1)).members[0]?.clientURLs[0] === m1.clientURL,
     10_000,
     'client URLs published',
   );

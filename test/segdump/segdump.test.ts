@@ -13,11 +13,13 @@ import {
   hardState,
   lastSegment,
   recordOffsets,
+  segmentPath,
   segmentPaths,
   usedBytes,
   walOptions,
   zeroRange,
 } from '../storage/helpers.js';
+import { first } from '../support/pick.js';
 
 // Entry data in these tests is JSON of the request: the describer just parses it.
 const describeJson: EntryDescriber = (data: Buffer, type: EntryType) =>
@@ -87,20 +89,20 @@ test('ls lists every segment with its index range and record counts, and the sna
   assert.equal(code, 0);
   const segs = segmentPaths(dir).map((p) => p.split('/').pop()!);
   for (const name of segs) assert.match(out, new RegExp(name));
-  const first = lines(out)
-    .find((l) => l.startsWith(segs[0]))!
+  const row = lines(out)
+    .find((l) => l.startsWith(first(segs)))!
     .split(/\s{2,}/);
-  assert.equal(first[1], '1');
+  assert.equal(row[1], '1');
   assert.match(out, /0000000000000001-0000000000000014\.snap\s+20\s+1\s.*ok/);
   assert.match(out, /member 8e9e05c52164694d, cluster cdf818194e3a8c32/);
 });
 
 test('ls marks a corrupt segment and an invalid snapshot, and exits 1', async (t) => {
   const dir = await fixture(t);
-  const first = segmentPaths(dir)[0];
-  const victim = recordOffsets(dir, first).find((r) => r.kind === 'entry' && r.index === 3)!;
-  flipByte(first, victim.offset + 20);
-  flipByte(fs.readdirSync(`${dir}/member/snap`).map((n) => `${dir}/member/snap/${n}`)[0], 12);
+  const seg = segmentPath(dir, 0);
+  const victim = recordOffsets(dir, seg).find((r) => r.kind === 'entry' && r.index === 3)!;
+  flipByte(seg, victim.offset + 20);
+  flipByte(`${dir}/member/snap/${first(fs.readdirSync(`${dir}/member/snap`))}`, 12);
   const { code, out } = await segdump(['ls', dir]);
   assert.equal(code, 1);
   assert.match(out, new RegExp(`CORRUPT at byte ${victim.offset}: record fails its CRC`));
@@ -208,9 +210,9 @@ test('dump reports a torn tail and exits 0, a corrupt record and exits 1', async
   assert.match(a.out, /!! torn write at byte \d+: .*; a restart drops these \d+ bytes/);
 
   const bad = await fixture(t);
-  const first = segmentPaths(bad)[0];
-  const victim = recordOffsets(bad, first).find((r) => r.kind === 'entry' && r.index === 4)!;
-  flipByte(first, victim.offset + 20);
+  const seg = segmentPath(bad, 0);
+  const victim = recordOffsets(bad, seg).find((r) => r.kind === 'entry' && r.index === 4)!;
+  flipByte(seg, victim.offset + 20);
   const b = await segdump(['dump', bad]);
   assert.equal(b.code, 1);
   assert.match(b.out, new RegExp(`!! CORRUPT at byte ${victim.offset}: record fails its CRC`));
@@ -246,7 +248,7 @@ test('verify exits 0 with a summary of segments, records, entries and index rang
 
 test('verify names the same file and offset a restarting member refuses', async (t) => {
   const dir = await fixture(t);
-  const file = segmentPaths(dir)[0];
+  const file = segmentPath(dir, 0);
   const victim = recordOffsets(dir, file).find((r) => r.kind === 'entry' && r.index === 22)!;
   flipByte(file, victim.offset + 20);
   let refusal: StorageError | null = null;
@@ -269,7 +271,7 @@ test('verify fails on a missing segment and on a damaged snapshot file', async (
   for (let i = 1; i <= 60; i++) wal.append([request(i, 1, { path: `/k${i}`, value: 'x'.repeat(200) })], null);
   wal.close();
   assert.ok(segmentPaths(gap).length >= 3);
-  fs.rmSync(segmentPaths(gap)[1]);
+  fs.rmSync(segmentPath(gap, 1));
   const a = await segdump(['verify', gap]);
   assert.equal(a.code, 1);
   assert.match(a.out, /a segment is missing/);
@@ -367,7 +369,7 @@ test('as a process: verify exits 0 on a good data dir and 1 on a corrupt one', a
   const ok = runProcess(['verify', dir]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /^ok: /);
-  flipByte(segmentPaths(dir)[0], 100);
+  flipByte(segmentPath(dir, 0), 100);
   const bad = runProcess(['verify', dir]);
   assert.equal(bad.status, 1);
   assert.match(bad.stdout, /^FAILED: /);

@@ -173,7 +173,8 @@ test('a damaged newest snapshot falls back to an older one with a warning', asyn
     .sort()
     .at(-1)!;
   const bytes = readFileSync(join(snapDir, newest));
-  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  const middle = Math.floor(bytes.length / 2);
+  bytes.writeUInt8(bytes.readUInt8(middle) ^ 0xff, middle);
   writeFileSync(join(snapDir, newest), bytes);
   m.start();
   await waitReady(m);

@@ -168,7 +168,8 @@ export class SimDisk {
     }
     entries = entries.filter((e) => e.index > from);
     // A log that restarts after a leader's snapshot holds nothing before it; a gap means those entries are not ours to keep.
-    if (entries.length > 0 && entries[0].index !== from + 1) entries = [];
+    const oldest = entries[0];
+    if (oldest !== undefined && oldest.index !== from + 1) entries = [];
     return { snapshot, entries, hardState };
   }
 }

@@ -21,6 +21,7 @@ import {
   walOptions,
   zeroRange,
 } from './helpers.js';
+import { nth } from '../support/pick.js';
 
 /** The log as Raft sees it: entries after base, contiguous. */
 class ModelLog {
@@ -35,7 +36,7 @@ class ModelLog {
   }
 
   termAt(i: number): number | undefined {
-    return i > this.base && i <= this.last ? this.entries[i - this.base - 1].term : undefined;
+    return i > this.base && i <= this.last ? nth(this.entries, i - this.base - 1).term : undefined;
   }
 
   apply(r: Rec): void {

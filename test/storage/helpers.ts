@@ -11,6 +11,7 @@ import { listSegments } from '../../lib/storage/files.js';
 import type { WalOptions } from '../../lib/storage/index.js';
 import { scanWal } from '../../lib/storage/index.js';
 import { scanSegment } from '../../lib/storage/scan.js';
+import { nth } from '../support/pick.js';
 
 export const MEMBER = '8e9e05c52164694d';
 export const CLUSTER = 'cdf818194e3a8c32';
@@ -72,9 +73,13 @@ export function segmentPaths(dir: string): string[] {
   return listSegments(dir).map((s) => s.path);
 }
 
+/** The path of segment i, oldest first (i < 0 counts from the newest); fails the test when there is none. */
+export function segmentPath(dir: string, i: number): string {
+  return nth(segmentPaths(dir), i, `segment ${i}`);
+}
+
 export function lastSegment(dir: string): string {
-  const s = segmentPaths(dir);
-  return s[s.length - 1];
+  return segmentPath(dir, -1);
 }
 
 const ignore = () => {};
@@ -118,7 +123,7 @@ export function flipByte(file: string, offset: number): void {
   try {
     const b = Buffer.alloc(1);
     fs.readSync(fd, b, 0, 1, offset);
-    b[0] ^= 0x5a;
+    b.writeUInt8(b.readUInt8(0) ^ 0x5a);
     fs.writeSync(fd, b, 0, 1, offset);
   } finally {
     fs.closeSync(fd);

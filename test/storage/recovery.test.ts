@@ -19,11 +19,13 @@ import {
   lastSegment,
   plain,
   recordOffsets,
+  segmentPath,
   segmentPaths,
   usedBytes,
   walOptions,
   zeroRange,
 } from './helpers.js';
+import { first, last, nth } from '../support/pick.js';
 
 // A WAL whose last batch (entries 21..30 and a hard state) is the one a crash can tear.
 function walWithFinalBatch(t: TestContext, opts = walOptions()) {
@@ -157,13 +159,12 @@ test('a bad record anywhere in an earlier segment is refused, even at its tail',
   const wal = Wal.create(dir, opts);
   for (let i = 1; i <= 50; i++) wal.append([entry(i, 1, 200)], null);
   wal.close();
-  const first = segmentPaths(dir)[0];
-  const records = recordOffsets(dir, first);
-  const lastRecord = records[records.length - 1];
-  flipByte(first, lastRecord.offset + 12);
+  const seg = segmentPath(dir, 0);
+  const lastRecord = last(recordOffsets(dir, seg));
+  flipByte(seg, lastRecord.offset + 12);
   const err = captureError(() => Wal.open(dir, asIndex(0), opts));
   assert.equal(err.code, 'CORRUPT');
-  assert.equal(err.file, first);
+  assert.equal(err.file, seg);
   assert.equal(err.offset, lastRecord.offset);
 });
 
@@ -184,7 +185,7 @@ test('a missing segment in the sequence is refused as a gap', (t) => {
   wal.close();
   const segs = segmentPaths(dir);
   assert.ok(segs.length >= 3);
-  fs.rmSync(segs[1]);
+  fs.rmSync(nth(segs, 1));
   const err = captureError(() => Wal.open(dir, asIndex(0), opts));
   assert.equal(err.code, 'GAP');
   assert.equal(err.file, segs[2]);
@@ -215,13 +216,13 @@ test('a segment replaced by one with another history breaks the CRC chain and is
   const b = make(200);
   const segsA = listSegments(a);
   const segsB = listSegments(b);
-  assert.equal(segsA[1].name, segsB[1].name);
+  assert.equal(nth(segsA, 1).name, nth(segsB, 1).name);
   // Same name and shape, another history: one entry differs and the file's own chain is resealed.
-  flipAndReseal(segsB[0].path);
-  fs.copyFileSync(segsB[0].path, segsA[0].path);
+  flipAndReseal(first(segsB).path);
+  fs.copyFileSync(first(segsB).path, first(segsA).path);
   const err = captureError(() => Wal.open(a, asIndex(0), opts));
   assert.equal(err.code, 'CORRUPT');
-  assert.equal(err.file, segsA[1].path);
+  assert.equal(err.file, nth(segsA, 1).path);
   assert.equal(err.offset, 0);
   assert.match(err.message, /chains from CRC/);
 });
@@ -274,7 +275,7 @@ test('a record that passes its CRC but does not decode is corruption, never a to
   const buf = fs.readFileSync(seg);
   const used = usedBytes(dir);
   const records = recordOffsets(dir, seg);
-  const prevCrc = buf.readUInt32LE(records[records.length - 1].offset + 4);
+  const prevCrc = buf.readUInt32LE(last(records).offset + 4);
   const body = Buffer.from([0x10, 1, 2, 3]);
   const frame = Buffer.alloc(8);
   frame.writeUInt32LE(body.length, 0);
@@ -335,7 +336,7 @@ function flipAndReseal(path: string): void {
     if (len === 0) break;
     const body = buf.subarray(off + 8, off + 8 + len);
     if (!changed && body[0] === 2) {
-      body[body.length - 1] ^= 0xff;
+      body.writeUInt8(body.readUInt8(body.length - 1) ^ 0xff, body.length - 1);
       changed = true;
     }
     const crc = crcOf(body, seed);

@@ -4,6 +4,7 @@ import { asIndex, asTerm } from '../../lib/raft/types.js';
 import { listSegments } from '../../lib/storage/files.js';
 import { SnapshotStore, Wal } from '../../lib/storage/index.js';
 import { dataDir, entries, entry, hardState, plain, plainHardState, recordOffsets, walOptions } from './helpers.js';
+import { first, nth } from '../support/pick.js';
 
 const meta = (index: number, term: number) => ({ index: asIndex(index), term: asTerm(term), conf: { voters: [] } });
 
@@ -18,17 +19,17 @@ function manySegments(t: Parameters<typeof dataDir>[0], maxWals: number) {
 test('releaseTo deletes the segments whose entries all lie at or before the index', (t) => {
   const { dir, opts, wal } = manySegments(t, 1);
   const before = listSegments(dir);
-  const cut = before[3].firstIndex - 1;
+  const cut = nth(before, 3).firstIndex - 1;
   const removed = wal.releaseTo(asIndex(cut));
   wal.close();
   assert.deepEqual(
     removed,
     before.slice(0, 3).map((s) => s.path),
   );
-  assert.equal(listSegments(dir)[0].seq, 3);
+  assert.equal(first(listSegments(dir)).seq, 3);
   const { wal: again, recovered } = Wal.open(dir, asIndex(cut), opts);
   again.close();
-  assert.equal(recovered.entries[0].index, cut + 1);
+  assert.equal(first(recovered.entries).index, cut + 1);
   assert.equal(recovered.entries.length, 120 - cut);
   assert.deepEqual(recovered.hardState?.commit, 120);
 });
@@ -36,9 +37,9 @@ test('releaseTo deletes the segments whose entries all lie at or before the inde
 test('releaseTo keeps a segment that still holds an entry after the index', (t) => {
   const { dir, wal } = manySegments(t, 1);
   const before = listSegments(dir);
-  wal.releaseTo(asIndex(before[3].firstIndex - 2));
+  wal.releaseTo(asIndex(nth(before, 3).firstIndex - 2));
   wal.close();
-  assert.equal(listSegments(dir)[0].seq, 2);
+  assert.equal(first(listSegments(dir)).seq, 2);
 });
 
 test('releaseTo keeps at least maxWals segment files', (t) => {
@@ -58,7 +59,7 @@ test('the hard state survives the deletion of the segment it was appended in', (
   for (let i = 2; i <= 80; i++) wal.append([entry(i, 3, 200)], null);
   wal.releaseTo(asIndex(79));
   wal.close();
-  assert.ok(listSegments(dir)[0].seq > 0);
+  assert.ok(first(listSegments(dir)).seq > 0);
   const { wal: again, recovered } = Wal.open(dir, asIndex(79), opts);
   again.close();
   assert.deepEqual(plainHardState(recovered.hardState), { term: 3, vote: '0000000000000009', commit: 1 });
@@ -101,7 +102,7 @@ test('a snapshot whose term differs from the stored entry discards the stale suf
   const { wal: again, recovered } = Wal.open(dir, asIndex(8), walOptions());
   again.close();
   assert.deepEqual(recovered.entries, []);
-  const marker = recordOffsets(dir, listSegments(dir)[0].path).find((r) => r.kind === 'snapshotMarker');
+  const marker = recordOffsets(dir, first(listSegments(dir)).path).find((r) => r.kind === 'snapshotMarker');
   assert.equal(marker?.index, 8);
 });
 
@@ -150,7 +151,7 @@ test('restarting from a snapshot beyond the log that was never marked writes its
   const again = Wal.open(dir, asIndex(50), walOptions());
   again.wal.close();
   assert.deepEqual(plain(again.recovered.entries), plain(entries(51, 52, 3)));
-  const markers = recordOffsets(dir, listSegments(dir)[0].path).filter((r) => r.kind === 'snapshotMarker');
+  const markers = recordOffsets(dir, first(listSegments(dir)).path).filter((r) => r.kind === 'snapshotMarker');
   assert.deepEqual(
     markers.map((m) => m.index),
     [50],
@@ -184,5 +185,5 @@ test('restarting from an unmarked snapshot the log holds changes nothing', async
     recovered.entries.map((e) => e.index),
     [9, 10],
   );
-  assert.equal(recordOffsets(dir, listSegments(dir)[0].path).filter((r) => r.kind === 'snapshotMarker').length, 0);
+  assert.equal(recordOffsets(dir, first(listSegments(dir)).path).filter((r) => r.kind === 'snapshotMarker').length, 0);
 });

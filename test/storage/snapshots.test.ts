@@ -101,6 +101,7 @@ test('list reports each file with its validity and the reason when invalid', asy
   const bad = await store.save(snapshot(20, 1));
   flipByte(bad, 12);
   const [newest, older] = store.list();
+  assert.ok(newest && older, 'two snapshot files listed');
   assert.equal(newest.valid, false);
   assert.match(newest.problem ?? '', /CRC/);
   assert.equal(older.valid, true);

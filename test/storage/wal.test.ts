@@ -16,9 +16,11 @@ import {
   plain,
   plainHardState,
   recordOffsets,
+  segmentPath,
   segmentPaths,
   walOptions,
 } from './helpers.js';
+import { first, last, nth } from '../support/pick.js';
 
 test('a new WAL holds one preallocated segment named seq 0, first index 1', (t) => {
   const dir = dataDir(t);
@@ -29,7 +31,7 @@ test('a new WAL holds one preallocated segment named seq 0, first index 1', (t) 
     segs.map((s) => s.name),
     ['0000000000000000-0000000000000001.seg'],
   );
-  assert.equal(fs.statSync(segs[0].path).size, 8192);
+  assert.equal(fs.statSync(first(segs).path).size, 8192);
 });
 
 test('exists is false for an empty directory and true once a WAL is created', (t) => {
@@ -153,14 +155,14 @@ test('each record is framed as length, CRC chained from the previous record, and
   const wal = Wal.create(dir, walOptions());
   wal.append(entries(1, 2), hardState(1, 1));
   wal.close();
-  const buf = fs.readFileSync(segmentPaths(dir)[0]);
+  const buf = fs.readFileSync(segmentPath(dir, 0));
   const kinds: string[] = [];
   let off = 0;
   for (;;) {
     const len = buf.readUInt32LE(off);
     if (len === 0) break;
     const decoded = walRecordType.fromBuffer(buf.subarray(off + 8, off + 8 + len)) as Record<string, unknown>;
-    kinds.push(Object.keys(decoded)[0]);
+    kinds.push(first(Object.keys(decoded)));
     off += 8 + len;
   }
   assert.deepEqual(kinds, ['kvd.wal.SegmentHeader', 'kvd.wal.Entry', 'kvd.wal.Entry', 'kvd.wal.HardState']);
@@ -197,9 +199,9 @@ test('a segment rolls once full; the next one is named for the next index and re
   assert.ok(segs.length >= 3, `expected several segments, got ${segs.length}`);
   const summaries = scanWal(dir);
   for (let i = 1; i < segs.length; i++) {
-    assert.equal(segs[i].seq, i);
-    assert.equal(segs[i].firstIndex, summaries[i - 1].lastIndex + 1);
-    const kinds = recordOffsets(dir, segs[i].path).map((r) => r.kind);
+    assert.equal(nth(segs, i).seq, i);
+    assert.equal(nth(segs, i).firstIndex, nth(summaries, i - 1).lastIndex + 1);
+    const kinds = recordOffsets(dir, nth(segs, i).path).map((r) => r.kind);
     assert.deepEqual(kinds.slice(0, 2), ['header', 'hardState']);
   }
   const { wal: again, recovered } = Wal.open(dir, asIndex(0), walOptions({ segmentSize: 4096 }));
@@ -213,10 +215,10 @@ test('segments are preallocated with zeros to the segment size and the log ends 
   const wal = Wal.create(dir, walOptions({ segmentSize: 16384 }));
   wal.append(entries(1, 3), null);
   wal.close();
-  const file = segmentPaths(dir)[0];
+  const file = segmentPath(dir, 0);
   const buf = fs.readFileSync(file);
   assert.equal(buf.length, 16384);
-  const used = scanWal(dir)[0].used;
+  const used = first(scanWal(dir)).used;
   assert.ok(used < 1000);
   assert.ok(buf.subarray(used).every((b) => b === 0));
 });
@@ -238,7 +240,7 @@ test('once a segment is half full the next one is zero-filled under a temporary 
   wal.append([entry(21)], null);
   const segs = listSegments(dir);
   assert.equal(segs.length, 2);
-  assert.equal(fs.statSync(segs[1].path).ino, inode);
+  assert.equal(fs.statSync(nth(segs, 1).path).ino, inode);
   wal.close();
 });
 
@@ -316,7 +318,7 @@ test('a roll first fdatasyncs the unsynced tail of the full segment, which then 
   };
   const wal = Wal.create(dir, walOptions({ segmentSize: 4096, io }));
   wal.append(entries(1, 10, 1, 400), null, false);
-  const oldFd = Number(calls[calls.length - 1].split(' ')[1]);
+  const oldFd = Number(last(calls).split(' ')[1]);
   calls.length = 0;
   wal.append([entry(11)], null);
   wal.close();

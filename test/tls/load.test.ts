@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { CIPHERS, loadClientTls, loadServerTls, TlsConfigError, type TlsErrorCode } from '../../lib/tls/index.js';
 import { captureLog, security } from './helpers.js';
 import { TestPki } from './pki.js';
+import { first } from '../support/pick.js';
 
 const pki = new TestPki();
 after(() => pki.remove());
@@ -212,7 +213,7 @@ describe('auto-tls', () => {
       join(dataDir, 'fixtures', 'peer', 'key.pem'),
     ]);
     assert.equal(tls.selfSigned, true);
-    const cert = new X509Certificate(readFileSync(tls.files[0]));
+    const cert = new X509Certificate(readFileSync(first(tls.files)));
     assert.equal(cert.checkIP('10.1.2.3'), '10.1.2.3');
     assert.equal(cert.checkIP('127.0.0.1'), '127.0.0.1');
     assert.equal(cert.checkHost('kvd.example'), 'kvd.example');

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { asIndex, asMemberId, asTerm, type Entry, type Message, type MessageType } from '../../lib/raft/types.js';
 import { decodeMessage, encodeFrame, FrameDecoder, FrameEncoder, FrameError } from '../../lib/transport/codec.js';
+import { first } from '../support/pick.js';
 import { plain } from './helpers.js';
 
 const member = fc.stringMatching(/^[0-9a-f]{16}$/).map(asMemberId);
@@ -122,10 +123,12 @@ test('a byte-at-a-time stream decodes', () => {
 });
 
 test('a decoded message does not change when the chunk it came from is overwritten', () => {
-  const m = fc.sample(
-    byType.append.filter((a) => a.entries.length > 0),
-    { numRuns: 1, seed: 3 },
-  )[0];
+  const m = first(
+    fc.sample(
+      byType.append.filter((a) => a.entries.length > 0),
+      { numRuns: 1, seed: 3 },
+    ),
+  );
   const frame = Buffer.from(encodeFrame(m));
   const [decoded] = decodeAll([frame]);
   frame.fill(0xee);

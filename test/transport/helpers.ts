@@ -1,13 +1,19 @@
 // Shared fixtures for the transport tests: transports on 127.0.0.1:0 with
 // recording callbacks, a log that can be inspected, and bounded waiting.
 
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { asIndex, asMemberId, asTerm, type MemberId, type Message } from '../../lib/raft/types.js';
-import { PeerTransport, type TransportOptions, type TransportTuning } from '../../lib/transport/index.js';
+import {
+  PeerTransport,
+  type PeerStatsReport,
+  type TransportOptions,
+  type TransportTuning,
+} from '../../lib/transport/index.js';
 
 export const A = asMemberId('000000000000000a');
 export const B = asMemberId('000000000000000b');
@@ -106,6 +112,13 @@ export async function waitFor(what: string, cond: () => boolean, tries = 500, ev
 }
 
 export const connected = (n: Node, to: MemberId) => () => n.transport.stats().peers[to]?.connected === true;
+
+/** n's counters for its link to peer, failing the test when n has no such peer. */
+export function peerStats(n: Node, peer: string): PeerStatsReport {
+  const s = n.transport.stats().peers[peer];
+  assert.ok(s, `${n.id} has no peer ${peer}`);
+  return s;
+}
 
 export function heartbeat(from: MemberId, to: MemberId, commit: number): Message {
   return { type: 'heartbeat', from, to, term: asTerm(1), commit: asIndex(commit), ctx: '' };

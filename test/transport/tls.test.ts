@@ -61,7 +61,9 @@ const allowMembers = (cert: tls.PeerCertificate): string | null => {
 };
 
 async function secureNode(id: typeof A, name: string): Promise<Node> {
-  const { cert, key } = certs[name];
+  const pair = certs[name];
+  assert.ok(pair, `no certificate was made for ${name}`);
+  const { cert, key } = pair;
   const n = await startNode(id, [A, B], {
     url: 'https://127.0.0.1:0',
     serverTls: { cert, key, ca, requestCert: true, rejectUnauthorized: true },

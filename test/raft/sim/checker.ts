@@ -47,7 +47,8 @@ function holdsDurably(n: Observed | undefined, index: number, term: number): boo
   if ((n.storage.snapshot?.meta.index ?? 0) >= index) return true;
   const es = n.storage.entries;
   // Stored entries are contiguous: find the slot directly.
-  const e = es.length > 0 ? es[index - es[0].index] : undefined;
+  const oldest = es[0];
+  const e = oldest === undefined ? undefined : es[index - oldest.index];
   return e?.index === index && e.term === term;
 }
 
@@ -153,11 +154,11 @@ export class Checker {
   /** Entries a member is about to persist: (index, term) identifies the entry and its predecessor's term. */
   onPersist(n: Observed, entries: readonly Entry[]): void {
     const log = (n.raft as Raft).log;
-    for (let k = 0; k < entries.length; k++) {
-      const e = entries[k];
-      if (k > 0 && e.index !== entries[k - 1].index + 1)
+    let prev: Entry | undefined;
+    for (const e of entries) {
+      if (prev !== undefined && e.index !== prev.index + 1)
         this.fail(`${n.id} got non-contiguous entries to persist at ${e.index}`);
-      const prevTerm = k === 0 ? log.term(e.index - 1) : entries[k - 1].term;
+      const prevTerm = prev === undefined ? log.term(e.index - 1) : prev.term;
       if (prevTerm === undefined) this.fail(`${n.id} persists entry ${e.index} after a gap`);
       if (prevTerm > e.term) this.fail(`${n.id} log terms decrease at ${e.index}`);
       const id = `${e.index}:${e.term}`;
@@ -167,6 +168,7 @@ export class Checker {
       else if (known.key !== key || known.prevTerm !== prevTerm) {
         this.fail(`log matching: two different entries at index ${e.index} term ${e.term} (at ${n.id})`);
       }
+      prev = e;
     }
   }
 

@@ -1,3 +1,5 @@
+import { present } from '../../../lib/assert.js';
+
 /** Events ordered by virtual time, ties broken by scheduling order so runs are reproducible. */
 interface Event {
   readonly at: number;
@@ -19,17 +21,17 @@ export class EventQueue {
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      if (!before(this.slot(i), this.slot(p))) break;
+      this.swap(i, p);
       i = p;
     }
   }
 
   pop(): Event | undefined {
     const h = this.heap;
-    if (h.length === 0) return undefined;
     const top = h[0];
-    const last = h.pop() as Event;
+    const last = h.pop();
+    if (top === undefined || last === undefined) return undefined;
     if (h.length > 0) {
       h[0] = last;
       let i = 0;
@@ -37,14 +39,24 @@ export class EventQueue {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < h.length && before(h[l], h[m])) m = l;
-        if (r < h.length && before(h[r], h[m])) m = r;
+        if (l < h.length && before(this.slot(l), this.slot(m))) m = l;
+        if (r < h.length && before(this.slot(r), this.slot(m))) m = r;
         if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        this.swap(i, m);
         i = m;
       }
     }
     return top;
+  }
+
+  private slot(i: number): Event {
+    return present(this.heap[i], 'a heap index is below the heap size');
+  }
+
+  private swap(i: number, j: number): void {
+    const a = this.slot(i);
+    this.heap[i] = this.slot(j);
+    this.heap[j] = a;
   }
 }
 

@@ -24,7 +24,10 @@ export class Rng {
     return this.next() < p;
   }
 
-  pick<T>(items: readonly T[]): T {
+  /** One of items, uniformly; undefined when items is empty (the draw is made either way: runs stay reproducible). */
+  pick<T>(items: readonly [T, ...T[]]): T;
+  pick<T>(items: readonly T[]): T | undefined;
+  pick<T>(items: readonly T[]): T | undefined {
     return items[Math.floor(this.next() * items.length)];
   }
 

@@ -3,6 +3,7 @@
 // crash and restart from what their driver persisted, and clients propose, read,
 // change membership, transfer leadership and compact. Invariants are checked after
 // every event; at the end the network heals and the cluster must make progress.
+import { present } from '../../../lib/assert.js';
 import { Raft } from '../../../lib/raft/index.js';
 import {
   asMemberId,
@@ -159,7 +160,7 @@ class Simulation {
     for (const id of voters) this.addNode(id, voters);
     if (this.size === 1) {
       // As the server does for a single-member cluster.
-      const only = this.nodes.get(voters[0]) as SimNode;
+      const only = this.nodes.get(present(voters[0], 'a cluster of size 1 has a voter')) as SimNode;
       only.raft?.campaign();
       this.kick(only);
     }
@@ -311,9 +312,9 @@ class Simulation {
       s.snapshot = rd.snapshot;
       s.entries = [];
     }
-    if (rd.entries.length > 0) {
-      const first = rd.entries[0].index;
-      const keep = s.entries.findIndex((e) => e.index >= first);
+    const head = rd.entries[0];
+    if (head !== undefined) {
+      const keep = s.entries.findIndex((e) => e.index >= head.index);
       if (keep >= 0) s.entries.length = keep;
       for (const e of rd.entries) s.entries.push(e);
     }
@@ -456,12 +457,12 @@ class Simulation {
         const voters = (l.raft as Raft).status().voters.filter((v) => v !== l.id);
         if (voters.length > 0) {
           this.stats.transfers++;
-          (l.raft as Raft).transferLeadership(r.pick(voters));
+          (l.raft as Raft).transferLeadership(present(r.pick(voters), 'voters is not empty'));
           this.kick(l);
         }
       }
     } else if (roll < 71 + 5) {
-      if (live.length > 0) this.compact(r.pick(live));
+      if (live.length > 0) this.compact(present(r.pick(live), 'live is not empty'));
     } else if (roll < 76 + 3 * f) {
       // Leaders are the interesting victims: their uncommitted entries make divergent logs.
       const victim = r.chance(0.5) ? (this.leader() ?? r.pick(live)) : r.pick(live);
@@ -473,7 +474,7 @@ class Simulation {
       const down = [...this.nodes.values()].filter((n) => !n.raft && !n.removed);
       if (down.length > 0) {
         this.stats.restarts++;
-        this.start(r.pick(down));
+        this.start(present(r.pick(down), 'down is not empty'));
       }
     } else if (roll < 76 + 10 * f) {
       this.repartition();
@@ -513,9 +514,9 @@ class Simulation {
     let cc: { type: 'add' | 'remove'; id: MemberId };
     if (voters.length < 6 && (voters.length <= 2 || this.rng.chance(0.5)))
       cc = { type: 'add', id: memberId(this.nextMember++) };
-    else cc = { type: 'remove', id: this.rng.pick(voters) };
+    else cc = { type: 'remove', id: present(this.rng.pick(voters), 'a leader is among the voters') };
     // Proposed through a random member so forwarding is exercised too.
-    const via = this.rng.chance(0.5) ? l : this.rng.pick(this.live());
+    const via = this.rng.chance(0.5) ? l : present(this.rng.pick(this.live()), 'the leader is live');
     if ((via.raft as Raft).propose([{ type: 'confChange', data: Buffer.from(JSON.stringify(cc)) }]))
       this.stats.confChanges++;
     this.kick(via);
@@ -547,8 +548,10 @@ class Simulation {
     this.cut.clear();
     const roll = r.next();
     if (roll < 0.35) return;
-    if (roll < 0.65) this.group.set(r.chance(0.5) ? (this.leader()?.id ?? r.pick(ids)) : r.pick(ids), 1);
-    else if (roll < 0.9) for (const id of ids) this.group.set(id, r.int(0, 1));
+    if (roll < 0.65) {
+      const isolated = r.chance(0.5) ? (this.leader()?.id ?? r.pick(ids)) : r.pick(ids);
+      if (isolated !== undefined) this.group.set(isolated, 1);
+    } else if (roll < 0.9) for (const id of ids) this.group.set(id, r.int(0, 1));
     else {
       const from = r.pick(ids);
       const to = r.pick(ids);

@@ -24,3 +24,13 @@ export function assert(cond: unknown, message: string, details?: Readonly<Record
 export function unreachable(value: never, what = 'value'): never {
   throw new AssertionFailure(`unexpected ${what}: ${JSON.stringify(value)}`);
 }
+
+/**
+ * The value an invariant promises is there (an index inside its array's bounds,
+ * a key the code just put in a map), or fail-stop naming that invariant. Pass a
+ * constant string: it is called on hot paths and must not build one per call.
+ */
+export function present<T>(value: T | undefined, invariant: string): T {
+  if (value === undefined) throw new AssertionFailure(`broken invariant: ${invariant}`);
+  return value;
+}

@@ -36,8 +36,8 @@ export function readConfigFile(ref: RawValue): RawValues {
     );
   }
   const doc = parseDocument(text, { version: '1.1' });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
+  const [e] = doc.errors;
+  if (e !== undefined) {
     const where = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
     throw new ConfigError(
       'FILE_INVALID',

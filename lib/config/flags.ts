@@ -6,6 +6,7 @@
 // `0x10` into 16, so the values are re-read from the (normalized) arguments as
 // the strings the operator typed, and validated later like every other source.
 import { cac } from 'cac';
+import { present } from '../assert.js';
 import { ConfigError } from './errors.js';
 import { CONFIG_FILE_FLAG, IGNORED_ETCD_KEYS, OPTIONS, UNSUPPORTED_ETCD_KEYS } from './options.js';
 import type { RawValues } from './source.js';
@@ -75,7 +76,7 @@ function normalize(argv: readonly string[]): string[] {
   const positional: string[] = [];
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+    const arg = present(argv[i], 'i < argv.length');
     if (arg === '--') {
       out.push(...argv.slice(i));
       break;
@@ -85,7 +86,8 @@ function normalize(argv: readonly string[]): string[] {
       positional.push(arg);
       continue;
     }
-    const flag = m[1] === 'h' ? 'help' : m[1];
+    const name = present(m[1], 'the flag pattern always captures a name');
+    const flag = name === 'h' ? 'help' : name;
     const inline = m[2];
     const boolean = FLAGS.get(flag);
     if (boolean === undefined) {
@@ -120,8 +122,7 @@ function lastValue(normalized: readonly string[], flag: string): string {
   const prefix = `--${flag}=`;
   const end = normalized.indexOf('--');
   const args = end === -1 ? normalized : normalized.slice(0, end);
-  for (let i = args.length - 1; i >= 0; i--) {
-    if (args[i].startsWith(prefix)) return args[i].slice(prefix.length);
-  }
+  const arg = args.findLast((a) => a.startsWith(prefix));
+  if (arg !== undefined) return arg.slice(prefix.length);
   throw new Error(`cac reported flag --${flag} that the normalized arguments do not hold`);
 }

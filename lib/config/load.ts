@@ -256,10 +256,11 @@ function clusterBootstrap(
     ['discovery-srv', srv],
   ] as const;
   const given = chosen.filter(([, raw]) => raw !== undefined);
-  if (given.length > 1) {
+  const [, second] = given;
+  if (second !== undefined) {
     throw new ConfigError(
       'CONFLICT',
-      given[1][0],
+      second[0],
       `multiple discovery or bootstrap flags are set (${given.map(([k, raw]) => `${k} from ${describeSource(raw!.source)}`).join(', ')}). ` +
         `Choose one of "initial-cluster", "discovery" or "discovery-srv"`,
     );
@@ -381,8 +382,8 @@ function checkSecurity(
   }
   const hasCert = sec.certFile !== undefined || sec.autoTls;
   const httpsList = urlLists.findIndex((list) => list.some((u) => u.scheme === 'https'));
-  if (httpsList !== -1 && !hasCert) {
-    const flag = keys.urls[httpsList];
+  const flag = keys.urls[httpsList];
+  if (flag !== undefined && !hasCert) {
     throw invalid(
       'CONFLICT',
       flag,
@@ -403,10 +404,11 @@ function checkSecurity(
   const tlsKeys = [keys.cert, keys.key, keys.ca].filter((k) => s.nonEmpty(k) !== undefined);
   if (sec.clientCertAuth) tlsKeys.push(keys.auth);
   if (sec.autoTls) tlsKeys.push(keys.auto);
-  if (httpsList === -1 && tlsKeys.length > 0 && !usedElsewhere) {
+  const [firstTlsKey] = tlsKeys;
+  if (httpsList === -1 && firstTlsKey !== undefined && !usedElsewhere) {
     notices.push({
       level: 'warn',
-      key: tlsKeys[0],
+      key: firstTlsKey,
       message: `${tlsKeys.join(', ')} set but no ${keys.side} URL uses https: ${keys.side} TLS settings are unused`,
     });
   }

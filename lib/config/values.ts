@@ -2,6 +2,7 @@
 // spelled (flag, environment, YAML literal), so numbers and booleans are read
 // the same way wherever they come from.
 import { isIP, isIPv6 } from 'node:net';
+import { present } from '../assert.js';
 import { invalid, type RawValue } from './source.js';
 import type { ClusterMember, KvdUrl } from './types.js';
 
@@ -80,7 +81,9 @@ export function parseUrl(key: string, raw: RawValue, text: string, rules: UrlRul
     invalid('INVALID_URL', key, raw, `has URL ${JSON.stringify(text)} ${problem}`, fix);
   const m = URL_SHAPE.exec(text);
   if (!m) throw bad('that is not a URL', `write scheme://host:port, ${example}`);
-  const [, schemeText, authority, rest] = m;
+  const schemeText = present(m[1], 'URL_SHAPE always captures a scheme');
+  const authority = present(m[2], 'URL_SHAPE always captures an authority, maybe empty');
+  const rest = present(m[3], 'URL_SHAPE always captures the rest, maybe empty');
   const scheme = schemeText.toLowerCase();
   if (scheme !== 'http' && scheme !== 'https') {
     throw bad(`with scheme "${schemeText}"`, 'kvd serves only http:// and https:// URLs');
@@ -91,7 +94,7 @@ export function parseUrl(key: string, raw: RawValue, text: string, rules: UrlRul
   const hp = /^\[([^\]]*)\](?::(.*))?$/.exec(authority) ?? /^([^:[\]]*)(?::(.*))?$/.exec(authority);
   if (!hp) throw bad('with a malformed host', 'write IPv6 addresses in brackets, e.g. http://[::1]:2379');
   const bracketed = authority.startsWith('[');
-  const host = hp[1];
+  const host = present(hp[1], 'both host patterns always capture a host, maybe empty');
   const portText = hp[2];
   if (host === '') throw bad('without a host', `name a host, ${example}`);
   if (bracketed ? !isIPv6(host) : !(isIP(host) === 4 || DNS_NAME.test(host))) {

@@ -2,6 +2,7 @@
 // store indexes, so that many watchers catching up over the same stretch of
 // history are answered from one pass over the log.
 
+import { present } from '../assert.js';
 import { matchesWatch, type Event } from '../store/index.js';
 import type { RecordedEvent } from './codec.js';
 
@@ -57,7 +58,7 @@ export class EventWindow {
   find(key: string, recursive: boolean, index: number): WindowAnswer {
     if (index < this.lo || index > this.last) return { kind: 'outside' };
     for (let i = index - this.lo; i < this.events.length; i++) {
-      const r = this.events[i];
+      const r = present(this.events[i], 'i < events.length');
       if (!r.refresh && matchesWatch(r.event, key, recursive)) return { kind: 'event', event: r.event };
     }
     return { kind: 'none', next: this.last + 1 };

@@ -104,14 +104,14 @@ export class History {
   /** The oldest store index a watch may ask for, from memory or the log. */
   oldestWatchIndex(): number {
     const live = this.opts.store().oldestWatchableIndex;
-    const points = this.points.list();
-    return points.length === 0 ? live : Math.min(live, points[0].storeIndex + 1);
+    const [oldest] = this.points.list();
+    return oldest === undefined ? live : Math.min(live, oldest.storeIndex + 1);
   }
 
   /** The oldest store index whose tree can be rebuilt (a read or hash at it), or null when none can. */
   oldestTreeIndex(): number | null {
-    const points = this.points.list();
-    return points.length === 0 ? null : points[0].storeIndex;
+    const [oldest] = this.points.list();
+    return oldest === undefined ? null : oldest.storeIndex;
   }
 
   /**

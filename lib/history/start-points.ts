@@ -30,8 +30,9 @@ export class StartPoints {
   /** The start points on disk now, by store index then raft index, oldest first. */
   list(): StartPoint[] {
     const out: StartPoint[] = [];
-    const segments = listSegments(this.dataDir);
-    if (segments.length > 0 && segments[0].firstIndex <= 1) out.push({ path: null, raftIndex: 0, storeIndex: 0 });
+    const [firstSegment] = listSegments(this.dataDir);
+    if (firstSegment !== undefined && firstSegment.firstIndex <= 1)
+      out.push({ path: null, raftIndex: 0, storeIndex: 0 });
     const seen = new Set<string>();
     for (const f of listSnapshotFiles(this.dataDir)) {
       seen.add(f.name);

@@ -1,3 +1,4 @@
+import { present } from '../assert.js';
 import { RaftError } from './errors.js';
 import type { Entry, Snapshot } from './types.js';
 
@@ -77,7 +78,7 @@ export class RaftLog implements ReadonlyRaftLog {
   term(i: number): number | undefined {
     if (i === this.offset) return this.offsetTerm;
     if (i < this.offset || i > this.lastIndex()) return undefined;
-    return this.ents[i - this.offset - 1].term;
+    return present(this.ents[i - this.offset - 1], 'the log holds every index in (offset, lastIndex]').term;
   }
 
   entry(i: number): Entry | undefined {
@@ -93,10 +94,10 @@ export class RaftLog implements ReadonlyRaftLog {
     const from = lo - this.offset - 1;
     const to = hi - this.offset - 1;
     if (maxBytes === Infinity) return this.ents.slice(from, to);
-    let bytes = entryBytes(this.ents[from]);
+    let bytes = entryBytes(present(this.ents[from], 'offset < lo < hi <= lastIndex + 1'));
     let end = from + 1;
     while (end < to) {
-      bytes += entryBytes(this.ents[end]);
+      bytes += entryBytes(present(this.ents[end], 'offset < lo < hi <= lastIndex + 1'));
       if (bytes > maxBytes) break;
       end++;
     }
@@ -132,7 +133,8 @@ export class RaftLog implements ReadonlyRaftLog {
     if (this.term(prevIndex) !== prevTerm) return undefined;
     const lastNew = prevIndex + entries.length;
     for (let k = 0; k < entries.length; k++) {
-      if (this.term(entries[k].index) !== entries[k].term) {
+      const e = present(entries[k], 'k < entries.length');
+      if (this.term(e.index) !== e.term) {
         this.append(k === 0 ? entries : entries.slice(k));
         break;
       }
@@ -143,8 +145,9 @@ export class RaftLog implements ReadonlyRaftLog {
 
   /** Appends entries, replacing ours from entries[0].index on. entries[0].index is in (offset, lastIndex + 1]. */
   append(entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
-    const first = entries[0].index;
+    const head = entries[0];
+    if (head === undefined) return;
+    const first = head.index;
     if (first <= this.lastIndex()) {
       this.ents.length = first - this.offset - 1;
       this.unstableFrom = Math.min(this.unstableFrom, first);

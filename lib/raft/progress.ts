@@ -3,6 +3,8 @@
  * replicate: the follower is matching; appends are pipelined optimistically, bounded by inflights.
  * snapshot: a snapshot is on its way; no appends until it is installed or reported failed.
  */
+import { present } from '../assert.js';
+
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
 /** The last indexes of the appends sent to one follower and not yet acknowledged, oldest first. */
@@ -26,7 +28,7 @@ export class Inflights {
 
   /** An acknowledgement up to index frees every append that ended at or before it. */
   freeLE(index: number): void {
-    while (this.count > 0 && this.buf[this.start] <= index) {
+    while (this.count > 0 && present(this.buf[this.start], 'start < capacity') <= index) {
       this.start = (this.start + 1) % this.capacity;
       this.count--;
     }

@@ -645,8 +645,8 @@ export class Raft {
     for (const id of this.voters) matches.push(this.prs.get(id)?.match ?? 0);
     matches.sort((a, b) => b - a);
     const q = this.quorum();
-    if (matches.length < q) return false;
     const index = matches[q - 1];
+    if (index === undefined) return false;
     if (index <= this.raftLog.committed || this.raftLog.term(index) !== this.term) return false;
     const firstOfTerm = this.raftLog.term(this.raftLog.committed) !== this.term;
     this.raftLog.commitTo(index);
@@ -904,11 +904,10 @@ export class Raft {
     this.readyOutstanding = false;
     const log = this.raftLog;
     if (rd.snapshot) log.snapshotPersisted(rd.snapshot);
-    if (rd.entries.length > 0) {
-      const last = rd.entries[rd.entries.length - 1];
-      log.stableTo(last.index, last.term);
-    }
-    if (rd.committed.length > 0) log.appliedTo(rd.committed[rd.committed.length - 1].index);
+    const lastEntry = rd.entries.at(-1);
+    if (lastEntry) log.stableTo(lastEntry.index, lastEntry.term);
+    const lastCommitted = rd.committed.at(-1);
+    if (lastCommitted) log.appliedTo(lastCommitted.index);
     if (this.transferCampaignDue && this.role === 'follower' && !this.hasUnappliedConfChange()) {
       this.transferCampaignDue = false;
       this.hup(true);

@@ -54,7 +54,7 @@ export class ReadOnly {
 
   /** The newest round's key: regular heartbeats carry it, so a round whose own heartbeats were lost still completes. */
   lastKey(): string {
-    return this.rounds.length === 0 ? '' : this.rounds[this.rounds.length - 1].key;
+    return this.rounds.at(-1)?.key ?? '';
   }
 
   /** The round's heartbeats are about to leave: later requests need a new round. */
@@ -69,8 +69,8 @@ export class ReadOnly {
    */
   ack(key: string, from: MemberId, hasQuorum: (acks: ReadonlySet<MemberId>) => boolean): ConfirmedRead[] {
     const at = this.rounds.findIndex((r) => r.key === key);
-    if (at < 0) return [];
     const round = this.rounds[at];
+    if (round === undefined) return [];
     round.acks.add(from);
     if (!hasQuorum(round.acks)) return [];
     const done = this.rounds.splice(0, at + 1);

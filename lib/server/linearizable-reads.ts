@@ -5,6 +5,7 @@
 // or with an error, by its deadline. Everything here is bounded: past a limit
 // a read gets etcd's "too many requests" at once.
 
+import { present } from '../assert.js';
 import type { Scheduler, Timer } from '../runtime/index.js';
 import { requestTimedOut, tooManyRequests } from './errors.js';
 
@@ -98,7 +99,7 @@ export class LinearizableReads {
       return;
     }
     let at = this.waitingApply.length;
-    while (at > 0 && this.waitingApply[at - 1].index > index) at--;
+    while (at > 0 && present(this.waitingApply[at - 1], '0 < at <= length').index > index) at--;
     this.waitingApply.splice(at, 0, round);
   }
 
@@ -106,7 +107,7 @@ export class LinearizableReads {
   applied(index: number): void {
     this.appliedIndex = index;
     let n = 0;
-    while (n < this.waitingApply.length && this.waitingApply[n].index <= index) n++;
+    while (n < this.waitingApply.length && present(this.waitingApply[n], 'n < length').index <= index) n++;
     if (n === 0) return;
     const due = this.waitingApply.splice(0, n);
     for (const round of due) this.serve(round);

@@ -32,7 +32,9 @@ export const segmentName = (seq: number, firstIndex: number): string => `${hex16
 
 export const snapshotName = (term: number, index: number): string => `${hex16(term)}-${hex16(index)}.snap`;
 
-function parseHex(s: string): number | null {
+/** A file name's hex field, or null when it is absent or not a safe integer. */
+function parseHex(s: string | undefined): number | null {
+  if (s === undefined) return null;
   const n = parseInt(s, 16);
   return Number.isSafeInteger(n) ? n : null;
 }

@@ -131,7 +131,8 @@ export function verifyDataDir(dataDir: string): VerifyReport {
     torn: null,
     snapshots,
   };
-  if (segments.length === 0) {
+  const [first] = segments;
+  if (first === undefined) {
     return { ...base, problem: { code: 'MISSING', message: `no WAL segments under ${dataDir}/member/wal` } };
   }
   try {
@@ -140,7 +141,7 @@ export function verifyDataDir(dataDir: string): VerifyReport {
     const report: VerifyReport = {
       ...base,
       counts: all.counts,
-      firstIndex: segments[0].firstIndex,
+      firstIndex: first.firstIndex,
       lastIndex: all.tracker.last,
       hardState: all.hardState,
       memberId: all.memberId,

@@ -10,6 +10,7 @@
 // and a rewrite of an index drops what it replaces.
 
 import fs from 'node:fs';
+import { present } from '../assert.js';
 import type { Entry, HardState } from '../wire/index.js';
 import { decodeEntry } from '../wire/index.js';
 import { StorageError } from './errors.js';
@@ -76,7 +77,8 @@ export class CommittedLogReader {
     }
     const out = this.ready.length <= max ? this.ready : this.ready.slice(0, max);
     this.ready = this.ready.length <= max ? [] : this.ready.slice(max);
-    if (out.length > 0) this.last = out[out.length - 1].index;
+    const newest = out.at(-1);
+    if (newest !== undefined) this.last = newest.index;
     return out;
   }
 
@@ -178,7 +180,10 @@ export class CommittedLogReader {
 
   private entry(e: Entry, at: number): void {
     if (e.index <= this.lastSeenCommitted()) return; // covered by where we started, or already known
-    while (this.pending.length > 0 && this.pending[this.pending.length - 1].index >= e.index) this.pending.pop();
+    // A rewritten tail: drop the pending entries this one replaces.
+    let keep = this.pending.length;
+    while (keep > 0 && present(this.pending[keep - 1], '0 < keep <= length').index >= e.index) keep--;
+    this.pending.length = keep;
     const expected = this.lastSeen() + 1;
     if (e.index !== expected) throw this.gap(`entry ${e.index} follows entry ${expected - 1}`, at);
     this.pending.push(e);
@@ -186,24 +191,24 @@ export class CommittedLogReader {
 
   private committed(commit: number): void {
     let k = 0;
-    while (k < this.pending.length && this.pending[k].index <= commit) k++;
+    while (k < this.pending.length && present(this.pending[k], 'k < length').index <= commit) k++;
     if (k === 0) return;
-    for (let i = 0; i < k; i++) this.ready.push(this.pending[i]);
+    for (let i = 0; i < k; i++) this.ready.push(present(this.pending[i], 'i < k <= length'));
     this.pending = this.pending.slice(k);
   }
 
   /** The index of the newest entry known committed (returned, ready or where we started). */
   private lastSeenCommitted(): number {
-    return this.ready.length > 0 ? this.ready[this.ready.length - 1].index : this.last;
+    return this.ready.at(-1)?.index ?? this.last;
   }
 
   private lastSeen(): number {
-    return this.pending.length > 0 ? this.pending[this.pending.length - 1].index : this.lastSeenCommitted();
+    return this.pending.at(-1)?.index ?? this.lastSeenCommitted();
   }
 
   private isNewest(): boolean {
-    const segs = listSegments(this.dataDir);
-    return segs.length === 0 || segs[segs.length - 1].seq === this.segment?.seq;
+    const newest = listSegments(this.dataDir).at(-1);
+    return newest === undefined || newest.seq === this.segment?.seq;
   }
 
   /** Opens the segment that holds the entry after lastSeen (the first call), or the one after the open one. */
@@ -214,8 +219,9 @@ export class CommittedLogReader {
       const want = this.lastSeen() + 1;
       for (const s of this.segments) if (s.firstIndex <= want) next = s;
       if (next === undefined) {
-        if (this.segments.length === 0) return false;
-        throw this.gap(`the oldest segment starts at index ${this.segments[0].firstIndex}, after index ${want}`);
+        const oldest = this.segments[0];
+        if (oldest === undefined) return false;
+        throw this.gap(`the oldest segment starts at index ${oldest.firstIndex}, after index ${want}`);
       }
     } else {
       const seq = this.segment.seq;

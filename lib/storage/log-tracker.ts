@@ -4,6 +4,8 @@
 // writer and the replayer run the same rules, so a segment's header
 // firstIndex (the writer's last + 1 at roll time) is checkable on replay.
 
+import { present } from '../assert.js';
+
 export class LogTracker {
   /** Entries after base are known; at or before it they are in earlier segments or a snapshot. */
   base: number;
@@ -28,7 +30,7 @@ export class LogTracker {
       this.runStart.length = 0;
       this.runTerm.length = 0;
     } else {
-      while (this.runStart.length > 0 && this.runStart[this.runStart.length - 1] >= index) {
+      while (this.runStart.length > 0 && present(this.runStart.at(-1), 'runStart is not empty') >= index) {
         this.runStart.pop();
         this.runTerm.pop();
       }
@@ -47,7 +49,7 @@ export class LogTracker {
     let hi = this.runStart.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.runStart[mid] <= index) lo = mid;
+      if (present(this.runStart[mid], 'lo < mid <= hi < runStart.length') <= index) lo = mid;
       else hi = mid - 1;
     }
     return this.runTerm[lo];

@@ -3,6 +3,7 @@
 // one the writer follows, so a disagreement is corruption and is reported
 // with the file and byte offset; nothing is ever skipped.
 
+import { present } from '../assert.js';
 import type { Entry, HardState } from '../wire/index.js';
 import { StorageError } from './errors.js';
 import { readSegmentFile, type SegmentBytes, type SegmentFile } from './files.js';
@@ -51,21 +52,24 @@ export interface ReplayOptions {
 
 /** The first segment that can hold entries after fromIndex (0 if every segment starts later). */
 export function startSegment(segments: readonly SegmentFile[], fromIndex: number): number {
-  let k = 0;
-  for (let i = 0; i < segments.length; i++) if (segments[i].firstIndex <= fromIndex + 1) k = i;
-  return k;
+  return Math.max(
+    0,
+    segments.findLastIndex((s) => s.firstIndex <= fromIndex + 1),
+  );
 }
 
 /** Refuses a hole in the sequence numbers: a lost segment. */
 export function checkSequence(segments: readonly SegmentFile[], dataDir: string): void {
-  for (let i = 1; i < segments.length; i++) {
-    if (segments[i].seq !== segments[i - 1].seq + 1) {
-      throw new StorageError(
-        'GAP',
-        `segment sequence jumps from ${segments[i - 1].name} to ${segments[i].name}: a segment is missing`,
-        { file: segments[i].path, offset: 0, dataDir },
-      );
+  let prev: SegmentFile | undefined;
+  for (const s of segments) {
+    if (prev !== undefined && s.seq !== prev.seq + 1) {
+      throw new StorageError('GAP', `segment sequence jumps from ${prev.name} to ${s.name}: a segment is missing`, {
+        file: s.path,
+        offset: 0,
+        dataDir,
+      });
     }
+    prev = s;
   }
 }
 
@@ -139,7 +143,9 @@ class Replayer implements RecordVisitor {
       throw this.error('GAP', `entry ${e.index} follows index ${gapAfter}: entries are missing`, offset);
     t.append(e.index, e.term);
     const kept = this.kept;
-    if (kept.length > 0 && e.index <= kept[kept.length - 1].index) kept.length = Math.max(0, e.index - kept[0].index);
+    const oldest = kept[0];
+    if (oldest !== undefined && e.index <= present(kept[kept.length - 1], 'kept is not empty').index)
+      kept.length = Math.max(0, e.index - oldest.index);
     if (e.index > this.keepAfter) kept.push(e);
   }
 
@@ -176,7 +182,7 @@ export function replay(segments: readonly SegmentFile[], opts: ReplayOptions): R
   let lastCrc = 0;
   let torn: TornTail | null = null;
   for (let i = opts.start; i < segments.length; i++) {
-    const file = segments[i];
+    const file = present(segments[i], 'i < segments.length');
     r.file = file;
     let bytes: SegmentBytes;
     try {
@@ -205,7 +211,7 @@ export function replay(segments: readonly SegmentFile[], opts: ReplayOptions): R
     throw new StorageError(
       'GAP',
       `the log after the snapshot at index ${opts.keepAfter} is missing: the WAL holds entries only after index ${tracker.base}`,
-      { file: segments[opts.start].path, dataDir: opts.dataDir },
+      { file: segments[opts.start]?.path, dataDir: opts.dataDir },
     );
   }
   return {

@@ -72,7 +72,9 @@ export const walRecordType = avro.Type.forSchema(
   { omitRecordMethods: true, wrapUnions: true },
 );
 
-const branches = (walRecordType as unknown as { readonly types: readonly avro.Type[] }).types;
+/** The union's four branches, in Tag order. */
+type WalBranches = readonly [avro.Type, avro.Type, avro.Type, avro.Type];
+const branches = (walRecordType as unknown as { readonly types: WalBranches }).types;
 export const headerType = branches[0];
 export const entryType = branches[1];
 export const hardStateType = branches[2];

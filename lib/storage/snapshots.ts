@@ -135,8 +135,8 @@ export class SnapshotStore {
 
   /** The index of the oldest snapshot file kept (what WAL retention may release to), or null. */
   oldestIndex(): Index | null {
-    const files = listSnapshotFiles(this.dataDir);
-    return files.length === 0 ? null : asIndex(files[files.length - 1].index);
+    const oldest = listSnapshotFiles(this.dataDir).at(-1);
+    return oldest === undefined ? null : asIndex(oldest.index);
   }
 
   private async prune(): Promise<void> {

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { assert } from '../assert.js';
+import { assert, present } from '../assert.js';
 import { asIndex, asTerm, type Entry, type HardState, type Index, type SnapshotMeta } from '../wire/index.js';
 import { ioError, StorageError } from './errors.js';
 import { nodeFileIo, type FileIo } from './file-io.js';
@@ -119,19 +119,19 @@ export class Wal {
 
   /** The member and cluster a WAL belongs to, read from its newest segment's header. */
   static identity(dataDir: string): { memberId: string; clusterId: string } {
-    const segments = listSegments(dataDir);
-    if (segments.length === 0) throw new StorageError('MISSING', `no WAL segments in ${walDir(dataDir)}`);
-    const h = readHeader(segments[segments.length - 1], dataDir);
+    const newest = listSegments(dataDir).at(-1);
+    if (newest === undefined) throw new StorageError('MISSING', `no WAL segments in ${walDir(dataDir)}`);
+    const h = readHeader(newest, dataDir);
     return { memberId: h.memberId, clusterId: h.clusterId };
   }
 
   /** Starts the WAL of a new member: an empty log, the first segment fsynced with its directory. */
   static create(dataDir: string, opts: WalOptions): Wal {
     checkOptions(opts);
-    const existing = listSegments(dataDir);
-    if (existing.length > 0) {
+    const [existing] = listSegments(dataDir);
+    if (existing !== undefined) {
       throw new StorageError('MISMATCH', `${walDir(dataDir)} already holds a WAL; open it instead of creating one`, {
-        file: existing[0].path,
+        file: existing.path,
       });
     }
     const io = opts.io ?? nodeFileIo;
@@ -172,7 +172,8 @@ export class Wal {
     const io = opts.io ?? nodeFileIo;
     const dir = walDir(dataDir);
     const segments = listSegments(dataDir);
-    if (segments.length === 0) throw new StorageError('MISSING', `no WAL segments in ${dir}`);
+    const last = segments.at(-1);
+    if (last === undefined) throw new StorageError('MISSING', `no WAL segments in ${dir}`);
     checkSequence(segments, dataDir);
     for (const tmp of listTempFiles(dir)) fs.rmSync(tmp, { force: true });
 
@@ -184,7 +185,6 @@ export class Wal {
       keepAfter: fromIndex,
       onSegmentRead: opts.onSegmentRead,
     });
-    const last = segments[segments.length - 1];
     let fd: number;
     try {
       fd = fs.openSync(last.path, 'r+');
@@ -251,7 +251,7 @@ export class Wal {
   append(entries: readonly Entry[], hardState: HardState | null, sync = true): void {
     this.checkWritable();
     if (entries.length === 0 && hardState === null) return;
-    if (entries.length > 0) this.checkContiguous(entries);
+    this.checkContiguous(entries);
     this.checkPair(entries, hardState);
     this.rollIfFull();
     let expected = hardState ? 64 + hardState.vote.length : 0;
@@ -291,8 +291,9 @@ export class Wal {
   releaseTo(index: Index): string[] {
     if (this.closed) throw new Error('Wal is closed');
     const removed: string[] = [];
-    while (this.segments.length > Math.max(1, this.maxWals) && this.segments[1].firstIndex <= index + 1) {
-      const f = this.segments[0];
+    while (this.segments.length > Math.max(1, this.maxWals)) {
+      const [f, next] = this.segments;
+      if (f === undefined || next === undefined || next.firstIndex > index + 1) break;
       try {
         fs.rmSync(f.path, { force: true });
       } catch (err) {
@@ -376,18 +377,18 @@ export class Wal {
   }
 
   private checkContiguous(entries: readonly Entry[]): void {
-    const first = entries[0].index;
+    const head = entries[0];
+    if (head === undefined) return;
+    const first = head.index;
     if (!(first >= 1)) throw new RangeError(`entry index must be >= 1, got ${first}`);
     const gapAfter = this.tracker.gapBefore(first);
     if (gapAfter !== null) {
       throw new StorageError('GAP', `cannot append entry ${first}: the log ends at index ${gapAfter}`);
     }
     for (let i = 1; i < entries.length; i++) {
-      if (entries[i].index !== first + i) {
-        throw new StorageError(
-          'GAP',
-          `entries of one append must be consecutive: ${entries[i - 1].index} then ${entries[i].index}`,
-        );
+      const index = present(entries[i], 'i < entries.length').index;
+      if (index !== first + i) {
+        throw new StorageError('GAP', `entries of one append must be consecutive: ${first + i - 1} then ${index}`);
       }
     }
   }
@@ -399,13 +400,14 @@ export class Wal {
    * committed entry is replaced.
    */
   private checkPair(entries: readonly Entry[], hardState: HardState | null): void {
-    if (entries.length > 0) {
+    const head = entries[0];
+    if (head !== undefined) {
       const committed = this.hardState?.commit ?? 0;
       assert(
-        entries[0].index > committed,
-        `WAL append: entry ${entries[0].index} would replace a committed entry (commit index ${committed})`,
+        head.index > committed,
+        `WAL append: entry ${head.index} would replace a committed entry (commit index ${committed})`,
       );
-      const before = this.tracker.termAt(entries[0].index - 1) ?? 0;
+      const before = this.tracker.termAt(head.index - 1) ?? 0;
       let term = before;
       for (const e of entries) {
         assert(e.term >= term, `WAL append: entry ${e.index} of term ${e.term} follows one of term ${term}`);
@@ -493,7 +495,7 @@ export class Wal {
   }
 
   private currentFile(): SegmentFile {
-    return this.segments[this.segments.length - 1];
+    return present(this.segments.at(-1), 'an open WAL always has a current segment');
   }
 
   private fail(err: StorageError): StorageError {

@@ -47,16 +47,22 @@ function readPem(side: TlsSide, key: string, file: string): string {
   }
 }
 
-function parseCertificates(side: TlsSide, key: string, file: string, pem: string): X509Certificate[] {
-  const blocks = pem.match(PEM_CERT) ?? [];
-  if (blocks.length === 0) {
+/** The file's certificates in order: at least one, or it throws. */
+function parseCertificates(
+  side: TlsSide,
+  key: string,
+  file: string,
+  pem: string,
+): [X509Certificate, ...X509Certificate[]] {
+  const [first, ...rest] = pem.match(PEM_CERT) ?? [];
+  if (first === undefined) {
     throw new TlsConfigError(
       key.endsWith('ca-file') ? 'CA_INVALID' : 'CERT_INVALID',
       file,
       `${side} TLS: ${key} ${JSON.stringify(file)} holds no PEM certificate; give a file with -----BEGIN CERTIFICATE----- blocks`,
     );
   }
-  return blocks.map((block) => {
+  const parse = (block: string): X509Certificate => {
     try {
       return new X509Certificate(block);
     } catch (err) {
@@ -66,7 +72,8 @@ function parseCertificates(side: TlsSide, key: string, file: string, pem: string
         `${side} TLS: ${key} ${JSON.stringify(file)} holds a certificate that cannot be parsed (${(err as Error).message}); regenerate it`,
       );
     }
-  });
+  };
+  return [parse(first), ...rest.map(parse)];
 }
 
 function checkValidity(side: TlsSide, key: string, file: string, cert: X509Certificate, now: Date): void {

@@ -6,6 +6,7 @@
 // union encoding, without wrapping every message in a { Name: record } object.
 
 import avro from 'avsc';
+import { present } from '../assert.js';
 import { ENTRY_NAME, ENTRY_SCHEMA, type Message, type MessageType } from '../wire/index.js';
 
 export class FrameError extends Error {
@@ -142,7 +143,7 @@ interface Branch {
   readonly tag: number;
 }
 const branchList: readonly Branch[] = BRANCHES.map(([messageType], i) => ({
-  type: unionType.types[i],
+  type: present(unionType.types[i], 'the message union has one branch per BRANCHES row'),
   messageType,
   tag: i << 1, // zigzag varint of i, valid as a single byte while i < 64
 }));
@@ -156,8 +157,8 @@ export const FRAME_HEADER_BYTES = 4;
  * Bytes fields are copied out of buf (avsc allocates them), so buf may be reused.
  */
 export function decodeMessage(buf: Buffer, start: number, end: number): Message {
-  if (end <= start) throw new FrameError('empty frame');
-  const tag = buf[start];
+  const tag = start < end ? buf[start] : undefined;
+  if (tag === undefined) throw new FrameError('empty frame');
   const branch = (tag & 1) === 0 ? branchList[tag >> 1] : undefined;
   if (branch === undefined) throw new FrameError(`unknown message branch byte ${tag}`);
   let decoded: { value: unknown; offset: number };
@@ -182,7 +183,7 @@ export function encodeFrame(m: Message): Buffer {
   enc.encode(m, Number.MAX_SAFE_INTEGER);
   const parts: Buffer[] = [];
   enc.flush((b) => parts.push(b));
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  return parts.length === 1 && parts[0] !== undefined ? parts[0] : Buffer.concat(parts);
 }
 
 /**
@@ -254,7 +255,7 @@ export class FrameEncoder {
   /** Hands every pending byte range to write, in order, and forgets them. */
   flush(write: (chunk: Buffer) => void): void {
     this.retire();
-    for (let i = 0; i < this.full.length; i++) write(this.full[i]);
+    for (let i = 0; i < this.full.length; i++) write(present(this.full[i], 'i < full.length'));
     this.full.length = 0;
     this.fullBytes = 0;
     if (this.slab.length > this.slabBytes) {

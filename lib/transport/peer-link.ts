@@ -89,7 +89,7 @@ export class PeerLink {
 
   /** Replaces the peer's URLs; a session to a URL no longer listed is redialled. */
   setUrls(urls: readonly string[]): void {
-    const current = this.urls.length > 0 ? this.urls[this.urlIndex % this.urls.length] : '';
+    const current = this.urls[this.urlIndex % this.urls.length] ?? '';
     this.urls = urls;
     this.urlIndex = 0;
     if (this.closed || (this.session !== null && urls.includes(current))) return;
@@ -229,11 +229,11 @@ export class PeerLink {
   private dial(): void {
     this.retryTimer = null;
     if (this.closed) return;
-    if (this.urls.length === 0) {
+    const url = this.urls[this.urlIndex % this.urls.length];
+    if (url === undefined) {
       this.log.warn({ peer: this.id }, 'peer has no URL to dial');
       return;
     }
-    const url = this.urls[this.urlIndex % this.urls.length];
     let dialed: Dialed;
     try {
       dialed = dialSession(

@@ -5,6 +5,7 @@
 import type tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type pino from 'pino';
+import { present } from '../assert.js';
 import type { MemberId, Message } from '../wire/index.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { FrameError } from './codec.js';
@@ -110,7 +111,7 @@ export class PeerTransport {
   private readonly unreachable: MemberId[] = [];
   private readonly flushAll = (): void => {
     this.flushScheduled = null;
-    for (let i = 0; i < this.dirty.length; i++) this.dirty[i].flush();
+    for (let i = 0; i < this.dirty.length; i++) present(this.dirty[i], 'i < dirty.length').flush();
     this.dirty.length = 0;
   };
 
@@ -211,7 +212,7 @@ export class PeerTransport {
   send(msgs: readonly Message[]): void {
     if (this.closing !== null) return;
     for (let i = 0; i < msgs.length; i++) {
-      const m = msgs[i];
+      const m = present(msgs[i], 'i < msgs.length');
       const link = this.links.get(m.to);
       if (m.type === 'snapshot') {
         if (link === undefined || !link.sendSnapshot(m, (ok) => this.snapshotDone(m.to, ok))) {
@@ -238,7 +239,8 @@ export class PeerTransport {
         if (this.flushScheduled === null) this.flushScheduled = setImmediate(this.flushAll);
       }
     }
-    for (let i = 0; i < this.unreachable.length; i++) this.opts.onUnreachable(this.unreachable[i]);
+    for (let i = 0; i < this.unreachable.length; i++)
+      this.opts.onUnreachable(present(this.unreachable[i], 'i < unreachable.length'));
     this.unreachable.length = 0;
   }
 

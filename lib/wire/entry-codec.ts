@@ -5,12 +5,13 @@
 // data) by hand, with data as a view of the segment buffer. Tests hold it to
 // avsc's decoding of the same bytes.
 
+import { present } from '../assert.js';
 import { ENTRY_TYPES } from './schema.js';
 import type { Entry } from './types.js';
 
 let cursor = 0;
 
-/** An Avro zigzag varint long at cursor, below end; NaN when it runs past end. Same algorithm as avsc's. */
+/** An Avro zigzag varint long at cursor, below end (<= buf.length); NaN when it runs past end. Same algorithm as avsc's. */
 function readLong(buf: Buffer, end: number): number {
   let pos = cursor;
   let n = 0;
@@ -18,7 +19,7 @@ function readLong(buf: Buffer, end: number): number {
   let b: number;
   do {
     if (pos >= end) return NaN;
-    b = buf[pos++];
+    b = present(buf[pos++], 'pos < end <= buf.length');
     n |= (b & 0x7f) << k;
     k += 7;
   } while (b & 0x80 && k < 28);
@@ -27,7 +28,7 @@ function readLong(buf: Buffer, end: number): number {
     let fk = 268435456;
     do {
       if (pos >= end || fk > 2 ** 63) return NaN;
-      b = buf[pos++];
+      b = present(buf[pos++], 'pos < end <= buf.length');
       f += (b & 0x7f) * fk;
       fk *= 128;
     } while (b & 0x80);
@@ -43,6 +44,7 @@ function readLong(buf: Buffer, end: number): number {
  * exactly one. data is a view of buf: buf must not be reused while the entry lives.
  */
 export function decodeEntry(buf: Buffer, start: number, end: number): Entry | null {
+  if (end > buf.length) return null;
   cursor = start;
   const term = readLong(buf, end);
   const index = readLong(buf, end);

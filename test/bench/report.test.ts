@@ -144,6 +144,15 @@ describe('formatFloor', () => {
     assert.match(rowOf(lines, /etcd sequential/), /p50 0\.300 ms = 1\.20x the floor/);
   });
 
+  it("shows the follower's fsync measured while the other followers fsync, on 3 members", () => {
+    const r = result('a', figures(1, 1), figures(1, 1));
+    const lines = formatFloor({ ...r, floor: { ...floor, followerFsyncP50Ms: 0.35, followerFsyncP99Ms: 0.8 } });
+    assert.match(
+      rowOf(lines, /other process fsync/),
+      /while 1 other process fsync \(the other followers\)\s+0\.350 ms\s+0\.800 ms/,
+    );
+  });
+
   it('says so when the floor was not measured', () => {
     assert.deepEqual(formatFloor(result('a', figures(1, 1), figures(1, 1))), ['floor: not measured']);
   });

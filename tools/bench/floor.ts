@@ -5,6 +5,10 @@
 // transport runs). The leader sends the entry while its own fsync runs, so
 // the PUT waits for max(leader fsync, RTT + follower fsync), which is
 // RTT + fsync when both disks are this one; on one member, the fsync alone.
+// With 3 or more members every follower gets the entry at the same moment
+// and they fsync together on this one disk, which costs more than one fsync
+// alone here: the follower fsync of the floor is measured while the other
+// followers' processes (fsync-peer.ts) write and fsync too.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +27,13 @@ export interface Floor {
   /** A 512-byte DATA frame on a long-lived stream echoed by the peer's JavaScript (a raft message and its answer). */
   readonly echoP50Ms: number;
   readonly echoP99Ms: number;
-  /** max(leader fsync, PING RTT + follower fsync) = RTT + fsync with 2+ members, the fsync with one: p50s, in ms. */
+  /**
+   * fdatasync while the other followers' processes (members - 2) fsync on the same disk, measured like fsync with
+   * 1 or 2 members. Absent from result files of commits before it was measured.
+   */
+  readonly followerFsyncP50Ms?: number;
+  readonly followerFsyncP99Ms?: number;
+  /** max(leader fsync, PING RTT + follower fsync), the fsync alone with one member: p50s, in ms. */
   readonly floorMs: number;
 }
 
@@ -123,18 +133,48 @@ async function sample(once: () => Promise<number>, seconds: number): Promise<num
   return out.sort((a, b) => a - b);
 }
 
+/** fdatasync latencies (ms, ascending) in `dir` while `others` more processes run the same loop there. */
+export async function concurrentFsyncLatencies(dir: string, seconds: number, others: number): Promise<number[]> {
+  if (others === 0) return fsyncLatencies(dir, seconds);
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const script = new URL(`./fsync-peer${ext}`, import.meta.url).pathname;
+  const peers = [];
+  for (let i = 0; i < others; i++) {
+    const peerDir = join(dir, `fsync-peer-${i}`);
+    fs.mkdirSync(peerDir, { recursive: true });
+    // The peers run a little longer than the measurement, whose start they reach later.
+    const args = [...process.execArgv, script, peerDir, String(seconds + 1)];
+    const peer = track(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] }));
+    peers.push({ peer, exited: new Promise<void>((resolve) => peer.once('exit', () => resolve())), peerDir });
+  }
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 500)); // until the peers fill their files and start
+    return fsyncLatencies(dir, seconds);
+  } finally {
+    for (const p of peers) {
+      p.peer.kill('SIGKILL');
+      await p.exited;
+      fs.rmSync(p.peerDir, { recursive: true, force: true });
+    }
+  }
+}
+
 export async function measureFloor(dir: string, members: number, seconds: number): Promise<Floor> {
-  const fsyncs = fsyncLatencies(dir, seconds / 2);
-  const { ping, echo } = await peerRoundTrips(seconds / 2);
+  const fsyncs = fsyncLatencies(dir, seconds / 3);
+  const followerFsyncs = await concurrentFsyncLatencies(dir, seconds / 3, Math.max(0, members - 2));
+  const { ping, echo } = await peerRoundTrips(seconds / 3);
   const fsyncP50Ms = percentile(fsyncs, 50);
+  const followerFsyncP50Ms = percentile(followerFsyncs, 50);
   const pingP50Ms = percentile(ping, 50);
   return {
     fsyncP50Ms,
     fsyncP99Ms: percentile(fsyncs, 99),
+    followerFsyncP50Ms,
+    followerFsyncP99Ms: percentile(followerFsyncs, 99),
     pingP50Ms,
     pingP99Ms: percentile(ping, 99),
     echoP50Ms: percentile(echo, 50),
     echoP99Ms: percentile(echo, 99),
-    floorMs: members > 1 ? pingP50Ms + fsyncP50Ms : fsyncP50Ms,
+    floorMs: members > 1 ? Math.max(fsyncP50Ms, pingP50Ms + followerFsyncP50Ms) : fsyncP50Ms,
   };
 }

@@ -43,11 +43,11 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
 }
 
 /** Rows as aligned columns: `align` has an 'l' (left) or 'r' (right) per column; columns past its end are right-aligned. */
-function table(rows: string[][], align: string): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+export function table(rows: readonly (readonly string[])[], align: string): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) =>
     r
-      .map((c, i) => (align[i] === 'l' ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .map((c, i) => (align[i] === 'l' ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
       .join('  ')
       .trimEnd(),
   );
@@ -127,6 +127,15 @@ export function formatFloor(r: BenchResult): string[] {
         `${num(f.fsyncP50Ms, 3)} ms`,
         `${num(f.fsyncP99Ms, 3)} ms`,
       ],
+      ...(f.followerFsyncP50Ms !== undefined && f.followerFsyncP99Ms !== undefined && r.parameters.members > 2
+        ? [
+            [
+              `the same while ${r.parameters.members - 2} other process${r.parameters.members > 3 ? 'es' : ''} fsync (the other followers)`,
+              `${num(f.followerFsyncP50Ms, 3)} ms`,
+              `${num(f.followerFsyncP99Ms, 3)} ms`,
+            ],
+          ]
+        : []),
       ['peer round trip: h2 PING between two node processes', `${num(f.pingP50Ms, 3)} ms`, `${num(f.pingP99Ms, 3)} ms`],
       [
         "(for reference: a 512-byte echo by the peer's JavaScript)",

@@ -13,6 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { cac } from 'cac';
 import { asIndex, asMemberId, asTerm, type Entry } from '../../lib/wire/index.js';
 import { Wal, type WalOptions } from '../../lib/storage/index.js';
+import { percentile } from './figures.js';
+import { table } from './report.js';
 
 const ENTRY_BYTES = 256;
 const BATCH_SIZES = [1, 8, 64, 256];
@@ -41,8 +43,6 @@ function batch(first: number, size: number): Entry[] {
 
 const hs = (commit: number) => ({ term: asTerm(1), vote: asMemberId(opts.memberId), commit: asIndex(commit) });
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-
 async function appends(size: number): Promise<string[]> {
   const dir = join(work, `append-${size}`);
   const wal = Wal.create(dir, opts);
@@ -70,8 +70,8 @@ async function appends(size: number): Promise<string[]> {
     Math.round((lat.length * size) / elapsed).toLocaleString('en'),
     Math.round(fsyncs / elapsed).toLocaleString('en'),
     ((lat.length * size * ENTRY_BYTES) / elapsed / 1e6).toFixed(1),
-    percentile(lat, 0.5).toFixed(3),
-    percentile(lat, 0.99).toFixed(3),
+    percentile(lat, 50).toFixed(3),
+    percentile(lat, 99).toFixed(3),
   ];
 }
 
@@ -108,8 +108,7 @@ async function benchmark(): Promise<void> {
   const rows: string[][] = [];
   for (const size of BATCH_SIZES) rows.push(await appends(size));
   const header = ['batch', 'entries/s', 'fsyncs/s', 'MB/s', 'p50 ms', 'p99 ms'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
+  for (const line of table([header, ...rows], '')) console.log(line);
   await replay();
 }
 

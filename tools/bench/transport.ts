@@ -77,6 +77,7 @@ await new Promise<void>((resolve) => {
 while (received + dropped < sent) await new Promise((r) => setTimeout(r, 1));
 const elapsed = (performance.now() - started) / 1000;
 const s = a.stats().peers[B];
+if (s === undefined) throw new Error(`the sender's transport reports no stats for its peer ${B}`);
 console.log(
   JSON.stringify({
     seconds: Number(elapsed.toFixed(2)),

@@ -65,7 +65,7 @@ export async function run(args: readonly string[], io: SegdumpIo): Promise<numbe
     const parsed = cli.parse(['node', 'segdump', ...args], { run: false });
     const name = cli.matchedCommandName;
     if (parsed.options.help) {
-      io.stdout(name ? COMMAND_HELP[name] : GLOBAL_HELP);
+      io.stdout((name ? COMMAND_HELP[name] : undefined) ?? GLOBAL_HELP);
       return 0;
     }
     if (!name) {

@@ -16,9 +16,9 @@ function pickFile(arg: string): string {
   const st = fs.statSync(arg, { throwIfNoEntry: false });
   if (!st) throw new UsageError(`${arg} does not exist`);
   if (!st.isDirectory()) return arg;
-  const files = listSnapshotFiles(resolveDataDir(arg));
-  if (files.length === 0) throw new UsageError(`${arg} holds no snapshot files`);
-  return files[0].path;
+  const [newest] = listSnapshotFiles(resolveDataDir(arg));
+  if (newest === undefined) throw new UsageError(`${arg} holds no snapshot files`);
+  return newest.path;
 }
 
 /** `segdump snapshot`: metadata, size and (with the server's describer) keys. Exit 1 if the file is bad. */

@@ -205,7 +205,8 @@ export class Ctx {
 
   /** etcdctl's argOrStdin: the argument, else all of stdin; null when both are empty. */
   async argOrStdin(args: readonly string[], i: number): Promise<string | null> {
-    if (i < args.length) return args[i];
+    const arg = args[i];
+    if (arg !== undefined) return arg;
     const stdin = this.io.stdin;
     if (!stdin) return null;
     const chunks: Buffer[] = [];

@@ -3,7 +3,7 @@
 // statuses: every failure prints the server's message (or the client's
 // error) on a line of its own and exits 1.
 
-import type { AuthApi, PermissionType } from '../../auth.js';
+import type { AuthApi } from '../../auth.js';
 import { type Ctx, Exit, ExitCode } from '../context.js';
 import type { Flags } from '../flags.js';
 import type { CommandAction } from './keys.js';
@@ -35,8 +35,9 @@ function noArgs(ctx: Ctx, args: readonly string[]): void {
 }
 
 function oneName(ctx: Ctx, args: readonly string[], what: string): string {
-  if (args.length !== 1) die(ctx, `Please provide a ${what}`);
-  return args[0];
+  const [name] = args;
+  if (args.length !== 1 || name === undefined) die(ctx, `Please provide a ${what}`);
+  return name;
 }
 
 export const authEnable: CommandAction = async (ctx, _flags, args) => {
@@ -174,8 +175,9 @@ function roleGrantRevoke(grant: boolean): CommandAction {
     if (canonicalUrlPath(path) !== path)
       die(ctx, `Not canonical path; please use \`--path=${canonicalUrlPath(path)}\``);
     const chosen = (['read', 'write', 'readwrite'] as const).filter((f) => flags.bool(f));
-    if (chosen.length !== 1) die(ctx, 'Please specify exactly one of --read, --write or --readwrite');
-    const type: PermissionType = chosen[0];
+    const [type] = chosen;
+    if (chosen.length !== 1 || type === undefined)
+      die(ctx, 'Please specify exactly one of --read, --write or --readwrite');
     const name = oneName(ctx, args, 'role name');
     const a = await api(ctx);
     await call(ctx, (signal) => a.getRole(name, { signal }));

@@ -60,6 +60,12 @@ module.exports = {
       "What an entry's data says is shared by store, auth, server, api and tools: it depends only on the entry types.",
     ),
     onlyImports(
+      'state-is-below-the-member',
+      'state',
+      ['wire', 'proposal', 'store', 'auth', 'errors'],
+      'What committed entries build is read by tools without a member: it never imports the Raft core, storage, transport or the server.',
+    ),
+    onlyImports(
       'store-knows-no-raft',
       'store',
       ['errors', 'proposal'],

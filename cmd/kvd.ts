@@ -18,7 +18,13 @@ import {
 import { DiscoveryError } from '../lib/discovery/index.js';
 import { createLogger, type Logger } from '../lib/log/index.js';
 import { Metrics } from '../lib/metrics/index.js';
-import { BootstrapError, EntryApplyError, Member, type InitialClusterSource } from '../lib/server/index.js';
+import {
+  BootstrapError,
+  EntryApplyError,
+  startMember as startServerMember,
+  type InitialClusterSource,
+  type Member,
+} from '../lib/server/index.js';
 import { StorageError } from '../lib/storage/index.js';
 import {
   dialTlsOf,
@@ -97,7 +103,7 @@ export async function startMember(
   const clientTls = anyHttps(config.listenClientUrls)
     ? loadServerTls(config.clientTransportSecurity, 'client', config.dataDir, { hosts: clientHosts, logger })
     : null;
-  const member = await Member.start({
+  const member = await startServerMember({
     name: config.name,
     dataDir: config.dataDir,
     initialCluster: config.initialCluster,

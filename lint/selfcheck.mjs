@@ -53,6 +53,29 @@ const cases = [
     expect: ['storage-and-store-never-import-api-or-server', 'store-knows-no-raft'],
   },
   {
+    what: 'a tool imports lib/server',
+    breakIn: (dir) =>
+      appendFileSync(
+        join(dir, 'tools/segdump/describers.ts'),
+        "\nexport * as _server from '../../lib/server/index.js';\n",
+      ),
+    script: 'lint:deps',
+    expect: ['tools-never-import-the-server'],
+  },
+  {
+    what: 'lib/proposal imports lib/store',
+    breakIn: (dir) =>
+      appendFileSync(join(dir, 'lib/proposal/index.ts'), "\nexport * as _store from '../store/index.js';\n"),
+    script: 'lint:deps',
+    expect: ['proposal-is-vocabulary'],
+  },
+  {
+    what: 'a cycle between two files of a module',
+    breakIn: (dir) => appendFileSync(join(dir, 'lib/server/member.ts'), "\nexport * as _start from './start.js';\n"),
+    script: 'lint:deps',
+    expect: ['no-circular'],
+  },
+  {
     what: "a module reaches past another module's index.ts",
     breakIn: (dir) =>
       appendFileSync(join(dir, 'lib/metrics/index.ts'), "\nexport * as _deep from '../store/node.js';\n"),

@@ -15,7 +15,7 @@ import { applyCommitted } from './bootstrap.js';
 import type { MembershipChange } from '../proposal/index.js';
 import type { RaftTransport } from './ports.js';
 import { peersFollowChange, peersFollowMembers } from './remote-peers.js';
-import type { ApplyResult, StateMachine } from './state-machine.js';
+import type { ApplyResult, StateMachine } from '../state/index.js';
 
 /** At most how many entries a leader keeps behind a snapshot for followers that are only a little behind (and never more than snapshot-count). */
 const CATCH_UP_ENTRIES = 5000;

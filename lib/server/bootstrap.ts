@@ -31,12 +31,11 @@ import { fetchPeerJSON } from '../transport/index.js';
 import { EntryApplyError } from './errors.js';
 import { rewriteAsNewCluster, settleInterruptedRewrite } from './force-new-cluster.js';
 import { computeClusterId, computeMemberId } from './ids.js';
-import { MemberRegistry } from './members.js';
 import type { InitialMember, MemberOptions } from './options.js';
 import { encodeMembershipChange } from '../proposal/index.js';
 import { ProposalIds } from './proposal-ids.js';
 import type { MemberInfo } from './service.js';
-import { StateMachine, type Applied } from './state-machine.js';
+import { MemberRegistry, StateMachine, type Applied } from '../state/index.js';
 
 export interface Bootstrapped {
   readonly lock: DataDirLock;

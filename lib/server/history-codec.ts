@@ -4,8 +4,7 @@
 
 import type { StateCodec } from '../history/index.js';
 import { decodeProposal } from '../proposal/index.js';
-import { decodeServerState } from './state-codec.js';
-import { StateMachine } from './state-machine.js';
+import { decodeServerState, StateMachine } from '../state/index.js';
 
 export const historyCodec: StateCodec = {
   empty: () => new StateMachine(),

@@ -1,4 +1,5 @@
 export { Member } from './member.js';
+export { startMember } from './start.js';
 export { BootstrapError } from './bootstrap.js';
 export { EntryApplyError } from './errors.js';
 export type { MemberOptions, InitialMember, InitialClusterSource } from './options.js';

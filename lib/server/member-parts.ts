@@ -13,7 +13,7 @@ import type { MemberOptions } from './options.js';
 import type { RaftTransport, Releasable } from './ports.js';
 import type { Proposer } from './proposer.js';
 import type { RaftNode } from './raft-node.js';
-import type { ApplyResult, StateMachine } from './state-machine.js';
+import type { ApplyResult, StateMachine } from '../state/index.js';
 
 export interface MemberParts {
   readonly opts: MemberOptions;

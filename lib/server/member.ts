@@ -13,14 +13,12 @@ import { DashboardSource, type RaftProgress } from './dashboard-source.js';
 import { etcdServerRefusal, serverStopped } from './errors.js';
 import { computeMemberId } from './ids.js';
 import type { LatencyView } from './latency-history.js';
-import type { MemberOptions } from './options.js';
 import type { PeerEvents } from './ports.js';
 import { encodeMembershipChange, encodeProposal, type MembershipChange, type ProposalBody } from '../proposal/index.js';
 import type { NodeFailure } from './raft-node.js';
 import type { ClusterService, KeysService, MemberInfo, ReadOptions, ResponseIndexes } from './service.js';
-import type { ApplyResult } from './state-machine.js';
+import type { ApplyResult } from '../state/index.js';
 import type { MemberParts } from './member-parts.js';
-import { startMember } from './start.js';
 
 export class Member implements KeysService, ClusterService, AuthService {
   readonly id: MemberId;
@@ -46,11 +44,6 @@ export class Member implements KeysService, ClusterService, AuthService {
       startedAt: p.stats.startTime,
       runtime: p.runtime,
     });
-  }
-
-  /** Recovers or bootstraps the member's state, then starts raft, timers and the peer listener. */
-  static start(opts: MemberOptions): Promise<Member> {
-    return startMember(opts);
   }
 
   /** Where the network delivers what peers send. */

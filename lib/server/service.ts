@@ -3,6 +3,9 @@
 
 import type { Event, WatchHandle, WatchOptions } from '../store/index.js';
 import type { StoreRequest } from '../store/index.js';
+import type { MemberInfo } from '../state/index.js';
+
+export type { MemberInfo } from '../state/index.js';
 
 export interface ReadOptions {
   readonly recursive: boolean;
@@ -19,13 +22,6 @@ export interface ResponseIndexes {
   readonly etcdIndex: number;
   readonly raftIndex: number;
   readonly raftTerm: number;
-}
-
-export interface MemberInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly peerURLs: readonly string[];
-  readonly clientURLs: readonly string[];
 }
 
 export interface KeysService {

@@ -21,7 +21,7 @@ import type { ProposalIds } from './proposal-ids.js';
 import { Proposer } from './proposer.js';
 import { RaftNode } from './raft-node.js';
 import { RemotePeers } from './remote-peers.js';
-import type { ApplyResult, StateMachine } from './state-machine.js';
+import type { ApplyResult, StateMachine } from '../state/index.js';
 
 /**
  * Queue limits; past them a client gets etcd's "too many requests". Requests

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AuthOperation } from '../../lib/auth/index.js';
 import { decodeProposal, describeProposal, encodeProposal } from '../../lib/proposal/index.js';
-import { decodeServerState, serverStateHead } from '../../lib/server/state-codec.js';
+import { decodeServerState, serverStateHead } from '../../lib/state/index.js';
 
 const HASH = '$2b$04$abcdefghijklmnopqrstuuYQe2Jv7xJm7n3l6S0lJQ6hV1nq2wXzW';
 

@@ -7,7 +7,7 @@ import { asIndex, asMemberId, asTerm, type Entry, type Snapshot } from '../../li
 import { SeededRandom, VirtualTime } from '../../lib/runtime/index.js';
 import { Applier } from '../../lib/server/applier.js';
 import { encodeMembershipChange, encodeProposal } from '../../lib/proposal/index.js';
-import { StateMachine, type ApplyResult } from '../../lib/server/state-machine.js';
+import { StateMachine, type ApplyResult } from '../../lib/state/index.js';
 import type { Event } from '../../lib/store/index.js';
 import { MemorySnapshots, quietLogger, RecordingTransport, settle, type Step } from './parts.js';
 

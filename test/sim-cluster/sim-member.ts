@@ -10,11 +10,10 @@ import { asIndex, asTerm, type Entry, type MemberId } from '../../lib/raft/types
 import { SeededRandom, type Clock, type Scheduler, type VirtualTime } from '../../lib/runtime/index.js';
 import { applyCommitted } from '../../lib/server/bootstrap.js';
 import type { Member } from '../../lib/server/member.js';
-import { MemberRegistry } from '../../lib/server/members.js';
 import type { MemberOptions } from '../../lib/server/options.js';
 import { ProposalIds } from '../../lib/server/proposal-ids.js';
 import { assembleMember } from '../../lib/server/start.js';
-import { StateMachine, type Applied } from '../../lib/server/state-machine.js';
+import { MemberRegistry, StateMachine, type Applied } from '../../lib/state/index.js';
 import type { SimDisk } from './disk.js';
 import type { SimNetwork } from './network.js';
 

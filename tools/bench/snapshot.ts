@@ -6,7 +6,7 @@
 // the event loop is held, and the total), the snapshot's size, the time to
 // restore it, and RSS per key.
 
-import { StateMachine } from '../../lib/server/state-machine.js';
+import { StateMachine } from '../../lib/state/index.js';
 
 const keys = Number(process.argv[2] ?? 1_000_000);
 const gc = (globalThis as { gc?: () => void }).gc;

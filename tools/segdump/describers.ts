@@ -1,9 +1,9 @@
-// The server knows what an entry's bytes and a snapshot's bytes mean; segdump
-// shows them in those terms.
+// lib/proposal knows what an entry's bytes mean and lib/state what a
+// snapshot's bytes mean; segdump shows them in those terms.
 
 import type { EntryType } from '../../lib/wire/index.js';
 import { describeProposal } from '../../lib/proposal/index.js';
-import { describeSnapshotData } from '../../lib/server/snapshot-describe.js';
+import { describeSnapshotData } from '../../lib/state/index.js';
 
 /** Maps an entry's data to fields such as time, method, path, value, ttl, prevValue. */
 export type EntryDescriber = (data: Buffer, type: EntryType) => Record<string, unknown>;

@@ -4,12 +4,11 @@
 // and by the live apply loop.
 
 import { AuthState, isAuthOperation, type AuthChange, type AuthError } from '../auth/index.js';
-import { NO_MEMBER, type Entry, type MemberId } from '../raft/index.js';
+import { NO_MEMBER, type Entry, type MemberId } from '../wire/index.js';
 import { etcdServerError, MembershipError, V2Error } from '../errors/index.js';
 import { Store, type Event } from '../store/index.js';
-import { MemberRegistry } from './members.js';
+import { MemberRegistry, type MemberInfo } from './members.js';
 import { decodeMembershipChange, decodeProposal, type MembershipChange } from '../proposal/index.js';
-import type { MemberInfo } from './service.js';
 import { decodeServerState, serverStateHead } from './state-codec.js';
 
 export type ApplyResult = Event | V2Error | MembershipError | MemberInfo | AuthChange | AuthError | null;

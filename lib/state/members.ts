@@ -2,9 +2,16 @@
 // committed membership changes and publish proposals, so it is the same on
 // every member, and saved inside every snapshot.
 
-import { asMemberId, type MemberId } from '../raft/index.js';
-import type { MemberInfo } from './service.js';
+import { asMemberId, type MemberId } from '../wire/index.js';
 import type { MembershipChange, PublishRequest } from '../proposal/index.js';
+
+/** A member as the replicated list knows it. */
+export interface MemberInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly peerURLs: readonly string[];
+  readonly clientURLs: readonly string[];
+}
 
 export class MemberRegistry {
   private readonly byId = new Map<MemberId, MemberInfo>();

@@ -8,7 +8,7 @@
 
 import avro from 'avsc';
 import { decodeAuthData, encodeAuthData, type AuthData } from '../auth/index.js';
-import type { MemberInfo } from './service.js';
+import type { MemberInfo } from './members.js';
 
 const membersType = avro.Type.forSchema({
   type: 'record',

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { asIndex, asTerm } from '../../lib/raft/types.js';
 import { encodeMembershipChange } from '../../lib/proposal/index.js';
-import { describeSnapshotData } from '../../lib/server/snapshot-describe.js';
-import { StateMachine } from '../../lib/server/state-machine.js';
+import { describeSnapshotData, StateMachine } from '../../lib/state/index.js';
 
 function snapshotData(): Buffer {
   const sm = new StateMachine();

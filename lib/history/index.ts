@@ -1,7 +1,7 @@
 // The log as an event store: watches from any index the log still holds,
 // reads of the tree at a past index, and (with lib/store's hash) the replica
 // hash check. Reads segments and snapshot files through lib/storage and
-// replays them with lib/server's state machine; the server only wires it.
+// replays them on the state machine the server hands in (codec.ts).
 
 export { History, DEFAULT_MAX_SCANS, type HistoryOptions } from './history.js';
 export type { ReplayMachine, StateCodec } from './codec.js';

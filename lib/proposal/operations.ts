@@ -170,10 +170,10 @@ export const proposalBody: Kind<ProposalBody> = {
     return { [o.record.type.name ?? '']: o.record.toWire(body) };
   },
   fromWire(w) {
-    const [name, fields] = Object.entries(w as object)[0] ?? [];
-    const found = byRecordName.get(name ?? '');
-    if (found === undefined) throw new Error(`proposal body ${String(name)} is no known operation`);
-    return { op: found.op, ...found.o.record.fromWire(fields) } as ProposalBody;
+    const name = Object.keys(w as object)[0] ?? '';
+    const found = byRecordName.get(name);
+    if (found === undefined) throw new Error(`proposal body ${name} is no known operation`);
+    return found.o.record.fromWireInto((w as Record<string, unknown>)[name], { op: found.op }) as ProposalBody;
   },
   show(body) {
     return { method: operationOf(body.op).method, ...operationOf(body.op).record.describeFields(body) };

@@ -3,7 +3,7 @@
 // hash check. Reads segments and snapshot files through lib/storage and
 // replays them with lib/server's state machine; the server only wires it.
 
-export { History, DEFAULT_MAX_SCANS, type HistoryOptions } from './history.js';
+export { History, DEFAULT_MAX_SCANS, type HistoryOptions, type ReplayPurpose } from './history.js';
 export type { ReplayMachine, StateCodec } from './codec.js';
 export {
   ReplicaHashes,

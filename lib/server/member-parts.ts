@@ -49,6 +49,7 @@ export function historyParts(
     store: () => sm.store,
     logger: opts.logger,
     maxScans: opts.historyScans,
+    onReplay: (purpose) => opts.metrics.historyReplays.inc({ purpose }),
   });
   const hashes = new ReplicaHashes({
     history,

@@ -1,5 +1,6 @@
 // What lib/history needs to know of a member's snapshots and entries, handed
-// in by the server (lib/history sits below lib/server and never imports it).
+// in by its user (the server and segdump pass lib/state's historyCodec;
+// lib/history sits below lib/server and never imports it).
 
 import type { Entry } from '../wire/index.js';
 import type { Event, Store } from '../store/index.js';

@@ -15,6 +15,8 @@ export const STEP_ENTRIES = 256;
 export class Replay {
   /** The time stamped on the last entry applied (ms), null until one is; kept only by copies without an event observer. */
   lastTime: number | null = null;
+  /** The entry being applied (while an event observer is told) or applied last; null before the first. */
+  entry: Entry | null = null;
   private stopped = false;
 
   private constructor(
@@ -41,6 +43,11 @@ export class Replay {
   /** The store index the copy is at. */
   get storeIndex(): number {
     return this.sm.store.index;
+  }
+
+  /** True once a step found the committed log on disk ends where the copy is (for now: a live member writes on). */
+  get atLogEnd(): boolean {
+    return this.reader.drained;
   }
 
   /** The copy's tree (for reads at this point). */
@@ -78,6 +85,7 @@ export class Replay {
   private apply(e: Entry): void {
     // Point-in-time copies show TTLs as of their last entry; event replays need no time.
     if (this.onEvent === null) this.lastTime = this.codec.entryTime(e) ?? this.lastTime;
+    this.entry = e;
     this.sm.apply(e);
   }
 }

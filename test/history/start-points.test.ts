@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { StartPoints } from '../../lib/history/start-points.js';
-import { historyCodec } from '../../lib/server/history-codec.js';
+import { historyCodec } from '../../lib/state/index.js';
 import { snapDir, walDir } from '../../lib/storage/index.js';
 import { LogFixture } from './fixture.js';
 

@@ -18,8 +18,8 @@ export interface ReplayMachine {
 export interface StateCodec {
   /** The state before the first entry. */
   empty(): ReplayMachine;
-  /** The state a snapshot's data holds. */
-  fromSnapshot(data: Buffer): ReplayMachine;
+  /** The state a snapshot's data holds, decoded without holding the event loop long. */
+  fromSnapshot(data: Buffer): Promise<ReplayMachine>;
   /** The store's own snapshot bytes inside (a prefix of) a snapshot's data; throws when the prefix is too short. */
   storeBytes(data: Buffer): Buffer;
   /** The time stamped on an entry (ms), null for one without. */

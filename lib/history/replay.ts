@@ -29,14 +29,15 @@ export class Replay {
     if (onEvent !== null) sm.store.observe((event, refresh) => onEvent({ event, refresh }));
   }
 
-  /** The state at `start`; the snapshot file is read on the thread pool, its tree decoded here. */
+  /** The state at `start`; the snapshot file is read on the thread pool, its CRC checked and its tree decoded in pieces. */
   static async from(
     dataDir: string,
     codec: StateCodec,
     start: StartPoint,
     onEvent: ((e: RecordedEvent) => void) | null,
   ): Promise<Replay> {
-    const sm = start.path === null ? codec.empty() : codec.fromSnapshot((await readSnapshotFileAsync(start.path)).data);
+    const sm =
+      start.path === null ? codec.empty() : await codec.fromSnapshot((await readSnapshotFileAsync(start.path)).data);
     return new Replay(sm, codec, new CommittedLogReader(dataDir, start.raftIndex), start, onEvent);
   }
 

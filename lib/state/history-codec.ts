@@ -11,7 +11,9 @@ import { StateMachine } from './state-machine.js';
 
 export const historyCodec = {
   empty: (): StateMachine => new StateMachine(),
-  fromSnapshot: (data: Buffer): StateMachine => StateMachine.fromSnapshotData(data),
+  // Decoded a piece per turn of the event loop: a replay runs beside the member's work.
+  fromSnapshot: (data: Buffer): Promise<StateMachine> =>
+    StateMachine.fromSnapshotDataInPieces(data, () => new Promise((resolve) => setImmediate(resolve))),
   storeBytes: (data: Buffer): Buffer => decodeServerState(data).store,
   entryTime: (e: Entry): number | null => (e.type === 'normal' ? decodeProposal(e.data).time : null),
 };

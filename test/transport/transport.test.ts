@@ -101,7 +101,7 @@ test("three transports deliver each sender's messages in order to every other me
   for (const n of nodes) for (const p of ids) if (p !== n.id) assert.deepStrictEqual(commits(n, p), expected);
 });
 
-test('sends in one turn of the event loop reach the peer as one write', async () => {
+test('sends in one turn of the event loop all reach the peer, in order and framed alone', async () => {
   const a = await node(A, [A, B]);
   const b = await node(B, [A, B]);
   mesh([a, b]);
@@ -110,7 +110,10 @@ test('sends in one turn of the event loop reach the peer as one write', async ()
   for (let i = 1; i <= 20; i++) a.transport.send([heartbeat(A, B, i)]);
   const frameBytes = encodeFrame(heartbeat(A, B, 1)).length;
   await waitFor('delivered', () => b.received.length === 20);
-  // One DATA payload of 20 frames; counting chunks needs the receiving side's view.
+  assert.deepStrictEqual(
+    commits(b, A),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
   assert.equal(peerStats(b, A).recvBytes - before, 20 * frameBytes);
   assert.equal(peerStats(a, B).sentMsgs, 20);
 });

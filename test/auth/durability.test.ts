@@ -13,6 +13,7 @@ import {
   freePort,
   MemberProcess,
   memberArgs,
+  leaderOf,
   startCluster,
   tempDir,
   waitReady,
@@ -134,11 +135,13 @@ test('users, roles and the enabled flag survive SIGKILL, restored from a snapsho
 
 test('a member far behind gets users and roles through a snapshot from the leader', async (t) => {
   const members = await startCluster(t, 3, ['--snapshot-count', '40']);
-  const lagging = members[2]!;
+  // The lagging member is a follower: a write forwarded to a killed leader would only time out.
+  const leader = await leaderOf(members);
+  const lagging = members.find((m) => m !== leader)!;
   await lagging.kill('SIGKILL');
-  await setUpAuth(members[0]!.clientURL);
+  await setUpAuth(leader.clientURL);
   for (let i = 0; i < 200; i++) {
-    await call('PUT', `${members[0]!.clientURL}/v2/keys/app/k${i % 20}`, {
+    await call('PUT', `${leader.clientURL}/v2/keys/app/k${i % 20}`, {
       body: `value=${i}`,
       type: 'application/x-www-form-urlencoded',
       as: 'root:rootpw',

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, MemberProcess, memberArgs, tempDir, waitReady } from '../support/procs.js';
+import { freePort, MemberProcess, memberArgs, tempDir, waitReady, within } from '../support/procs.js';
 
 const auth = (as: string): Record<string, string> => ({ authorization: 'Basic ' + Buffer.from(as).toString('base64') });
 
@@ -100,9 +100,6 @@ test('a streaming watch stops delivering a key once its user loses the role that
   );
   assert.equal(await call('PUT', `${base}/v2/keys/app/shown`, 'value=s', root), 201);
 
-  const line = await Promise.race([
-    first,
-    new Promise<string>((_, reject) => setTimeout(() => reject(new Error('no event within 10 s')), 10_000)),
-  ]);
+  const line = await within(first, 10_000, 'an event on the watch');
   assert.equal(JSON.parse(line).node.key, '/app/shown');
 });

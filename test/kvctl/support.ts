@@ -144,6 +144,8 @@ export function etcdctl(argv: string[], opts: { stdin?: string } = {}): Promise<
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });
+    // etcdctl may exit (a usage error) before it reads its input: that is its answer, not a test failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.stdin ?? '');
   });
 }

@@ -32,7 +32,7 @@ function opt(
 export const OPTIONS: readonly OptionSpec[] = [
   opt('name', 'string', 'Member', 'default', 'Human-readable name for this member.'),
   opt('data-dir', 'path', 'Member', '${name}.kvd', 'Path to the data directory.'),
-  opt('snapshot-count', 'uint', 'Member', '10000', 'Number of applied entries that triggers a snapshot to disk.'),
+  opt('snapshot-count', 'uint', 'Member', '100000', 'Number of applied entries that triggers a snapshot to disk.'),
   opt('heartbeat-interval', 'uint', 'Member', '100', 'Time (in milliseconds) of a heartbeat interval.'),
   opt(
     'election-timeout',

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { asIndex, asMemberId, asTerm, type Index, type Snapshot, type Term } from '../wire/index.js';
+import { asIndex, asTerm, type Index, type Snapshot, type Term } from '../wire/index.js';
 import { ioError, StorageError } from './errors.js';
 import { nodeFileIo } from './file-io.js';
 import { fsyncDirAsync, listSnapshotFiles, makeDurableDir, parseSnapshotName, snapDir, snapshotName } from './files.js';
@@ -78,7 +78,7 @@ export class SnapshotStore {
     const tmp = `${path}.${process.pid}-${++tmpCounter}.tmp`;
     const head = snapshotHeadType.toBuffer({
       formatVersion: SNAPSHOT_FORMAT_VERSION,
-      meta: { index: s.meta.index, term: s.meta.term, voters: [...s.meta.conf.voters] },
+      meta: s.meta,
     } satisfies SnapshotHead);
     const dataLen = longType.toBuffer(s.data.length);
     const recordBytes = head.length + dataLen.length + s.data.length;
@@ -220,11 +220,7 @@ export function peekSnapshotFile(path: string, prefixBytes: number): { meta: Sna
     if (l.offset < 0) throw new Error('truncated');
     const head = h.value as SnapshotHead;
     return {
-      meta: {
-        index: asIndex(head.meta.index),
-        term: asTerm(head.meta.term),
-        conf: { voters: head.meta.voters.map(asMemberId) },
-      },
+      meta: head.meta,
       dataPrefix: buf.subarray(l.offset),
     };
   } catch {
@@ -273,11 +269,7 @@ function parseSnapshotFile(buf: Buffer, path: string, crc?: number): Snapshot {
     );
   }
   return {
-    meta: {
-      index: asIndex(head.meta.index),
-      term: asTerm(head.meta.term),
-      conf: { voters: head.meta.voters.map(asMemberId) },
-    },
+    meta: head.meta,
     data: buf.subarray(dataStart),
   };
 }

@@ -133,7 +133,7 @@ export class PeerLink {
       this.encoder.flush(this.writeChunk);
       if (chunks > 1) stream.uncork();
     } catch (err) {
-      // Runs from a timer: a throw here would take the member down with this one session.
+      // Runs inside the ready loop's send: a throw here would take the member down with this one session.
       this.log.error({ peer: this.id, err }, 'cannot write to the peer stream; reconnecting');
       this.encoder.reset();
       if (this.dialed !== null) hangUp(this.dialed);

@@ -1,6 +1,6 @@
 // PeerTransport: one outgoing link per peer, one server for what peers send us,
-// and the batching that turns every send() of one event-loop turn into one
-// write per peer.
+// and the batching that turns the messages of one send() into one write per
+// peer.
 
 import type tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
@@ -104,16 +104,11 @@ export class PeerTransport {
   private readonly linkSettings: LinkSettings;
   private readonly tuning: TransportTuning;
   private readonly log: pino.Logger;
+  /** Links with frames encoded by the send() under way. */
   private readonly dirty: PeerLink[] = [];
-  private flushScheduled: NodeJS.Immediate | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
   private readonly unreachable: MemberId[] = [];
-  private readonly flushAll = (): void => {
-    this.flushScheduled = null;
-    for (let i = 0; i < this.dirty.length; i++) present(this.dirty[i], 'i < dirty.length').flush();
-    this.dirty.length = 0;
-  };
 
   constructor(private readonly opts: TransportOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...opts.tuning };
@@ -195,8 +190,6 @@ export class PeerTransport {
     const link = this.links.get(id);
     if (link !== undefined) {
       this.links.delete(id);
-      const i = this.dirty.indexOf(link);
-      if (i >= 0) this.dirty.splice(i, 1);
       void link.close();
     }
     this.inbound.delete(id);
@@ -204,10 +197,13 @@ export class PeerTransport {
   }
 
   /**
-   * Queues messages without blocking; all sends of one event-loop turn go out
-   * as one write per peer. A message to a peer that is not connected, or that
-   * has maxPendingBytes queued already, is dropped (raft retransmits) and
-   * onUnreachable is called. Snapshot messages go on a stream of their own.
+   * Hands messages to the peers' streams without blocking, one write per peer.
+   * They are not held back for the end of the turn: HTTP/2 and the socket
+   * already gather the writes of one turn into one, and a hop to a later
+   * turn would delay every append by the I/O callbacks queued meanwhile. A
+   * message to a peer that is not connected, or that has maxPendingBytes
+   * queued already, is dropped (raft retransmits) and onUnreachable is
+   * called. Snapshot messages go on a stream of their own.
    */
   send(msgs: readonly Message[]): void {
     if (this.closing !== null) return;
@@ -234,11 +230,10 @@ export class PeerTransport {
         continue;
       }
       if (!queued) this.markUnreachable(m.to);
-      else if (!this.dirty.includes(link)) {
-        this.dirty.push(link);
-        if (this.flushScheduled === null) this.flushScheduled = setImmediate(this.flushAll);
-      }
+      else if (!this.dirty.includes(link)) this.dirty.push(link);
     }
+    for (let i = 0; i < this.dirty.length; i++) present(this.dirty[i], 'i < dirty.length').flush();
+    this.dirty.length = 0;
     for (let i = 0; i < this.unreachable.length; i++)
       this.opts.onUnreachable(present(this.unreachable[i], 'i < unreachable.length'));
     this.unreachable.length = 0;
@@ -251,7 +246,6 @@ export class PeerTransport {
     return { peers };
   }
 
-  /** Flushes what is queued, then closes sessions and the server, each within closeTimeoutMs. */
   /**
    * Certificate rotation: the peer server's new material for new handshakes,
    * and the certificate new outgoing sessions present. Established sessions
@@ -262,10 +256,9 @@ export class PeerTransport {
     this.linkSettings.clientTls = clientTls;
   }
 
+  /** Closes the sessions (after what was sent) and the server, each within closeTimeoutMs. */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
-    if (this.flushScheduled !== null) clearImmediate(this.flushScheduled);
-    this.flushAll();
     if (this.pingTimer !== null) clearInterval(this.pingTimer);
     this.pingTimer = null;
     const links = [...this.links.values()];

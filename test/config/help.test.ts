@@ -13,7 +13,7 @@ const KEYS_WITH_DEFAULTS: [string, string][] = [
   ['initial-cluster', '${name}=${initial-advertise-peer-urls}'],
   ['initial-cluster-state', 'new'],
   ['initial-cluster-token', 'etcd-cluster'],
-  ['snapshot-count', '10000'],
+  ['snapshot-count', '100000'],
   ['heartbeat-interval', '100'],
   ['election-timeout', '1000'],
   ['max-snapshots', '5'],

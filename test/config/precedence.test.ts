@@ -44,7 +44,7 @@ describe('config precedence: flags > KVD_* environment > file > defaults', () =>
     assert.deepEqual(c.initialCluster, [{ name: 'default', peerURLs: ['http://127.0.0.1:2380'] }]);
     assert.equal(c.initialClusterState, 'new');
     assert.equal(c.initialClusterToken, 'etcd-cluster');
-    assert.equal(c.snapshotCount, 10000);
+    assert.equal(c.snapshotCount, 100000);
     assert.equal(c.heartbeatIntervalMs, 100);
     assert.equal(c.electionTimeoutMs, 1000);
     assert.equal(c.maxSnapshots, 5);

@@ -62,6 +62,7 @@ test('two transports deliver messages in order in both directions', async () => 
   for (let i = 1; i <= 300; i++) {
     a.transport.send([heartbeat(A, B, i)]);
     b.transport.send([heartbeat(B, A, i)]);
+    // Not a wait for anything: the event loop's turn a member's tick would give the sockets between sends.
     if (i % 50 === 0) await sleep(1);
   }
   const expected = Array.from({ length: 300 }, (_, i) => i + 1);
@@ -100,7 +101,7 @@ test("three transports deliver each sender's messages in order to every other me
   for (const n of nodes) for (const p of ids) if (p !== n.id) assert.deepStrictEqual(commits(n, p), expected);
 });
 
-test('sends in one turn of the event loop reach the peer as one write', async () => {
+test('sends in one turn of the event loop all reach the peer, in order and framed alone', async () => {
   const a = await node(A, [A, B]);
   const b = await node(B, [A, B]);
   mesh([a, b]);
@@ -109,7 +110,10 @@ test('sends in one turn of the event loop reach the peer as one write', async ()
   for (let i = 1; i <= 20; i++) a.transport.send([heartbeat(A, B, i)]);
   const frameBytes = encodeFrame(heartbeat(A, B, 1)).length;
   await waitFor('delivered', () => b.received.length === 20);
-  // One DATA payload of 20 frames; counting chunks needs the receiving side's view.
+  assert.deepStrictEqual(
+    commits(b, A),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
   assert.equal(peerStats(b, A).recvBytes - before, 20 * frameBytes);
   assert.equal(peerStats(a, B).sentMsgs, 20);
 });
@@ -164,6 +168,7 @@ test('a peer that stops reading gets no more than maxPendingBytes queued; the re
     const frame = encodeFrame(msg).length;
     for (let i = 0; i < 20; i++) {
       a.transport.send(Array(100).fill(msg));
+      // Not a wait for anything: a turn for the stream to write, as between a member's ticks, until flow control stalls it.
       await sleep(1);
     }
     const s = peerStats(a, B);

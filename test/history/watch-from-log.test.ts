@@ -219,6 +219,25 @@ describe('watches from the log', () => {
     assert.deepEqual(replays, ['watch']);
   });
 
+  it('starts a fresh replay once a snapshot from the leader replaced the live tree, and answers as before', async (t) => {
+    const f = await busyLog(t);
+    const replays: ReplayPurpose[] = [];
+    const h = f.history({ onReplay: (p) => replays.push(p) });
+    t.after(() => h.close());
+    const since = h.oldestWatchIndex();
+    assert.deepEqual(await fromLog(h, f.sm.store, '/', true, since), await fromMemory(f.reference, '/', true, since));
+    // The same state, but a new tree object: the window's live feed watched the old one.
+    f.sm.restore(f.sm.snapshotData());
+    const put = { op: 'put', path: '/after', value: 'restore', dir: false, ttl: null, refresh: false } as const;
+    for (let i = 0; i < 30; i++) f.apply(put);
+    const late = f.sm.store.oldestWatchableIndex - 1;
+    assert.deepEqual(
+      await fromLog(h, f.sm.store, '/after', false, late),
+      await fromMemory(f.reference, '/after', false, late),
+    );
+    assert.deepEqual(replays, ['watch', 'watch']);
+  });
+
   it('refuses more waiting watches than its limit with etcd\'s "too many requests"', async (t) => {
     const f = await busyLog(t);
     const h = f.history({ maxScans: 2 });

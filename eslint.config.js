@@ -54,7 +54,7 @@ export default tseslint.config(
           ignoreRestSiblings: true,
         },
       ],
-      // The one warning: its count is held by lint/non-null-budget.json (lint/eslint.mjs).
+      // The one warning: its count is held by tools/lint/non-null-budget.json (tools/lint/eslint.mjs).
       '@typescript-eslint/no-non-null-assertion': 'warn',
     },
   },

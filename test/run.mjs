@@ -3,7 +3,7 @@
 // Node 20's `node --test DIR` finds nothing and exits 0, so files are listed
 // here, and a run that executed zero tests fails.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -36,6 +36,8 @@ if (files.length === 0) {
 
 // One TAP file per run, so concurrent runs do not read each other's counts.
 const tapFile = join(tmpdir(), `kvd-test-${process.pid}.tap`);
+// Each file's wall time, written by test/support/file-time.mjs in the file's process.
+const timesFile = join(tmpdir(), `kvd-test-${process.pid}.times`);
 const child = spawn(
   process.execPath,
   [
@@ -43,6 +45,8 @@ const child = spawn(
     'tsx',
     '--import',
     './test/support/per-test-timeout.mjs',
+    '--import',
+    './test/support/file-time.mjs',
     '--test',
     `--test-timeout=${FILE_TIMEOUT_MS}`,
     '--test-reporter=spec',
@@ -52,12 +56,31 @@ const child = spawn(
     '--test-concurrency=2',
     ...files,
   ],
-  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
+  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, KVD_TEST_TIMES: timesFile } },
 );
-child.on('exit', async (code, signal) => {
-  const { readFileSync, rmSync } = await import('node:fs');
+
+/** The 10 slowest files, so a CI log shows where the time goes. */
+function printSlowest() {
+  let lines = [];
+  try {
+    lines = readFileSync(timesFile, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return; // no file finished
+  }
+  rmSync(timesFile, { force: true });
+  const slowest = lines
+    .map((l) => l.split('\t'))
+    .map(([ms, file]) => ({ ms: Number(ms), file: relative(root, file) }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 10);
+  console.log('slowest test files (wall time):');
+  for (const { ms, file } of slowest) console.log(`${(ms / 1000).toFixed(1).padStart(7)} s  ${file}`);
+}
+
+child.on('exit', (code, signal) => {
   const tap = readFileSync(tapFile, 'utf8');
   rmSync(tapFile, { force: true });
+  printSlowest();
   const num = (k) => Number((tap.match(new RegExp(`^# ${k} (\\d+)`, 'm')) ?? [])[1] ?? 0);
   const pass = num('pass');
   // A test that timed out is reported as cancelled: it failed.

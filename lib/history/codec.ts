@@ -1,5 +1,6 @@
 // What lib/history needs to know of a member's snapshots and entries, handed
-// in by the server (lib/history sits below lib/server and never imports it).
+// in by its user (the server and segdump pass lib/state's historyCodec;
+// lib/history sits below lib/server and never imports it).
 
 import type { Entry } from '../wire/index.js';
 import type { Event, Store } from '../store/index.js';
@@ -17,8 +18,8 @@ export interface ReplayMachine {
 export interface StateCodec {
   /** The state before the first entry. */
   empty(): ReplayMachine;
-  /** The state a snapshot's data holds. */
-  fromSnapshot(data: Buffer): ReplayMachine;
+  /** The state a snapshot's data holds, decoded without holding the event loop long. */
+  fromSnapshot(data: Buffer): Promise<ReplayMachine>;
   /** The store's own snapshot bytes inside (a prefix of) a snapshot's data; throws when the prefix is too short. */
   storeBytes(data: Buffer): Buffer;
   /** The time stamped on an entry (ms), null for one without. */

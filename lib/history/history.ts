@@ -1,10 +1,12 @@
 // The log as an event store. A watch whose waitIndex is older than the
 // store's in-memory window (etcd's last 1000 events) is answered from the
 // committed log: a replay from the nearest start point (snapshot or empty
-// tree) records the very events the member recorded, into a bounded window
-// that every disk-served watch shares, and a watch that catches up with the
-// in-memory window is handed over to the live store. Reads at a past index
-// replay to exactly that index and keep the tree a short while.
+// tree) up to the live tree's index records the very events the member
+// recorded into a bounded window that every disk-served watch shares; the
+// live store's events then follow in the same window, and a watch that
+// catches up with the in-memory window is handed over to the live store.
+// Reads at a past index replay to exactly that index and keep the tree a
+// short while.
 //
 // All log reading is asynchronous and a bounded step at a time; one replay
 // serves all waiting watches, one more builds point-in-time trees, and the
@@ -21,10 +23,13 @@ import {
   type WatchOptions,
 } from '../store/index.js';
 import { tooManyRequests } from '../errors/index.js';
-import { EventWindow } from './event-window.js';
+import { EventFeed } from './event-feed.js';
 import type { StateCodec } from './codec.js';
 import { Replay } from './replay.js';
-import { StartPoints, type StartPoint } from './start-points.js';
+import { StartPoints } from './start-points.js';
+
+/** What a replay of the log is for: the shared window of watches, or a tree at a past index. */
+export type ReplayPurpose = 'watch' | 'tree';
 
 export interface HistoryOptions {
   readonly dataDir: string;
@@ -42,10 +47,12 @@ export interface HistoryOptions {
   readonly treeTtlMs?: number;
   /** The replay and its window are dropped after this long without a disk-served watch. */
   readonly idleMs?: number;
+  /** Told of every replay of the log started (for kvd_history_replays_total). */
+  readonly onReplay?: (purpose: ReplayPurpose) => void;
 }
 
 export const DEFAULT_MAX_SCANS = 256;
-const DEFAULT_WINDOW_EVENTS = 50_000;
+const DEFAULT_WINDOW_EVENTS = 10_000;
 const DEFAULT_TREES = 2;
 const DEFAULT_TREE_TTL_MS = 15_000;
 const DEFAULT_IDLE_MS = 60_000;
@@ -78,15 +85,16 @@ const ENDED: WatchHandle = { cancel() {} };
 
 export class History {
   private readonly points: StartPoints;
-  private readonly window: EventWindow;
+  private readonly feed: EventFeed;
   private readonly maxScans: number;
   private readonly treeCap: number;
   private readonly treeTtlMs: number;
   private readonly idleMs: number;
-  private replay: Replay | null = null;
   private readonly waiting = new Set<DiskWatch>();
   private pumping = false;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** When a watch last took an event from the shared window (ms). */
+  private lastUse = 0;
   private readonly trees = new Map<number, Tree>();
   private readonly building = new Map<number, Promise<Tree>>();
   private treeChain: Promise<unknown> = Promise.resolve();
@@ -94,7 +102,7 @@ export class History {
 
   constructor(private readonly opts: HistoryOptions) {
     this.points = new StartPoints(opts.dataDir, opts.codec);
-    this.window = new EventWindow(opts.windowEvents ?? DEFAULT_WINDOW_EVENTS);
+    this.feed = new EventFeed(opts.windowEvents ?? DEFAULT_WINDOW_EVENTS);
     this.maxScans = opts.maxScans ?? DEFAULT_MAX_SCANS;
     this.treeCap = opts.trees ?? DEFAULT_TREES;
     this.treeTtlMs = opts.treeTtlMs ?? DEFAULT_TREE_TTL_MS;
@@ -206,21 +214,25 @@ export class History {
     this.endWaiting();
     this.trees.clear();
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    await this.dropReplay();
+    this.feed.stop();
   }
 
   // ---- watches ---------------------------------------------------------------
 
   /** Answers `w` from the window or hands it to the live store when it can; marks it done if so. */
   private settle(w: DiskWatch): void {
+    const live = this.opts.store();
+    // A window that stopped following the live tree (a snapshot from the leader replaced it) may lack its newest events.
+    const window = this.feed.follows(live) ? this.feed.window : null;
     for (;;) {
-      const found = this.window.find(w.key, w.opts.recursive, w.from);
+      const found = window === null ? ({ kind: 'outside' } as const) : window.find(w.key, w.opts.recursive, w.from);
       if (found.kind === 'event') {
         w.done = true;
+        this.lastUse = Date.now();
         // As a watch answered from memory: the event as recorded, X-Etcd-Index the store's now.
         const replay = { action: found.event.action, node: found.event.node } as Event;
         if (found.event.prevNode !== undefined) replay.prevNode = found.event.prevNode;
-        replay.etcdIndex = this.opts.store().index;
+        replay.etcdIndex = live.index;
         w.onEvent(replay);
         return;
       }
@@ -228,7 +240,6 @@ export class History {
         w.from = found.next;
         continue;
       }
-      const live = this.opts.store();
       if (w.from >= live.oldestWatchableIndex) {
         w.done = true;
         w.live = live.watch(w.key, { ...w.opts, sinceIndex: w.from }, w.onEvent);
@@ -245,6 +256,8 @@ export class History {
     let stalled = 0;
     try {
       while (!this.closed) {
+        // A snapshot from the leader replaced the live tree: the window no longer follows it.
+        if (!this.feed.follows(this.opts.store())) this.feed.stop();
         for (const w of this.waiting) {
           if (!w.done) this.settle(w);
           if (w.done) this.waiting.delete(w);
@@ -252,14 +265,15 @@ export class History {
         if (this.waiting.size === 0) break;
         let need = Infinity;
         for (const w of this.waiting) need = Math.min(need, w.from);
-        const replay = await this.replayFor(need);
-        if (replay === null) continue;
-        const applied = await replay.step();
-        if (applied > 0) {
+        if (!(await this.replayFor(need))) continue;
+        const moved = await this.feed.step();
+        if (moved !== 'stalled') {
           stalled = 0;
           await new Promise((resolve) => setImmediate(resolve));
         } else if (++stalled >= MAX_STALLED_STEPS) {
-          throw new Error(`the log on disk ends at store index ${replay.storeIndex}, behind the live tree`);
+          throw new Error(
+            `the log on disk ends at store index ${this.feed.replayIndex ?? '?'}, behind the live tree's`,
+          );
         } else {
           await new Promise((resolve) => setTimeout(resolve, STALL_WAIT_MS));
         }
@@ -267,7 +281,7 @@ export class History {
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message }, 'cannot answer watches from the log; ending them');
       this.endWaiting();
-      await this.dropReplay();
+      this.feed.stop();
     } finally {
       this.pumping = false;
       this.scheduleIdle();
@@ -275,39 +289,31 @@ export class History {
   }
 
   /**
-   * The replay that goes on from `need`, restarted from the newest start
-   * point below it when the current one cannot (or a start point is much
-   * closer). null when no start point reaches `need`: the watches that need
-   * it have ended.
+   * Makes sure a replay runs that goes on from `need`: the running one, or
+   * a new one from the newest start point below it when the running one
+   * cannot reach it (or a start point is much closer). False when no start
+   * point reaches `need`: the watches that need it have ended.
    */
-  private async replayFor(need: number): Promise<Replay | null> {
-    const r = this.replay;
+  private async replayFor(need: number): Promise<boolean> {
+    const live = this.opts.store();
     const start = this.points.atOrBelow(need - 1);
+    const at = this.feed.replayIndex;
     const usable =
-      r !== null && need >= this.window.first && (start === null || start.storeIndex < r.storeIndex + RESTART_GAP);
-    if (usable) return r;
+      this.feed.replaying &&
+      this.feed.follows(live) &&
+      need >= this.feed.window.first &&
+      (start === null || at === null || start.storeIndex < at + RESTART_GAP);
+    if (usable) return true;
     if (start === null) {
       // The log was released past these watches while they waited.
       for (const w of this.waiting) {
         if (w.from === need) this.end(w);
       }
-      return null;
+      return false;
     }
-    await this.startReplay(start);
-    return this.replay;
-  }
-
-  private async startReplay(start: StartPoint): Promise<void> {
-    await this.dropReplay();
-    this.window.reset(start.storeIndex + 1);
-    this.replay = await Replay.from(this.opts.dataDir, this.opts.codec, start, (e) => this.window.add(e));
-  }
-
-  private async dropReplay(): Promise<void> {
-    const r = this.replay;
-    this.replay = null;
-    this.window.reset(1);
-    await r?.close();
+    this.opts.onReplay?.('watch');
+    await this.feed.start(this.opts.dataDir, this.opts.codec, start, live);
+    return true;
   }
 
   private end(w: DiskWatch): void {
@@ -322,11 +328,14 @@ export class History {
   }
 
   private scheduleIdle(): void {
-    if (this.closed || this.replay === null) return;
+    if (this.closed) return;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (!this.pumping) void this.dropReplay();
+      if (this.pumping) return;
+      // Watches answered from the window at once keep it, as waiting ones do.
+      if (Date.now() - this.lastUse < this.idleMs) this.scheduleIdle();
+      else this.feed.stop();
     }, this.idleMs);
     this.idleTimer.unref();
   }
@@ -341,6 +350,7 @@ export class History {
         `the log no longer reaches back to index ${index}`,
         this.opts.store().index,
       );
+    this.opts.onReplay?.('tree');
     const replay = await Replay.from(this.opts.dataDir, this.opts.codec, start, null);
     try {
       let stalled = 0;

@@ -15,6 +15,8 @@ export const STEP_ENTRIES = 256;
 export class Replay {
   /** The time stamped on the last entry applied (ms), null until one is; kept only by copies without an event observer. */
   lastTime: number | null = null;
+  /** The entry being applied (while an event observer is told) or applied last; null before the first. */
+  entry: Entry | null = null;
   private stopped = false;
 
   private constructor(
@@ -27,20 +29,26 @@ export class Replay {
     if (onEvent !== null) sm.store.observe((event, refresh) => onEvent({ event, refresh }));
   }
 
-  /** The state at `start`; the snapshot file is read on the thread pool, its tree decoded here. */
+  /** The state at `start`; the snapshot file is read on the thread pool, its CRC checked and its tree decoded in pieces. */
   static async from(
     dataDir: string,
     codec: StateCodec,
     start: StartPoint,
     onEvent: ((e: RecordedEvent) => void) | null,
   ): Promise<Replay> {
-    const sm = start.path === null ? codec.empty() : codec.fromSnapshot((await readSnapshotFileAsync(start.path)).data);
+    const sm =
+      start.path === null ? codec.empty() : await codec.fromSnapshot((await readSnapshotFileAsync(start.path)).data);
     return new Replay(sm, codec, new CommittedLogReader(dataDir, start.raftIndex), start, onEvent);
   }
 
   /** The store index the copy is at. */
   get storeIndex(): number {
     return this.sm.store.index;
+  }
+
+  /** True once a step found the committed log on disk ends where the copy is (for now: a live member writes on). */
+  get atLogEnd(): boolean {
+    return this.reader.drained;
   }
 
   /** The copy's tree (for reads at this point). */
@@ -78,6 +86,7 @@ export class Replay {
   private apply(e: Entry): void {
     // Point-in-time copies show TTLs as of their last entry; event replays need no time.
     if (this.onEvent === null) this.lastTime = this.codec.entryTime(e) ?? this.lastTime;
+    this.entry = e;
     this.sm.apply(e);
   }
 }

@@ -47,6 +47,12 @@ export class Metrics {
     help: 'The oldest store index a watch can still ask for (memory window, snapshots kept and the log after them).',
     registers: [this.registry],
   });
+  readonly historyReplays = new Counter({
+    name: 'kvd_history_replays_total',
+    help: 'Replays of the log started: for watches older than the in-memory window (one serves every such watch) and for trees at a past index (atIndex reads, hashes).',
+    labelNames: ['purpose'],
+    registers: [this.registry],
+  });
   readonly quorumReadsPending = new Gauge({
     name: 'kvd_server_quorum_reads_pending',
     help: 'Quorum reads waiting for a read point or for the apply loop.',

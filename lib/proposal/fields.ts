@@ -1,7 +1,7 @@
 // Field kinds: one description of a value from which its TypeScript type, its
 // Avro schema, its encoding, its decoding and what segdump shows of it all
 // follow. A record is a table of named fields; the operations table
-// (operations.ts) and the auth state in snapshots are built from them.
+// (operations.ts), the auth state and the member list in snapshots are built from them.
 
 import avro from 'avsc';
 

@@ -2,7 +2,7 @@
 // table (key-tree requests, publish, auth changes) and membership changes,
 // each described once, with the one Avro codec and description they give.
 // The field kinds are exported for other records made of the same values
-// (the auth state in snapshots).
+// (the auth state and the member list in snapshots).
 
 export {
   isAuthOperation,
@@ -41,4 +41,5 @@ export {
   type Kind,
   type RecordKind,
   type Shape,
+  type ValueOf,
 } from './fields.js';

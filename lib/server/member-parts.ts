@@ -5,7 +5,6 @@ import type { MemberId } from '../raft/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { fetchPeerJSON } from '../transport/index.js';
 import type { Applier } from './applier.js';
-import { historyCodec } from './history-codec.js';
 import type { Housekeeping } from './housekeeping.js';
 import type { LinearizableReads } from './linearizable-reads.js';
 import type { MemberStats } from './member-stats.js';
@@ -13,7 +12,7 @@ import type { MemberOptions } from './options.js';
 import type { RaftTransport, Releasable } from './ports.js';
 import type { Proposer } from './proposer.js';
 import type { RaftNode } from './raft-node.js';
-import type { ApplyResult, StateMachine } from '../state/index.js';
+import { historyCodec, type ApplyResult, type StateMachine } from '../state/index.js';
 
 export interface MemberParts {
   readonly opts: MemberOptions;
@@ -49,6 +48,7 @@ export function historyParts(
     store: () => sm.store,
     logger: opts.logger,
     maxScans: opts.historyScans,
+    onReplay: (purpose) => opts.metrics.historyReplays.inc({ purpose }),
   });
   const hashes = new ReplicaHashes({
     history,

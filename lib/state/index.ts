@@ -7,3 +7,4 @@ export { StateMachine, type Applied, type ApplyResult } from './state-machine.js
 export { MemberRegistry, type MemberInfo } from './members.js';
 export { decodeServerState, serverStateHead, ServerStateError, type ServerState } from './state-codec.js';
 export { describeSnapshotData } from './snapshot-describe.js';
+export { historyCodec } from './history-codec.js';

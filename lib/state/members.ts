@@ -3,15 +3,18 @@
 // every member, and saved inside every snapshot.
 
 import { asMemberId, type MemberId } from '../wire/index.js';
-import type { MembershipChange, PublishRequest } from '../proposal/index.js';
+import {
+  record,
+  string,
+  strings,
+  type MembershipChange,
+  type PublishRequest,
+  type ValueOf,
+} from '../proposal/index.js';
 
-/** A member as the replicated list knows it. */
-export interface MemberInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly peerURLs: readonly string[];
-  readonly clientURLs: readonly string[];
-}
+/** A member as the replicated list knows it, and as snapshot data holds it (state-codec.ts). */
+export const memberRecord = record('Member', { id: string, name: string, peerURLs: strings, clientURLs: strings });
+export type MemberInfo = ValueOf<typeof memberRecord>;
 
 export class MemberRegistry {
   private readonly byId = new Map<MemberId, MemberInfo>();

@@ -43,6 +43,13 @@ export class StateMachine {
     return new StateMachine(Store.restore(s.store), new MemberRegistry(s.members, s.removed), new AuthState(s.auth));
   }
 
+  /** fromSnapshotData without stalling the event loop: the tree is decoded in pieces, `pause()` awaited between them. */
+  static async fromSnapshotDataInPieces(data: Buffer, pause: () => Promise<void>): Promise<StateMachine> {
+    const s = decodeServerState(data);
+    const store = await Store.restoreInPieces(s.store, pause);
+    return new StateMachine(store, new MemberRegistry(s.members, s.removed), new AuthState(s.auth));
+  }
+
   snapshotData(): Buffer {
     const head = serverStateHead(this.registry.list(), this.registry.removed(), this.auth.data());
     return head.fill(this.store.snapshot(head.headroom));

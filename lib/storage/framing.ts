@@ -12,7 +12,6 @@ import {
   Tag,
   type SegmentHeader,
   type SnapshotMarker,
-  type TagValue,
 } from './schema.js';
 import type avro from 'avsc';
 
@@ -81,7 +80,7 @@ export class RecordEncoder {
     return this.chain;
   }
 
-  private put(tag: TagValue, type: avro.Type, value: unknown): this {
+  private put(tag: number, type: avro.Type, value: unknown): this {
     const start = this.len;
     const body = start + FRAME_BYTES;
     for (;;) {

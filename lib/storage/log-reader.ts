@@ -50,6 +50,8 @@ export class CommittedLogReader {
   /** Entries known committed, not yet returned. */
   private ready: Entry[] = [];
   private closed = false;
+  /** Whether the last next() read up to the end of what the log holds on disk. */
+  private reachedEnd = false;
 
   constructor(
     private readonly dataDir: string,
@@ -58,6 +60,15 @@ export class CommittedLogReader {
   ) {
     this.last = after;
     this.chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  }
+
+  /**
+   * True when the last next() stopped at the end of what the log holds on
+   * disk (not at `max` entries or its chunk limit): an empty answer then
+   * means the committed log ends here for now, not that more reading is due.
+   */
+  get drained(): boolean {
+    return this.reachedEnd && this.ready.length === 0;
   }
 
   /** The last index returned so far (the `after` given until the first entry). */
@@ -72,8 +83,12 @@ export class CommittedLogReader {
    */
   async next(max: number, maxChunks = 8): Promise<Entry[]> {
     if (this.closed) throw new Error('CommittedLogReader is closed');
+    this.reachedEnd = false;
     for (let chunks = 0; this.ready.length < max && chunks < maxChunks; chunks++) {
-      if (!(await this.readChunk())) break;
+      if (!(await this.readChunk())) {
+        this.reachedEnd = true;
+        break;
+      }
     }
     const out = this.ready.length <= max ? this.ready : this.ready.slice(0, max);
     this.ready = this.ready.length <= max ? [] : this.ready.slice(max);

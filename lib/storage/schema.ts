@@ -5,7 +5,17 @@
 // encoding (walRecordType decodes them, as any Avro reader would).
 
 import avro from 'avsc';
-import { ENTRY_SCHEMA, type Index, type Term } from '../wire/index.js';
+import { present } from '../assert.js';
+import {
+  ENTRY_SCHEMA,
+  SNAPSHOT_META_NAME,
+  SNAPSHOT_META_SCHEMA,
+  unionBranches,
+  type Index,
+  type SnapshotMeta,
+  type Term,
+  type UnionBranch,
+} from '../wire/index.js';
 
 /** Bumped when the meaning of a record changes; readers refuse versions they do not know. */
 export const FORMAT_VERSION = 1;
@@ -72,17 +82,20 @@ export const walRecordType = avro.Type.forSchema(
   { omitRecordMethods: true, wrapUnions: true },
 );
 
-/** The union's four branches, in Tag order. */
-type WalBranches = readonly [avro.Type, avro.Type, avro.Type, avro.Type];
-const branches = (walRecordType as unknown as { readonly types: WalBranches }).types;
-export const headerType = branches[0];
-export const entryType = branches[1];
-export const hardStateType = branches[2];
-export const markerType = branches[3];
+const [header, entry, hardState, marker] = unionBranches(walRecordType);
+const branch = (b: UnionBranch | undefined): UnionBranch => present(b, 'the WAL record union has four branches');
+export const headerType = branch(header).type;
+export const entryType = branch(entry).type;
+export const hardStateType = branch(hardState).type;
+export const markerType = branch(marker).type;
 
-/** First byte of a record: the zigzag-encoded union branch index. */
-export const Tag = { Header: 0, Entry: 2, HardState: 4, SnapshotMarker: 6 } as const;
-export type TagValue = (typeof Tag)[keyof typeof Tag];
+/** First byte of a record: its union branch's tag. */
+export const Tag = {
+  Header: branch(header).tag,
+  Entry: branch(entry).tag,
+  HardState: branch(hardState).tag,
+  SnapshotMarker: branch(marker).tag,
+} as const;
 
 export type RecordKind = 'header' | 'entry' | 'hardState' | 'snapshotMarker';
 
@@ -106,18 +119,7 @@ export const snapshotHeadType = avro.Type.forSchema(
     namespace: 'kvd.snap',
     fields: [
       { name: 'formatVersion', type: 'int' },
-      {
-        name: 'meta',
-        type: {
-          type: 'record',
-          name: 'SnapshotMeta',
-          fields: [
-            { name: 'index', type: 'long' },
-            { name: 'term', type: 'long' },
-            { name: 'voters', type: { type: 'array', items: 'string' } },
-          ],
-        },
-      },
+      { name: 'meta', type: SNAPSHOT_META_SCHEMA },
     ],
   },
   { omitRecordMethods: true, registry: snapshotRegistry },
@@ -130,7 +132,7 @@ export const snapshotFileType = avro.Type.forSchema(
     namespace: 'kvd.snap',
     fields: [
       { name: 'formatVersion', type: 'int' },
-      { name: 'meta', type: 'kvd.snap.SnapshotMeta' },
+      { name: 'meta', type: SNAPSHOT_META_NAME },
       { name: 'data', type: 'bytes' },
     ],
   },
@@ -141,5 +143,5 @@ export const longType = avro.Type.forSchema('long');
 
 export interface SnapshotHead {
   readonly formatVersion: number;
-  readonly meta: { readonly index: number; readonly term: number; readonly voters: readonly string[] };
+  readonly meta: SnapshotMeta;
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { asIndex, asMemberId, asTerm, type Index, type Snapshot, type Term } from '../wire/index.js';
+import { asIndex, asTerm, type Index, type Snapshot, type Term } from '../wire/index.js';
 import { ioError, StorageError } from './errors.js';
 import { nodeFileIo } from './file-io.js';
 import { fsyncDirAsync, listSnapshotFiles, makeDurableDir, parseSnapshotName, snapDir, snapshotName } from './files.js';
@@ -78,7 +78,7 @@ export class SnapshotStore {
     const tmp = `${path}.${process.pid}-${++tmpCounter}.tmp`;
     const head = snapshotHeadType.toBuffer({
       formatVersion: SNAPSHOT_FORMAT_VERSION,
-      meta: { index: s.meta.index, term: s.meta.term, voters: [...s.meta.conf.voters] },
+      meta: s.meta,
     } satisfies SnapshotHead);
     const dataLen = longType.toBuffer(s.data.length);
     const recordBytes = head.length + dataLen.length + s.data.length;
@@ -176,7 +176,10 @@ export function readSnapshotFile(path: string): Snapshot {
   return parseSnapshotFile(buf, path);
 }
 
-/** readSnapshotFile reading the file on the thread pool, for readers that must not stall the event loop. */
+/**
+ * readSnapshotFile for readers that must not stall the event loop: the file
+ * is read on the thread pool and its CRC computed a slice per turn.
+ */
 export async function readSnapshotFileAsync(path: string): Promise<Snapshot> {
   let buf: Buffer;
   try {
@@ -184,7 +187,8 @@ export async function readSnapshotFileAsync(path: string): Promise<Snapshot> {
   } catch (err) {
     throw ioError('cannot read snapshot file', err, path);
   }
-  return parseSnapshotFile(buf, path);
+  const crc = buf.length < FRAME_BYTES ? 0 : await crc32InSlices(buf.subarray(FRAME_BYTES), 0);
+  return parseSnapshotFile(buf, path, crc);
 }
 
 /**
@@ -216,11 +220,7 @@ export function peekSnapshotFile(path: string, prefixBytes: number): { meta: Sna
     if (l.offset < 0) throw new Error('truncated');
     const head = h.value as SnapshotHead;
     return {
-      meta: {
-        index: asIndex(head.meta.index),
-        term: asTerm(head.meta.term),
-        conf: { voters: head.meta.voters.map(asMemberId) },
-      },
+      meta: head.meta,
       dataPrefix: buf.subarray(l.offset),
     };
   } catch {
@@ -228,7 +228,8 @@ export function peekSnapshotFile(path: string, prefixBytes: number): { meta: Sna
   }
 }
 
-function parseSnapshotFile(buf: Buffer, path: string): Snapshot {
+/** `crc`: the CRC of everything after the frame, when the caller computed it already. */
+function parseSnapshotFile(buf: Buffer, path: string, crc?: number): Snapshot {
   const corrupt = (what: string, offset = 0) => new StorageError('CORRUPT', what, { file: path, offset });
   if (buf.length < FRAME_BYTES) throw corrupt(`snapshot file is ${buf.length} bytes, too short for its frame`);
   const len = buf.readUInt32LE(0);
@@ -237,7 +238,8 @@ function parseSnapshotFile(buf: Buffer, path: string): Snapshot {
       `snapshot file is ${buf.length} bytes but its frame says ${FRAME_BYTES + len} (truncated or damaged)`,
     );
   }
-  if (crc32(buf.subarray(FRAME_BYTES), 0) !== buf.readUInt32LE(4)) throw corrupt('snapshot file fails its CRC');
+  if ((crc ?? crc32(buf.subarray(FRAME_BYTES), 0)) !== buf.readUInt32LE(4))
+    throw corrupt('snapshot file fails its CRC');
   let head: SnapshotHead;
   let dataStart: number;
   let dataLength: number;
@@ -267,11 +269,7 @@ function parseSnapshotFile(buf: Buffer, path: string): Snapshot {
     );
   }
   return {
-    meta: {
-      index: asIndex(head.meta.index),
-      term: asTerm(head.meta.term),
-      conf: { voters: head.meta.voters.map(asMemberId) },
-    },
+    meta: head.meta,
     data: buf.subarray(dataStart),
   };
 }

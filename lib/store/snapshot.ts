@@ -422,61 +422,160 @@ export async function encodeSnapshotInPieces(
 }
 
 export function decodeSnapshot(buf: Buffer): RestoredState {
-  const r = SNAPSHOT_TYPE.fromBuffer(buf) as SnapshotRecord;
-  if (r.format !== FORMAT) throw new Error(`store snapshot: unknown format ${r.format}`);
-  const { names, childCounts, createdIndexes, modifiedIndexes, values, expiries } = r;
-  const n = names.length;
-  if (childCounts.length !== n || createdIndexes.length !== n || modifiedIndexes.length !== n) {
-    throw new Error('store snapshot: tree columns differ in length');
+  const tree = new TreeBuilder(SNAPSHOT_TYPE.fromBuffer(buf) as SnapshotRecord);
+  tree.build(Infinity);
+  return tree.finish();
+}
+
+/** Nodes rebuilt (or array items decoded) between two looks at the clock. */
+const STEPS_PER_CHECK = 1024;
+
+/**
+ * decodeSnapshot without stalling the event loop: the record is decoded an
+ * item at a time and the tree rebuilt a stretch of nodes at a time, with
+ * `pause()` awaited whenever about a millisecond has passed.
+ */
+export async function decodeSnapshotInPieces(buf: Buffer, pause: () => Promise<void>): Promise<RestoredState> {
+  let sliceStart = performance.now();
+  const maybePause = async (): Promise<void> => {
+    if (performance.now() - sliceStart < SLICE_MS) return;
+    await pause();
+    sliceStart = performance.now();
+  };
+  const steps = decodeRecordInSteps(buf);
+  let next = steps.next();
+  for (let n = 1; next.done !== true; n++) {
+    if (n % STEPS_PER_CHECK === 0) await maybePause();
+    next = steps.next();
   }
-  const root = Node.dir('', null, 0);
-  const expiring: Node[] = [];
-  const dirs: Node[] = [root];
-  const remaining: number[] = [r.rootChildren];
-  let v = 0;
-  let x = 0;
-  for (let i = 0; i < n; i++) {
-    while (dirs.length > 0 && remaining[remaining.length - 1] === 0) {
-      dirs.pop();
-      remaining.pop();
+  const tree = new TreeBuilder(next.value);
+  while (!tree.done) {
+    tree.build(STEPS_PER_CHECK);
+    await maybePause();
+  }
+  return tree.finish();
+}
+
+/** The snapshot record decoded field by field, yielding after each array item. */
+function* decodeRecordInSteps(buf: Buffer): Generator<void, SnapshotRecord> {
+  const out: Record<string, unknown> = {};
+  let pos = 0;
+  const read = (type: avro.Type): unknown => {
+    const d = type.decode(buf, pos);
+    if (d.offset < 0) throw new Error('store snapshot: truncated');
+    pos = d.offset;
+    return d.value;
+  };
+  for (const field of (SNAPSHOT_TYPE as avro.types.RecordType).fields) {
+    if (!(field.type instanceof avro.types.ArrayType)) {
+      out[field.name] = read(field.type);
+      continue;
     }
-    if (dirs.length === 0) throw new Error(`store snapshot: node ${i} has no parent`);
-    const parent = dirs[dirs.length - 1]!;
-    remaining[remaining.length - 1]!--;
-    const name = names[i]!;
-    const kids = childCounts[i]!;
-    let node: Node;
-    if (kids === KEY) {
-      if (v >= values.length) throw new Error('store snapshot: fewer values than keys');
-      node = Node.key(name, parent, createdIndexes[i]!, values[v++]!);
-    } else {
-      node = Node.dir(name, parent, createdIndexes[i]!);
-      if (kids > 0) {
-        dirs.push(node);
-        remaining.push(kids);
+    const itemType = field.type.itemsType;
+    const items: unknown[] = [];
+    // An Avro array: blocks of a count (negative: followed by the block's size in bytes) and its items, then 0.
+    for (let count = read(longType) as number; count !== 0; count = read(longType) as number) {
+      if (count < 0) {
+        read(longType);
+        count = -count;
+      }
+      for (let i = 0; i < count; i++) {
+        items.push(read(itemType));
+        yield;
       }
     }
-    node.modifiedIndex = modifiedIndexes[i]!;
-    if (x < expiries.length && expiries[x]!.node === i) {
-      node.expiry = { deadline: expiries[x]!.deadline, heapPos: -1 };
-      expiring.push(node);
-      x++;
-    }
-    if (parent.children!.has(name)) throw new Error(`store snapshot: duplicate name ${JSON.stringify(name)}`);
-    parent.children!.set(name, node);
+    out[field.name] = items;
   }
-  if (remaining.some((k) => k !== 0)) throw new Error('store snapshot: fewer nodes than the directories hold');
-  if (v !== values.length || x !== expiries.length) throw new Error('store snapshot: unused values or expiries');
-  if (r.history.length > r.historySize) throw new Error('store snapshot: history longer than its size');
-  return {
-    index: r.index,
-    historySize: r.historySize,
-    root,
-    nodeCount: n,
-    history: r.history.map((h) => ({ event: toEvent(h.action, h.node, h.prevNode, h.etcdIndex), refresh: h.refresh })),
-    counters: copyCounters(r.counters),
-    expiring,
-  };
+  if (pos !== buf.length) throw new Error('store snapshot: bytes after the record');
+  return out as unknown as SnapshotRecord;
+}
+
+/** Rebuilds the tree a decoded record holds, in as many stretches of nodes as its caller likes. */
+class TreeBuilder {
+  private readonly root = Node.dir('', null, 0);
+  private readonly expiring: Node[] = [];
+  private readonly dirs: Node[] = [this.root];
+  private readonly remaining: number[];
+  /** The next node, value and expiry to take. */
+  private i = 0;
+  private v = 0;
+  private x = 0;
+
+  constructor(private readonly r: SnapshotRecord) {
+    if (r.format !== FORMAT) throw new Error(`store snapshot: unknown format ${r.format}`);
+    const n = r.names.length;
+    if (r.childCounts.length !== n || r.createdIndexes.length !== n || r.modifiedIndexes.length !== n) {
+      throw new Error('store snapshot: tree columns differ in length');
+    }
+    this.remaining = [r.rootChildren];
+  }
+
+  get done(): boolean {
+    return this.i >= this.r.names.length;
+  }
+
+  /** Rebuilds up to `count` more nodes. */
+  build(count: number): void {
+    const { names, childCounts, createdIndexes, modifiedIndexes, values, expiries } = this.r;
+    const { dirs, remaining, expiring } = this;
+    const end = Math.min(names.length, this.i + count);
+    let v = this.v;
+    let x = this.x;
+    for (let i = this.i; i < end; i++) {
+      while (dirs.length > 0 && remaining[remaining.length - 1] === 0) {
+        dirs.pop();
+        remaining.pop();
+      }
+      if (dirs.length === 0) throw new Error(`store snapshot: node ${i} has no parent`);
+      const parent = dirs[dirs.length - 1]!;
+      remaining[remaining.length - 1]!--;
+      const name = names[i]!;
+      const kids = childCounts[i]!;
+      let node: Node;
+      if (kids === KEY) {
+        if (v >= values.length) throw new Error('store snapshot: fewer values than keys');
+        node = Node.key(name, parent, createdIndexes[i]!, values[v++]!);
+      } else {
+        node = Node.dir(name, parent, createdIndexes[i]!);
+        if (kids > 0) {
+          dirs.push(node);
+          remaining.push(kids);
+        }
+      }
+      node.modifiedIndex = modifiedIndexes[i]!;
+      if (x < expiries.length && expiries[x]!.node === i) {
+        node.expiry = { deadline: expiries[x]!.deadline, heapPos: -1 };
+        expiring.push(node);
+        x++;
+      }
+      if (parent.children!.has(name)) throw new Error(`store snapshot: duplicate name ${JSON.stringify(name)}`);
+      parent.children!.set(name, node);
+    }
+    this.i = end;
+    this.v = v;
+    this.x = x;
+  }
+
+  /** The state, once every node is rebuilt. */
+  finish(): RestoredState {
+    const r = this.r;
+    if (this.remaining.some((k) => k !== 0)) throw new Error('store snapshot: fewer nodes than the directories hold');
+    if (this.v !== r.values.length || this.x !== r.expiries.length)
+      throw new Error('store snapshot: unused values or expiries');
+    if (r.history.length > r.historySize) throw new Error('store snapshot: history longer than its size');
+    return {
+      index: r.index,
+      historySize: r.historySize,
+      root: this.root,
+      nodeCount: r.names.length,
+      history: r.history.map((h) => ({
+        event: toEvent(h.action, h.node, h.prevNode, h.etcdIndex),
+        refresh: h.refresh,
+      })),
+      counters: copyCounters(r.counters),
+      expiring: this.expiring,
+    };
+  }
 }
 
 function copyCounters(c: StoreCounters): StoreCounters {

@@ -11,7 +11,15 @@ import { Node, pathOf, visitPostOrder } from './node.js';
 import { listingJSON, makeNodeJSON, nodeJSON } from './node-json.js';
 import { cleanPath } from './path.js';
 import type { StoreRequest } from './request.js';
-import { decodeSnapshot, encodeSnapshot, encodeSnapshotInPieces, FrozenView, type StoreState } from './snapshot.js';
+import {
+  decodeSnapshot,
+  decodeSnapshotInPieces,
+  encodeSnapshot,
+  encodeSnapshotInPieces,
+  FrozenView,
+  type RestoredState,
+  type StoreState,
+} from './snapshot.js';
 import { newCounters, type StatName, type StoreCounters } from './stats.js';
 import { TtlHeap } from './ttl-heap.js';
 import { WatcherHub, type EventObserver } from './watcher-hub.js';
@@ -247,7 +255,18 @@ export class Store {
 
   /** A store in the state snapshot() saved; it has no watchers. Throws on a malformed snapshot. */
   static restore(buf: Buffer): Store {
-    const s = decodeSnapshot(buf);
+    return Store.fromState(decodeSnapshot(buf));
+  }
+
+  /**
+   * restore() without stalling the caller's event loop: decoded and rebuilt
+   * a piece at a time, `pause()` awaited between pieces.
+   */
+  static async restoreInPieces(buf: Buffer, pause: () => Promise<void>): Promise<Store> {
+    return Store.fromState(await decodeSnapshotInPieces(buf, pause));
+  }
+
+  private static fromState(s: RestoredState): Store {
     const store = new Store({ historySize: s.historySize });
     store.root = s.root;
     store.count = s.nodeCount;

@@ -1,13 +1,21 @@
 // Raft messages on the wire: each frame is [u32 big-endian length][Avro Message],
-// where Message is one Avro union with a record branch per message type.
-// A union value is encoded as its branch index (a zigzag varint, one byte for
-// fewer than 64 branches) followed by the record, so the encoder writes that
-// byte itself and encodes the branch record directly: the same bytes as the
-// union encoding, without wrapping every message in a { Name: record } object.
+// where Message is one Avro union with a record branch per message type. The
+// encoder writes the branch's tag byte itself (lib/wire's unionTag) and encodes
+// the branch record directly: the same bytes as the union encoding, without
+// wrapping every message in a { Name: record } object.
 
 import avro from 'avsc';
 import { present } from '../assert.js';
-import { ENTRY_NAME, ENTRY_SCHEMA, type Message, type MessageType } from '../wire/index.js';
+import {
+  ENTRY_NAME,
+  ENTRY_SCHEMA,
+  SNAPSHOT_META_SCHEMA,
+  unionBranchOf,
+  unionBranches,
+  type Message,
+  type MessageType,
+  type UnionBranch,
+} from '../wire/index.js';
 
 export class FrameError extends Error {
   readonly code = 'EFRAME';
@@ -38,25 +46,7 @@ const snapshot = {
     type: 'record',
     name: 'Snapshot',
     fields: [
-      {
-        name: 'meta',
-        type: {
-          type: 'record',
-          name: 'SnapshotMeta',
-          fields: [
-            { name: 'index', type: LONG },
-            { name: 'term', type: LONG },
-            {
-              name: 'conf',
-              type: {
-                type: 'record',
-                name: 'ConfState',
-                fields: [{ name: 'voters', type: { type: 'array', items: 'string' } }],
-              },
-            },
-          ],
-        },
-      },
+      { name: 'meta', type: SNAPSHOT_META_SCHEMA },
       { name: 'data', type: 'bytes' },
     ],
   },
@@ -125,27 +115,22 @@ class BoundedArrayType extends ArrayType {
   }
 }
 
-const unionType = avro.Type.forSchema(MESSAGE_SCHEMA as avro.Schema, {
+/** The compiled union: its branches encode messages, and tools read frames generically with it. */
+export const messageType: avro.Type = avro.Type.forSchema(MESSAGE_SCHEMA as avro.Schema, {
   wrapUnions: true,
   omitRecordMethods: true,
   typeHook: (schema, opts) =>
     typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'array'
       ? (new BoundedArrayType(schema, opts) as unknown as avro.Type)
       : undefined,
-}) as avro.Type & { readonly types: readonly avro.Type[] };
+});
 
-/** The compiled union, for tools that read frames generically. */
-export const messageType: avro.Type = unionType;
-
-interface Branch {
-  readonly type: avro.Type;
+interface Branch extends UnionBranch {
   readonly messageType: MessageType;
-  readonly tag: number;
 }
-const branchList: readonly Branch[] = BRANCHES.map(([messageType], i) => ({
-  type: present(unionType.types[i], 'the message union has one branch per BRANCHES row'),
-  messageType,
-  tag: i << 1, // zigzag varint of i, valid as a single byte while i < 64
+const branchList: readonly Branch[] = unionBranches(messageType).map((b, i) => ({
+  ...b,
+  messageType: present(BRANCHES[i], 'the message union has one branch per BRANCHES row')[0],
 }));
 const branchByType = new Map<string, Branch>(branchList.map((b) => [b.messageType, b]));
 
@@ -159,7 +144,7 @@ export const FRAME_HEADER_BYTES = 4;
 export function decodeMessage(buf: Buffer, start: number, end: number): Message {
   const tag = start < end ? buf[start] : undefined;
   if (tag === undefined) throw new FrameError('empty frame');
-  const branch = (tag & 1) === 0 ? branchList[tag >> 1] : undefined;
+  const branch = branchList[unionBranchOf(tag)];
   if (branch === undefined) throw new FrameError(`unknown message branch byte ${tag}`);
   let decoded: { value: unknown; offset: number };
   try {

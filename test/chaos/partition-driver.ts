@@ -20,7 +20,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kvdBin } from '../support/procs.js';
+import { kvdBin, START_UP_MS } from '../support/procs.js';
 import { first } from '../support/pick.js';
 
 const CYCLES = 3;
@@ -281,7 +281,7 @@ async function main(): Promise<ChaosReport> {
     }
     const initialCluster = members.map((m) => `${m.name}=${peerURL(m)}`).join(',');
     for (const m of members) start(m, initialCluster);
-    await agreedLeader(members, 30_000);
+    await agreedLeader(members, START_UP_MS);
 
     const acked = new Map<string, string>();
     const stop = { stopped: false };
@@ -290,7 +290,7 @@ async function main(): Promise<ChaosReport> {
     let failure: string | null = null;
     try {
       for (let cycle = 1; cycle <= CYCLES; cycle++) {
-        const { leader: isolated, ids } = await agreedLeader(members, 15_000);
+        const { leader: isolated, ids } = await agreedLeader(members, START_UP_MS);
         const others = members.filter((m) => m !== isolated);
         for (const o of others) cut(isolated, o);
         await sleep(PARTITION_MS);
@@ -313,7 +313,7 @@ async function main(): Promise<ChaosReport> {
 
     const lost: string[] = [];
     try {
-      await agreedLeader(members, 15_000);
+      await agreedLeader(members, START_UP_MS);
       for (const m of members) {
         const stored = await readAll(m);
         for (const [key, value] of acked) {

@@ -1,7 +1,6 @@
 // Three real kvd processes on loopback agreeing through Raft over HTTP/2.
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -10,10 +9,11 @@ import {
   httpRequest,
   MemberProcess,
   memberArgs,
-  sleep,
+  openWatch,
   startCluster,
   waitReady,
   leaderOf,
+  within,
 } from '../support/procs.js';
 
 test('a write on a follower is forwarded to the leader and visible on every member', async (t) => {
@@ -137,7 +137,7 @@ test('a member added at runtime joins with initial-cluster-state existing, and a
   assert.equal(await victim.waitExit(15_000), 0);
   const after = await httpRequest('GET', `${leader.clientURL}/v2/members`);
   assert.equal(after.json.members.length, 3);
-  await sleep(100);
+  await leaderOf([...members.filter((m) => m !== victim), m4]);
   const put = await httpRequest('PUT', `${leader.clientURL}/v2/keys/after-remove`, 'value=ok');
   assert.equal(put.status, 201);
 });
@@ -208,26 +208,20 @@ test('a watch on a member that installs a snapshot from the leader is ended, as 
   const members = await startCluster(t, 3, ['--snapshot-count', '40']);
   const leader = await leaderOf(members);
   const follower = members.find((m) => m !== leader)!;
-  const watch = new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = http.get(`${follower.clientURL}/v2/keys/watched?wait=true`, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-  });
-  await sleep(300);
+  const watch = await openWatch(`${follower.clientURL}/v2/keys/watched?wait=true`);
+  assert.equal(watch.status, 200);
+  const drops = () => leader.stderr.split('peer did not answer a ping; reconnecting').length;
+  const dropsBefore = drops();
   follower.proc!.kill('SIGSTOP');
   t.after(() => follower.proc?.kill('SIGCONT'));
-  // Long enough for the leader to drop the silent peer's session (5 s ping timeout): what it
-  // writes next is not queued for the follower, so the follower must catch up by snapshot.
-  await sleep(6000);
+  // The leader drops the silent peer's session (5 s ping timeout): what it writes next is not
+  // queued for the follower, so the follower must catch up by snapshot.
+  await eventually(async () => drops() > dropsBefore, 20_000, 'the leader to drop the stopped follower');
   for (let i = 0; i < 200; i++) await httpRequest('PUT', `${leader.clientURL}/v2/keys/s/k${i % 50}`, `value=${i}`);
   follower.proc!.kill('SIGCONT');
-  const ended = await Promise.race([watch, sleep(20_000).then(() => null)]);
-  assert.ok(ended, `the watch should end once the member installed the snapshot:\n${follower.stderr.slice(-2000)}`);
-  assert.equal(ended.status, 200);
-  assert.equal(ended.body, '');
+  const body = await within(watch.ended, 20_000, 'the watch to end once the member installed the snapshot').catch(
+    (err: Error) => assert.fail(`${err.message}:\n${follower.stderr.slice(-2000)}`),
+  );
+  assert.equal(body, '');
   await eventually(async () => /installed snapshot from leader/.test(follower.stderr), 5000, 'the snapshot install');
 });

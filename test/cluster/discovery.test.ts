@@ -14,6 +14,7 @@ import {
   httpRequest,
   MemberProcess,
   memberArgs,
+  START_UP_MS,
   waitReady,
   type MemberSpec,
 } from '../support/procs.js';
@@ -74,7 +75,7 @@ describe('a cluster bootstrapped through the discovery service', () => {
     service.stderr!.on('data', (c: Buffer) => (serviceLog += c.toString()));
     await eventually(
       async () => (await httpRequest('GET', `${base}/health`, undefined, 2000)).body === 'OK',
-      15_000,
+      START_UP_MS,
       `${DISCOVERY_BIN} /health`,
     );
     discoveryURL = (await httpRequest('GET', `${base}/new?size=3`)).body.trim();

@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { eventually, freePort, httpRequest, MemberProcess, memberArgs, tempDir } from '../support/procs.js';
+import {
+  eventually,
+  freePort,
+  httpRequest,
+  MemberProcess,
+  memberArgs,
+  START_UP_MS,
+  tempDir,
+} from '../support/procs.js';
 
 /** Writes waiting for a leader, at most (lib/server/member.ts MAX_UNPROPOSED). */
 const MAX_UNPROPOSED = 4096;
@@ -29,7 +37,7 @@ test('a member without a leader refuses writes past its queue limit at once with
   m.start();
   await eventually(
     async () => (await httpRequest('GET', `${m.clientURL}/health`, undefined, 1000)).status === 503,
-    15_000,
+    START_UP_MS,
     'm1 to listen',
   );
 

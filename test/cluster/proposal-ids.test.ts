@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventually, httpRequest, type MemberProcess, startCluster, leaderOf } from '../support/procs.js';
+import { eventually, httpRequest, type MemberProcess, startCluster, leaderOf, START_UP_MS } from '../support/procs.js';
 
 async function gauge(m: MemberProcess, name: string): Promise<number> {
   const r = await httpRequest('GET', `${m.clientURL}/metrics`, undefined, 2000);
@@ -29,15 +29,17 @@ test('entries a member proposed before a crash, committed after its restart, ans
     'the old requests to be forwarded',
   );
   await proposer.kill('SIGKILL');
-  proposer.start();
+  // A request waits for a leader for 5 s + 2 election timeouts: 45 s here, so the new requests
+  // outlast however long a loaded machine takes to get to the SIGCONT below.
+  proposer.start(['--election-timeout', '20000']);
   await eventually(
     async () => (await httpRequest('GET', `${proposer.clientURL}/health`, undefined, 1000)).status > 0,
-    15_000,
+    START_UP_MS,
     'the restarted member to listen',
   );
   // No leader is known to the new process: its requests wait for one.
   const fresh = Array.from({ length: n }, (_, i) =>
-    httpRequest('PUT', `${proposer.clientURL}/v2/keys/new-${i}`, `value=new-${i}`, 20_000),
+    httpRequest('PUT', `${proposer.clientURL}/v2/keys/new-${i}`, `value=new-${i}`, 60_000),
   );
   await eventually(
     async () => (await gauge(proposer, 'etcd_server_proposals_pending')) >= n,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { httpRequest, leaderOf, sleep, startCluster } from '../support/procs.js';
+import { eventually, httpRequest, leaderOf, startCluster } from '../support/procs.js';
 
 test('quorum reads in flight when the leader is killed are served by the new leader, and none is left pending', async (t) => {
   const members = await startCluster(t, 3);
@@ -29,10 +29,12 @@ test('quorum reads in flight when the leader is killed are served by the new lea
   const loops = Array.from({ length: 16 }, async () => {
     for (let k = 0; running && k < 10_000; k++) answers.push(await read());
   });
-  await sleep(300);
+  await eventually(async () => answers.length >= 16, 10_000, 'reads answered before the kill');
   await leader.kill('SIGKILL');
   await leaderOf(members.filter((m) => m !== leader));
-  await sleep(500);
+  // Reads go on through the new leader for two rounds' worth; then each loop ends with the read it has in flight.
+  const atElection = answers.length;
+  await eventually(async () => answers.length >= atElection + 32, 30_000, 'reads answered by the new leader');
   running = false;
   await Promise.all(loops);
   const failed = answers.filter((a) => a.status !== 200);

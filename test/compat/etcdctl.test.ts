@@ -2,10 +2,10 @@
 // real kvd member: an etcd user's tools work unchanged.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { freePort, httpRequest, MemberProcess, memberArgs, tempDir, waitReady } from '../support/procs.js';
+import { eventually, freePort, httpRequest, MemberProcess, memberArgs, tempDir, waitReady } from '../support/procs.js';
 
 const hasEtcdctl = spawnSync('etcdctl', ['--version'], { env: { ...process.env, ETCDCTL_API: '2' } }).status === 0;
 let endpoint = '';
@@ -31,6 +31,30 @@ before(async (t) => {
   await waitReady(m);
   endpoint = m.clientURL;
 });
+
+/** Watches open on the member (its store stats count them). */
+async function openWatches(): Promise<number> {
+  return Number((await httpRequest('GET', `${endpoint}/v2/stats/store`)).json?.watchers);
+}
+
+/**
+ * Starts etcdctl with a command that watches, once the member has no watch
+ * open, and resolves when the member counts etcdctl's: a change made after
+ * that is one etcdctl must see.
+ */
+async function startWatching(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
+  await eventually(async () => (await openWatches()) === 0, 10_000, 'earlier watches to close');
+  const child = spawn('etcdctl', ['--endpoints', endpoint, ...args], { env: { ...process.env, ETCDCTL_API: '2' } });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  try {
+    await eventually(async () => (await openWatches()) > 0, 20_000, `etcdctl ${args.join(' ')} to open its watch`);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return { child, output: () => out };
+}
 
 const opts = { skip: hasEtcdctl ? false : 'etcdctl (Debian etcd-client) is not installed; .ci/run installs it' };
 
@@ -79,62 +103,37 @@ test('etcdctl watch --after-index replays history and watch --recursive sees a c
   const set = await httpRequest('PUT', `${endpoint}/v2/keys/w/a`, 'value=first');
   const idx = set.json.node.modifiedIndex as number;
   assert.equal(ctl('watch', '--after-index', String(idx - 1), '/w/a').out, 'first\n');
-  const child = spawn('etcdctl', ['--endpoints', endpoint, 'watch', '--recursive', '/w'], {
-    env: { ...process.env, ETCDCTL_API: '2' },
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const { child, output } = await startWatching(['watch', '--recursive', '/w']);
   const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await new Promise((r) => setTimeout(r, 500));
   await httpRequest('PUT', `${endpoint}/v2/keys/w/deep/b`, 'value=second');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   assert.equal(await done, 0);
   clearTimeout(timer);
-  assert.equal(out, '[set] /w/deep/b\nsecond\n');
+  assert.equal(output(), '[set] /w/deep/b\nsecond\n');
 });
 
-test('etcdctl watch --forever keeps printing changes until stopped', opts, async () => {
-  const child = spawn('etcdctl', ['--endpoints', endpoint, 'watch', '--forever', '/f/k'], {
-    env: { ...process.env, ETCDCTL_API: '2' },
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  await new Promise((r) => setTimeout(r, 500));
-  for (const v of ['1', '2', '3']) {
-    await httpRequest('PUT', `${endpoint}/v2/keys/f/k`, `value=${v}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  const deadline = Date.now() + 10_000;
-  while (out.split('\n').length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  child.kill('SIGKILL');
-  assert.equal(out, '1\n2\n3\n');
+test('etcdctl watch --forever keeps printing changes until stopped', opts, async (t) => {
+  const { child, output } = await startWatching(['watch', '--forever', '/f/k']);
+  t.after(() => child.kill('SIGKILL'));
+  // etcdctl asks for each next change from the index after the last one it printed, so it misses none.
+  for (const v of ['1', '2', '3']) await httpRequest('PUT', `${endpoint}/v2/keys/f/k`, `value=${v}`);
+  await eventually(async () => output().split('\n').length >= 4, 10_000, 'three changes printed').catch(() => null);
+  assert.equal(output(), '1\n2\n3\n');
 });
 
-test('etcdctl exec-watch runs the command with the event in its environment', opts, async () => {
+test('etcdctl exec-watch runs the command with the event in its environment', opts, async (t) => {
   // etcdctl 3.4 only honours `--` when some flag was parsed (it reads the key last otherwise).
-  const child = spawn(
-    'etcdctl',
-    [
-      '--endpoints',
-      endpoint,
-      'exec-watch',
-      '--recursive',
-      '/x/k',
-      '--',
-      'sh',
-      '-c',
-      'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE"',
-    ],
-    {
-      env: { ...process.env, ETCDCTL_API: '2' },
-    },
-  );
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  await new Promise((r) => setTimeout(r, 500));
+  const { child, output } = await startWatching([
+    'exec-watch',
+    '--recursive',
+    '/x/k',
+    '--',
+    'sh',
+    '-c',
+    'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE"',
+  ]);
+  t.after(() => child.kill('SIGKILL'));
   await httpRequest('PUT', `${endpoint}/v2/keys/x/k`, 'value=ran');
-  const deadline = Date.now() + 10_000;
-  while (!out.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  child.kill('SIGKILL');
-  assert.equal(out, 'set /x/k ran\n');
+  await eventually(async () => output().includes('\n'), 10_000, 'the command to print').catch(() => null);
+  assert.equal(output(), 'set /x/k ran\n');
 });

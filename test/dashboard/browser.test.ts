@@ -109,7 +109,7 @@ test(
     mkdirSync(SHOTS, { recursive: true });
     t.diagnostic(`screenshots in ${SHOTS}`);
     const members = await startCluster(t, 3);
-    const leader = await leaderOf(members, WAIT_MS);
+    const leader = await leaderOf(members);
     const followers = members.filter((m) => m !== leader);
     const names = members.map((m) => m.spec.name);
     const origins = new Set(members.map((m) => new URL(m.clientURL).origin));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { freePort, MemberProcess, tempDir, waitReady, type MemberSpec } from '../support/procs.js';
+import { freePort, MemberProcess, START_UP_MS, tempDir, waitReady, type MemberSpec } from '../support/procs.js';
 import { TestPki, type IssuedCert } from '../tls/pki.js';
 
 let pki: TestPki;
@@ -113,7 +113,7 @@ describe('discovery over https', () => {
   /** A size-1 token in the https keyspace (which asks for client certificates); returns its discovery URL. */
   async function httpsToken(): Promise<string> {
     const url = `https://127.0.0.1:${keyspace!.spec.clientPort}/v2/keys/_etcd/registry/tls-token-${++tokens}`;
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + START_UP_MS;
     for (;;) {
       const status = await put(`${url}/_config/size`, '1').catch(() => 0);
       if (status === 201) return url;

@@ -11,6 +11,7 @@ import {
   freePort,
   httpRequest,
   MemberProcess,
+  START_UP_MS,
   tempDir,
   waitReady,
   type MemberSpec,
@@ -68,7 +69,7 @@ describe('bootstrap from DNS SRV records', () => {
           { name: string; peerURLs: string[] }[] | undefined;
         return ms?.length === 3 && ms.every((m) => m.name !== '') ? ms : null;
       },
-      15_000,
+      START_UP_MS,
       'three named members',
     );
     assert.deepEqual(list.map((m) => m.name).sort(), ['s1', 's2', 's3']);

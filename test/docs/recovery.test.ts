@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runInSandbox, shellBlocks } from '../support/docs.js';
+import { START_UP_MS } from '../support/procs.js';
 
 /** The README's cluster from config/cluster, some keys written, then kvd-2 and kvd-3 killed and their data dirs deleted. */
 const LOST_QUORUM = `
-healthy() { for i in $(seq 150); do curl -sf "$1/health" >/dev/null && return 0; sleep 0.2; done; return 1; }
+healthy() { for i in $(seq ${START_UP_MS / 200}); do curl -sf "$1/health" >/dev/null && return 0; sleep 0.2; done; return 1; }
 for i in 1 2 3; do node dist/cmd/kvd.js --config-file config/cluster/kvd-$i.yaml 2>kvd-$i.log & done
 healthy http://127.0.0.1:12379 && healthy http://127.0.0.1:22379 && healthy http://127.0.0.1:32379
 for i in 1 2 3 4 5; do curl -sf -X PUT http://127.0.0.1:12379/v2/keys/app/k$i -d value=v$i >/dev/null; done

@@ -6,9 +6,8 @@
 import type { TestContext } from 'node:test';
 import { pino } from 'pino';
 import { asIndex, asMemberId, asTerm, type Entry } from '../../lib/raft/types.js';
-import { historyCodec } from '../../lib/server/history-codec.js';
 import { encodeProposal } from '../../lib/proposal/index.js';
-import { StateMachine } from '../../lib/state/index.js';
+import { historyCodec, StateMachine } from '../../lib/state/index.js';
 import { SnapshotStore, Wal } from '../../lib/storage/index.js';
 import { Store, V2Error, type StoreRequest } from '../../lib/store/index.js';
 import { History, type HistoryOptions } from '../../lib/history/index.js';

@@ -57,6 +57,8 @@ test('after 2500 writes a watch from 2500 events back gets its event at once, an
     5000,
   );
   assert.equal(recursive.json.node.modifiedIndex, first + 1);
+  const metrics = await httpRequest('GET', `${m.clientURL}/metrics`);
+  assert.match(metrics.body, /^kvd_history_replays_total\{purpose="watch"\} 1$/m, 'both watches came from one replay');
 
   await httpRequest('PUT', `${m.clientURL}/v2/keys/k/0`, 'value=changed');
   const old = await httpRequest('GET', `${m.clientURL}/v2/keys/k/0?atIndex=${first}`);

@@ -3,8 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { History } from '../../lib/history/index.js';
+import type { History, ReplayPurpose } from '../../lib/history/index.js';
 import { V2Error, type Event, type Store } from '../../lib/store/index.js';
+import { nth } from '../support/pick.js';
 import { LogFixture, PATHS, random, randomRequest } from './fixture.js';
 
 /**
@@ -53,7 +54,8 @@ async function busyLog(t: import('node:test').TestContext): Promise<LogFixture> 
 describe('watches from the log', () => {
   it('answer every watch older than the in-memory window as a store that kept all events does', async (t) => {
     const f = await busyLog(t);
-    const h = f.history();
+    const replays: ReplayPurpose[] = [];
+    const h = f.history({ onReplay: (p) => replays.push(p) });
     t.after(() => h.close());
     const live = f.sm.store;
     assert.ok(live.oldestWatchableIndex > 100, 'the live window is small');
@@ -72,6 +74,7 @@ describe('watches from the log', () => {
       }
     }
     assert.ok(compared > 300 && events > 200, `${compared} watches compared, ${events} answered with an event`);
+    assert.deepEqual(replays, ['watch'], 'the whole stretch fits the shared window: one replay served every watch');
     const actions = new Set<string>();
     for (let i = oldest; i <= live.index; i++) {
       const e = await fromMemory(f.reference, '/', true, i);
@@ -150,6 +153,70 @@ describe('watches from the log', () => {
       if (got !== null) atOnce++;
     }
     assert.equal(atOnce, 100);
+  });
+
+  it('serves hundreds of concurrent watches from the same old index with one replay, as a store with every event does', async (t) => {
+    const f = await busyLog(t);
+    const replays: ReplayPurpose[] = [];
+    const h = f.history({ onReplay: (p) => replays.push(p), maxScans: 500 });
+    t.after(() => h.close());
+    const since = h.oldestWatchIndex();
+    const asks = Array.from({ length: 400 }, (_, i) => ({
+      path: nth([...PATHS, '/'], i % 10),
+      recursive: i % 3 === 0,
+    }));
+    const answers = asks.map(() => null as Event | null | 'ended');
+    const handles = asks.map((a, i) =>
+      h.watch(
+        a.path,
+        { recursive: a.recursive, stream: false, sinceIndex: since },
+        (e) => (answers[i] = e),
+        () => (answers[i] = 'ended'),
+      ),
+    );
+    t.after(() => handles.forEach((w) => w.cancel()));
+    const live = f.sm.store;
+    const settled = (): number =>
+      answers.filter((a) => a !== null).length + (live.stats() as { watchers: number }).watchers;
+    for (let i = 0; i < 5000 && settled() < asks.length; i++) await new Promise((r) => setTimeout(r, 2));
+    for (const [i, a] of asks.entries()) {
+      const want = await fromMemory(f.reference, a.path, a.recursive, since);
+      assert.deepEqual(answers[i], want, `watch ${a.path} recursive=${a.recursive} from ${since}`);
+    }
+    assert.ok(
+      answers.filter((a) => a !== null).length > 300,
+      'most watches were answered from the log, the others wait in the live store',
+    );
+    assert.deepEqual(replays, ['watch']);
+  });
+
+  it("answers a watch from the live events that came while the replay ran, past the replay's end, without a second replay", async (t) => {
+    const f = await busyLog(t);
+    const replays: ReplayPurpose[] = [];
+    const h = f.history({ onReplay: (p) => replays.push(p) });
+    t.after(() => h.close());
+    const put = (path: string, value: string): void =>
+      f.apply({ op: 'put', path, value, dir: false, ttl: null, refresh: false });
+    let got: Event | null = null;
+    // The replay begins here and ends at the live index of now.
+    const w = h.watch(
+      '/late',
+      { recursive: false, stream: false, sinceIndex: h.oldestWatchIndex() },
+      (e) => (got = e),
+      () => {},
+    );
+    t.after(() => w.cancel());
+    put('/late', 'after the replay began');
+    const lateIndex = f.sm.store.index;
+    for (let i = 0; i < 50; i++) put('/other', `${i}`);
+    assert.ok(lateIndex < f.sm.store.oldestWatchableIndex, 'the event left the in-memory window');
+    for (let i = 0; i < 5000 && got === null; i++) await new Promise((r) => setTimeout(r, 2));
+    assert.equal((got as Event | null)?.node.modifiedIndex, lateIndex);
+    assert.equal((got as Event | null)?.node.value, 'after the replay began');
+    // A watch from just after it finds the live events in the same window.
+    const next = await fromLog(h, f.sm.store, '/other', false, lateIndex + 1);
+    assert.equal(next?.node.modifiedIndex, lateIndex + 1);
+    assert.deepEqual(replays, ['watch']);
   });
 
   it('refuses more waiting watches than its limit with etcd\'s "too many requests"', async (t) => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
-import { closedPort, kvctlAt, startServer } from './support.js';
+import { closedPort, kvctlAt, kvctlUntil, startServer } from './support.js';
 
 const server = await startServer(3);
 const ep = server.endpoint;
@@ -142,11 +142,9 @@ describe('kvctl cluster-health', () => {
   });
 
   test('--forever checks again until interrupted, then exits 0', async () => {
-    const interrupt = new AbortController();
-    const running = kvctlAt(ep, ['cluster-health', '--forever'], { signal: interrupt.signal });
-    await new Promise((r) => setTimeout(r, 300));
-    interrupt.abort();
-    const r = await running;
+    const r = await kvctlUntil(ep, ['cluster-health', '--forever'], (out) =>
+      out.endsWith('next check after 10 second...\n\n'),
+    );
     assert.equal(r.code, 0);
     assert.ok(r.stdout.endsWith('cluster is healthy\n\nnext check after 10 second...\n\n'), r.stdout);
   });

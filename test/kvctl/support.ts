@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, MemberProcess, memberArgs, waitReady } from '../support/procs.js';
+import { eventually, freePort, MemberProcess, memberArgs, START_UP_MS, waitReady } from '../support/procs.js';
 
 import { main } from '../../cmd/kvctl.js';
 
@@ -46,12 +46,15 @@ export async function startServer(members = 1): Promise<TestServer> {
   try {
     await Promise.all(procs.map((p) => waitReady(p)));
     // Members announce their client URLs through the log once a leader exists: wait until all have.
-    for (let i = 0; i < 200; i++) {
-      const res = await fetch(`${procs[0]!.clientURL}/v2/members`);
-      const { members: listed } = (await res.json()) as { members: { clientURLs: string[] }[] };
-      if (listed.length === members && listed.every((m) => m.clientURLs.length > 0)) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(
+      async () => {
+        const res = await fetch(`${procs[0]!.clientURL}/v2/members`);
+        const { members: listed } = (await res.json()) as { members: { clientURLs: string[] }[] };
+        return listed.length === members && listed.every((m) => m.clientURLs.length > 0);
+      },
+      START_UP_MS,
+      'every member to publish its client URLs',
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -69,6 +72,8 @@ export interface RunOptions {
   readonly env?: Record<string, string>;
   readonly stdin?: string;
   readonly signal?: AbortSignal;
+  /** Called with all of stdout so far after each write. */
+  readonly onStdout?: (stdout: string) => void;
 }
 
 /** Runs kvctl in-process with a clean environment (no ETCDCTL_* leaks in from the machine). */
@@ -77,7 +82,12 @@ export async function kvctl(argv: string[], opts: RunOptions = {}): Promise<RunR
   let stderr = '';
   const decode = (c: string | Uint8Array): string => (typeof c === 'string' ? c : Buffer.from(c).toString('utf8'));
   const code = await main(argv, {
-    stdout: { write: (c) => (stdout += decode(c)) },
+    stdout: {
+      write: (c) => {
+        stdout += decode(c);
+        opts.onStdout?.(stdout);
+      },
+    },
     stderr: { write: (c) => (stderr += decode(c)) },
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...opts.env },
     ...(opts.stdin !== undefined && { stdin: Readable.from([Buffer.from(opts.stdin)]) }),
@@ -89,6 +99,32 @@ export async function kvctl(argv: string[], opts: RunOptions = {}): Promise<RunR
 /** kvctl against one endpoint without syncing, the usual shape of a test call. */
 export function kvctlAt(endpoint: string, argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   return kvctl(['--endpoints', endpoint, ...argv], opts);
+}
+
+/**
+ * Runs a kvctl command that does not end by itself (watch --forever,
+ * exec-watch) until its stdout satisfies `enough`, then interrupts it as
+ * Ctrl+C does. Interrupted after `ms` regardless, so a test that waits for
+ * output that never comes fails on what was printed.
+ */
+export async function kvctlUntil(
+  endpoint: string,
+  argv: string[],
+  enough: (stdout: string) => boolean,
+  ms = 10_000,
+): Promise<RunResult> {
+  const interrupt = new AbortController();
+  const limit = setTimeout(() => interrupt.abort(), ms);
+  try {
+    return await kvctlAt(endpoint, argv, {
+      signal: interrupt.signal,
+      onStdout: (stdout) => {
+        if (enough(stdout)) interrupt.abort();
+      },
+    });
+  } finally {
+    clearTimeout(limit);
+  }
 }
 
 export const etcdctlAvailable =

@@ -1,10 +1,11 @@
 // watch and exec-watch against a live server: after-index replay, --forever
-// bounded by an abort (Ctrl+C), and exec-watch's environment.
+// ended by an abort (Ctrl+C) once the expected output is there, and
+// exec-watch's environment.
 
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
-import { kvctlAt, removePrefix, startServer, uniquePrefix } from './support.js';
+import { kvctlAt, kvctlUntil, removePrefix, startServer, uniquePrefix } from './support.js';
 
 const server = await startServer();
 const ep = server.endpoint;
@@ -63,13 +64,12 @@ describe('kvctl watch', () => {
     const p = fresh();
     const first = await put(`${p}/k`, 'a');
     await put(`${p}/k`, 'b');
-    const interrupt = new AbortController();
-    const running = kvctlAt(ep, ['-o', 'json', 'watch', '--forever', '--after-index', String(first - 1), `${p}/k`], {
-      signal: interrupt.signal,
-    });
+    const running = kvctlUntil(
+      ep,
+      ['-o', 'json', 'watch', '--forever', '--after-index', String(first - 1), `${p}/k`],
+      (out) => out.split('\n').length > 3,
+    );
     await put(`${p}/k`, 'c');
-    await new Promise((r) => setTimeout(r, 300));
-    interrupt.abort();
     const r = await running;
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
@@ -90,9 +90,8 @@ describe('kvctl exec-watch', () => {
     const p = fresh();
     const first = await put(`${p}/k`, 'hello');
     await put(`${p}/k`, 'world');
-    const interrupt = new AbortController();
     // etcdctl's documented form: a bool flag right before the key keeps the key in front of "--".
-    const running = kvctlAt(
+    const r = await kvctlUntil(
       ep,
       [
         'exec-watch',
@@ -105,11 +104,8 @@ describe('kvctl exec-watch', () => {
         '-c',
         'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE"',
       ],
-      { signal: interrupt.signal },
+      (out) => out.split('\n').length > 2,
     );
-    await new Promise((r) => setTimeout(r, 1000));
-    interrupt.abort();
-    const r = await running;
     assert.equal(r.code, 0);
     assert.deepEqual(r.stdout.trim().split('\n').sort(), [`set ${p}/k hello`, `set ${p}/k world`]);
   });
@@ -117,17 +113,11 @@ describe('kvctl exec-watch', () => {
   test("takes the command before the key when there is no '--' (etcdctl's other form)", async () => {
     const p = fresh();
     const first = await put(`${p}/k`, 'v1');
-    const interrupt = new AbortController();
-    const running = kvctlAt(
+    const r = await kvctlUntil(
       ep,
       ['exec-watch', '--after-index', String(first - 1), 'sh', '-c', 'echo $ETCD_WATCH_VALUE', `${p}/k`],
-      {
-        signal: interrupt.signal,
-      },
+      (out) => out.includes('\n'),
     );
-    await new Promise((r) => setTimeout(r, 800));
-    interrupt.abort();
-    const r = await running;
     assert.deepEqual(r, { code: 0, stdout: 'v1\n', stderr: '' });
   });
 

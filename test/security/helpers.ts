@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import http2 from 'node:http2';
 import https from 'node:https';
 import tls from 'node:tls';
-import { eventually, httpRequest, kvdBin } from '../support/procs.js';
+import { eventually, httpRequest, kvdBin, START_UP_MS } from '../support/procs.js';
 import type { IssuedCert } from '../tls/pki.js';
 
 export interface LogLine {
@@ -155,7 +155,7 @@ export async function waitHttpsReady(
   m: Kvd,
   url: string,
   options: tls.ConnectionOptions | null,
-  ms = 20_000,
+  ms = START_UP_MS,
 ): Promise<void> {
   await eventually(
     async () => {

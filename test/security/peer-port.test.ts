@@ -9,7 +9,7 @@ import { asIndex, asMemberId, asTerm, type MemberId } from '../../lib/raft/types
 import { encodeFrame } from '../../lib/transport/codec.js';
 import { fetchPeerJSON } from '../../lib/transport/index.js';
 import { first, nth, only } from '../support/pick.js';
-import { eventually, httpRequest, startCluster, type MemberProcess } from '../support/procs.js';
+import { eventually, httpRequest, START_UP_MS, startCluster, type MemberProcess } from '../support/procs.js';
 
 const MiB = 1 << 20;
 
@@ -118,7 +118,7 @@ test("GET /members on the peer port answers what etcd's does: the cluster id and
   assert.deepStrictEqual(member.peerURLs, [m1.peerURL]);
   await eventually(
     async () => (await peerMembers(m1)).members[0]?.clientURLs[0] === m1.clientURL,
-    10_000,
+    START_UP_MS,
     'client URLs published',
   );
 });

@@ -336,11 +336,12 @@ test('snapshot of a damaged file exits 1 saying why', async (t) => {
 test('--help shows every command with an example', async () => {
   const { code, out } = await segdump(['--help']);
   assert.equal(code, 0);
-  for (const cmd of ['ls', 'dump', 'verify', 'snapshot']) assert.match(out, new RegExp(`segdump ${cmd} /var/lib/kvd`));
+  for (const cmd of ['ls', 'dump', 'verify', 'snapshot', 'history'])
+    assert.match(out, new RegExp(`segdump ${cmd} /var/lib/kvd`));
 });
 
 test('each command has its own --help', async () => {
-  for (const cmd of ['ls', 'dump', 'verify', 'snapshot']) {
+  for (const cmd of ['ls', 'dump', 'verify', 'snapshot', 'history']) {
     const { code, out } = await segdump([cmd, '--help']);
     assert.equal(code, 0);
     assert.match(out, new RegExp(`^Usage: segdump ${cmd} `));

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import http from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { freePort, httpRequest, MemberProcess, memberArgs, tempDir, waitReady } from '../support/procs.js';
+import { eventually, freePort, httpRequest, MemberProcess, memberArgs, tempDir, waitReady } from '../support/procs.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const segdumpBin = join(root, 'dist/tools/segdump.js');
@@ -31,7 +31,10 @@ function walFiles(m: MemberProcess): string[] {
 }
 
 /** Writes keys w0, w1, ... from `clients` concurrent loops until stopped; returns the acknowledged ones. */
-function writeLoad(m: MemberProcess, clients: number): { stop: () => Promise<Map<string, string>> } {
+function writeLoad(
+  m: MemberProcess,
+  clients: number,
+): { acknowledged: () => number; stop: () => Promise<Map<string, string>> } {
   const acked = new Map<string, string>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   let running = true;
@@ -58,6 +61,7 @@ function writeLoad(m: MemberProcess, clients: number): { stop: () => Promise<Map
     }
   });
   return {
+    acknowledged: () => acked.size,
     stop: async () => {
       running = false;
       await Promise.all(loops);
@@ -77,7 +81,7 @@ async function loadedKeys(m: MemberProcess): Promise<Map<string, string>> {
 test('after kill -9 under write load every acknowledged write is there and nothing is invented', async (t) => {
   const m = await solo(t);
   const load = writeLoad(m, 16);
-  await new Promise((r) => setTimeout(r, 1500));
+  await eventually(async () => load.acknowledged() >= 200, 20_000, '200 acknowledged writes');
   await m.kill('SIGKILL');
   const acked = await load.stop();
   assert.ok(acked.size > 50, `only ${acked.size} writes acknowledged`);

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { httpRequest, startCluster } from '../support/procs.js';
+import { eventually, httpRequest, startCluster } from '../support/procs.js';
 
 function sample(text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
@@ -43,8 +43,15 @@ test('metrics carry etcd names and move when writes and reads flow', async (t) =
 test('peer metrics move in a cluster', async (t) => {
   const members = await startCluster(t, 3);
   for (let i = 0; i < 10; i++) await httpRequest('PUT', `${members[0]!.clientURL}/v2/keys/p${i}`, 'value=x');
-  await new Promise((r) => setTimeout(r, 1500));
-  const text = (await httpRequest('GET', `${members[0]!.clientURL}/metrics`)).body;
+  // Round trips are sampled by periodic pings, so the first one is counted a while after start-up.
+  const text = await eventually(
+    async () => {
+      const body = (await httpRequest('GET', `${members[0]!.clientURL}/metrics`)).body;
+      return /^etcd_network_peer_round_trip_time_seconds_count\{To="[0-9a-f]+"\} [1-9]/m.test(body) ? body : null;
+    },
+    10_000,
+    'a peer round trip to be counted',
+  );
   assert.match(text, /^etcd_network_peer_sent_bytes_total\{To="[0-9a-f]+"\} [1-9]/m);
   assert.match(text, /^etcd_network_peer_received_bytes_total\{From="[0-9a-f]+"\} [1-9]/m);
   assert.match(text, /^etcd_network_peer_round_trip_time_seconds_count\{To="[0-9a-f]+"\} [1-9]/m);

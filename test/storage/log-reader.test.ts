@@ -32,6 +32,22 @@ describe('CommittedLogReader', () => {
     assert.deepEqual(await readAll(r), plain(entries(56, 200, 1, 100)));
   });
 
+  it('answers empty but not drained while uncommitted entries fill its chunk limit, drained at the end of the log', async (t) => {
+    const dir = dataDir(t);
+    const wal = Wal.create(dir, walOptions({ segmentSize: 1 << 20 }));
+    // 60 entries of 1 KiB with no commit until the last: more than 2 chunks of 4 KiB hold nothing returnable.
+    wal.append(entries(1, 60, 1, 1024), hardState(1, 0));
+    wal.append([], hardState(1, 60));
+    wal.close();
+    const r = new CommittedLogReader(dir, 0, { chunkBytes: 4096 });
+    t.after(() => r.close());
+    assert.deepEqual(await r.next(100, 2), []);
+    assert.equal(r.drained, false);
+    const got: Entry[] = [];
+    while (!r.drained) got.push(...(await r.next(100, 2)));
+    assert.deepEqual(plain(got), plain(entries(1, 60, 1, 1024)));
+  });
+
   it('holds back entries no hard state has committed yet', async (t) => {
     const dir = dataDir(t);
     const wal = Wal.create(dir, walOptions());

@@ -126,6 +126,27 @@ test('a snapshot encoded in pieces holds the state at the call, not changes made
   assert.deepEqual(restored.stats(), expected.stats());
 });
 
+test('a snapshot decoded in pieces is the same store as one restored at once, from one block or many', async () => {
+  const s = large(45_000);
+  for (const bytes of [s.snapshot(), await s.snapshotInPieces(0, nextTurn)]) {
+    const whole = Store.restore(bytes);
+    const pieces = await Store.restoreInPieces(bytes, nextTurn);
+    assert.equal(pieces.hash(), whole.hash());
+    assert.deepEqual(pieces.snapshot(), whole.snapshot());
+    assert.equal(pieces.nextExpiry(), whole.nextExpiry());
+  }
+  const small = sample();
+  const restored = await Store.restoreInPieces(small.snapshot(), nextTurn);
+  assert.deepEqual(restored.snapshot(), Store.restore(small.snapshot()).snapshot());
+});
+
+test('decoding in pieces refuses bytes that are not a whole snapshot', async () => {
+  const good = sample().snapshot();
+  await assert.rejects(Store.restoreInPieces(Buffer.from('not a snapshot'), nextTurn));
+  await assert.rejects(Store.restoreInPieces(good.subarray(0, good.length - 3), nextTurn));
+  await assert.rejects(Store.restoreInPieces(Buffer.concat([good, Buffer.from([0])]), nextTurn));
+});
+
 test('a snapshot encoded in pieces leaves the headroom it was asked for', async () => {
   const s = large(30_000);
   const data = await s.snapshotInPieces(9, nextTurn);

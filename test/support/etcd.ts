@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { freePort, httpRequest, sleep, tempDir } from './procs.js';
+import { freePort, httpRequest, sleep, START_UP_MS, tempDir } from './procs.js';
 
 export const hasEtcd =
   spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout?.includes('etcd Version: 3.4') ?? false;
@@ -59,13 +59,13 @@ export class EtcdProcess {
   }
 
   private async waitReady(): Promise<void> {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + START_UP_MS;
     while (Date.now() < deadline) {
       if (this.proc?.exitCode !== null) throw new Error(`etcd exited:\n${this.stderr.slice(-4000)}`);
       if (await this.healthy()) return;
       await sleep(100);
     }
-    throw new Error(`etcd not ready within 20 s:\n${this.stderr.slice(-4000)}`);
+    throw new Error(`etcd not ready within ${START_UP_MS} ms:\n${this.stderr.slice(-4000)}`);
   }
 
   private async healthy(): Promise<boolean> {

@@ -12,6 +12,13 @@ import type { TestContext } from 'node:test';
 const root = new URL('../..', import.meta.url).pathname;
 export const kvdBin = join(root, 'dist/cmd/kvd.js');
 
+/**
+ * How long a member, etcd, or a cluster's agreed leader may take to come up.
+ * Every start-up wait uses it: a limit, not a sleep (a fast machine pays
+ * nothing), set for a loaded CI machine where a start can take many seconds.
+ */
+export const START_UP_MS = 60_000;
+
 const handedOut = new Set<number>();
 
 /**
@@ -198,7 +205,7 @@ export function httpRequest(
 }
 
 /** Polls until the member answers /health with a leader (bounded). */
-export async function waitReady(m: MemberProcess, ms = 20_000): Promise<void> {
+export async function waitReady(m: MemberProcess, ms = START_UP_MS): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (m.exitCode !== null) throw new Error(`${m.spec.name} exited with ${m.exitCode}:\n${m.stderr}`);
@@ -214,6 +221,53 @@ export async function waitReady(m: MemberProcess, ms = 20_000): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** p's value, or a failure naming `what` if p has not settled within ms. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface OpenWatch {
+  readonly status: number;
+  /** The body once the member ends the watch; rejects if the connection breaks instead. */
+  readonly ended: Promise<string>;
+}
+
+/**
+ * Opens a long poll (a `?wait=true` URL) and resolves once the member
+ * registered it: a member sends the response head only then.
+ */
+export function openWatch(url: string, ms = 10_000): Promise<OpenWatch> {
+  return within(
+    new Promise<OpenWatch>((resolve, reject) => {
+      const req = http.get(url, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        const ended = new Promise<string>((end, broke) => {
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => end(body));
+          res.on('close', () => {
+            if (!res.complete) broke(new Error(`the watch ${url} broke off after ${JSON.stringify(body)}`));
+          });
+        });
+        // Settled either way; a test that stops early must not leave an unhandled rejection behind.
+        ended.catch(() => undefined);
+        resolve({ status: res.statusCode ?? 0, ended });
+      });
+      req.on('error', reject);
+    }),
+    ms,
+    `the watch ${url} to open`,
+  );
+}
 
 /** Retries fn until it returns a truthy value (bounded). */
 export async function eventually<T>(
@@ -236,7 +290,7 @@ export async function eventually<T>(
 }
 
 /** The member that says it leads (members without a running process are skipped), within `ms`. */
-export async function leaderOf(members: readonly MemberProcess[], ms = 15_000): Promise<MemberProcess> {
+export async function leaderOf(members: readonly MemberProcess[], ms = START_UP_MS): Promise<MemberProcess> {
   return eventually(
     async () => {
       for (const m of members) {

@@ -62,6 +62,7 @@ test('two transports deliver messages in order in both directions', async () => 
   for (let i = 1; i <= 300; i++) {
     a.transport.send([heartbeat(A, B, i)]);
     b.transport.send([heartbeat(B, A, i)]);
+    // Not a wait for anything: the event loop's turn a member's tick would give the sockets between sends.
     if (i % 50 === 0) await sleep(1);
   }
   const expected = Array.from({ length: 300 }, (_, i) => i + 1);
@@ -167,6 +168,7 @@ test('a peer that stops reading gets no more than maxPendingBytes queued; the re
     const frame = encodeFrame(msg).length;
     for (let i = 0; i < 20; i++) {
       a.transport.send(Array(100).fill(msg));
+      // Not a wait for anything: a turn for the stream to write, as between a member's ticks, until flow control stalls it.
       await sleep(1);
     }
     const s = peerStats(a, B);

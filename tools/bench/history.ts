@@ -10,7 +10,8 @@
 // 1000 events kvd keeps in memory, so kvd answers from the log, and follows
 // them one long poll at a time until it has caught up (an event newer than
 // where it started). The figure is the ratio of the PUT rates, median over
-// the rounds.
+// the rounds. Each load also reports kvd's CPU seconds (all members) and how
+// many replays of the log the watchers caused (kvd_history_replays_total).
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
@@ -60,9 +61,17 @@ interface WatcherStats {
   readonly maxCatchUpMs: number;
 }
 
+interface Load {
+  readonly figures: Figures;
+  /** kvd's CPU seconds over the load, all members. */
+  readonly cpuSeconds: number;
+  /** Replays of the log started for watches during the load, all members. */
+  readonly replays: number;
+}
+
 interface Round {
-  readonly alone: Figures;
-  readonly withWatchers: Figures;
+  readonly alone: Load;
+  readonly withWatchers: Load;
   readonly watchers: WatcherStats;
 }
 
@@ -102,6 +111,25 @@ function getJson(
     req.on('error', reject);
   });
 }
+
+/** Replays of the log a member started for watches so far (kvd_history_replays_total{purpose="watch"}). */
+async function watchReplays(m: Member): Promise<number> {
+  const body = await new Promise<string>((resolve, reject) => {
+    http
+      .get(`${m.clientURL}/metrics`, { timeout: 10_000 }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve(text));
+      })
+      .on('error', reject);
+  });
+  const line = /^kvd_history_replays_total\{purpose="watch"\} (\d+)$/m.exec(body);
+  return line === null ? 0 : Number(line[1]);
+}
+
+const allReplays = async (members: readonly Member[]): Promise<number> =>
+  (await Promise.all(members.map(watchReplays))).reduce((a, b) => a + b, 0);
 
 /** One watcher's catch-up: the events of its key from `behind` back until one newer than where it started. */
 async function catchUp(
@@ -209,15 +237,18 @@ async function oneRound(round: number, opts: Options, work: string, certs: Certs
     await putLoad(leader, opts, dir, 3);
     const now = await getJson(new http.Agent(), `${leader.clientURL}/v2/keys/`, 5000);
     if (now.index < opts.behind + 1000) await putLoad(leader, opts, dir, 3);
-    const measure = async (withWatchers: boolean): Promise<{ f: Figures; w: WatcherStats | null }> => {
+    const measure = async (withWatchers: boolean): Promise<{ load: Load; w: WatcherStats | null }> => {
       log(`round ${round}: PUT load ${withWatchers ? `with ${opts.watchers} history watchers` : 'alone'}`);
+      const replays0 = await allReplays(cluster.members);
       const cpu0 = cluster.cpuSeconds();
       const watching = withWatchers ? startWatchers(leader, opts) : null;
       const f = await putLoad(leader, opts, dir, opts.seconds);
       const w = watching === null ? null : await watching.end();
       cluster.checkAlive('measuring');
       const cpu = cluster.cpuSeconds() - cpu0;
-      return { f: { ...f, cpuPer1000: f.requests > 0 ? (cpu / f.requests) * 1000 : 0 }, w };
+      const replays = (await allReplays(cluster.members)) - replays0;
+      const figures = { ...f, cpuPer1000: f.requests > 0 ? (cpu / f.requests) * 1000 : 0 };
+      return { load: { figures, cpuSeconds: cpu, replays }, w };
     };
     // Alternate which goes first, so neither always gets the quieter seconds.
     const first = round % 2 === 1;
@@ -226,7 +257,7 @@ async function oneRound(round: number, opts: Options, work: string, certs: Certs
     const alone = first ? a : b;
     const watched = first ? b : a;
     if (watched.w === null) throw new Error('the watchers did not run');
-    return { alone: alone.f, withWatchers: watched.f, watchers: watched.w };
+    return { alone: alone.load, withWatchers: watched.load, watchers: watched.w };
   } finally {
     cluster.stop();
   }
@@ -266,14 +297,16 @@ async function main(): Promise<void> {
     const r = await oneRound(round, opts, work, certs);
     rounds.push(r);
     const w = r.watchers;
+    const a = r.alone.figures;
+    const b = r.withWatchers.figures;
     log(
-      `round ${round}: PUT alone ${r.alone.rate.toFixed(0)}/s (${(r.alone.cpuPer1000 ?? 0).toFixed(2)} CPU s per 1000), ` +
-        `with watchers ${r.withWatchers.rate.toFixed(0)}/s (${(r.withWatchers.cpuPer1000 ?? 0).toFixed(2)} CPU s per 1000) ` +
-        `(${((r.withWatchers.rate / r.alone.rate - 1) * 100).toFixed(1)} %); watchers caught up ${w.caughtUp}/${opts.watchers}, ` +
+      `round ${round}: PUT alone ${a.rate.toFixed(0)}/s (kvd CPU ${r.alone.cpuSeconds.toFixed(1)} s, ${(a.cpuPer1000 ?? 0).toFixed(3)} s per 1000), ` +
+        `with watchers ${b.rate.toFixed(0)}/s (kvd CPU ${r.withWatchers.cpuSeconds.toFixed(1)} s, ${(b.cpuPer1000 ?? 0).toFixed(3)} s per 1000) ` +
+        `(${((b.rate / a.rate - 1) * 100).toFixed(1)} %); ${r.withWatchers.replays} replays of the log; watchers caught up ${w.caughtUp}/${opts.watchers}, ` +
         `${w.requests} long polls (${w.fromLog} from the log), slowest catch-up ${w.maxCatchUpMs} ms, ${w.errors} errors`,
     );
   }
-  const ratios = rounds.map((r) => r.withWatchers.rate / r.alone.rate);
+  const ratios = rounds.map((r) => r.withWatchers.figures.rate / r.alone.figures.rate);
   const change = (median(ratios) - 1) * 100;
   const result = {
     members: opts.members,
@@ -283,20 +316,25 @@ async function main(): Promise<void> {
     watchers: opts.watchers,
     behind: opts.behind,
     rounds: rounds.map((r) => ({
-      aloneRate: Math.round(r.alone.rate),
-      withWatchersRate: Math.round(r.withWatchers.rate),
-      aloneCpuPer1000: r.alone.cpuPer1000,
-      withWatchersCpuPer1000: r.withWatchers.cpuPer1000,
-      aloneP99Ms: r.alone.latencyMs.p99,
-      withWatchersP99Ms: r.withWatchers.latencyMs.p99,
-      errors: r.alone.errors + r.withWatchers.errors,
+      aloneRate: Math.round(r.alone.figures.rate),
+      withWatchersRate: Math.round(r.withWatchers.figures.rate),
+      aloneCpuSeconds: r.alone.cpuSeconds,
+      withWatchersCpuSeconds: r.withWatchers.cpuSeconds,
+      aloneCpuPer1000: r.alone.figures.cpuPer1000,
+      withWatchersCpuPer1000: r.withWatchers.figures.cpuPer1000,
+      aloneP99Ms: r.alone.figures.latencyMs.p99,
+      withWatchersP99Ms: r.withWatchers.figures.latencyMs.p99,
+      errors: r.alone.figures.errors + r.withWatchers.figures.errors,
+      replays: r.withWatchers.replays,
       watchers: r.watchers,
     })),
     medianChangePercent: Number(change.toFixed(2)),
+    medianReplays: median(rounds.map((r) => r.withWatchers.replays)),
   };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   log(
-    `PUT rate while ${opts.watchers} history watchers catch up: ${change >= 0 ? '+' : ''}${change.toFixed(1)} % (median of ${opts.rounds} rounds; budget -5 %)`,
+    `PUT rate while ${opts.watchers} history watchers catch up: ${change >= 0 ? '+' : ''}${change.toFixed(1)} % (median of ${opts.rounds} rounds; budget -5 %); ` +
+      `median ${result.medianReplays} replays of the log per round`,
   );
   if (opts.keys < opts.watchers) log('warning: fewer keys than watchers: some watchers wait for a key nobody writes');
   const incomplete = rounds.some((r) => r.watchers.caughtUp < opts.watchers || r.watchers.fromLog === 0);

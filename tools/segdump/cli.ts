@@ -1,9 +1,11 @@
 import { cac } from 'cac';
 import { RECORD_KINDS, type RecordKind } from '../../lib/storage/index.js';
+import { cleanPath } from '../../lib/store/index.js';
 import { resolveDataDir, UsageError } from './data-dir.js';
 import { describeEntry, describeSnapshot, type EntryDescriber, type SnapshotDescriber } from './describers.js';
 import { dump } from './dump.js';
 import { COMMAND_HELP, GLOBAL_HELP } from './help.js';
+import { history } from './history.js';
 import { ls } from './ls.js';
 import { Output, type Sink } from './output.js';
 import { snapshot } from './snapshot.js';
@@ -48,6 +50,16 @@ export async function run(args: readonly string[], io: SegdumpIo): Promise<numbe
       };
       const dataDir = resolveDataDir(String(dir));
       action = async () => dump(dataDir, opts, await entryDescriber(io), out);
+    });
+  cli
+    .command('history <dataDir>')
+    .option('--key <path>', '')
+    .option('--recursive', '')
+    .option('--json', '')
+    .action((dir: unknown, o: Record<string, unknown>) => {
+      const opts = { key: keyOption(o.key), recursive: o.recursive === true, json: o.json === true };
+      const dataDir = resolveDataDir(String(dir));
+      action = async () => history(dataDir, opts, out);
     });
   cli.command('verify <dataDir>').action((dir: unknown) => {
     action = async () => verify(resolveDataDir(String(dir)), out);
@@ -121,6 +133,14 @@ function typesOption(v: unknown): ReadonlySet<RecordKind> | null {
     kinds.add(k as RecordKind);
   }
   return kinds;
+}
+
+function keyOption(v: unknown): string {
+  if (v === undefined) throw new UsageError('history needs --key PATH (the key whose changes to print)');
+  const s = String(v);
+  if (typeof v === 'boolean' || !s.startsWith('/'))
+    throw new UsageError(`--key wants a key path starting with "/", got ${JSON.stringify(v)}`);
+  return cleanPath(s);
 }
 
 function prefixOption(v: unknown): string | null {

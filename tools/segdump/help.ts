@@ -7,6 +7,7 @@ Usage:
   segdump dump DATA_DIR [options]     every record, decoded
   segdump verify DATA_DIR             check every CRC, the chain and the index order
   segdump snapshot FILE|DATA_DIR      a snapshot's metadata (and keys)
+  segdump history DATA_DIR --key PATH every change to a key the log records
 
 DATA_DIR is the member's --data-dir (the directory holding member/wal and
 member/snap); member/, member/wal or member/snap themselves work too.
@@ -17,6 +18,7 @@ Examples:
   segdump dump /var/lib/kvd --from 5000 --to 5010
   segdump dump /var/lib/kvd --prefix /config/ --json | jq .
   segdump snapshot /var/lib/kvd --keys        # newest snapshot, with its keys
+  segdump history /var/lib/kvd --key /config/db   # who changed it, when
 
 Exit status: 0 all good, 1 damage found, 2 usage error.
 Run "segdump COMMAND --help" for a command's options.
@@ -71,6 +73,37 @@ Exit 1 printing the first bad file and byte offset.
 
 Example:
   segdump verify /var/lib/kvd
+`,
+  history: `Usage: segdump history DATA_DIR --key PATH [options]
+
+Prints every change to a key that the committed log records, one line each:
+the store index (what X-Etcd-Index and waitIndex count), the raft index of
+the entry, the time stamped on it, etcd's action (set, create, update,
+compareAndSwap, delete, compareAndDelete, expire; a TTL refresh shows as
+update(refresh)), the key, and its value, expiration and previous value. The
+log is replayed the way the member applied it, so the lines are the events a
+watcher of the key saw, including the deletion or expiry of a directory
+above it. Entries not yet committed are left out.
+
+Where the log starts after index 1 (older segments released), the oldest
+snapshot kept is the starting point: its state of the key comes first, with
+the action "snapshot" (a state, not a change) and the snapshot's raft index.
+
+Options:
+  --key PATH        the key (required)
+  --recursive       also every key below PATH (hidden ones included)
+  --json            one JSON object per line: index, raftIndex, time, action,
+                    key, value or dir, expiration, prevNode (the "snapshot"
+                    lines carry the snapshot file and its store index,
+                    snapshotStoreIndex, instead of a time)
+
+Exit 0 once the end of the committed log is reached; 1 when a damaged or
+missing stretch of the log stops the replay (the changes before it are
+printed); 2 on a usage error.
+
+Examples:
+  segdump history /var/lib/kvd --key /config/db
+  segdump history /var/lib/kvd --key /services --recursive --json | jq 'select(.action == "expire")'
 `,
   snapshot: `Usage: segdump snapshot FILE|DATA_DIR [options]
 

@@ -2,16 +2,16 @@
 // Runs ESLint over the tree and holds the non-null assertion budget.
 //
 // Every rule is an error except @typescript-eslint/no-non-null-assertion, a
-// warning whose count per top folder must equal lint/non-null-budget.json:
+// warning whose count per top folder must equal tools/lint/non-null-budget.json:
 // more fails (remove the new `!`), fewer fails too until the budget is lowered
-// (`node lint/eslint.mjs --lower` writes the smaller figures and never raises
+// (`node tools/lint/eslint.mjs --lower` writes the smaller figures and never raises
 // one), so the figure only goes down.
-//   node lint/eslint.mjs [--lower] [--show-budgeted]
+//   node tools/lint/eslint.mjs [--lower] [--show-budgeted]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { ESLint } from 'eslint';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = new URL('../..', import.meta.url).pathname;
 const BUDGET_FILE = new URL('./non-null-budget.json', import.meta.url).pathname;
 const BUDGETED_RULE = '@typescript-eslint/no-non-null-assertion';
 const args = new Set(process.argv.slice(2));
@@ -69,7 +69,7 @@ if (over) {
 }
 if (under) {
   console.error(
-    'eslint: fewer non-null assertions than the budget: run `node lint/eslint.mjs --lower` and commit the new budget',
+    'eslint: fewer non-null assertions than the budget: run `node tools/lint/eslint.mjs --lower` and commit the new budget',
   );
   failed = true;
 }

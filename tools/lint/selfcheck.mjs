@@ -2,13 +2,13 @@
 // Proves that the guard rails bite: in a scratch copy of the repository, each
 // breakage below must make `npm run lint` or `npm run typecheck` fail, naming
 // the rule it broke. A rule that lets its breakage through fails this check.
-//   node lint/selfcheck.mjs
+//   node tools/lint/selfcheck.mjs
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = new URL('../..', import.meta.url).pathname;
 
 /** A scratch copy of the tracked and new files of the work tree, sharing node_modules. */
 function copyRepo() {
@@ -40,6 +40,19 @@ const cases = [
     expect: ['raft-imports-nothing-of-kvd'],
   },
   {
+    what: 'lib/raft imports a package',
+    breakIn: (dir) => appendFileSync(join(dir, 'lib/raft/raft.ts'), "\nexport * as _avro from 'avsc';\n"),
+    script: 'lint:deps',
+    expect: ['raft-is-pure'],
+  },
+  {
+    what: 'a shipped tool imports a devDependency',
+    breakIn: (dir) =>
+      appendFileSync(join(dir, 'tools/segdump/describers.ts'), "\nexport * as _fc from 'fast-check';\n"),
+    script: 'lint:deps',
+    expect: ['not-to-dev-dep'],
+  },
+  {
     what: 'lib/storage imports lib/store',
     breakIn: (dir) =>
       appendFileSync(join(dir, 'lib/storage/index.ts'), "\nexport * as _store from '../store/index.js';\n"),
@@ -68,6 +81,19 @@ const cases = [
       appendFileSync(join(dir, 'lib/proposal/index.ts'), "\nexport * as _store from '../store/index.js';\n"),
     script: 'lint:deps',
     expect: ['proposal-is-vocabulary'],
+  },
+  {
+    what: 'lib/history imports lib/transport',
+    breakIn: (dir) =>
+      appendFileSync(join(dir, 'lib/history/index.ts'), "\nexport * as _transport from '../transport/index.js';\n"),
+    script: 'lint:deps',
+    expect: ['history-reads-the-log-below-the-member'],
+  },
+  {
+    what: 'lib/assert.ts imports a module',
+    breakIn: (dir) => appendFileSync(join(dir, 'lib/assert.ts'), "\nexport * as _wire from './wire/index.js';\n"),
+    script: 'lint:deps',
+    expect: ['assert-imports-nothing'],
   },
   {
     what: 'a cycle between two files of a module',

@@ -74,7 +74,10 @@ function readLimited(body: Readable, limit: number): Promise<Buffer | 'too-large
     });
     body.once('end', () => settle(Buffer.concat(chunks, size)));
     body.once('error', (err) => settle(err));
-    body.once('close', () => settle(new Error('request body closed before its end')));
+    // 'close' follows every request, read or not: the Error (and its stack) only when it ended the body.
+    body.once('close', () => {
+      if (!settled) settle(new Error('request body closed before its end'));
+    });
   });
 }
 

@@ -506,7 +506,17 @@ export class Raft {
 
   /** Tells the leader that this member's log matches its own up to `index`. */
   private acceptAppend(to: MemberId, index: number): void {
-    this.send({ type: 'appendResp', to, reject: false, index: ix(index), rejectHint: ix(0), hintTerm: tm(0) });
+    // Written out like the append it answers (see maybeSendAppend).
+    this.msgs.push({
+      type: 'appendResp',
+      from: this.id,
+      to,
+      term: tm(this.term),
+      reject: false,
+      index: ix(index),
+      rejectHint: ix(0),
+      hintTerm: tm(0),
+    });
   }
 
   private handleHeartbeat(m: Extract<Message, { type: 'heartbeat' }>): void {
@@ -554,9 +564,12 @@ export class Raft {
     const entries = log.slice(pr.next, log.lastIndex() + 1, this.maxMsgBytes);
     if (entries !== undefined && entries.length === 0 && !sendIfEmpty) return false;
     if (prevTerm === undefined || entries === undefined) return this.maybeSendSnapshot(to, pr);
-    this.send({
+    // Written out rather than through send(): the spread there is slow on this, the busiest message.
+    this.msgs.push({
       type: 'append',
+      from: this.id,
       to,
+      term: tm(this.term),
       prevIndex: ix(prevIndex),
       prevTerm: tm(prevTerm),
       entries,

@@ -7,10 +7,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetBodyCache } from '../../lib/api/get-body-cache.js';
 import { eventJson } from '../../lib/api/json-out.js';
-import { Store } from '../../lib/store/index.js';
+import { Store, type StoreRequest } from '../../lib/store/index.js';
 import { startApi, type Client, type Harness } from './support/clients.js';
 
 const T0 = Date.UTC(2026, 0, 1);
+
+function put(path: string, value: string, ttl: number | null = null): StoreRequest {
+  return { op: 'put', path, value, dir: false, ttl, refresh: false };
+}
+
+function del(path: string): StoreRequest {
+  return { op: 'delete', path, dir: false, recursive: false };
+}
 
 function get(store: Store, cache: GetBodyCache, path: string, now = T0): string {
   return cache.body(store.get(path, false, false, now));
@@ -24,7 +32,7 @@ describe('GET body cache', () => {
   it('gives the body eventJson writes for a plain key, first and again', () => {
     const store = new Store();
     const cache = new GetBodyCache();
-    store.apply({ op: 'put', path: '/a', value: 'one' }, T0);
+    store.apply(put('/a', 'one'), T0);
     const first = get(store, cache, '/a');
     assert.equal(first, expected(store, '/a'));
     assert.equal(get(store, cache, '/a'), first);
@@ -34,9 +42,9 @@ describe('GET body cache', () => {
   it('gives the new value after a set', () => {
     const store = new Store();
     const cache = new GetBodyCache();
-    store.apply({ op: 'put', path: '/a', value: 'one' }, T0);
+    store.apply(put('/a', 'one'), T0);
     get(store, cache, '/a');
-    store.apply({ op: 'put', path: '/a', value: 'two' }, T0);
+    store.apply(put('/a', 'two'), T0);
     assert.equal(get(store, cache, '/a'), expected(store, '/a'));
     assert.match(get(store, cache, '/a'), /"value":"two"/);
   });
@@ -44,10 +52,10 @@ describe('GET body cache', () => {
   it('gives a key deleted and created again with the same value its new indexes', () => {
     const store = new Store();
     const cache = new GetBodyCache();
-    store.apply({ op: 'put', path: '/a', value: 'same' }, T0);
+    store.apply(put('/a', 'same'), T0);
     const before = get(store, cache, '/a');
-    store.apply({ op: 'delete', path: '/a' }, T0);
-    store.apply({ op: 'put', path: '/a', value: 'same' }, T0);
+    store.apply(del('/a'), T0);
+    store.apply(put('/a', 'same'), T0);
     const afterwards = get(store, cache, '/a');
     assert.notEqual(afterwards, before);
     assert.equal(afterwards, expected(store, '/a'));
@@ -56,7 +64,7 @@ describe('GET body cache', () => {
   it('gives a value changed under the same index (the corruption hook) as it is now', () => {
     const store = new Store();
     const cache = new GetBodyCache();
-    store.apply({ op: 'put', path: '/a', value: 'one' }, T0);
+    store.apply(put('/a', 'one'), T0);
     get(store, cache, '/a');
     store.corruptForTest('/a', 'other');
     assert.match(get(store, cache, '/a'), /"value":"other"/);
@@ -65,7 +73,7 @@ describe('GET body cache', () => {
   it('shows a key with a TTL with the seconds left at each read, and keeps no body for it', () => {
     const store = new Store();
     const cache = new GetBodyCache();
-    store.apply({ op: 'put', path: '/t', value: 'v', ttl: 100 }, T0);
+    store.apply(put('/t', 'v', 100), T0);
     assert.match(get(store, cache, '/t', T0), /"ttl":100,/);
     assert.match(get(store, cache, '/t', T0 + 50_000), /"ttl":50,/);
     assert.equal(cache.size, 0);
@@ -74,9 +82,9 @@ describe('GET body cache', () => {
   it('gives a TTL set on a cached key, and the key without it once refreshed away', () => {
     const store = new Store();
     const cache = new GetBodyCache();
-    store.apply({ op: 'put', path: '/a', value: 'v' }, T0);
+    store.apply(put('/a', 'v'), T0);
     get(store, cache, '/a');
-    store.apply({ op: 'put', path: '/a', value: 'v', ttl: 30 }, T0);
+    store.apply(put('/a', 'v', 30), T0);
     assert.equal(get(store, cache, '/a'), expected(store, '/a'));
     assert.match(get(store, cache, '/a'), /"ttl":30,/);
   });
@@ -84,10 +92,10 @@ describe('GET body cache', () => {
   it('gives a directory listing, not the key that was there before', () => {
     const store = new Store();
     const cache = new GetBodyCache();
-    store.apply({ op: 'put', path: '/d', value: 'key' }, T0);
+    store.apply(put('/d', 'key'), T0);
     get(store, cache, '/d');
-    store.apply({ op: 'delete', path: '/d' }, T0);
-    store.apply({ op: 'put', path: '/d/child', value: 'c' }, T0);
+    store.apply(del('/d'), T0);
+    store.apply(put('/d/child', 'c'), T0);
     assert.equal(get(store, cache, '/d'), expected(store, '/d'));
     assert.match(get(store, cache, '/d'), /"dir":true/);
   });
@@ -95,7 +103,7 @@ describe('GET body cache', () => {
   it('keeps no more than its budget, dropping the oldest bodies first', () => {
     const store = new Store();
     const cache = new GetBodyCache(2000);
-    for (let i = 0; i < 100; i++) store.apply({ op: 'put', path: `/k${i}`, value: 'x'.repeat(100) }, T0);
+    for (let i = 0; i < 100; i++) store.apply(put(`/k${i}`, 'x'.repeat(100)), T0);
     for (let i = 0; i < 100; i++) get(store, cache, `/k${i}`);
     // Each entry holds about 100 chars of value and 180 of body.
     assert.ok(cache.size > 0 && cache.size <= 2000 / 280, `size ${cache.size}`);

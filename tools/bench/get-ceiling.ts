@@ -45,7 +45,7 @@ async function main(): Promise<void> {
         spawn(process.execPath, [serverJs, kind, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] }),
       );
       await new Promise<void>((resolve, reject) => {
-        server.stdout!.once('data', () => resolve());
+        server.stdout?.once('data', () => resolve());
         server.once('exit', (code) => reject(new Error(`the ${kind} server exited with ${code}`)));
       });
       const before = cpuSeconds([server]);
@@ -74,10 +74,13 @@ async function main(): Promise<void> {
         `${kind} round ${r + 1}: ${Math.round(f.rate)} req/s, server CPU ${(used / f.seconds).toFixed(2)} cores, p50 ${f.latencyMs.p50} ms`,
       );
     }
-    const median = (xs: number[]): number => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-    };
     console.log(`${kind}: median ${Math.round(median(rates))} req/s, server CPU ${median(cpu).toFixed(2)} cores`);
   }
+}
+
+/** The median of a non-empty list (the mean of the middle two for an even count). */
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }

@@ -48,6 +48,7 @@ export function historyParts(
     store: () => sm.store,
     logger: opts.logger,
     maxScans: opts.historyScans,
+    replayWorker: import.meta.resolve('./history-worker.js'),
     onReplay: (purpose) => opts.metrics.historyReplays.inc({ purpose }),
   });
   const hashes = new ReplicaHashes({

@@ -76,8 +76,9 @@ export class EventFeed {
   /**
    * Empties the window and starts a replay at `start` that ends at the live
    * store's index now; from then on the live store's events are recorded.
-   * The window begins at `need`, or earlier to hold up to its capacity of
-   * events before the live ones. Resolves once the replay is under way.
+   * The window begins at `need`: the events before it would cost the
+   * replay's thread a copy each (the worker's, one across threads) for
+   * watches that are not waiting. Resolves once the replay is under way.
    */
   async start(start: StartPoint, live: Store, need: number): Promise<void> {
     this.stop();
@@ -85,7 +86,7 @@ export class EventFeed {
     this.live = live;
     // Read together with the observer's registration: every live event after it is caught.
     this.target = live.index;
-    const from = Math.max(start.storeIndex + 1, Math.min(need, this.target - this.capacity + 1));
+    const from = Math.max(start.storeIndex + 1, need);
     this.window.reset(from);
     this.unobserve = live.observe((event, refresh) => this.onLive({ event, refresh }));
     const replay = await this.open(start, this.target, from, (e) => {

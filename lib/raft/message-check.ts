@@ -9,6 +9,9 @@ export const isCount = (n: unknown): n is number =>
 const MAX_CTX_LENGTH = 64;
 const isCtx = (s: unknown): s is string => typeof s === 'string' && s.length <= MAX_CTX_LENGTH;
 
+/** Why a field is no count, or null. Field by field: this runs for every message, so no object of fields to walk. */
+const count = (name: string, v: unknown): string | null => (isCount(v) ? null : `${name} ${String(v)} out of range`);
+
 /**
  * Checks the fields raft relies on in a message addressed to `self`. Returns
  * why the message must be dropped, or null when it is well formed.
@@ -18,21 +21,18 @@ export function messageProblem(m: Message, self: MemberId): string | null {
   if (m.to !== self) return `addressed to ${String(m.to)}`;
   if (typeof m.from !== 'string' || m.from === NO_MEMBER || m.from === self) return `bad sender ${String(m.from)}`;
   if (!isCount(m.term)) return `term ${String(m.term)} out of range`;
-  const counts = (fields: Record<string, unknown>): string | null => {
-    for (const [name, v] of Object.entries(fields)) if (!isCount(v)) return `${name} ${String(v)} out of range`;
-    return null;
-  };
   const needsTerm = m.term === 0 ? `${m.type} without a term` : null;
   switch (m.type) {
     case 'preVote':
     case 'vote':
-      return needsTerm ?? counts({ lastIndex: m.lastIndex, lastTerm: m.lastTerm });
+      return needsTerm ?? count('lastIndex', m.lastIndex) ?? count('lastTerm', m.lastTerm);
     case 'preVoteResp':
     case 'voteResp':
     case 'timeoutNow':
       return needsTerm;
     case 'append': {
-      const bad = needsTerm ?? counts({ prevIndex: m.prevIndex, prevTerm: m.prevTerm, commit: m.commit });
+      const bad =
+        needsTerm ?? count('prevIndex', m.prevIndex) ?? count('prevTerm', m.prevTerm) ?? count('commit', m.commit);
       if (bad !== null) return bad;
       if (!Array.isArray(m.entries)) return 'entries is not a list';
       let prevTerm = m.prevTerm;
@@ -48,23 +48,23 @@ export function messageProblem(m: Message, self: MemberId): string | null {
       return null;
     }
     case 'appendResp':
-      return needsTerm ?? counts({ index: m.index, rejectHint: m.rejectHint, hintTerm: m.hintTerm });
+      return needsTerm ?? count('index', m.index) ?? count('rejectHint', m.rejectHint) ?? count('hintTerm', m.hintTerm);
     case 'heartbeat':
-      return needsTerm ?? counts({ commit: m.commit }) ?? (isCtx(m.ctx) ? null : 'bad ctx');
+      return needsTerm ?? count('commit', m.commit) ?? (isCtx(m.ctx) ? null : 'bad ctx');
     case 'heartbeatResp':
       return needsTerm ?? (isCtx(m.ctx) ? null : 'bad ctx');
     case 'snapshot': {
       const s = m.snapshot;
       if (needsTerm !== null) return needsTerm;
       if (typeof s !== 'object' || s === null || typeof s.meta !== 'object' || s.meta === null) return 'no snapshot';
-      const bad = counts({ 'snapshot index': s.meta.index, 'snapshot term': s.meta.term });
+      const bad = count('snapshot index', s.meta.index) ?? count('snapshot term', s.meta.term);
       if (bad !== null) return bad;
       if (!Array.isArray(s.meta.conf?.voters) || !s.meta.conf.voters.every((v) => typeof v === 'string'))
         return 'bad snapshot voters';
       return Buffer.isBuffer(s.data) ? null : 'no snapshot data';
     }
     case 'snapshotStatus':
-      return needsTerm ?? counts({ index: m.index });
+      return needsTerm ?? count('index', m.index);
     case 'propose':
       if (!Array.isArray(m.entries)) return 'entries is not a list';
       for (const e of m.entries) {
@@ -81,7 +81,7 @@ export function messageProblem(m: Message, self: MemberId): string | null {
     case 'readIndex':
       return isCtx(m.ctx) ? null : 'bad ctx';
     case 'readIndexResp':
-      return needsTerm ?? counts({ index: m.index }) ?? (isCtx(m.ctx) ? null : 'bad ctx');
+      return needsTerm ?? count('index', m.index) ?? (isCtx(m.ctx) ? null : 'bad ctx');
     default:
       return `unknown message type ${String((m as { type?: unknown }).type)}`;
   }

@@ -57,6 +57,8 @@ export class Raft {
   private lead: MemberId = NO_MEMBER;
   private role: Role = 'follower';
   private voters: Set<MemberId>;
+  /** maybeCommit's match indexes, largest first. */
+  private readonly matchScratch: number[] = [];
   /** Leader: the followers' progress, and its own (whose match is what it has persisted). */
   private readonly prs = new Map<MemberId, Progress>();
   private readonly votes = new Map<MemberId, boolean>();
@@ -649,9 +651,16 @@ export class Raft {
 
   /** Commits the highest index a quorum has persisted, if it belongs to this term (Raft §5.4.2, figure 8). */
   private maybeCommit(): boolean {
-    const matches: number[] = [];
-    for (const id of this.voters) matches.push(this.prs.get(id)?.match ?? 0);
-    matches.sort((a, b) => b - a);
+    // Runs on every acknowledgement: sorted by insertion into a kept array, as Array.sort allocates each call.
+    const matches = this.matchScratch;
+    matches.length = 0;
+    for (const id of this.voters) {
+      const match = this.prs.get(id)?.match ?? 0;
+      let i = matches.length;
+      matches.push(match);
+      for (let prev = matches[i - 1]; prev !== undefined && prev < match; prev = matches[i - 1]) matches[i--] = prev;
+      matches[i] = match;
+    }
     const q = this.quorum();
     const index = matches[q - 1];
     if (index === undefined) return false;

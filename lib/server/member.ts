@@ -231,11 +231,13 @@ export class Member implements KeysService, ClusterService, AuthService {
     this.p.housekeeping.leaderKnown();
   }
 
-  /** With a leader known: proposals and reads that waited for one go to it. */
+  /** Proposals made since the last call go to raft; with a leader known, proposals and reads that waited for one go to it first. */
   sendWaiting(): void {
-    if (this.leader === NO_MEMBER) return;
-    this.p.proposer.retry();
-    this.p.reads.send();
+    if (this.leader !== NO_MEMBER) {
+      this.p.proposer.retry();
+      this.p.reads.send();
+    }
+    this.p.proposer.flush();
   }
 
   /** The raft node failed: refuse everything from now on; a broken invariant also stops the member. */

@@ -25,7 +25,7 @@ import type { LogStorage, PeerEvents, RaftTransport, SnapshotStorage } from './p
 
 /** What the member does with each part of a Ready, in the order the node calls it. */
 export interface ReadyHandler {
-  /** The ready loop is about to run: work batched during this turn goes to raft. */
+  /** The ready loop is about to ask raft for a Ready: work batched since the last call goes to raft. */
   turn(): void;
   softState(role: Role, leader: MemberId): void;
   /** A snapshot from the leader is on disk: the state machine becomes it. */
@@ -149,8 +149,10 @@ export class RaftNode implements PeerEvents {
     let idle: () => void = () => {};
     this.drainIdle = new Promise<void>((resolve) => (idle = resolve));
     try {
-      this.opts.handler.turn();
-      for (let rounds = 0; rounds < MAX_READY_ROUNDS && this.raft.hasReady() && !this.stopped; rounds++) {
+      for (let rounds = 0; !this.stopped; rounds++) {
+        // Also before each further round: requests that came in while the last one was flushed join this one.
+        this.opts.handler.turn();
+        if (rounds >= MAX_READY_ROUNDS || !this.raft.hasReady()) break;
         const rd = this.raft.ready();
         await this.handle(rd);
         if (this.failed) return;

@@ -130,7 +130,7 @@ export function assembleMember(env: MemberEnvironment): Member {
     scheduler: runtime.scheduler,
     maxPending: MAX_PENDING_PROPOSALS,
     maxUnproposed: MAX_UNPROPOSED,
-    submit: (p) => raft.propose([p]),
+    submit: (ps) => raft.propose(ps),
     logger,
     onTimeout: () => opts.metrics.proposalsFailed.inc(),
   });

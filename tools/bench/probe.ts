@@ -2,13 +2,13 @@
 // dist/tools/bench/probe.js): on SIGUSR2 it starts a measurement window
 // (event-loop delay at 1 ms resolution, GC pauses, a CPU profile), on the
 // next SIGUSR2 it ends it and writes what it saw to
-// $KVD_PROBE_DIR/<pid>-<n>.json and .cpuprofile. It changes nothing in the
+// $KVD_PROBE_DIR/<pid>-<n>.json and .cpuprofile (and .heapprofile). It changes nothing in the
 // member; outside a window it costs nothing but the signal handler.
 
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface ProbeWindow {
   readonly pid: number;
@@ -27,16 +27,27 @@ export interface ProbeWindow {
   /** Loop stalls of 5 ms or more, as [ms since the window began, length in ms]. */
   readonly stalls: Array<[number, number]>;
   readonly cpuProfile: string;
+  /** With KVD_PROBE_HEAP set: the sampling heap profile of the window. */
+  readonly heapProfile?: string;
 }
 
 const dir = process.env.KVD_PROBE_DIR;
 /** KVD_PROBE_CPU_ONLY=1: no 1 ms timers (they cost CPU of their own, which shows when the member is nearly idle). */
 const cpuOnly = process.env.KVD_PROBE_CPU_ONLY === '1';
+/**
+ * KVD_PROBE_HEAP=all: also a sampling heap profile (one sample per 8 KiB allocated on average) that keeps
+ * the objects minor and major GCs collected, so it shows what a load allocates, not only what survives;
+ * KVD_PROBE_HEAP=live: only what is still alive at the window's end (what the scavenger had to copy).
+ */
+const heap =
+  process.env.KVD_PROBE_HEAP === 'all' || process.env.KVD_PROBE_HEAP === 'live' ? process.env.KVD_PROBE_HEAP : null;
+// Node's names for V8's GC types (perf_hooks.constants.NODE_PERFORMANCE_GC_*): 4 is the full mark-compact
+// pause, 8 a step of incremental marking.
 const GC_KINDS: Record<number, string> = {
-  1: 'scavenge',
-  2: 'mark-sweep-compact',
-  4: 'incremental',
-  8: 'weak-callbacks',
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental-marking',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks',
 };
 
 if (dir) {
@@ -62,6 +73,14 @@ if (dir) {
     await post('Profiler.enable');
     await post('Profiler.setSamplingInterval', { interval: 200 });
     await post('Profiler.start');
+    if (heap !== null) {
+      await post('HeapProfiler.enable');
+      await post('HeapProfiler.startSampling', {
+        samplingInterval: 8192,
+        includeObjectsCollectedByMinorGC: heap === 'all',
+        includeObjectsCollectedByMajorGC: heap === 'all',
+      });
+    }
     const loop = monitorEventLoopDelay({ resolution: 1 });
     if (!cpuOnly) loop.enable();
     const gc: ProbeWindow['gc'] = {};
@@ -93,12 +112,15 @@ if (dir) {
     const a = active!;
     active = null;
     const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    const heapProfile =
+      heap !== null ? ((await post('HeapProfiler.stopSampling')) as { profile: unknown }).profile : null;
     a.loop.disable();
     a.obs.disconnect();
     clearInterval(a.stallTimer);
     const n = ++window;
     const base = join(dir, `${process.pid}-${n}`);
     writeFileSync(`${base}.cpuprofile`, JSON.stringify(profile));
+    if (heapProfile) writeFileSync(`${base}.heapprofile`, JSON.stringify(heapProfile));
     const ms = (ns: number) => Math.round(Math.max(0, ns / 1e6 - 1) * 100) / 100;
     const out: ProbeWindow = {
       pid: process.pid,
@@ -114,6 +136,7 @@ if (dir) {
       gc: a.gc,
       stalls: a.stalls,
       cpuProfile: `${base}.cpuprofile`,
+      ...(heapProfile ? { heapProfile: `${base}.heapprofile` } : {}),
     };
     writeFileSync(`${base}.json`, JSON.stringify(out));
   };

@@ -16,6 +16,7 @@ import { cac } from 'cac';
 import { Cluster, preload, type Member } from './cluster.js';
 import { longTasks, summarize, type CpuProfile, type LongTask, type ProfileSummary } from './cpuprofile.js';
 import type { Figures } from './figures.js';
+import { summarizeHeap, type HeapProfile, type HeapSummary } from './heapprofile.js';
 import { READ_PREFIX, runLoad, type Load, type LoadContext } from './loads.js';
 import { atExit, removeDir, run } from './procs.js';
 import type { ProbeWindow } from './probe.js';
@@ -39,6 +40,10 @@ cli.option(
 cli.option(
   '--cpu-only',
   'no event-loop delay or stall timers (1 ms timers cost CPU that shows on a nearly idle member)',
+);
+cli.option(
+  '--heap <what>',
+  'also a sampling heap profile of each window: all (garbage included: bytes allocated per request and by whom) or live (what is still alive at its end)',
 );
 cli.option('--out <dir>', 'where profiles and the JSON summary go (default: a temp dir, kept)');
 cli.help();
@@ -115,6 +120,7 @@ interface MemberReport {
   readonly profile: ProfileSummary;
   readonly longTasks: LongTask[];
   readonly descheduledMs: number;
+  readonly heap?: HeapSummary;
 }
 
 function valueOf(bytes: number): string {
@@ -135,6 +141,10 @@ async function main(): Promise<void> {
   if (r.code !== 0) throw new Error(`tools/make-certs.sh failed: ${r.stderr}`);
   process.env.KVD_PROBE_DIR = out;
   if (o.cpuOnly) process.env.KVD_PROBE_CPU_ONLY = '1';
+  if (o.heap !== undefined) {
+    if (o.heap !== 'all' && o.heap !== 'live') throw new Error(`--heap takes all or live, not ${String(o.heap)}`);
+    process.env.KVD_PROBE_HEAP = o.heap;
+  }
   const extra = o.snapshotCount ? ['--snapshot-count', String(o.snapshotCount)] : [];
   const cluster = await Cluster.start(
     'kvd',
@@ -208,6 +218,11 @@ async function main(): Promise<void> {
           profile,
           longTasks: lt.tasks,
           descheduledMs: lt.descheduledMs,
+          ...(probe.heapProfile
+            ? {
+                heap: summarizeHeap(JSON.parse(readFileSync(probe.heapProfile, 'utf8')) as HeapProfile, Number(o.top)),
+              }
+            : {}),
         });
       }
       reports[load.id] = { wrk, loadAvg: os.loadavg(), members };
@@ -249,7 +264,23 @@ function print(label: string, r: { wrk: Figures; loadAvg: number[]; members: Mem
       `   sampler descheduled ${m.descheduledMs} ms; long tasks (>= 3 ms of JS/GC without idle): ${m.longTasks.length === 0 ? 'none' : ''}`,
     );
     for (const t of m.longTasks) console.log(`     ${t.ms.toFixed(1).padStart(6)} ms at ${t.at} ms: ${t.mostly}`);
+    if (m.heap) printHeap(m.heap, r.wrk.requests);
   }
+}
+
+function printHeap(h: HeapSummary, requests: number): void {
+  const kb = (b: number) => (b / 1024).toFixed(1);
+  // The window also holds the 1.5 s before the load, when the member is idle.
+  console.log(
+    `   heap profile: ${(h.totalBytes / 1048576).toFixed(1)} MB in the window, ${kb(h.totalBytes / Math.max(1, requests))} KiB per request; by file: ${h.files.map((f) => `${f.name} ${f.share}%`).join(', ')}`,
+  );
+  console.log('   by kvd call site → allocating function:');
+  for (const s of h.sites)
+    console.log(
+      `     ${s.share.toFixed(1).padStart(5)}%  ${kb(s.bytes / Math.max(1, requests)).padStart(6)} KiB/req  ${s.name}`,
+    );
+  console.log('   by allocating function:');
+  for (const f of h.functions) console.log(`     ${f.share.toFixed(1).padStart(5)}%  ${f.name}`);
 }
 
 main().then(

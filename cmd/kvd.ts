@@ -121,6 +121,7 @@ export async function startMember(
     maxWals: config.maxWals,
     segmentSize: config.segmentSize,
     historyScans: config.historyScans,
+    historyReplayThread: config.historyReplayThread,
     hashCheckIntervalMs: config.hashCheckInterval * 1000,
     requestTimeoutMs: REQUEST_TIMEOUT_BASE_MS + 2 * config.electionTimeoutMs,
     peerServerTls: peer?.loaded.serverOptions ?? null,

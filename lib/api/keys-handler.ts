@@ -9,6 +9,7 @@ import type { Event, WatchHandle, WatchOptions } from '../store/index.js';
 import { ErrorCode, etcdServerError, V2Error } from '../errors/index.js';
 import type { AuthGate } from './auth-gate.js';
 import type { Exchange } from './exchange.js';
+import { GetBodyCache } from './get-body-cache.js';
 import { eventJson, v2ErrorJson } from './json-out.js';
 import { KEY_METHODS, MAX_FORM_BYTES, parseKeyRequest, wantsFormBody, type KeyMethod } from './keys-request.js';
 import { CORS_HEADERS, httpDate, JSON_TYPE, reply, replyMethodNotAllowed } from './respond.js';
@@ -32,6 +33,8 @@ function isCreated(ev: Event): boolean {
 }
 
 export class KeysHandler {
+  private readonly bodies = new GetBodyCache();
+
   constructor(
     private readonly keys: KeysService,
     private readonly logger: Logger,
@@ -47,7 +50,6 @@ export class KeysHandler {
       return;
     }
     const method = ex.method as KeyMethod;
-    const clusterId = this.keys.indexes().clusterId;
     const contentType = ex.header('content-type');
     let body: Buffer | 'too-large' | null = null;
     if (wantsFormBody(method, contentType)) {
@@ -61,7 +63,7 @@ export class KeysHandler {
     const op = parseKeyRequest({ method, keyPath, rawQuery, contentType, body });
     if (op instanceof V2Error) {
       this.logger.debug({ method, keyPath, code: op.errorCode, cause: op.cause }, 'bad keys request');
-      this.replyError(ex, clusterId, op);
+      this.replyError(ex, op);
       return;
     }
     let who: Identity | null = null;
@@ -70,58 +72,66 @@ export class KeysHandler {
       try {
         const access = await this.gate.keyAccess(ex, keyPath, recursive);
         if (!access.ok) {
-          this.replyError(ex, clusterId, new V2Error(ErrorCode.Unauthorized, 'Insufficient credentials', 0));
+          this.replyError(ex, new V2Error(ErrorCode.Unauthorized, 'Insufficient credentials', 0));
           return;
         }
         who = access.who;
       } catch (err) {
-        this.replyFailure(ex, clusterId, err);
+        this.replyFailure(ex, err);
         return;
       }
     }
     switch (op.kind) {
       case 'read':
         try {
-          this.replyEvent(ex, clusterId, await this.keys.read(op.path, op.options), false);
+          const ev = await this.keys.read(op.path, op.options);
+          this.replyEvent(ex, ev, this.bodies.body(ev));
         } catch (err) {
-          this.replyFailure(ex, clusterId, err);
+          this.replyFailure(ex, err);
         }
         return;
       case 'write':
         try {
-          this.replyEvent(ex, clusterId, await this.keys.write(op.request), op.noValueOnSuccess);
+          const ev = await this.keys.write(op.request);
+          this.replyEvent(ex, ev, eventJson(ev, op.noValueOnSuccess));
         } catch (err) {
-          this.replyFailure(ex, clusterId, err);
+          this.replyFailure(ex, err);
         }
         return;
       case 'watch':
-        this.watch(ex, clusterId, op.path, op.options, who);
+        this.watch(ex, op.path, op.options, who);
         return;
     }
   }
 
-  private replyEvent(ex: Exchange, clusterId: string, ev: Event, noValueOnSuccess: boolean): void {
+  private replyEvent(ex: Exchange, ev: Event, body: string): void {
     const idx = this.keys.indexes();
-    reply(
-      ex,
+    // reply()'s headers spelled out in one array: this is every GET's and PUT's answer.
+    ex.send(
       isCreated(ev) ? 201 : 200,
       [
+        ...CORS_HEADERS,
         'Content-Type',
         JSON_TYPE,
         'X-Etcd-Cluster-Id',
-        clusterId,
+        idx.clusterId,
         'X-Etcd-Index',
         String(ev.etcdIndex),
         'X-Raft-Index',
         String(idx.raftIndex),
         'X-Raft-Term',
         String(idx.raftTerm),
+        'Date',
+        httpDate(),
+        'Content-Length',
+        String(Buffer.byteLength(body)),
       ],
-      eventJson(ev, noValueOnSuccess),
+      body,
     );
   }
 
-  private replyError(ex: Exchange, clusterId: string, err: V2Error): void {
+  private replyError(ex: Exchange, err: V2Error): void {
+    const clusterId = this.keys.indexes().clusterId;
     reply(
       ex,
       err.status,
@@ -131,21 +141,21 @@ export class KeysHandler {
   }
 
   /** A rejection from the service: a V2Error as it is, anything else as etcd's 300 "Raft Internal Error". */
-  private replyFailure(ex: Exchange, clusterId: string, err: unknown): void {
+  private replyFailure(ex: Exchange, err: unknown): void {
     if (err instanceof V2Error) {
-      this.replyError(ex, clusterId, err);
+      this.replyError(ex, err);
       return;
     }
     const cause = err instanceof Error ? err.message : String(err);
     this.logger.warn({ err }, 'keys request failed');
-    this.replyError(ex, clusterId, etcdServerError(cause));
+    this.replyError(ex, etcdServerError(cause));
   }
 
   /**
    * Headers go out at once (X-Etcd-Index is the index when the watch began),
    * then one event per line. A long poll ends after its first event.
    */
-  private watch(ex: Exchange, clusterId: string, path: string, options: WatchOptions, who: Identity | null): void {
+  private watch(ex: Exchange, path: string, options: WatchOptions, who: Identity | null): void {
     let started = false;
     let ended = false;
     const early: string[] = [];
@@ -180,7 +190,7 @@ export class KeysHandler {
         () => entry.end(),
       );
     } catch (err) {
-      this.replyFailure(ex, clusterId, err);
+      this.replyFailure(ex, err);
       return;
     }
     const idx = this.keys.indexes();
@@ -189,7 +199,7 @@ export class KeysHandler {
       'Content-Type',
       JSON_TYPE,
       'X-Etcd-Cluster-Id',
-      clusterId,
+      idx.clusterId,
       'X-Etcd-Index',
       String(idx.etcdIndex),
       'X-Raft-Index',

@@ -127,8 +127,15 @@ export function storePath(keyPath: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
+/** A GET or HEAD without a query: every field at its default. */
+const PLAIN_READ: ReadOptions = { recursive: false, sorted: false, quorum: false };
+
 /** etcd's parseKeyRequest plus the method dispatch of its v2 server. */
 export function parseKeyRequest(req: KeyHttpRequest): KeyOperation | V2Error {
+  // The most common request of all skips the form: with no values, it reads the key as it is.
+  if (req.rawQuery === '' && (req.method === 'GET' || req.method === 'HEAD')) {
+    return { kind: 'read', path: storePath(req.keyPath), options: PLAIN_READ };
+  }
   const form = parseForm(req);
   if (form instanceof V2Error) return form;
   const path = storePath(req.keyPath);

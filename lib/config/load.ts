@@ -71,6 +71,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
   const maxWals = s.uint('max-wals', 0, 1_000_000);
   const segmentSize = s.uint('segment-size', 4096, 1024 * MiB, ' of bytes');
   const historyScans = s.uint('history-scans', 1, 1_000_000);
+  const historyReplayThread = s.bool('history-replay-thread');
   const hashCheckInterval = s.uint('hash-check-interval', 0, 1_000_000, ' of seconds');
   const dashboard = s.bool('dashboard');
   const logLevel = parseEnum('log-level', s.value('log-level'), LOG_LEVELS);
@@ -155,6 +156,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Kvd
     maxWals,
     segmentSize,
     historyScans,
+    historyReplayThread,
     hashCheckInterval,
     dashboard,
     logLevel,

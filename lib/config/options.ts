@@ -60,6 +60,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     'Watches and atIndex reads that may wait for the log at once (older than the in-memory window); more get "too many requests" (kvd only).',
   ),
   opt(
+    'history-replay-thread',
+    'bool',
+    'Member',
+    'false',
+    "Replay the log for old watches on a worker thread instead of the member's event loop; pays off only with a spare CPU core (kvd only).",
+  ),
+  opt(
     'hash-check-interval',
     'uint',
     'Member',

@@ -92,6 +92,8 @@ export interface KvdConfig {
   readonly segmentSize: number;
   /** Watches and atIndex reads that may wait for the log at once. */
   readonly historyScans: number;
+  /** Replays of the log for old watches run on a worker thread. */
+  readonly historyReplayThread: boolean;
   /** Seconds between the leader's replica hash checks; 0: none. */
   readonly hashCheckInterval: number;
   /** Serve the built-in dashboard at /dashboard/ on the client URLs. */

@@ -3,12 +3,30 @@
 // then the live store's own events as the apply loop records them. No entry
 // is applied twice: the live events that arrive while the replay catches up
 // wait in a bounded tail and follow the replay's last event into the window.
+// The replay runs on this thread or on a worker's (ReplayThread); either
+// way only the events from the index the watches need on reach the window.
 
 import type { Store } from '../store/index.js';
-import type { RecordedEvent, StateCodec } from './codec.js';
+import type { RecordedEvent } from './codec.js';
 import { EventWindow } from './event-window.js';
-import { Replay } from './replay.js';
 import type { StartPoint } from './start-points.js';
+
+/** A replay of the log that tells its events as it goes. */
+export interface FeedReplay {
+  /** The store index it reached. */
+  readonly storeIndex: number;
+  /** Moves on toward the target it was opened with: how far (entries or events), 0 when the log on disk holds nothing further yet. */
+  step(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Starts a replay at `start` that ends at store index `target` and tells (at least) the events from `from` on. */
+export type OpenReplay = (
+  start: StartPoint,
+  target: number,
+  from: number,
+  onEvent: (e: RecordedEvent) => void,
+) => Promise<FeedReplay>;
 
 export type StepResult =
   /** The replay applied entries (or reached the live events). */
@@ -20,7 +38,7 @@ export type StepResult =
 
 export class EventFeed {
   readonly window: EventWindow;
-  private replay: Replay | null = null;
+  private replay: FeedReplay | null = null;
   /** The live store whose events follow the replay's, null when stopped. */
   private live: Store | null = null;
   private unobserve: (() => void) | null = null;
@@ -33,7 +51,10 @@ export class EventFeed {
   /** Bumped by every start and stop, so a start that was overtaken while it read its snapshot lets go. */
   private generation = 0;
 
-  constructor(private readonly capacity: number) {
+  constructor(
+    private readonly capacity: number,
+    private readonly open: OpenReplay,
+  ) {
     this.window = new EventWindow(capacity);
   }
 
@@ -55,19 +76,22 @@ export class EventFeed {
   /**
    * Empties the window and starts a replay at `start` that ends at the live
    * store's index now; from then on the live store's events are recorded.
-   * Resolves once the start point's state is loaded.
+   * The window begins at `need`: the events before it would cost the
+   * replay's thread a copy each (the worker's, one across threads) for
+   * watches that are not waiting. Resolves once the replay is under way.
    */
-  async start(dataDir: string, codec: StateCodec, start: StartPoint, live: Store): Promise<void> {
+  async start(start: StartPoint, live: Store, need: number): Promise<void> {
     this.stop();
     const generation = this.generation;
-    this.window.reset(start.storeIndex + 1);
     this.live = live;
     // Read together with the observer's registration: every live event after it is caught.
     this.target = live.index;
+    const from = Math.max(start.storeIndex + 1, need);
+    this.window.reset(from);
     this.unobserve = live.observe((event, refresh) => this.onLive({ event, refresh }));
-    const replay = await Replay.from(dataDir, codec, start, (e) => {
+    const replay = await this.open(start, this.target, from, (e) => {
       // A replay overtaken by a stop may still be applying the stretch it read.
-      if (generation === this.generation) this.window.add(e);
+      if (generation === this.generation && e.event.node.modifiedIndex >= from) this.window.add(e);
     });
     if (generation !== this.generation) {
       await replay.close();
@@ -82,7 +106,7 @@ export class EventFeed {
     const replay = this.replay;
     if (replay === null) return 'idle';
     const generation = this.generation;
-    const applied = await replay.step(this.target);
+    const applied = await replay.step();
     if (generation !== this.generation) return 'moved';
     if (replay.storeIndex >= this.target) {
       await this.finish();

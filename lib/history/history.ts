@@ -23,9 +23,10 @@ import {
   type WatchOptions,
 } from '../store/index.js';
 import { tooManyRequests } from '../errors/index.js';
-import { EventFeed } from './event-feed.js';
+import { EventFeed, type OpenReplay } from './event-feed.js';
 import type { StateCodec } from './codec.js';
-import { Replay } from './replay.js';
+import { MAX_STALLED_STEPS, Replay, STALL_WAIT_MS } from './replay.js';
+import { ReplayThread } from './replay-thread.js';
 import { StartPoints } from './start-points.js';
 
 /** What a replay of the log is for: the shared window of watches, or a tree at a past index. */
@@ -47,6 +48,12 @@ export interface HistoryOptions {
   readonly treeTtlMs?: number;
   /** The replay and its window are dropped after this long without a disk-served watch. */
   readonly idleMs?: number;
+  /**
+   * A module (its URL) that calls serveReplays with this codec when imported:
+   * the replays that fill the watches' window then run on a worker thread,
+   * off the member's event loop. Without it they run on this thread.
+   */
+  readonly replayWorker?: string;
   /** Told of every replay of the log started (for kvd_history_replays_total). */
   readonly onReplay?: (purpose: ReplayPurpose) => void;
 }
@@ -58,9 +65,6 @@ const DEFAULT_TREE_TTL_MS = 15_000;
 const DEFAULT_IDLE_MS = 60_000;
 /** A replay this many events behind a newer start point is restarted from it instead of read on. */
 const RESTART_GAP = 20_000;
-/** Steps in a row that find nothing new on disk before a replay gives up (the log cannot be behind the live tree for long). */
-const MAX_STALLED_STEPS = 500;
-const STALL_WAIT_MS = 10;
 
 interface DiskWatch {
   readonly key: string;
@@ -86,6 +90,7 @@ const ENDED: WatchHandle = { cancel() {} };
 export class History {
   private readonly points: StartPoints;
   private readonly feed: EventFeed;
+  private readonly thread: ReplayThread | null;
   private readonly maxScans: number;
   private readonly treeCap: number;
   private readonly treeTtlMs: number;
@@ -102,11 +107,17 @@ export class History {
 
   constructor(private readonly opts: HistoryOptions) {
     this.points = new StartPoints(opts.dataDir, opts.codec);
-    this.feed = new EventFeed(opts.windowEvents ?? DEFAULT_WINDOW_EVENTS);
+    this.thread = opts.replayWorker === undefined ? null : new ReplayThread(opts.replayWorker);
+    this.feed = new EventFeed(opts.windowEvents ?? DEFAULT_WINDOW_EVENTS, this.opener());
     this.maxScans = opts.maxScans ?? DEFAULT_MAX_SCANS;
     this.treeCap = opts.trees ?? DEFAULT_TREES;
     this.treeTtlMs = opts.treeTtlMs ?? DEFAULT_TREE_TTL_MS;
     this.idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
+  }
+
+  /** Worker threads replaying the log now (0 or 1). */
+  get replayThreads(): number {
+    return this.thread?.threads ?? 0;
   }
 
   /** The oldest store index a watch may ask for, from memory or the log. */
@@ -215,9 +226,28 @@ export class History {
     this.trees.clear();
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.feed.stop();
+    await this.thread?.close();
   }
 
   // ---- watches ---------------------------------------------------------------
+
+  /** How the shared window's replays run: on the worker thread when there is one. */
+  private opener(): OpenReplay {
+    const { dataDir, codec } = this.opts;
+    const thread = this.thread;
+    if (thread !== null)
+      return async (start, target, from, onEvent) => thread.open(dataDir, start, target, from, onEvent);
+    return async (start, target, _from, onEvent) => {
+      const replay = await Replay.from(dataDir, codec, start, onEvent);
+      return {
+        get storeIndex() {
+          return replay.storeIndex;
+        },
+        step: () => replay.step(target),
+        close: () => replay.close(),
+      };
+    };
+  }
 
   /** Answers `w` from the window or hands it to the live store when it can; marks it done if so. */
   private settle(w: DiskWatch): void {
@@ -312,7 +342,7 @@ export class History {
       return false;
     }
     this.opts.onReplay?.('watch');
-    await this.feed.start(this.opts.dataDir, this.opts.codec, start, live);
+    await this.feed.start(start, live, need);
     return true;
   }
 
@@ -335,7 +365,10 @@ export class History {
       if (this.pumping) return;
       // Watches answered from the window at once keep it, as waiting ones do.
       if (Date.now() - this.lastUse < this.idleMs) this.scheduleIdle();
-      else this.feed.stop();
+      else {
+        this.feed.stop();
+        void this.thread?.idle();
+      }
     }, this.idleMs);
     this.idleTimer.unref();
   }

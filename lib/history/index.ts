@@ -6,6 +6,7 @@
 
 export { History, DEFAULT_MAX_SCANS, type HistoryOptions, type ReplayPurpose } from './history.js';
 export type { ReplayMachine, StateCodec } from './codec.js';
+export { serveReplays } from './replay-worker.js';
 export { replayLogChanges, type LogChange, type LogChangeVisitor, type LogEnd, type LogStart } from './log-changes.js';
 export {
   ReplicaHashes,

@@ -11,6 +11,9 @@ import type { StartPoint } from './start-points.js';
 
 /** Entries applied per step: a step is one bounded piece of work between two turns of the event loop. */
 export const STEP_ENTRIES = 256;
+/** Steps in a row that find nothing new on disk before a replay gives up (the log cannot be behind the live tree for long). */
+export const MAX_STALLED_STEPS = 500;
+export const STALL_WAIT_MS = 10;
 
 export class Replay {
   /** The time stamped on the last entry applied (ms), null until one is; kept only by copies without an event observer. */

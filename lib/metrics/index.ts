@@ -137,13 +137,35 @@ export class Metrics {
   });
 
   private collectors: (() => void)[] = [];
+  /**
+   * Responses by method and status, counted here and handed to prom-client at
+   * each scrape: its inc() with labels hashes them on every call, a cost the
+   * local GET load paid per request. As bounded as the counters' labels.
+   */
+  private readonly responseTallies = new Map<string, Map<number, { counted: number; reported: number }>>();
 
   /** Counts a client response; failures (4xx/5xx) also count as etcd's etcd_http_failed_total. */
   observeResponse(method: string, status: number): void {
-    const code = String(status);
-    this.httpRequests.inc({ method });
-    this.httpResponses.inc({ method, code });
-    if (status >= 400) this.httpFailed.inc({ method, code });
+    let byStatus = this.responseTallies.get(method);
+    if (byStatus === undefined) this.responseTallies.set(method, (byStatus = new Map()));
+    const tally = byStatus.get(status);
+    if (tally === undefined) byStatus.set(status, { counted: 1, reported: 0 });
+    else tally.counted++;
+  }
+
+  /** Hands the responses counted since the last scrape to the counters. */
+  private reportResponses(): void {
+    for (const [method, byStatus] of this.responseTallies) {
+      for (const [status, tally] of byStatus) {
+        const n = tally.counted - tally.reported;
+        if (n === 0) continue;
+        tally.reported = tally.counted;
+        const code = String(status);
+        this.httpRequests.inc({ method }, n);
+        this.httpResponses.inc({ method, code }, n);
+        if (status >= 400) this.httpFailed.inc({ method, code }, n);
+      }
+    }
   }
 
   constructor() {
@@ -156,6 +178,7 @@ export class Metrics {
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
+    this.reportResponses();
     for (const fn of this.collectors) fn();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }

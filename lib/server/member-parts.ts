@@ -48,6 +48,8 @@ export function historyParts(
     store: () => sm.store,
     logger: opts.logger,
     maxScans: opts.historyScans,
+    // A worker thread costs more CPU per replay (its own module load and cold JIT) than it takes off the event loop.
+    ...(opts.historyReplayThread === true ? { replayWorker: import.meta.resolve('./history-worker.js') } : {}),
     onReplay: (purpose) => opts.metrics.historyReplays.inc({ purpose }),
   });
   const hashes = new ReplicaHashes({

@@ -55,6 +55,8 @@ export interface MemberOptions {
   readonly segmentSize: number;
   /** Watches and atIndex reads that may wait for the log at once (default 256). */
   readonly historyScans?: number;
+  /** Replays of the log for old watches run on a worker thread (default false: on the event loop). */
+  readonly historyReplayThread?: boolean;
   /** Between the leader's replica hash checks (default 0: none). */
   readonly hashCheckIntervalMs?: number;
   /** How long a client waits for its write or quorum read before etcd's "request timed out". */

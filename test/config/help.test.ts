@@ -20,6 +20,7 @@ const KEYS_WITH_DEFAULTS: [string, string][] = [
   ['max-wals', '5'],
   ['segment-size', '67108864'],
   ['history-scans', '256'],
+  ['history-replay-thread', 'false'],
   ['hash-check-interval', '300'],
   ['dashboard', 'true'],
   ['log-level', 'info'],

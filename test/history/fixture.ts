@@ -14,6 +14,9 @@ import { History, type HistoryOptions } from '../../lib/history/index.js';
 import { dataDir, hardState, walOptions } from '../storage/helpers.js';
 import { nth } from '../support/pick.js';
 
+/** The member's replay worker module (lib/server's), as the server hands it to History. */
+export const REPLAY_WORKER = import.meta.resolve('../../lib/server/history-worker.js');
+
 export const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 export class LogFixture {

@@ -35,6 +35,19 @@ async function writes(m: MemberProcess, n: number): Promise<number> {
   return first.json.node.modifiedIndex as number;
 }
 
+test('with history-replay-thread, a watch from 2500 events back is answered by a replay on a worker thread', async (t) => {
+  const m = await startOne(t, ['--snapshot-count', '1000', '--history-replay-thread']);
+  const first = await writes(m, 2500);
+  const watch = await httpRequest('GET', `${m.clientURL}/v2/keys/k/0?wait=true&waitIndex=${first}`, undefined, 5000);
+  assert.equal(watch.status, 200);
+  assert.deepEqual(watch.json, {
+    action: 'set',
+    node: { key: '/k/0', value: 'v0', modifiedIndex: first, createdIndex: first },
+  });
+  const metrics = await httpRequest('GET', `${m.clientURL}/metrics`);
+  assert.match(metrics.body, /^kvd_history_replays_total\{purpose="watch"\} 1$/m);
+});
+
 test('after 2500 writes a watch from 2500 events back gets its event at once, and atIndex reads the past', async (t) => {
   const m = await startOne(t, ['--snapshot-count', '1000']);
   const first = await writes(m, 2500);

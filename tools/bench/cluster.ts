@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { cpuSeconds, freePort, spawnLogged } from './procs.js';
+import { cpuSeconds, freePort, mainThreadCpuSeconds, spawnLogged } from './procs.js';
 
 export type System = 'kvd' | 'etcd';
 
@@ -143,6 +143,11 @@ export class Cluster {
 
   cpuSeconds(): number {
     return cpuSeconds(this.members.map((m) => m.proc));
+  }
+
+  /** CPU seconds of the members' main threads (their event loops), all members. */
+  mainThreadCpuSeconds(): number {
+    return mainThreadCpuSeconds(this.members.map((m) => m.proc));
   }
 
   stop(): void {

@@ -3,15 +3,22 @@
 // Do watches served from the log slow ordinary writes? Each round starts a
 // fresh kvd cluster (from dist/), writes enough to push the first watchers
 // past the in-memory window, then measures the same PUT load (wrk, HTTP/1.1
-// keep-alive, the writes cycling over `--keys` (1000) keys) twice, in
-// alternating order: alone, and while 100 watchers catch up. Watcher i
-// watches key i; it starts at i/N of 70 % of the way into the load, asks for
-// the events of its key from `--behind` (2500) events back, older than the
-// 1000 events kvd keeps in memory, so kvd answers from the log, and follows
-// them one long poll at a time until it has caught up (an event newer than
-// where it started). The figure is the ratio of the PUT rates, median over
-// the rounds. Each load also reports kvd's CPU seconds (all members) and how
-// many replays of the log the watchers caused (kvd_history_replays_total).
+// keep-alive, the writes cycling over `--keys` (1000) keys) in `--pairs` (1)
+// pairs, alternating which of the pair goes first: alone, and while 100
+// watchers catch up (a round's later pairs find the window the first one's
+// replay left, so they measure watchers answered from memory). Watcher i watches key i; it starts at i/N of 70 % of
+// the way into the load, asks for the events of its key from `--behind`
+// (2500) events back, older than the 1000 events kvd keeps in memory, so kvd
+// answers from the log, and follows them one long poll at a time until it
+// has caught up (an event newer than where it started).
+//
+// Each pair gives a ratio (with watchers / alone) of the PUT rate, of kvd's
+// CPU seconds per 1000 writes (all threads) and of its main threads' CPU
+// seconds per 1000 writes (the event loops, without worker threads and
+// libuv's pool); the figures are the medians over all pairs, with the
+// quartiles and the range, so that the spread says how far the machine's
+// noise lets the median decide. Each load also reports how many replays of
+// the log the watchers caused (kvd_history_replays_total).
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
@@ -30,7 +37,13 @@ const HOT_PREFIX = '/bench/hist/w';
 const cli = cac('npm run bench:history --');
 cli.option('--members <n>', 'members of the cluster', { default: '1' });
 cli.option('--duration <s>', 'seconds per measured load', { default: '8' });
-cli.option('--rounds <n>', 'rounds (each starts a fresh cluster); the figure is the median', { default: '3' });
+cli.option('--rounds <n>', 'rounds (each starts a fresh cluster)', { default: '3' });
+cli.option(
+  '--pairs <n>',
+  'pairs of loads (alone, with watchers) per round; the figures are medians over all pairs. Pairs after a ' +
+    "round's first find the window the first one's replay left (kvd keeps it 60 s): only a round's first pair measures a replay",
+  { default: '1' },
+);
 cli.option('--connections <n>', 'wrk connections of the PUT load', { default: '16' });
 cli.option('--watchers <n>', 'history watchers that catch up during the load', { default: '100' });
 cli.option('--behind <n>', 'how many events back each watcher starts', { default: '2500' });
@@ -42,6 +55,7 @@ interface Options {
   readonly members: number;
   readonly seconds: number;
   readonly rounds: number;
+  readonly pairs: number;
   readonly connections: number;
   readonly watchers: number;
   readonly behind: number;
@@ -65,11 +79,14 @@ interface Load {
   readonly figures: Figures;
   /** kvd's CPU seconds over the load, all members. */
   readonly cpuSeconds: number;
+  /** The members' main threads' CPU seconds over the load. */
+  readonly mainCpuSeconds: number;
   /** Replays of the log started for watches during the load, all members. */
   readonly replays: number;
 }
 
-interface Round {
+interface Pair {
+  readonly round: number;
   readonly alone: Load;
   readonly withWatchers: Load;
   readonly watchers: WatcherStats;
@@ -227,7 +244,7 @@ async function putLoad(leader: Member, opts: Options, dir: string, seconds: numb
   return parseWrk(r.stdout);
 }
 
-async function oneRound(round: number, opts: Options, work: string, certs: Certs): Promise<Round> {
+async function oneRound(round: number, opts: Options, work: string, certs: Certs): Promise<Pair[]> {
   const dir = join(work, `round${round}`);
   const cluster = await Cluster.start('kvd', opts.members, dir, certs);
   try {
@@ -241,33 +258,67 @@ async function oneRound(round: number, opts: Options, work: string, certs: Certs
       log(`round ${round}: PUT load ${withWatchers ? `with ${opts.watchers} history watchers` : 'alone'}`);
       const replays0 = await allReplays(cluster.members);
       const cpu0 = cluster.cpuSeconds();
+      const main0 = cluster.mainThreadCpuSeconds();
       const watching = withWatchers ? startWatchers(leader, opts) : null;
       const f = await putLoad(leader, opts, dir, opts.seconds);
       const w = watching === null ? null : await watching.end();
       cluster.checkAlive('measuring');
       const cpu = cluster.cpuSeconds() - cpu0;
+      const mainCpu = cluster.mainThreadCpuSeconds() - main0;
       const replays = (await allReplays(cluster.members)) - replays0;
       const figures = { ...f, cpuPer1000: f.requests > 0 ? (cpu / f.requests) * 1000 : 0 };
-      return { load: { figures, cpuSeconds: cpu, replays }, w };
+      return { load: { figures, cpuSeconds: cpu, mainCpuSeconds: mainCpu, replays }, w };
     };
-    // Alternate which goes first, so neither always gets the quieter seconds.
-    const first = round % 2 === 1;
-    const a = await measure(!first);
-    const b = await measure(first);
-    const alone = first ? a : b;
-    const watched = first ? b : a;
-    if (watched.w === null) throw new Error('the watchers did not run');
-    return { alone: alone.load, withWatchers: watched.load, watchers: watched.w };
+    const pairs: Pair[] = [];
+    for (let p = 0; p < opts.pairs; p++) {
+      // Alternate which goes first (ABBA...), so neither always gets the quieter seconds or the shorter log.
+      const watchersFirst = (round + p) % 2 === 0;
+      const a = await measure(watchersFirst);
+      const b = await measure(!watchersFirst);
+      const alone = watchersFirst ? b : a;
+      const watched = watchersFirst ? a : b;
+      if (watched.w === null) throw new Error('the watchers did not run');
+      pairs.push({ round, alone: alone.load, withWatchers: watched.load, watchers: watched.w });
+    }
+    return pairs;
   } finally {
     cluster.stop();
   }
 }
 
-const median = (xs: number[]): number => {
+/** The q-quantile of xs (linear between the nearest ranks). */
+const quantile = (xs: readonly number[], q: number): number => {
   const s = [...xs].sort((x, y) => x - y);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  const low = s[lo] ?? NaN;
+  return low + ((s[Math.ceil(at)] ?? NaN) - low) * (at - lo);
 };
+const median = (xs: readonly number[]): number => quantile(xs, 0.5);
+
+/** A ratio's change in percent, its median, quartiles and range over the pairs. */
+interface Spread {
+  readonly median: number;
+  readonly q1: number;
+  readonly q3: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+function spread(ratios: readonly number[]): Spread {
+  const pct = (r: number): number => Number(((r - 1) * 100).toFixed(2));
+  return {
+    median: pct(median(ratios)),
+    q1: pct(quantile(ratios, 0.25)),
+    q3: pct(quantile(ratios, 0.75)),
+    min: pct(Math.min(...ratios)),
+    max: pct(Math.max(...ratios)),
+  };
+}
+
+const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+const showSpread = (s: Spread): string =>
+  `${signed(s.median)} % (quartiles ${signed(s.q1)} .. ${signed(s.q3)}, range ${signed(s.min)} .. ${signed(s.max)})`;
 
 async function main(): Promise<void> {
   const parsed = cli.parse();
@@ -277,6 +328,7 @@ async function main(): Promise<void> {
     members: int('members', o['members'], 1, 7),
     seconds: int('duration', o['duration'], 2, 600),
     rounds: int('rounds', o['rounds'], 1, 50),
+    pairs: int('pairs', o['pairs'], 1, 20),
     connections: int('connections', o['connections'], 1, 1024),
     watchers: int('watchers', o['watchers'], 1, 10_000),
     behind: int('behind', o['behind'], 1001, 1_000_000),
@@ -292,22 +344,36 @@ async function main(): Promise<void> {
   if (made.code !== 0) throw new Error(`tools/make-certs.sh failed: ${made.stderr}`);
   const certs: Certs = { certFile: join(certsDir, 'server.pem'), keyFile: join(certsDir, 'server-key.pem') };
 
-  const rounds: Round[] = [];
+  const loadAtStart = os.loadavg()[0] ?? NaN;
+  const pairs: Pair[] = [];
   for (let round = 1; round <= opts.rounds; round++) {
-    const r = await oneRound(round, opts, work, certs);
-    rounds.push(r);
-    const w = r.watchers;
-    const a = r.alone.figures;
-    const b = r.withWatchers.figures;
-    log(
-      `round ${round}: PUT alone ${a.rate.toFixed(0)}/s (kvd CPU ${r.alone.cpuSeconds.toFixed(1)} s, ${(a.cpuPer1000 ?? 0).toFixed(3)} s per 1000), ` +
-        `with watchers ${b.rate.toFixed(0)}/s (kvd CPU ${r.withWatchers.cpuSeconds.toFixed(1)} s, ${(b.cpuPer1000 ?? 0).toFixed(3)} s per 1000) ` +
-        `(${((b.rate / a.rate - 1) * 100).toFixed(1)} %); ${r.withWatchers.replays} replays of the log; watchers caught up ${w.caughtUp}/${opts.watchers}, ` +
-        `${w.requests} long polls (${w.fromLog} from the log), slowest catch-up ${w.maxCatchUpMs} ms, ${w.errors} errors`,
-    );
+    for (const r of await oneRound(round, opts, work, certs)) {
+      pairs.push(r);
+      const w = r.watchers;
+      const a = r.alone;
+      const b = r.withWatchers;
+      const perK = (l: Load, cpu: number): string => ((cpu / Math.max(1, l.figures.requests)) * 1000).toFixed(4);
+      log(
+        `round ${round}: PUT alone ${a.figures.rate.toFixed(0)}/s (kvd CPU ${a.cpuSeconds.toFixed(2)} s, main threads ${a.mainCpuSeconds.toFixed(2)} s; ` +
+          `per 1000 writes ${perK(a, a.cpuSeconds)} / ${perK(a, a.mainCpuSeconds)} s), ` +
+          `with watchers ${b.figures.rate.toFixed(0)}/s (kvd CPU ${b.cpuSeconds.toFixed(2)} s, main threads ${b.mainCpuSeconds.toFixed(2)} s; ` +
+          `per 1000 writes ${perK(b, b.cpuSeconds)} / ${perK(b, b.mainCpuSeconds)} s) ` +
+          `(${signed((b.figures.rate / a.figures.rate - 1) * 100)} %); ${b.replays} replays of the log; watchers caught up ${w.caughtUp}/${opts.watchers}, ` +
+          `${w.requests} long polls (${w.fromLog} from the log), slowest catch-up ${w.maxCatchUpMs} ms, ${w.errors} errors`,
+      );
+    }
   }
-  const ratios = rounds.map((r) => r.withWatchers.figures.rate / r.alone.figures.rate);
-  const change = (median(ratios) - 1) * 100;
+  const loadAtEnd = os.loadavg()[0] ?? NaN;
+  const perWrite = (l: Load, cpu: number): number => cpu / Math.max(1, l.figures.requests);
+  const rate = spread(pairs.map((r) => r.withWatchers.figures.rate / r.alone.figures.rate));
+  const cpu = spread(
+    pairs.map((r) => perWrite(r.withWatchers, r.withWatchers.cpuSeconds) / perWrite(r.alone, r.alone.cpuSeconds)),
+  );
+  const mainCpu = spread(
+    pairs.map(
+      (r) => perWrite(r.withWatchers, r.withWatchers.mainCpuSeconds) / perWrite(r.alone, r.alone.mainCpuSeconds),
+    ),
+  );
   const result = {
     members: opts.members,
     keys: opts.keys,
@@ -315,11 +381,15 @@ async function main(): Promise<void> {
     connections: opts.connections,
     watchers: opts.watchers,
     behind: opts.behind,
-    rounds: rounds.map((r) => ({
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
+    pairs: pairs.map((r) => ({
+      round: r.round,
       aloneRate: Math.round(r.alone.figures.rate),
       withWatchersRate: Math.round(r.withWatchers.figures.rate),
       aloneCpuSeconds: r.alone.cpuSeconds,
       withWatchersCpuSeconds: r.withWatchers.cpuSeconds,
+      aloneMainThreadCpuSeconds: r.alone.mainCpuSeconds,
+      withWatchersMainThreadCpuSeconds: r.withWatchers.mainCpuSeconds,
       aloneCpuPer1000: r.alone.figures.cpuPer1000,
       withWatchersCpuPer1000: r.withWatchers.figures.cpuPer1000,
       aloneP99Ms: r.alone.figures.latencyMs.p99,
@@ -328,17 +398,24 @@ async function main(): Promise<void> {
       replays: r.withWatchers.replays,
       watchers: r.watchers,
     })),
-    medianChangePercent: Number(change.toFixed(2)),
-    medianReplays: median(rounds.map((r) => r.withWatchers.replays)),
+    /** Changes in percent, with watchers against alone: median, quartiles and range over the pairs. */
+    rateChangePercent: rate,
+    cpuPerWriteChangePercent: cpu,
+    mainThreadCpuPerWriteChangePercent: mainCpu,
+    medianReplays: median(pairs.map((r) => r.withWatchers.replays)),
   };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   log(
-    `PUT rate while ${opts.watchers} history watchers catch up: ${change >= 0 ? '+' : ''}${change.toFixed(1)} % (median of ${opts.rounds} rounds; budget -5 %); ` +
-      `median ${result.medianReplays} replays of the log per round`,
+    `${pairs.length} pairs (${opts.rounds} rounds x ${opts.pairs}), ${opts.members} member(s), load average ${loadAtStart.toFixed(2)} / ${loadAtEnd.toFixed(2)}; ` +
+      `with ${opts.watchers} history watchers catching up, against alone (budget: rate -5 %):\n` +
+      `  PUT rate                         ${showSpread(rate)}\n` +
+      `  kvd CPU per write (all threads)  ${showSpread(cpu)}\n` +
+      `  main threads' CPU per write      ${showSpread(mainCpu)}\n` +
+      `  median ${result.medianReplays} replays of the log per load`,
   );
   if (opts.keys < opts.watchers) log('warning: fewer keys than watchers: some watchers wait for a key nobody writes');
-  const incomplete = rounds.some((r) => r.watchers.caughtUp < opts.watchers || r.watchers.fromLog === 0);
-  if (incomplete) log('warning: not every watcher caught up from the log in every round; see the rounds above');
+  const incomplete = pairs.some((r) => r.watchers.caughtUp < opts.watchers || r.watchers.fromLog === 0);
+  if (incomplete) log('warning: not every watcher caught up from the log in every load; see the rounds above');
 }
 
 main().catch((err: unknown) => {

@@ -103,6 +103,21 @@ export function cpuSeconds(procs: readonly ChildProcess[]): number {
   return ticks / clockTicks();
 }
 
+/**
+ * CPU seconds (user + system) the processes' main threads have used so far:
+ * the thread that runs a member's event loop, without its worker threads and
+ * libuv's pool (/proc/PID/task/PID is the main thread).
+ */
+export function mainThreadCpuSeconds(procs: readonly ChildProcess[]): number {
+  let ticks = 0;
+  for (const p of procs) {
+    const stat = readFileSync(`/proc/${p.pid}/task/${p.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / clockTicks();
+}
+
 let ticksPerSecond = 0;
 function clockTicks(): number {
   if (ticksPerSecond === 0) ticksPerSecond = Number(firstLine('getconf', ['CLK_TCK'])) || 100;

@@ -84,7 +84,12 @@ export class KeysHandler {
     switch (op.kind) {
       case 'read':
         try {
-          const ev = await this.keys.read(op.path, op.options);
+          const { options } = op;
+          // A plain local read answers in this turn; only quorum and atIndex reads wait.
+          const ev =
+            options.quorum || options.atIndex !== undefined
+              ? await this.keys.read(op.path, options)
+              : this.keys.readNow(op.path, options.recursive, options.sorted);
           this.replyEvent(ex, ev, this.bodies.body(ev));
         } catch (err) {
           this.replyFailure(ex, err);

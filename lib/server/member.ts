@@ -62,7 +62,11 @@ export class Member implements KeysService, ClusterService, AuthService {
   async read(path: string, opts: ReadOptions): Promise<Event> {
     if (opts.quorum) await this.linearizableBarrier();
     if (opts.atIndex !== undefined) return this.p.history.readAt(path, opts.recursive, opts.sorted, opts.atIndex);
-    return this.store.get(path, opts.recursive, opts.sorted, this.p.runtime.clock.now());
+    return this.readNow(path, opts.recursive, opts.sorted);
+  }
+
+  readNow(path: string, recursive: boolean, sorted: boolean): Event {
+    return this.store.get(path, recursive, sorted, this.p.runtime.clock.now());
   }
 
   watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void, onEnd?: () => void): WatchHandle {

@@ -30,6 +30,12 @@ export interface KeysService {
   /** Read from the local tree. Rejects with V2Error. */
   read(path: string, opts: ReadOptions): Promise<Event>;
   /**
+   * A read of the local tree as it is now (`read` without quorum or atIndex),
+   * answered at once: no promise, so the response can go out in the same turn.
+   * Throws V2Error.
+   */
+  readNow(path: string, recursive: boolean, sorted: boolean): Event;
+  /**
    * Watch the local tree. Throws V2Error (401) when sinceIndex is older than
    * the history. onEnd is called when the member ends the watch itself (its
    * tree was replaced by a snapshot from the leader, so events may have been

@@ -60,7 +60,11 @@ export class StoreBackedTestService implements KeysService, ClusterService {
 
   async read(path: string, opts: ReadOptions): Promise<Event> {
     if (opts.quorum) this.raftIndex++;
-    return this.store.get(path, opts.recursive, opts.sorted, Date.now());
+    return this.readNow(path, opts.recursive, opts.sorted);
+  }
+
+  readNow(path: string, recursive: boolean, sorted: boolean): Event {
+    return this.store.get(path, recursive, sorted, Date.now());
   }
 
   watch(path: string, opts: WatchOptions, onEvent: (e: Event) => void): WatchHandle {

@@ -2,7 +2,7 @@
 // first), on 127.0.0.1 ports the OS says are free, killed when the test ends.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,10 +21,54 @@ export const START_UP_MS = 60_000;
 
 const handedOut = new Set<number>();
 
+// Test files run in parallel processes, each picking ports at random: two of
+// them could pick the same free port before either member binds it. A claim
+// file per port, made exclusively, settles that across processes; a claim
+// whose process is gone is taken over.
+const claimDir = join(tmpdir(), 'kvd-test-ports');
+mkdirSync(claimDir, { recursive: true });
+process.once('exit', () => {
+  for (const port of handedOut) rmSync(join(claimDir, String(port)), { force: true });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function createClaim(file: string): boolean {
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function claim(port: number): boolean {
+  const file = join(claimDir, String(port));
+  if (createClaim(file)) return true;
+  let owner: number;
+  try {
+    owner = Number(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+  // An empty file is a claim being written right now; only a dead owner's claim is taken over.
+  if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) return false;
+  rmSync(file, { force: true });
+  return createClaim(file);
+}
+
 /**
  * A port for a member to bind later. Taken at random below the kernel's
  * ephemeral range (32768+), where outgoing connections would otherwise grab
- * it between this check and the member's bind, and never twice per process.
+ * it between this check and the member's bind, never twice per process and
+ * never by two test processes at once (claim files).
  */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
@@ -35,7 +79,7 @@ export async function freePort(): Promise<number> {
       s.once('error', () => resolve(false));
       s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-    if (ok) {
+    if (ok && claim(port)) {
       handedOut.add(port);
       return port;
     }

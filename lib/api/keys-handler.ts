@@ -111,11 +111,10 @@ export class KeysHandler {
 
   private replyEvent(ex: Exchange, ev: Event, body: string): void {
     const idx = this.keys.indexes();
-    // reply()'s headers spelled out in one array: this is every GET's and PUT's answer.
-    ex.send(
+    reply(
+      ex,
       isCreated(ev) ? 201 : 200,
       [
-        ...CORS_HEADERS,
         'Content-Type',
         JSON_TYPE,
         'X-Etcd-Cluster-Id',
@@ -126,10 +125,6 @@ export class KeysHandler {
         String(idx.raftIndex),
         'X-Raft-Term',
         String(idx.raftTerm),
-        'Date',
-        httpDate(),
-        'Content-Length',
-        String(Buffer.byteLength(body)),
       ],
       body,
     );

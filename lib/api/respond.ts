@@ -45,7 +45,9 @@ export function reply(
   body: string | null,
   sniffedType?: string,
 ): void {
-  const all = [...CORS_HEADERS, ...headers, 'Date', httpDate()];
+  // One array, grown in place: this is every GET's and PUT's answer.
+  const all = CORS_HEADERS.concat(headers);
+  all.push('Date', httpDate());
   if (body !== null) all.push('Content-Length', String(Buffer.byteLength(body)));
   if (sniffedType !== undefined) all.push('Content-Type', sniffedType);
   ex.send(status, all, body);

@@ -25,7 +25,7 @@ import {
 import { tooManyRequests } from '../errors/index.js';
 import { EventFeed, type OpenReplay } from './event-feed.js';
 import type { StateCodec } from './codec.js';
-import { MAX_STALLED_STEPS, Replay, STALL_WAIT_MS } from './replay.js';
+import { Replay, StepPacer } from './replay.js';
 import { ReplayThread } from './replay-thread.js';
 import { StartPoints } from './start-points.js';
 
@@ -283,7 +283,7 @@ export class History {
     if (this.pumping) return;
     this.pumping = true;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    let stalled = 0;
+    const pacer = new StepPacer(() => `${this.feed.replayIndex ?? '?'}, behind the live tree's`);
     try {
       while (!this.closed) {
         // A snapshot from the leader replaced the live tree: the window no longer follows it.
@@ -296,17 +296,7 @@ export class History {
         let need = Infinity;
         for (const w of this.waiting) need = Math.min(need, w.from);
         if (!(await this.replayFor(need))) continue;
-        const moved = await this.feed.step();
-        if (moved !== 'stalled') {
-          stalled = 0;
-          await new Promise((resolve) => setImmediate(resolve));
-        } else if (++stalled >= MAX_STALLED_STEPS) {
-          throw new Error(
-            `the log on disk ends at store index ${this.feed.replayIndex ?? '?'}, behind the live tree's`,
-          );
-        } else {
-          await new Promise((resolve) => setTimeout(resolve, STALL_WAIT_MS));
-        }
+        await pacer.after((await this.feed.step()) !== 'stalled');
       }
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message }, 'cannot answer watches from the log; ending them');
@@ -386,17 +376,8 @@ export class History {
     this.opts.onReplay?.('tree');
     const replay = await Replay.from(this.opts.dataDir, this.opts.codec, start, null);
     try {
-      let stalled = 0;
-      while (replay.storeIndex < index) {
-        if ((await replay.step(index)) > 0) {
-          stalled = 0;
-          await new Promise((resolve) => setImmediate(resolve));
-        } else if (++stalled >= MAX_STALLED_STEPS) {
-          throw new Error(`the log on disk ends at store index ${replay.storeIndex}, before ${index}`);
-        } else {
-          await new Promise((resolve) => setTimeout(resolve, STALL_WAIT_MS));
-        }
-      }
+      const pacer = new StepPacer(() => `${replay.storeIndex}, before ${index}`);
+      while (replay.storeIndex < index) await pacer.after((await replay.step(index)) > 0);
     } finally {
       await replay.close();
     }

@@ -7,7 +7,7 @@
 
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { RecordedEvent, StateCodec } from './codec.js';
-import { MAX_STALLED_STEPS, Replay, STALL_WAIT_MS } from './replay.js';
+import { Replay, StepPacer } from './replay.js';
 import type { StartPoint } from './start-points.js';
 
 /** What the member asks of the worker. */
@@ -78,12 +78,10 @@ class Job {
       replay = await Replay.from(dataDir, this.codec, start, (e) => {
         if (e.event.node.modifiedIndex >= from) batch.push(e);
       });
-      let stalled = 0;
+      const at = replay;
+      const pacer = new StepPacer(() => `${at.storeIndex}, behind the live tree's ${target}`);
       while (!this.stopped && replay.storeIndex < target) {
-        if ((await replay.step(target)) > 0) stalled = 0;
-        else if (++stalled >= MAX_STALLED_STEPS)
-          throw new Error(`the log on disk ends at store index ${replay.storeIndex}, behind the live tree's ${target}`);
-        else await new Promise((resolve) => setTimeout(resolve, STALL_WAIT_MS));
+        await pacer.after((await replay.step(target)) > 0);
         if (batch.length >= BATCH_EVENTS) {
           await this.post(batch, replay.storeIndex);
           batch = [];

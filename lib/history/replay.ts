@@ -3,6 +3,7 @@
 // entry, with the very function the apply loop uses: the events it records
 // are the events the member recorded, index for index.
 
+import { setImmediate, setTimeout } from 'node:timers/promises';
 import type { Entry } from '../wire/index.js';
 import { CommittedLogReader, readSnapshotFileAsync } from '../storage/index.js';
 import type { Store } from '../store/index.js';
@@ -12,8 +13,31 @@ import type { StartPoint } from './start-points.js';
 /** Entries applied per step: a step is one bounded piece of work between two turns of the event loop. */
 export const STEP_ENTRIES = 256;
 /** Steps in a row that find nothing new on disk before a replay gives up (the log cannot be behind the live tree for long). */
-export const MAX_STALLED_STEPS = 500;
-export const STALL_WAIT_MS = 10;
+const MAX_STALLED_STEPS = 500;
+const STALL_WAIT_MS = 10;
+
+/**
+ * Paces a loop that steps a replay: a turn of the event loop after a step
+ * that moved, a short wait after one that found nothing new on disk yet, and
+ * an error once that has gone on for MAX_STALLED_STEPS steps in a row.
+ */
+export class StepPacer {
+  private stalled = 0;
+
+  /** `where` says where the log on disk ends, for the error. */
+  constructor(private readonly where: () => string) {}
+
+  async after(moved: boolean): Promise<void> {
+    if (moved) {
+      this.stalled = 0;
+      await setImmediate();
+    } else if (++this.stalled >= MAX_STALLED_STEPS) {
+      throw new Error(`the log on disk ends at store index ${this.where()}`);
+    } else {
+      await setTimeout(STALL_WAIT_MS);
+    }
+  }
+}
 
 export class Replay {
   /** The time stamped on the last entry applied (ms), null until one is; kept only by copies without an event observer. */
